@@ -1,0 +1,53 @@
+import Foundation
+
+/// One questionnaire Svar can send, render and score: the FHIR Questionnaire, its texts per language and
+/// how it is scored.
+public struct Instrument: Sendable {
+    public enum Scoring: Sendable, Equatable {
+        case scaleMeans(ScaleMeansScoring)
+        case eq5d(EQ5DScoring)
+        case indicators(IndicatorScoring)
+    }
+
+    public let questionnaire: Questionnaire
+    public let texts: [Language: TextPack]
+    public let scoring: Scoring
+
+    public var id: String { questionnaire.id }
+
+    public init(questionnaire: Questionnaire, texts: [Language: TextPack], scoring: Scoring) {
+        self.questionnaire = questionnaire
+        self.texts = texts
+        self.scoring = scoring
+    }
+
+    /// Value sets this instrument can be scored with (EQ-5D only).
+    public var valueSets: [ValueSet] {
+        if case let .eq5d(eq5d) = scoring { return eq5d.valueSets }
+        return []
+    }
+
+    /// Scores checked answers. `valueSet` selects an EQ-5D value set (default: the instrument's default).
+    public func score(_ answers: Answers, valueSet: String? = nil) throws(AnswerError) -> Score {
+        switch scoring {
+        case let .scaleMeans(scoring):
+            try refuseValueSet(valueSet)
+            return scoring.score(answers)
+        case let .indicators(scoring):
+            try refuseValueSet(valueSet)
+            return scoring.score(answers)
+        case let .eq5d(scoring):
+            guard let set = scoring.valueSet(id: valueSet) else {
+                let known = scoring.valueSets.map(\.id).joined(separator: ", ")
+                throw AnswerError(field: "valueSet", reason: "'\(valueSet ?? "")' is not a value set of \(id) (known: \(known))")
+            }
+            return scoring.score(answers, valueSet: set)
+        }
+    }
+
+    private func refuseValueSet(_ valueSet: String?) throws(AnswerError) {
+        if let valueSet {
+            throw AnswerError(field: "valueSet", reason: "\(id) has no value sets; '\(valueSet)' does not apply")
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import Hummingbird
+import Prometheus
+import SvarInstruments
+
+/// `/health` for load balancers and `/metrics` for Prometheus. Neither shows anything about patients.
+struct HealthController: Sendable {
+    let services: AppServices
+
+    init(services: AppServices) {
+        self.services = services
+        services.metrics.makeGauge(name: "svar_instruments_loaded", help: "Instruments loaded at start-up")
+            .set(Int64(services.catalogue.instruments.count))
+        services.metrics.makeGauge(name: "svar_value_sets_loaded", help: "EQ-5D value sets loaded at start-up")
+            .set(Int64(services.catalogue.valueSets.count))
+    }
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("/health") { _, _ in
+            let body = JSONValue.object([
+                ("status", .string("ok")),
+                ("version", .string(services.version)),
+                ("instruments", .array(services.catalogue.instruments.map { .string($0.id) })),
+            ])
+            return Response.json(body)
+        }
+        router.get("/metrics") { _, _ in
+            var buffer: [UInt8] = []
+            services.metrics.emit(into: &buffer)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer))
+            )
+        }
+    }
+}
+
+extension Response {
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: value.serialized))
+        )
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+
+/// The `svar` command line: run the service, score answers, manage instruments.
+@main
+struct Svar: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "svar",
+        abstract: "Svar collects patient-reported questionnaires (PROM/PREM) for Norwegian medical quality registries.",
+        discussion: """
+        Configuration comes from environment variables (see README.md): SVAR_HOST, SVAR_PORT,
+        SVAR_INSTRUMENTS_DIR, SVAR_WEB_DIR, SVAR_TEXT_PACKS_DIR.
+        """,
+        version: version,
+        subcommands: [Serve.self, ScoreCommand.self, Instruments.self]
+    )
+}
+
+/// Prints a message to standard error, prefixed with the command, and ends with exit code 1.
+func fail(_ message: String) -> ExitCode {
+    printError("svar: \(message)")
+    return ExitCode(1)
+}
