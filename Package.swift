@@ -52,6 +52,7 @@ let package = Package(
             name: "SvarWebTests",
             dependencies: [
                 "SvarWeb", "SvarAssets",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

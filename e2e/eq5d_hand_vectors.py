@@ -290,10 +290,20 @@ def hand_index(set_id: str, state: str):
 COEF_RE = re.compile(r"^-?(0|[1-9][0-9]*)(\.[0-9]+)?$")
 
 
+def instruments_dir():
+    """instruments/ at the repository root, or where the package keeps it (Sources/SvarAssets/instruments)."""
+    for c in (os.environ.get("SVAR_INSTRUMENTS_DIR"), os.path.join(REPO, "instruments"),
+              os.path.join(REPO, "Sources", "SvarAssets", "instruments")):
+        if c and os.path.isdir(os.path.join(c, "eq5d-5l", "valuesets")):
+            return c
+    raise SystemExit("cannot find instruments/eq5d-5l/valuesets (set SVAR_INSTRUMENTS_DIR)")
+
+
 def load_valuesets():
     out, problems = {}, []
+    root = instruments_dir()
     for inst in ("eq5d-5l", "eq5d-3l"):
-        folder = os.path.join(REPO, "instruments", inst, "valuesets")
+        folder = os.path.join(root, inst, "valuesets")
         defaults = []
         for name in sorted(os.listdir(folder)):
             if not name.endswith(".json"):
@@ -375,7 +385,7 @@ def scoring_md_path():
              "/work/shared/facts/scoring.md"]
     for c in cands:
         if c and os.path.isfile(c):
-            return c
+            return os.path.normpath(c)
     return None
 
 
@@ -463,7 +473,7 @@ def main(argv):
         best = max(json_index(valuesets[set_id], s) for s in all_states(vs["instrument"]))
         if best != json_index(valuesets[set_id], "11111"):
             problems.append(f"{set_id}: some state scores above 11111")
-    print(f"HAND and JSON evaluators agree on {n_states} states" if not problems else "")
+    print(f"HAND and JSON evaluators compared on {n_states} states (all states of every set)")
 
     # anchors
     for set_id, state, expected, how, why in ANCHORS:
