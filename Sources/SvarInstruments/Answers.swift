@@ -26,7 +26,7 @@ public struct AnswerError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { field == "$" ? reason : "\(field): \(reason)" }
 }
 
-extension Questionnaire {
+extension Instrument {
     /// Checks raw answers (a JSON object `{"linkId": code, …}`) and returns them as `Answers`.
     ///
     /// A missing key or `null` means "not answered". Anything else that is not a valid code of that item
@@ -37,7 +37,7 @@ extension Questionnaire {
         }
         var values: [String: Int] = [:]
         for (linkId, raw) in members {
-            guard let item = item(linkId: linkId), item.type.takesAnswer else {
+            guard let item = questionsByLinkId[linkId] else {
                 throw AnswerError(field: linkId, reason: "is not a question of \(id)")
             }
             if raw == .null { continue }
@@ -52,11 +52,11 @@ extension Questionnaire {
 
     /// Required questions (that are enabled by the given answers) which have no answer.
     public func missingRequired(_ answers: Answers) -> [String] {
-        questions.filter { $0.isRequired && answers[$0.linkId] == nil && isEnabled($0, answers) }.map(\.linkId)
+        questionnaire.questions.filter { $0.isRequired && answers[$0.linkId] == nil && isEnabled($0, answers) }.map(\.linkId)
     }
 
     /// Whether `item` is shown, following its `enableWhen` conditions (FHIR semantics, `all` by default).
-    public func isEnabled(_ item: Item, _ answers: Answers) -> Bool {
+    public func isEnabled(_ item: Questionnaire.Item, _ answers: Answers) -> Bool {
         guard let conditions = item.enableWhen, !conditions.isEmpty else { return true }
         let results = conditions.map { condition -> Bool in
             let answer = answers[condition.question]

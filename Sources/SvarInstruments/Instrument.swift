@@ -12,6 +12,8 @@ public struct Instrument: Sendable {
     public let questionnaire: Questionnaire
     public let texts: [Language: TextPack]
     public let scoring: Scoring
+    /// The questions by linkId, built once: answers are checked on every submission and every batch row.
+    let questionsByLinkId: [String: Questionnaire.Item]
 
     public var id: String { questionnaire.id }
 
@@ -19,6 +21,7 @@ public struct Instrument: Sendable {
         self.questionnaire = questionnaire
         self.texts = texts
         self.scoring = scoring
+        self.questionsByLinkId = Dictionary(questionnaire.questions.map { ($0.linkId, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Value sets this instrument can be scored with (EQ-5D only).

@@ -62,7 +62,7 @@ struct ScoreCommand: ParsableCommand {
 
     private func scoreOne(_ instrument: Instrument, _ bytes: [UInt8]) throws -> JSONValue {
         let json = try JSONParser.parse(bytes)
-        let answers = try instrument.questionnaire.checkAnswers(json)
+        let answers = try instrument.checkAnswers(json)
         let score = try instrument.score(answers, valueSet: valueSet)
         return ScoreReport.json(score, instrument: instrument)
     }

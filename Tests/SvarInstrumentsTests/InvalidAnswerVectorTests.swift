@@ -45,7 +45,7 @@ let invalidVectors: [InvalidAnswerVector] = {
     /// Either the answer itself is refused, or (null = not answered) the required-item check names the field.
     @Test(arguments: invalidVectors)
     func isRefusedNamingTheField(_ vector: InvalidAnswerVector) throws {
-        let q = try instrument(vector.instrument).questionnaire
+        let q = try instrument(vector.instrument)
         do {
             let answers = try q.checkAnswers(vector.answers.value)
             #expect(q.missingRequired(answers).contains(vector.field), "accepted, and \(vector.field) is not reported missing")

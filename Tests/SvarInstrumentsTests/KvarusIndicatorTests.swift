@@ -36,8 +36,8 @@ import Testing
     }
 
     @Test func injectingIsAskedOnlyWhenDrugDaysAboveZero() throws {
-        let q = try instrument("kvarus-followup").questionnaire
-        let injecting = try #require(q.item(linkId: "injecting"))
+        let q = try instrument("kvarus-followup")
+        let injecting = try #require(q.questionnaire.item(linkId: "injecting"))
         #expect(q.isEnabled(injecting, try answers("kvarus-followup", #"{"drugDays":0}"#)) == false)
         #expect(q.isEnabled(injecting, try answers("kvarus-followup", #"{"drugDays":4}"#)) == true)
     }

@@ -92,9 +92,9 @@ import Testing
         #expect(scales["pain"] == ["21", "22"])
         #expect(scales["generalHealth"] == ["1", "33", "34", "35", "36"])
         #expect(scales["healthChange"] == ["2"])
-        let q = try instrument("rand36").questionnaire
-        #expect(q.questions.map(\.linkId) == (1...36).map(String.init))
-        #expect(q.copyright?.contains("developed at RAND as part of the Medical Outcomes Study") == true)
+        let q = try instrument("rand36")
+        #expect(q.questionnaire.questions.map(\.linkId) == (1...36).map(String.init))
+        #expect(q.questionnaire.copyright?.contains("developed at RAND as part of the Medical Outcomes Study") == true)
     }
 
     @Test(arguments: [
@@ -109,14 +109,14 @@ import Testing
         (#"{"g-general":1}"#, "g-general"),
     ])
     func invalidAnswersAreRefusedNamingTheItem(_ json: String, _ field: String) throws {
-        let q = try instrument("rand36").questionnaire
+        let q = try instrument("rand36")
         let error = #expect(throws: AnswerError.self) { try q.checkAnswers(try JSONParser.parse(json)) }
         #expect(error?.field == field)
         #expect(error?.description.hasPrefix(field + ":") == true)
     }
 
     @Test func nonObjectInputIsRefused() throws {
-        let q = try instrument("rand36").questionnaire
+        let q = try instrument("rand36")
         let error = #expect(throws: AnswerError.self) { try q.checkAnswers(.array([])) }
         #expect(error?.field == "$")
     }

@@ -23,7 +23,7 @@ func instrument(_ id: String) throws -> Instrument {
 }
 
 func answers(_ id: String, _ json: String) throws -> Answers {
-    try instrument(id).questionnaire.checkAnswers(try JSONParser.parse(json))
+    try instrument(id).checkAnswers(try JSONParser.parse(json))
 }
 
 func decimal(_ text: String) throws -> Decimal {
