@@ -15,10 +15,23 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         // Pure: questionnaires, text packs, value sets and scoring. No I/O.
         .target(name: "SvarInstruments"),
+        // Pure: identity numbers, pathway rules, the invitation state machine, schedule protocols, link tokens.
+        .target(name: "SvarDomain", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Edge: the Store protocol, its SQLite implementation (GRDB) and the identity vault.
+        .target(
+            name: "SvarStore",
+            dependencies: [
+                "SvarDomain", "SvarInstruments",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // Edge: finds and reads the bundled (or overridden) instruments/ and web/ folders.
         .target(
             name: "SvarAssets",
@@ -29,7 +42,7 @@ let package = Package(
         .target(
             name: "SvarWeb",
             dependencies: [
-                "SvarInstruments",
+                "SvarInstruments", "SvarDomain", "SvarStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -40,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "svar",
             dependencies: [
-                "SvarInstruments", "SvarAssets", "SvarWeb",
+                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -48,10 +61,12 @@ let package = Package(
             ]
         ),
         .testTarget(name: "SvarInstrumentsTests", dependencies: ["SvarInstruments", "SvarAssets"]),
+        .testTarget(name: "SvarDomainTests", dependencies: ["SvarDomain"]),
+        .testTarget(name: "SvarStoreTests", dependencies: ["SvarStore", "SvarDomain", "SvarAssets"]),
         .testTarget(
             name: "SvarWebTests",
             dependencies: [
-                "SvarWeb", "SvarAssets",
+                "SvarWeb", "SvarAssets", "SvarStore", "SvarDomain",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -11,6 +11,7 @@ public enum InstrumentLoader {
     }
 
     public static func catalogue(instruments root: URL, textPacks: URL? = nil) throws -> InstrumentCatalogue {
+        guard AssetDirectories.isDirectory(root) else { throw AssetError("\(root.path): not a directory") }
         let folders = try FileManager.default.contentsOfDirectory(atPath: root.path)
             .filter { AssetDirectories.isDirectory(root.appendingPathComponent($0)) }
             .filter { FileManager.default.fileExists(atPath: root.appendingPathComponent($0).appendingPathComponent("questionnaire.json").path) }

@@ -42,6 +42,9 @@ extension Instrument {
             }
             if raw == .null { continue }
             guard let value = raw.integerValue else {
+                if case .number = raw, ExactNumber.isIntegral(raw) {
+                    throw AnswerError(field: linkId, reason: "\(raw.kindDescription) is far outside the allowed answers")
+                }
                 throw AnswerError(field: linkId, reason: "expected a whole number, found \(raw.kindDescription)")
             }
             try item.check(value, instrument: id)

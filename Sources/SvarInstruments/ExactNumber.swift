@@ -22,6 +22,12 @@ public enum ExactNumber {
         return NSDecimalNumber(decimal: value).intValue
     }
 
+    /// Whether a JSON number denotes a whole number, however large.
+    public static func isIntegral(_ value: JSONValue) -> Bool {
+        guard case let .number(text) = value, let decimal = decimal(text) else { return false }
+        return rounded(decimal, places: 0) == decimal
+    }
+
     /// Rounds half away from zero to `places` decimals (the convention of published value-set tables).
     public static func rounded(_ value: Decimal, places: Int) -> Decimal {
         var result = Decimal()

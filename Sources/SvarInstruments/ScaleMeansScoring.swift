@@ -25,10 +25,18 @@ public struct ScaleMeansScoring: Sendable, Equatable {
                 sum += recoded
                 answered += 1
             }
-            let mean = answered == 0 ? nil : sum / Decimal(answered)
-            return Score.Value(key: scale.id, number: mean, itemsAnswered: answered, itemsInScale: scale.items.count)
+            return Score.Value(key: scale.id, number: ScaleMeansScoring.mean(sum, answered),
+                               itemsAnswered: answered, itemsInScale: scale.items.count)
         }
         return Score(instrument: answers.instrument, algorithm: algorithm, valueSet: nil, values: values)
+    }
+
+    /// The mean, exact when it terminates within 12 decimals (RAND means nearly always do: they are
+    /// multiples of 100/(k·n)); otherwise rounded half away from zero at the 12th decimal (66.666666666667),
+    /// far below any reported precision (1 dp).
+    static func mean(_ sum: Decimal, _ count: Int) -> Decimal? {
+        guard count > 0 else { return nil }
+        return ExactNumber.rounded(sum / Decimal(count), places: 12)
     }
 
     /// Whether the SF-36 half rule is met for `scale` in `score`.

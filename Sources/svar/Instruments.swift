@@ -10,7 +10,7 @@ struct Instruments: ParsableCommand {
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the instruments with version, languages and value sets.")
+        static let configuration = CommandConfiguration(abstract: "List the instruments with version, languages and number of questions (value sets: svar score --list-value-sets).")
 
         func run() throws {
             let catalogue = try loadCatalogue()

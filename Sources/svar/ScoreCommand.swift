@@ -23,7 +23,7 @@ struct ScoreCommand: ParsableCommand {
     @Flag(name: .long, help: "Read NDJSON and write NDJSON; a bad line gives an error line, not a stop.")
     var batch = false
 
-    @Flag(name: .long, help: "List the value-set ids, one per line, with their instrument and name.")
+    @Flag(name: .long, help: "List the value-set ids, one per line, with their instrument and name (only INSTRUMENT's, if given).")
     var listValueSets = false
 
     func run() throws {
@@ -34,7 +34,10 @@ struct ScoreCommand: ParsableCommand {
             throw fail("\(error)")
         }
         if listValueSets {
-            for (instrumentId, set) in catalogue.valueSets {
+            if let id = instrument, catalogue.instrument(id) == nil {
+                throw fail("INSTRUMENT: unknown instrument '\(id)' (known: \(catalogue.instruments.map(\.id).joined(separator: ", ")))")
+            }
+            for (instrumentId, set) in catalogue.valueSets where instrument == nil || instrument == instrumentId {
                 print("\(set.id)\t\(instrumentId)\t\(set.name)\(set.isDefault ? " [default]" : "")")
             }
             return
@@ -53,7 +56,7 @@ struct ScoreCommand: ParsableCommand {
             scoreBatch(instrument)
         } else {
             do {
-                print(try scoreOne(instrument, Array(readAllStandardInput())).serialized)
+                print(try scoreOne(instrument, withoutByteOrderMark(readAllStandardInput())).serialized)
             } catch {
                 throw fail("\(error)")
             }
@@ -73,7 +76,8 @@ struct ScoreCommand: ParsableCommand {
         for line in StandardInputLines() {
             lineNumber += 1
             do {
-                output.writeLine(try scoreOne(instrument, Array(line)).serialized)
+                let bytes = lineNumber == 1 ? withoutByteOrderMark(Array(line)) : Array(line)
+                output.writeLine(try scoreOne(instrument, bytes).serialized)
             } catch let error as AnswerError {
                 output.writeLine(JSONValue.object([
                     ("error", .string(error.description)), ("field", .string(error.field)), ("line", .int(lineNumber)),
@@ -84,4 +88,9 @@ struct ScoreCommand: ParsableCommand {
         }
         output.flush()
     }
+}
+
+/// Exports from spreadsheet tools often start with a UTF-8 byte-order mark; JSON readers may skip it.
+func withoutByteOrderMark(_ bytes: [UInt8]) -> [UInt8] {
+    bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(bytes.dropFirst(3)) : bytes
 }

@@ -1,0 +1,155 @@
+import Foundation
+import SvarDomain
+
+/// A treatment unit, keyed by its RESH-id (a string: no check digit, no fixed length).
+public struct Unit: Sendable, Equatable, Codable {
+    public var resh: String
+    public var name: String
+    public var parent: String?
+    public init(resh: String, name: String, parent: String? = nil) {
+        self.resh = resh
+        self.name = name
+        self.parent = parent
+    }
+}
+
+/// A patient as the health data knows them: a pseudonym, never the identity number.
+public struct PatientRecord: Sendable, Equatable {
+    public var id: String
+    public var language: String
+    public var createdAt: Date
+    public var reservedAt: Date?
+    public var deletionRequestedAt: Date?
+    public var isReserved: Bool { reservedAt != nil }
+}
+
+/// What is stored about a new patient: the pseudonym, the keyed lookup hash and the sealed identity.
+public struct PatientEnrolment: Sendable {
+    public var id: String
+    public var language: String
+    public var lookupHash: [UInt8]
+    public var sealedIdentity: SealedIdentity
+    public init(id: String, language: String, lookupHash: [UInt8], sealedIdentity: SealedIdentity) {
+        self.id = id
+        self.language = language
+        self.lookupHash = lookupHash
+        self.sealedIdentity = sealedIdentity
+    }
+}
+
+public enum EnrolmentResult: Sendable, Equatable {
+    case created(String)
+    case existing(String)
+}
+
+public struct NewCourse: Sendable {
+    public var id: String
+    public var patientId: String
+    public var unit: String
+    public var type: CourseType
+    public init(id: String, patientId: String, unit: String, type: CourseType) {
+        self.id = id
+        self.patientId = patientId
+        self.unit = unit
+        self.type = type
+    }
+}
+
+public enum CourseStatus: String, Sendable, Codable {
+    case active, ended, brokenOff
+}
+
+public struct CourseRecord: Sendable, Equatable {
+    public var id: String
+    public var patientId: String
+    /// The unit responsible now (changes with `transfer`).
+    public var unit: String
+    public var type: CourseType
+    public var status: CourseStatus
+    public var createdAt: Date
+    public var events: [PathwayEvent]
+    public var invitations: [InvitationRecord]
+}
+
+public struct InvitationChange: Sendable, Equatable {
+    public var at: Date
+    public var from: InvitationState?
+    public var to: InvitationState
+    public var cause: String
+    public var actor: String
+}
+
+public struct ReminderRecord: Sendable, Equatable {
+    public enum State: String, Sendable { case pending, sent, cancelled }
+    public var sequence: Int
+    public var dueAt: Date
+    public var state: State
+}
+
+public struct InvitationRecord: Sendable, Equatable {
+    public var id: String
+    public var courseId: String
+    public var patientId: String
+    public var milestone: String
+    public var instruments: [String]
+    public var triggerEventId: String
+    public var dueDate: LocalDate
+    public var state: InvitationState
+    public var remindersSent: Int
+    public var cancelReason: CancelReason?
+    public var opensAt: Date
+    public var closesAt: Date
+    public var history: [InvitationChange]
+    public var reminders: [ReminderRecord]
+}
+
+public struct AuditEntry: Sendable, Equatable {
+    public var at: Date
+    public var actor: String
+    public var action: String
+    /// The pseudonym (or other id) the action concerns; never an identity number.
+    public var subject: String
+    public var detail: String
+    public init(at: Date, actor: String, action: String, subject: String, detail: String = "") {
+        self.at = at
+        self.actor = actor
+        self.action = action
+        self.subject = subject
+        self.detail = detail
+    }
+}
+
+public struct OutboxItem: Sendable, Equatable {
+    public enum State: String, Sendable { case queued, sent, failed, cancelled }
+    public var id: String
+    public var kind: String
+    public var patientId: String
+    public var invitationId: String?
+    public var idempotencyKey: String
+    public var state: State
+    public var attempts: Int
+    public var createdAt: Date
+}
+
+/// What one scheduler pass changed.
+public struct TickReport: Sendable, Equatable {
+    public var invited = 0
+    public var reminded = 0
+    public var expired = 0
+    public var cancelledReminders = 0
+    public var nudges = 0
+    public init() {}
+}
+
+public struct ClinicianNudge: Sendable, Equatable {
+    public var courseId: String
+    public var dueDate: LocalDate
+    public var createdAt: Date
+}
+
+/// A signing key for patient links, stored sealed by the vault.
+public struct StoredSigningKey: Sendable, Equatable {
+    public var id: UInt32
+    public var createdAt: Date
+    public var sealed: SealedIdentity
+}

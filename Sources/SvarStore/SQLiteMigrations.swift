@@ -1,0 +1,178 @@
+import GRDB
+
+/// The SQLite schema, as named migrations that are only ever appended to (never edited once released).
+enum SQLiteMigrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("2026-11-22-01-core") { db in
+            try db.execute(sql: """
+            CREATE TABLE units (
+                resh TEXT PRIMARY KEY,
+                name TEXT NOT NULL,
+                parent TEXT REFERENCES units(resh),
+                created_at INTEGER NOT NULL
+            );
+            CREATE TABLE patients (
+                id TEXT PRIMARY KEY,
+                language TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                reserved_at INTEGER,
+                deletion_requested_at INTEGER
+            );
+            -- Direct identifiers live only here, sealed (§ 5-2); lookup_hash is a keyed HMAC, not the number.
+            CREATE TABLE identity_vault (
+                patient_id TEXT PRIMARY KEY REFERENCES patients(id) ON DELETE CASCADE,
+                lookup_hash BLOB NOT NULL UNIQUE,
+                key_id TEXT NOT NULL,
+                sealed BLOB NOT NULL
+            );
+            CREATE TABLE reservation_tombstones (
+                lookup_hash BLOB PRIMARY KEY,
+                reserved_at INTEGER NOT NULL
+            );
+            CREATE TABLE courses (
+                id TEXT PRIMARY KEY,
+                patient_id TEXT NOT NULL REFERENCES patients(id),
+                unit TEXT NOT NULL REFERENCES units(resh),
+                type TEXT NOT NULL,
+                status TEXT NOT NULL,
+                last_trigger_date TEXT,
+                created_at INTEGER NOT NULL
+            );
+            CREATE INDEX courses_patient ON courses(patient_id);
+            CREATE INDEX courses_nudge ON courses(status, last_trigger_date);
+            CREATE TABLE pathway_events (
+                id TEXT PRIMARY KEY,
+                course_id TEXT NOT NULL REFERENCES courses(id),
+                type TEXT NOT NULL,
+                date TEXT NOT NULL,
+                unit TEXT NOT NULL REFERENCES units(resh),
+                npr_code TEXT,
+                recorded_by TEXT NOT NULL,
+                recorded_at INTEGER NOT NULL,
+                seq INTEGER NOT NULL
+            );
+            CREATE INDEX pathway_events_course ON pathway_events(course_id, seq);
+            CREATE TABLE invitations (
+                id TEXT PRIMARY KEY,
+                course_id TEXT NOT NULL REFERENCES courses(id),
+                patient_id TEXT NOT NULL REFERENCES patients(id),
+                milestone TEXT NOT NULL,
+                instruments TEXT NOT NULL,
+                trigger_event_id TEXT NOT NULL REFERENCES pathway_events(id),
+                due_date TEXT NOT NULL,
+                state TEXT NOT NULL,
+                reminders_sent INTEGER NOT NULL DEFAULT 0,
+                cancel_reason TEXT,
+                opens_at INTEGER NOT NULL,
+                closes_at INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL,
+                UNIQUE (course_id, milestone, trigger_event_id)
+            );
+            CREATE INDEX invitations_course ON invitations(course_id);
+            CREATE INDEX invitations_patient ON invitations(patient_id, state);
+            CREATE INDEX invitations_to_open ON invitations(opens_at) WHERE state = 'scheduled';
+            CREATE INDEX invitations_to_close ON invitations(closes_at)
+                WHERE state IN ('scheduled', 'invited', 'reminded', 'opened', 'unreachable');
+            CREATE TABLE invitation_history (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                invitation_id TEXT NOT NULL REFERENCES invitations(id),
+                at INTEGER NOT NULL,
+                from_state TEXT,
+                to_state TEXT NOT NULL,
+                cause TEXT NOT NULL,
+                actor TEXT NOT NULL
+            );
+            CREATE INDEX invitation_history_invitation ON invitation_history(invitation_id, id);
+            CREATE TABLE reminders (
+                invitation_id TEXT NOT NULL REFERENCES invitations(id),
+                seq INTEGER NOT NULL,
+                due_at INTEGER NOT NULL,
+                state TEXT NOT NULL,
+                PRIMARY KEY (invitation_id, seq)
+            );
+            CREATE INDEX reminders_due ON reminders(due_at) WHERE state = 'pending';
+            CREATE TABLE responses (
+                id TEXT PRIMARY KEY,
+                invitation_id TEXT NOT NULL REFERENCES invitations(id),
+                instrument TEXT NOT NULL,
+                instrument_version TEXT NOT NULL,
+                answers TEXT NOT NULL,
+                respondent TEXT NOT NULL,
+                language TEXT NOT NULL,
+                submitted_at INTEGER NOT NULL,
+                UNIQUE (invitation_id, instrument)
+            );
+            CREATE TABLE scores (
+                response_id TEXT NOT NULL REFERENCES responses(id),
+                key TEXT NOT NULL,
+                number TEXT,
+                flag INTEGER,
+                items_answered INTEGER,
+                items_in_scale INTEGER,
+                algorithm TEXT NOT NULL,
+                value_set TEXT,
+                PRIMARY KEY (response_id, key)
+            );
+            CREATE TABLE audit_log (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at INTEGER NOT NULL,
+                actor TEXT NOT NULL,
+                action TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                detail TEXT NOT NULL
+            );
+            CREATE INDEX audit_log_subject ON audit_log(subject, id);
+            CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+            CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+            CREATE TABLE outbox (
+                id TEXT PRIMARY KEY,
+                kind TEXT NOT NULL,
+                patient_id TEXT NOT NULL,
+                invitation_id TEXT,
+                idempotency_key TEXT NOT NULL UNIQUE,
+                payload TEXT NOT NULL,
+                state TEXT NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                next_attempt_at INTEGER NOT NULL,
+                last_error TEXT,
+                created_at INTEGER NOT NULL,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'queued';
+            CREATE INDEX outbox_patient ON outbox(patient_id);
+            CREATE TABLE clinician_nudges (
+                course_id TEXT NOT NULL REFERENCES courses(id),
+                due_date TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                resolved_at INTEGER,
+                PRIMARY KEY (course_id, due_date)
+            );
+            CREATE TABLE deletion_requests (
+                patient_id TEXT PRIMARY KEY REFERENCES patients(id),
+                requested_at INTEGER NOT NULL,
+                deadline INTEGER NOT NULL,
+                state TEXT NOT NULL
+            );
+            CREATE TABLE signing_keys (
+                id INTEGER PRIMARY KEY,
+                created_at INTEGER NOT NULL,
+                key_id TEXT NOT NULL,
+                sealed BLOB NOT NULL
+            );
+            CREATE TABLE invitation_links (
+                nonce_hash BLOB PRIMARY KEY,
+                invitation_id TEXT NOT NULL REFERENCES invitations(id),
+                expires_at INTEGER NOT NULL,
+                created_at INTEGER NOT NULL,
+                used_at INTEGER
+            );
+            CREATE INDEX invitation_links_invitation ON invitation_links(invitation_id);
+            """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import SvarDomain
+
+extension SQLiteStore {
+    public func createCourse(_ course: NewCourse, actor: String, at: Date) async throws {
+        try await db.write { db in
+            guard try Self.patient(in: db, id: course.patientId) != nil else {
+                throw StoreError.notFound(what: "patient", id: course.patientId)
+            }
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM units WHERE resh = ?", arguments: [course.unit]) == true else {
+                throw StoreError.notFound(what: "unit", id: course.unit)
+            }
+            try db.execute(sql: "INSERT INTO courses (id, patient_id, unit, type, status, created_at) VALUES (?, ?, ?, ?, 'active', ?)",
+                           arguments: [course.id, course.patientId, course.unit, course.type.rawValue, at.seconds])
+            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "course.create", subject: course.patientId,
+                                          detail: "course \(course.id) at unit \(course.unit)"))
+        }
+    }
+
+    public func course(_ id: String) async throws -> CourseRecord? {
+        try await db.read { try Self.course(in: $0, id: id) }
+    }
+
+    static func course(in db: Database, id: String) throws -> CourseRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM courses WHERE id = ?", arguments: [id]) else { return nil }
+        let events = try Row.fetchAll(db, sql: "SELECT * FROM pathway_events WHERE course_id = ? ORDER BY seq", arguments: [id]).map {
+            PathwayEvent(id: $0["id"], type: PathwayEventType(rawValue: $0["type"]) ?? .evaluation,
+                         date: LocalDate(iso: $0["date"]) ?? LocalDate(dayNumber: 0), unit: $0["unit"],
+                         nprCode: $0["npr_code"], recordedBy: $0["recorded_by"])
+        }
+        let invitationIds = try String.fetchAll(db, sql: "SELECT id FROM invitations WHERE course_id = ? ORDER BY opens_at, milestone", arguments: [id])
+        return CourseRecord(
+            id: row["id"], patientId: row["patient_id"], unit: row["unit"],
+            type: CourseType(rawValue: row["type"]) ?? .D01, status: CourseStatus(rawValue: row["status"]) ?? .active,
+            createdAt: Date(seconds: row["created_at"]), events: events,
+            invitations: try invitationIds.compactMap { try invitation(in: db, id: $0) }
+        )
+    }
+
+    public func invitation(_ id: String) async throws -> InvitationRecord? {
+        try await db.read { try Self.invitation(in: $0, id: id) }
+    }
+
+    static func invitation(in db: Database, id: String) throws -> InvitationRecord? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM invitations WHERE id = ?", arguments: [id]) else { return nil }
+        let history = try Row.fetchAll(db, sql: "SELECT * FROM invitation_history WHERE invitation_id = ? ORDER BY id", arguments: [id]).map {
+            InvitationChange(at: Date(seconds: $0["at"]), from: ($0["from_state"] as String?).flatMap(InvitationState.init(rawValue:)),
+                             to: InvitationState(rawValue: $0["to_state"]) ?? .cancelled, cause: $0["cause"], actor: $0["actor"])
+        }
+        let reminders = try Row.fetchAll(db, sql: "SELECT * FROM reminders WHERE invitation_id = ? ORDER BY seq", arguments: [id]).map {
+            ReminderRecord(sequence: $0["seq"], dueAt: Date(seconds: $0["due_at"]), state: ReminderRecord.State(rawValue: $0["state"]) ?? .cancelled)
+        }
+        let instruments: String = row["instruments"]
+        return InvitationRecord(
+            id: row["id"], courseId: row["course_id"], patientId: row["patient_id"], milestone: row["milestone"],
+            instruments: instruments.split(separator: ",").map(String.init), triggerEventId: row["trigger_event_id"],
+            dueDate: LocalDate(iso: row["due_date"]) ?? LocalDate(dayNumber: 0),
+            state: InvitationState(rawValue: row["state"]) ?? .cancelled, remindersSent: row["reminders_sent"],
+            cancelReason: (row["cancel_reason"] as String?).flatMap(CancelReason.init(rawValue:)),
+            opensAt: Date(seconds: row["opens_at"]), closesAt: Date(seconds: row["closes_at"]),
+            history: history, reminders: reminders
+        )
+    }
+
+    public func recordEvent(
+        courseId: String, event: PathwayEvent, at: Date,
+        decide: @Sendable (CourseRecord, PatientRecord) throws -> [ScheduleProtocol.Plan]
+    ) async throws -> CourseRecord {
+        try await db.write { db in
+            guard let course = try Self.course(in: db, id: courseId) else { throw StoreError.notFound(what: "course", id: courseId) }
+            guard let patient = try Self.patient(in: db, id: course.patientId) else {
+                throw StoreError.notFound(what: "patient", id: course.patientId)
+            }
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM units WHERE resh = ?", arguments: [event.unit]) == true else {
+                throw StoreError.notFound(what: "unit", id: event.unit)
+            }
+            let plans = try decide(course, patient)
+            let seq = (course.events.count) + 1
+            try db.execute(sql: """
+                INSERT INTO pathway_events (id, course_id, type, date, unit, npr_code, recorded_by, recorded_at, seq)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [event.id, courseId, event.type.rawValue, event.date.description, event.unit, event.nprCode,
+                                 event.recordedBy, at.seconds, seq])
+            switch event.type {
+            case .transfer:
+                try db.execute(sql: "UPDATE courses SET unit = ? WHERE id = ?", arguments: [event.unit, courseId])
+            case .end:
+                try db.execute(sql: "UPDATE courses SET status = 'ended' WHERE id = ?", arguments: [courseId])
+            case .breakOff:
+                try db.execute(sql: "UPDATE courses SET status = 'brokenOff' WHERE id = ?", arguments: [courseId])
+            case .start, .evaluation:
+                try db.execute(sql: "UPDATE courses SET last_trigger_date = MAX(COALESCE(last_trigger_date, ''), ?) WHERE id = ?",
+                               arguments: [event.date.description, courseId])
+            default:
+                break
+            }
+            if !patient.isReserved {
+                for plan in plans {
+                    try Self.insertInvitation(db, plan: plan, course: course, actor: event.recordedBy, at: at)
+                }
+            }
+            try Self.audit(db, AuditEntry(at: at, actor: event.recordedBy, action: "course.event", subject: course.patientId,
+                                          detail: "\(event.type.rawValue) \(event.date) on course \(courseId)"))
+            guard let updated = try Self.course(in: db, id: courseId) else { throw StoreError.notFound(what: "course", id: courseId) }
+            return updated
+        }
+    }
+
+    static func insertInvitation(_ db: Database, plan: ScheduleProtocol.Plan, course: CourseRecord, actor: String, at: Date) throws {
+        let id = newId()
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO invitations (id, course_id, patient_id, milestone, instruments, trigger_event_id, due_date,
+                state, opens_at, closes_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?)
+            """, arguments: [id, course.id, course.patientId, plan.milestone, plan.instruments.joined(separator: ","),
+                             plan.triggerEventId, plan.dueDate.description, plan.opensAt.seconds, plan.closesAt.seconds,
+                             at.seconds, at.seconds])
+        guard db.changesCount == 1 else { return }
+        try db.execute(sql: "INSERT INTO invitation_history (invitation_id, at, from_state, to_state, cause, actor) VALUES (?, ?, NULL, 'scheduled', ?, ?)",
+                       arguments: [id, at.seconds, "scheduled by the \(plan.milestone) milestone", actor])
+        for (i, due) in plan.reminders.enumerated() {
+            try db.execute(sql: "INSERT INTO reminders (invitation_id, seq, due_at, state) VALUES (?, ?, ?, 'pending')",
+                           arguments: [id, i + 1, due.seconds])
+        }
+    }
+
+    /// Moves one invitation to `next` if the state machine allows it, writing the history row.
+    /// Ending states also cancel the pending reminders and queued notifications of that invitation.
+    @discardableResult
+    static func transition(_ db: Database, invitationId: String, to next: InvitationState, cause: String, actor: String, at: Date,
+                           cancelReason: CancelReason? = nil) throws -> InvitationState {
+        guard let raw = try String.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]),
+              let current = InvitationState(rawValue: raw) else {
+            throw StoreError.notFound(what: "invitation", id: invitationId)
+        }
+        do {
+            _ = try current.moved(to: next)
+        } catch {
+            throw StoreError.illegalTransition(error.description)
+        }
+        try db.execute(sql: """
+            UPDATE invitations SET state = ?, cancel_reason = COALESCE(?, cancel_reason), updated_at = ?,
+                reminders_sent = reminders_sent + ? WHERE id = ?
+            """, arguments: [next.rawValue, cancelReason?.rawValue, at.seconds, next == .reminded ? 1 : 0, invitationId])
+        try db.execute(sql: "INSERT INTO invitation_history (invitation_id, at, from_state, to_state, cause, actor) VALUES (?, ?, ?, ?, ?, ?)",
+                       arguments: [invitationId, at.seconds, current.rawValue, next.rawValue, cause, actor])
+        if next.isTerminal {
+            try db.execute(sql: "UPDATE reminders SET state = 'cancelled' WHERE invitation_id = ? AND state = 'pending'", arguments: [invitationId])
+            try db.execute(sql: "UPDATE outbox SET state = 'cancelled', last_error = ?, updated_at = ? WHERE invitation_id = ? AND state = 'queued'",
+                           arguments: ["invitation \(next.rawValue)", at.seconds, invitationId])
+        }
+        return current
+    }
+}

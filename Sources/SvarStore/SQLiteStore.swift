@@ -1,0 +1,236 @@
+import Foundation
+import GRDB
+import SvarDomain
+
+/// The embedded default store: one SQLite file in WAL mode, foreign keys on, through GRDB.
+public final class SQLiteStore: Store {
+    let db: any DatabaseWriter
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        db = pool
+        try SQLiteMigrations.migrator.migrate(pool)
+    }
+
+    /// A private in-memory database, for tests.
+    public init(inMemory: Void = ()) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        let queue = try DatabaseQueue(configuration: configuration)
+        db = queue
+        try SQLiteMigrations.migrator.migrate(queue)
+    }
+
+    /// The journal mode in force (WAL for a file database).
+    public func journalMode() async throws -> String {
+        try await db.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") ?? "" }
+    }
+
+    public func appliedMigrations() async throws -> [String] {
+        try await db.read { try SQLiteMigrations.migrator.appliedMigrations($0) }
+    }
+
+    // MARK: Units
+
+    public func createUnit(_ unit: Unit, actor: String, at: Date) async throws {
+        try await db.write { db in
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM units WHERE resh = ?", arguments: [unit.resh]) == true {
+                throw StoreError.conflict(field: "resh", reason: "unit \(unit.resh) exists already")
+            }
+            if let parent = unit.parent, try Bool.fetchOne(db, sql: "SELECT 1 FROM units WHERE resh = ?", arguments: [parent]) != true {
+                throw StoreError.notFound(what: "parent unit", id: parent)
+            }
+            try db.execute(sql: "INSERT INTO units (resh, name, parent, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [unit.resh, unit.name, unit.parent, at.seconds])
+            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "unit.create", subject: unit.resh))
+        }
+    }
+
+    public func units() async throws -> [Unit] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT resh, name, parent FROM units ORDER BY resh").map {
+                Unit(resh: $0["resh"], name: $0["name"], parent: $0["parent"])
+            }
+        }
+    }
+
+    // MARK: Patients
+
+    public func enrolPatient(_ enrolment: PatientEnrolment, actor: String, at: Date) async throws -> EnrolmentResult {
+        try await db.write { db in
+            if let existing = try String.fetchOne(db, sql: "SELECT patient_id FROM identity_vault WHERE lookup_hash = ?",
+                                                  arguments: [Data(enrolment.lookupHash)]) {
+                return .existing(existing)
+            }
+            let tombstoned = try Int64.fetchOne(db, sql: "SELECT reserved_at FROM reservation_tombstones WHERE lookup_hash = ?",
+                                                arguments: [Data(enrolment.lookupHash)])
+            try db.execute(sql: "INSERT INTO patients (id, language, created_at, reserved_at) VALUES (?, ?, ?, ?)",
+                           arguments: [enrolment.id, enrolment.language, at.seconds, tombstoned])
+            try db.execute(sql: "INSERT INTO identity_vault (patient_id, lookup_hash, key_id, sealed) VALUES (?, ?, ?, ?)",
+                           arguments: [enrolment.id, Data(enrolment.lookupHash), enrolment.sealedIdentity.keyId, Data(enrolment.sealedIdentity.box)])
+            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "patient.enrol", subject: enrolment.id,
+                                          detail: tombstoned == nil ? "" : "earlier reservation applies"))
+            return .created(enrolment.id)
+        }
+    }
+
+    public func patient(_ id: String) async throws -> PatientRecord? {
+        try await db.read { try Self.patient(in: $0, id: id) }
+    }
+
+    static func patient(in db: Database, id: String) throws -> PatientRecord? {
+        try Row.fetchOne(db, sql: "SELECT * FROM patients WHERE id = ?", arguments: [id]).map {
+            PatientRecord(id: $0["id"], language: $0["language"], createdAt: Date(seconds: $0["created_at"]),
+                          reservedAt: ($0["reserved_at"] as Int64?).map(Date.init(seconds:)),
+                          deletionRequestedAt: ($0["deletion_requested_at"] as Int64?).map(Date.init(seconds:)))
+        }
+    }
+
+    public func readIdentity(of patientId: String, actor: String, purpose: String, at: Date) async throws -> SealedIdentity? {
+        try await db.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT key_id, sealed FROM identity_vault WHERE patient_id = ?", arguments: [patientId]) else {
+                return nil
+            }
+            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "identity.read", subject: patientId, detail: purpose))
+            let sealed: Data = row["sealed"]
+            return SealedIdentity(keyId: row["key_id"], box: [UInt8](sealed))
+        }
+    }
+
+    public func isTombstoned(lookupHash: [UInt8]) async throws -> Bool {
+        try await db.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM reservation_tombstones WHERE lookup_hash = ?", arguments: [Data(lookupHash)]) == true
+        }
+    }
+
+    // MARK: Reservation and deletion
+
+    public func reserve(patientId: String, actor: String, at: Date) async throws -> Int {
+        try await db.write { db in
+            guard let patient = try Self.patient(in: db, id: patientId) else { throw StoreError.notFound(what: "patient", id: patientId) }
+            if patient.reservedAt == nil {
+                try db.execute(sql: "UPDATE patients SET reserved_at = ? WHERE id = ?", arguments: [at.seconds, patientId])
+            }
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO reservation_tombstones (lookup_hash, reserved_at)
+                SELECT lookup_hash, ? FROM identity_vault WHERE patient_id = ?
+                """, arguments: [at.seconds, patientId])
+            let pending = try String.fetchAll(db, sql: """
+                SELECT id FROM invitations WHERE patient_id = ? AND state IN \(Self.pendingStates)
+                """, arguments: [patientId])
+            for id in pending {
+                try Self.transition(db, invitationId: id, to: .cancelled, cause: "reservation", actor: actor, at: at, cancelReason: .reservation)
+            }
+            try db.execute(sql: "UPDATE outbox SET state = 'cancelled', last_error = 'patient reserved', updated_at = ? WHERE patient_id = ? AND state = 'queued'",
+                           arguments: [at.seconds, patientId])
+            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "patient.reserve", subject: patientId,
+                                          detail: "\(pending.count) pending invitation(s) cancelled"))
+            return pending.count
+        }
+    }
+
+    public func requestDeletion(patientId: String, actor: String, at: Date) async throws {
+        try await db.write { db in
+            guard try Self.patient(in: db, id: patientId) != nil else { throw StoreError.notFound(what: "patient", id: patientId) }
+            try db.execute(sql: "UPDATE patients SET deletion_requested_at = COALESCE(deletion_requested_at, ?) WHERE id = ?",
+                           arguments: [at.seconds, patientId])
+            try db.execute(sql: """
+                INSERT OR IGNORE INTO deletion_requests (patient_id, requested_at, deadline, state) VALUES (?, ?, ?, 'received')
+                """, arguments: [patientId, at.seconds, at.seconds + 30 * 86_400])
+            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "patient.deletion-request", subject: patientId,
+                                          detail: "deadline 30 days"))
+        }
+    }
+
+    // MARK: Audit, outbox, nudges
+
+    static func audit(_ db: Database, _ entry: AuditEntry) throws {
+        try db.execute(sql: "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [entry.at.seconds, entry.actor, entry.action, entry.subject, entry.detail])
+    }
+
+    public func auditEntries(subject: String) async throws -> [AuditEntry] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE subject = ? ORDER BY id", arguments: [subject]).map {
+                AuditEntry(at: Date(seconds: $0["at"]), actor: $0["actor"], action: $0["action"], subject: $0["subject"], detail: $0["detail"])
+            }
+        }
+    }
+
+    static func enqueue(_ db: Database, kind: String, patientId: String, invitationId: String?, key: String, payload: String, at: Date) throws {
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO outbox (id, kind, patient_id, invitation_id, idempotency_key, payload, state, attempts, next_attempt_at, created_at, updated_at)
+            VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)
+            """, arguments: [newId(), kind, patientId, invitationId, key, payload, at.seconds, at.seconds, at.seconds])
+    }
+
+    public func outbox(patientId: String) async throws -> [OutboxItem] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE patient_id = ? ORDER BY created_at, idempotency_key", arguments: [patientId]).map {
+                OutboxItem(id: $0["id"], kind: $0["kind"], patientId: $0["patient_id"], invitationId: $0["invitation_id"],
+                           idempotencyKey: $0["idempotency_key"], state: OutboxItem.State(rawValue: $0["state"]) ?? .failed,
+                           attempts: $0["attempts"], createdAt: Date(seconds: $0["created_at"]))
+            }
+        }
+    }
+
+    public func nudges() async throws -> [ClinicianNudge] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM clinician_nudges WHERE resolved_at IS NULL ORDER BY due_date, course_id").map {
+                ClinicianNudge(courseId: $0["course_id"], dueDate: LocalDate(iso: $0["due_date"]) ?? LocalDate(dayNumber: 0),
+                               createdAt: Date(seconds: $0["created_at"]))
+            }
+        }
+    }
+
+    // MARK: Links
+
+    public func signingKeys() async throws -> [StoredSigningKey] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY id").map {
+                let sealed: Data = $0["sealed"]
+                return StoredSigningKey(id: UInt32(truncatingIfNeeded: $0["id"] as Int64), createdAt: Date(seconds: $0["created_at"]),
+                                        sealed: SealedIdentity(keyId: $0["key_id"], box: [UInt8](sealed)))
+            }
+        }
+    }
+
+    public func addSigningKey(_ key: StoredSigningKey) async throws {
+        try await db.write { db in
+            try db.execute(sql: "INSERT INTO signing_keys (id, created_at, key_id, sealed) VALUES (?, ?, ?, ?)",
+                           arguments: [Int64(key.id), key.createdAt.seconds, key.sealed.keyId, Data(key.sealed.box)])
+        }
+    }
+
+    public func addLink(invitationId: String, nonceHash: [UInt8], expiresAt: Date, actor: String, at: Date) async throws {
+        try await db.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT patient_id, state FROM invitations WHERE id = ?", arguments: [invitationId]) else {
+                throw StoreError.notFound(what: "invitation", id: invitationId)
+            }
+            let state = InvitationState(rawValue: row["state"]) ?? .cancelled
+            guard !state.isTerminal else {
+                throw StoreError.conflict(field: "state", reason: "the invitation is \(state.rawValue); no new link can be made")
+            }
+            try db.execute(sql: "INSERT INTO invitation_links (nonce_hash, invitation_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
+                           arguments: [Data(nonceHash), invitationId, expiresAt.seconds, at.seconds])
+            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "invitation.link", subject: row["patient_id"],
+                                          detail: "invitation \(invitationId)"))
+        }
+    }
+
+    static let pendingStates = "(" + InvitationState.pending.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
+}
+
+func newId() -> String { UUID().uuidString.lowercased() }
+
+extension Date {
+    var seconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
+    init(seconds: Int64) { self.init(timeIntervalSince1970: TimeInterval(seconds)) }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import SvarDomain
+
+/// The only way the rest of Svar reaches the database. Every method is one transaction: it either happens
+/// whole, with its audit entries, history rows and outbox items, or not at all.
+///
+/// The contract test suite (Tests/SvarStoreTests/StoreContract) runs against every implementation.
+public protocol Store: Sendable {
+    // Units
+    func createUnit(_ unit: Unit, actor: String, at: Date) async throws
+    func units() async throws -> [Unit]
+
+    // Patients and the identity vault
+    func enrolPatient(_ enrolment: PatientEnrolment, actor: String, at: Date) async throws -> EnrolmentResult
+    func patient(_ id: String) async throws -> PatientRecord?
+    /// Reads the sealed identity and writes the audit entry for that read, in one transaction.
+    func readIdentity(of patientId: String, actor: String, purpose: String, at: Date) async throws -> SealedIdentity?
+    func isTombstoned(lookupHash: [UInt8]) async throws -> Bool
+
+    // Courses and events
+    func createCourse(_ course: NewCourse, actor: String, at: Date) async throws
+    func course(_ id: String) async throws -> CourseRecord?
+    /// Records `event`; `decide` sees the course and patient as they are inside the transaction, checks the
+    /// event and returns the invitations to create (none for a reserved patient).
+    func recordEvent(
+        courseId: String, event: PathwayEvent, at: Date,
+        decide: @Sendable (CourseRecord, PatientRecord) throws -> [ScheduleProtocol.Plan]
+    ) async throws -> CourseRecord
+
+    // Reservation and deletion
+    /// Marks the patient reserved, cancels every pending invitation, reminder and queued notification,
+    /// and keeps a tombstone of the lookup hash. Returns the number of invitations cancelled.
+    func reserve(patientId: String, actor: String, at: Date) async throws -> Int
+    func requestDeletion(patientId: String, actor: String, at: Date) async throws
+
+    // Scheduler passes: each handles at most `limit` rows in one transaction and returns how many it did.
+    func expireDue(now: Date, limit: Int) async throws -> Int
+    func openDue(now: Date, limit: Int) async throws -> (invited: Int, staleRemindersCancelled: Int)
+    func remindDue(now: Date, limit: Int) async throws -> Int
+    func raiseNudges(milestone: String, triggers: [PathwayEventType], afterDays: Int, today: LocalDate, at: Date, limit: Int) async throws -> Int
+
+    // Links
+    func signingKeys() async throws -> [StoredSigningKey]
+    func addSigningKey(_ key: StoredSigningKey) async throws
+    func invitation(_ id: String) async throws -> InvitationRecord?
+    func addLink(invitationId: String, nonceHash: [UInt8], expiresAt: Date, actor: String, at: Date) async throws
+
+    // Reading what was written
+    func auditEntries(subject: String) async throws -> [AuditEntry]
+    func outbox(patientId: String) async throws -> [OutboxItem]
+    func nudges() async throws -> [ClinicianNudge]
+}
+
+/// Errors a store reports in the domain's words.
+public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    case notFound(what: String, id: String)
+    case conflict(field: String, reason: String)
+    case illegalTransition(String)
+
+    public var description: String {
+        switch self {
+        case let .notFound(what, id): return "no \(what) with id '\(id)'"
+        case let .conflict(field, reason): return "\(field): \(reason)"
+        case let .illegalTransition(reason): return reason
+        }
+    }
+}

@@ -1,0 +1,252 @@
+"""End-to-end tests of `svar serve` (the built binary as a black box, only on 127.0.0.1, only urllib).
+
+Contract: `svar serve` starts a Hummingbird server (`/health`, `/metrics` in Prometheus format) configured from
+environment variables (SVAR_HOST default 127.0.0.1, SVAR_PORT default 8080).
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from conftest import assert_outside_repo, clean_env
+
+HOST = "127.0.0.1"
+START_TIMEOUT = 20.0
+STOP_TIMEOUT = 10.0
+INSTRUMENTS = ["eq5d-3l", "eq5d-5l", "kvarus-followup", "rand36"]
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((HOST, 0))
+        return s.getsockname()[1]
+
+
+def http_get(url: str, timeout: float = 5.0):
+    """(status, headers, body text) for any status, 4xx/5xx included."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as resp:
+            return resp.status, resp.headers, resp.read().decode("utf-8")
+    except urllib.error.HTTPError as err:
+        return err.code, err.headers, err.read().decode("utf-8", "replace")
+
+
+class Server:
+    def __init__(self, binary: str, cwd: Path, logs: Path, env: dict[str, str] | None = None) -> None:
+        assert_outside_repo(cwd)
+        self.port = free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        self.log_path = logs
+        self._log = open(logs, "w+", encoding="utf-8")
+        env = clean_env({"SVAR_PORT": str(self.port), **(env or {})})
+        self.proc = subprocess.Popen([binary, "serve"], cwd=cwd, env=env, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+
+    def logs(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_until_healthy(self) -> None:
+        deadline = time.monotonic() + START_TIMEOUT
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"svar serve exited with {self.proc.returncode} before answering /health:\n{self.logs()}")
+            try:
+                status, _, _ = http_get(self.base + "/health", timeout=2)
+                if status == 200:
+                    return
+                last = f"HTTP {status}"
+            except (urllib.error.URLError, ConnectionError, socket.timeout) as err:
+                last = repr(err)
+            time.sleep(0.1)
+        pytest.fail(f"/health did not answer 200 within {START_TIMEOUT} s (last: {last}):\n{self.logs()}")
+
+    def stop(self, sig=signal.SIGTERM) -> int | None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                return None
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self._log.close()
+
+
+@pytest.fixture(scope="module")
+def server(svar_bin, tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("serve-cwd")
+    srv = Server(svar_bin, cwd, tmp_path_factory.mktemp("serve-logs") / "serve.log")  # SVAR_HOST unset: default
+    try:
+        srv.wait_until_healthy()
+        yield srv
+    finally:
+        srv.kill()
+
+
+def parse_prometheus(text: str):
+    """{(name, frozenset(labels)): value} and {name: type} from the Prometheus text format (0.0.4)."""
+    samples, types = {}, {}
+    sample_re = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})?\s+(\S+)(\s+-?\d+)?$')
+    label_re = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        if line.startswith("#"):
+            parts = line.split()
+            if len(parts) >= 4 and parts[1] == "TYPE":
+                types[parts[2]] = parts[3]
+            continue
+        m = sample_re.match(line)
+        assert m, f"not a Prometheus sample line: {line!r}"
+        labels = frozenset(label_re.findall(m.group(3) or ""))
+        samples[(m.group(1), labels)] = float(m.group(4))
+    return samples, types
+
+
+def request_counter(samples, types, route: str, status: str) -> tuple[str, float]:
+    """The counter sample counting GET requests to `route` with response `status`."""
+    found = []
+    for (name, labels), value in samples.items():
+        if types.get(name) != "counter":
+            continue
+        d = dict(labels)
+        has = lambda part, want: any(part in k and v == want for k, v in d.items())  # noqa: E731
+        if has("route", route) and has("status", status) and has("method", "GET") and "request" in name:
+            found.append((name, value))
+    assert len(found) == 1, f"expected one request counter for GET {route} {status}, found {found}"
+    return found[0]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def test_health(server, svar):
+    status, headers, body = http_get(server.base + "/health")
+    assert status == 200
+    assert headers.get("Content-Type", "").startswith("application/json")
+    data = json.loads(body)
+    assert data["status"] == "ok"
+    assert sorted(data["instruments"]) == INSTRUMENTS
+    version = svar.run("--version").stdout.strip()
+    assert version and data["version"] == version
+
+
+def test_listens_on_loopback_by_default(server):
+    """SVAR_HOST is unset in the fixture: the listening socket must be bound to 127.0.0.1 only."""
+    port_hex = f"{server.port:04X}"
+    if os.path.exists("/proc/net/tcp"):
+        listening = []
+        for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+            if not os.path.exists(table):
+                continue
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                addr, port = fields[1].split(":")
+                if port == port_hex and fields[3] == "0A":  # 0A = LISTEN
+                    listening.append(addr)
+        assert listening == ["0100007F"], f"listening addresses for port {server.port}: {listening}"
+    else:
+        assert f"{HOST}:{server.port}" in server.logs()
+
+
+def test_metrics(server):
+    status, headers, body = http_get(server.base + "/metrics")
+    assert status == 200
+    content_type = headers.get("Content-Type", "")
+    assert content_type.startswith("text/plain") and "version=0.0.4" in content_type, content_type
+    samples, types = parse_prometheus(body)
+    assert samples.get(("svar_instruments_loaded", frozenset())) == 4.0, body
+    assert samples.get(("svar_value_sets_loaded", frozenset())) == 14.0, body
+    assert types.get("svar_instruments_loaded") == "gauge"
+
+
+def test_metrics_count_requests(server):
+    _, _, body = http_get(server.base + "/metrics")
+    samples, types = parse_prometheus(body)
+    _, before = request_counter(samples, types, "/health", "200")
+    for _ in range(3):
+        assert http_get(server.base + "/health")[0] == 200
+    _, _, body = http_get(server.base + "/metrics")
+    samples, types = parse_prometheus(body)
+    name, after = request_counter(samples, types, "/health", "200")
+    assert after - before == 3, f"{name}: {before} -> {after}"
+    duration = [k for k in samples if "duration" in k[0] and k[0].endswith("_count")
+                and ("http_route", "/health") in k[1]]
+    assert duration and samples[duration[0]] >= 3, [k for k in samples if "duration" in k[0]][:5]
+
+
+def test_metrics_do_not_label_unknown_paths(server):
+    """Arbitrary paths must not become label values (unbounded cardinality, and they can carry data)."""
+    secret = f"no-such-page-{uuid.uuid4().hex}"
+    status, _, _ = http_get(f"{server.base}/{secret}")
+    assert status == 404
+    _, _, body = http_get(server.base + "/metrics")
+    assert secret not in body
+
+
+@pytest.mark.parametrize("path", ["/health", "/metrics", "/no-such-page"])
+def test_security_headers(server, path):
+    _, headers, _ = http_get(server.base + path)
+    assert headers.get("X-Content-Type-Options") == "nosniff"
+    assert headers.get("Referrer-Policy") == "no-referrer"
+    assert headers.get("Cache-Control") == "no-store"
+    csp = headers.get("Content-Security-Policy")
+    assert csp, "no Content-Security-Policy header"
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp, csp
+    directives = {d.strip().split()[0]: d.strip().split()[1:] for d in csp.split(";") if d.strip()}
+    assert "default-src" in directives, csp
+    assert "*" not in directives["default-src"], csp
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# configuration errors and shutdown
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("env", [{"SVAR_PORT": "abc"}, {"SVAR_PORT": "70000"}, {"SVAR_PORT": "-1"},
+                                 {"SVAR_INSTRUMENTS_DIR": "/nonexistent/svar-instruments"},
+                                 {"SVAR_WEB_DIR": "/nonexistent/svar-web"}],
+                         ids=["port-abc", "port-70000", "port-negative", "instruments-dir", "web-dir"])
+def test_invalid_configuration_refuses_to_start(svar_bin, tmp_path, env):
+    variable = next(iter(env))
+    full_env = clean_env({"SVAR_PORT": str(free_port()), **env})
+    try:
+        proc = subprocess.run([svar_bin, "serve"], cwd=tmp_path, env=full_env, stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=20)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"svar serve with {env} did not exit (it should refuse to start)")
+    assert proc.returncode != 0, proc
+    assert variable in proc.stderr, proc.stderr
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_signal_stops_cleanly(svar_bin, tmp_path, sig):
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    srv = Server(svar_bin, cwd, tmp_path / "serve.log", env={"SVAR_HOST": HOST})
+    try:
+        srv.wait_until_healthy()
+        started = time.monotonic()
+        rc = srv.stop(sig)
+        elapsed = time.monotonic() - started
+        assert rc is not None, f"svar serve still running {STOP_TIMEOUT} s after {sig.name}"
+        assert rc == 0, f"exit status {rc} after {sig.name}:\n{srv.logs()}"
+        assert elapsed < STOP_TIMEOUT
+        with pytest.raises(OSError):
+            with socket.create_connection((HOST, srv.port), timeout=2):
+                pass
+    finally:
+        srv.kill()
