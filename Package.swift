@@ -38,12 +38,24 @@ let package = Package(
             dependencies: ["SvarInstruments"],
             resources: [.copy("instruments"), .copy("web")]
         ),
+        // Use cases over the store: enrolment, pathway events, the scheduler pass, links, configuration.
+        .target(
+            name: "SvarServices",
+            dependencies: [
+                "SvarDomain", "SvarStore", "SvarInstruments",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Edge: the Hummingbird application.
         .target(
             name: "SvarWeb",
             dependencies: [
-                "SvarInstruments", "SvarDomain", "SvarStore",
+                "SvarInstruments", "SvarDomain", "SvarStore", "SvarServices",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -53,7 +65,7 @@ let package = Package(
         .executableTarget(
             name: "svar",
             dependencies: [
-                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore",
+                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore", "SvarServices",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -62,11 +74,11 @@ let package = Package(
         ),
         .testTarget(name: "SvarInstrumentsTests", dependencies: ["SvarInstruments", "SvarAssets"]),
         .testTarget(name: "SvarDomainTests", dependencies: ["SvarDomain"]),
-        .testTarget(name: "SvarStoreTests", dependencies: ["SvarStore", "SvarDomain", "SvarAssets"]),
+        .testTarget(name: "SvarStoreTests", dependencies: ["SvarStore", "SvarDomain", "SvarAssets", "SvarServices"]),
         .testTarget(
             name: "SvarWebTests",
             dependencies: [
-                "SvarWeb", "SvarAssets", "SvarStore", "SvarDomain",
+                "SvarWeb", "SvarAssets", "SvarStore", "SvarDomain", "SvarServices",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

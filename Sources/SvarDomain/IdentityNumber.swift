@@ -111,3 +111,18 @@ public enum IdentityNumberError: Error, Sendable, Equatable, CustomStringConvert
         }
     }
 }
+
+extension IdentityNumber {
+    /// A synthetic test number (Skatteetaten's month + 80 convention) for a birth date and individual number,
+    /// or nil when that individual number gives no valid control digits. For demo data and tests only.
+    public static func synthetic(birthDate: LocalDate, individual: Int) -> String? {
+        let yy = birthDate.year % 100
+        let body = [birthDate.day / 10, birthDate.day % 10, (birthDate.month + 80) / 10, (birthDate.month + 80) % 10,
+                    yy / 10, yy % 10, individual / 100 % 10, individual / 10 % 10, individual % 10]
+        let k1 = (11 - zip(body, [3, 7, 6, 1, 8, 9, 4, 5, 2]).map(*).reduce(0, +) % 11) % 11
+        guard k1 < 10 else { return nil }
+        let k2 = (11 - zip(body + [k1], [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]).map(*).reduce(0, +) % 11) % 11
+        guard k2 < 10 else { return nil }
+        return (body + [k1, k2]).map(String.init).joined()
+    }
+}

@@ -122,3 +122,37 @@ public enum OsloTime {
         return LocalDate(year: c.year ?? 1970, month: c.month ?? 1, day: c.day ?? 1) ?? LocalDate(dayNumber: 0)
     }
 }
+
+extension OsloTime {
+    /// ISO 8601 with the Oslo offset, e.g. `2026-01-05T09:00:00+01:00`: what API callers and clinicians read.
+    public static func iso8601(_ instant: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = zone
+        formatter.formatOptions = [.withInternetDateTime]
+        return formatter.string(from: instant)
+    }
+
+    /// Parses `2027-05-01T09:00`, with optional seconds and offset; without an offset the time is Oslo time.
+    public static func parse(_ text: String) -> Date? {
+        let pattern = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?$/
+        guard let m = try? pattern.wholeMatch(in: text),
+              let date = LocalDate(year: Int(m.1) ?? 0, month: Int(m.2) ?? 0, day: Int(m.3) ?? 0),
+              let hour = Int(m.4), let minute = Int(m.5), (0...23).contains(hour), (0...59).contains(minute) else { return nil }
+        let second = m.6.flatMap { Int($0) } ?? 0
+        guard (0...59).contains(second) else { return nil }
+        guard let offset = m.7 else {
+            var c = DateComponents(year: date.year, month: date.month, day: date.day, hour: hour, minute: minute, second: second)
+            c.timeZone = zone
+            return calendar.date(from: c)
+        }
+        var seconds = 0
+        if offset != "Z" {
+            let digits = offset.dropFirst().filter(\.isNumber)
+            let h = Int(digits.prefix(2)) ?? 0, mm = Int(digits.suffix(2)) ?? 0
+            guard h <= 14, mm < 60 else { return nil }
+            seconds = (h * 3600 + mm * 60) * (offset.hasPrefix("-") ? -1 : 1)
+        }
+        let utcSeconds = date.dayNumber * 86_400 + hour * 3600 + minute * 60 + second - seconds
+        return Date(timeIntervalSince1970: TimeInterval(utcSeconds))
+    }
+}

@@ -152,4 +152,9 @@ public struct StoredSigningKey: Sendable, Equatable {
     public var id: UInt32
     public var createdAt: Date
     public var sealed: SealedIdentity
+    public init(id: UInt32, createdAt: Date, sealed: SealedIdentity) {
+        self.id = id
+        self.createdAt = createdAt
+        self.sealed = sealed
+    }
 }

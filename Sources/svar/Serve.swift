@@ -4,35 +4,45 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
-import SvarAssets
-import SvarInstruments
+import ServiceLifecycle
+import SvarServices
 import SvarWeb
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the Svar HTTP service (configured by SVAR_HOST, SVAR_PORT and the other SVAR_* variables).",
-        discussion: "Serves /health and /metrics (Prometheus). Stops cleanly on SIGTERM or SIGINT."
+        abstract: "Run the Svar HTTP service, with the scheduler (and later the outbox) as background services.",
+        discussion: """
+        Configured by the SVAR_* environment variables (README). Refuses to start without SVAR_VAULT_KEY.
+        Serves /health, /metrics (Prometheus) and the JSON API under /api/v1. Stops cleanly on SIGTERM or SIGINT.
+        """
     )
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let settings: ServerSettings
-        let catalogue: InstrumentCatalogue
-        do {
-            settings = try ServerSettings.fromEnvironment(environment)
-            catalogue = try InstrumentLoader.catalogue(try AssetDirectories.resolve(environment: environment))
-        } catch {
-            throw fail("cannot start: \(error)")
-        }
-        let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
-        var logger = Logger(label: "svar")
-        logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-        let app = buildApplication(
-            settings,
-            services: AppServices(catalogue: catalogue, metrics: registry, version: Svar.version),
-            logger: logger
-        )
-        try await app.runService()
+        let runtime = try Runtime.load()
+        try await serve(runtime)
     }
+}
+
+func serve(_ runtime: Runtime, now: @escaping @Sendable () -> Date = Date.init) async throws {
+    let environment = ProcessInfo.processInfo.environment
+    let registry = PrometheusCollectorRegistry()
+    MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+    var logger = Logger(label: "svar")
+    logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    let config = runtime.configuration
+    let links = try await LinkIssuer.load(store: runtime.store, vault: runtime.vault, publicURL: config.publicURL, now: now())
+    let services = AppServices(
+        configuration: config, catalogue: runtime.catalogue, store: runtime.store,
+        enrolment: Enrolment(store: runtime.store, vault: runtime.vault, mode: config.mode),
+        pathways: Pathways(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol),
+        links: links, metrics: registry, version: Svar.version, now: now)
+    var background: [any Service] = []
+    if config.workers.contains(.scheduler) {
+        background.append(SchedulerService(pass: SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol), logger: logger))
+    }
+    if config.apiToken == nil {
+        logger.warning("SVAR_API_TOKEN is not set: the JSON API answers 401 to every call")
+    }
+    let app = buildApplication(services, extraServices: background, logger: logger)
+    try await app.runService()
 }

@@ -76,3 +76,17 @@ func readAllStandardInput() -> [UInt8] {
         all.append(contentsOf: block[0..<count])
     }
 }
+
+/// Writes a line to standard output at once (not through stdio's buffer), so a log file sees it before a
+/// long-running server starts.
+func say(_ message: String) {
+    let line = Array((message + "\n").utf8)
+    line.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let written = write(1, raw.baseAddress.map { $0 + offset }, raw.count - offset)
+            if written <= 0 { return }
+            offset += written
+        }
+    }
+}

@@ -9,11 +9,12 @@ struct Svar: AsyncParsableCommand {
         commandName: "svar",
         abstract: "Svar collects patient-reported questionnaires (PROM/PREM) for Norwegian medical quality registries.",
         discussion: """
-        Configuration comes from environment variables (see README.md): SVAR_HOST, SVAR_PORT,
-        SVAR_INSTRUMENTS_DIR, SVAR_WEB_DIR, SVAR_TEXT_PACKS_DIR.
+        Configuration comes from environment variables (see README.md): SVAR_HOST, SVAR_PORT, SVAR_DATABASE_URL,
+        SVAR_API_TOKEN, SVAR_VAULT_KEY (or SVAR_VAULT_KEY_FILE), SVAR_PUBLIC_URL, SVAR_MODE, SVAR_WORKERS,
+        SVAR_PROTOCOL, SVAR_INSTRUMENTS_DIR, SVAR_WEB_DIR, SVAR_TEXT_PACKS_DIR, LOG_LEVEL.
         """,
         version: version,
-        subcommands: [Serve.self, ScoreCommand.self, Instruments.self]
+        subcommands: [Serve.self, Demo.self, Tick.self, ScoreCommand.self, Instruments.self, Keys.self]
     )
 }
 

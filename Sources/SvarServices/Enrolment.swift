@@ -1,0 +1,95 @@
+import Foundation
+import SvarDomain
+import SvarStore
+
+/// Enrols a patient: checks the identity number, seals the identifiers in the vault and finds an existing
+/// patient by the keyed hash, so the same person is never enrolled twice.
+public struct Enrolment: Sendable {
+    public struct Request: Sendable {
+        public var identityNumber: String
+        public var name: String?
+        public var email: String?
+        public var mobile: String?
+        public var language: String
+        public var birthDate: String?
+        public init(identityNumber: String, name: String? = nil, email: String? = nil, mobile: String? = nil,
+                    language: String = "nb", birthDate: String? = nil) {
+            self.identityNumber = identityNumber
+            self.name = name
+            self.email = email
+            self.mobile = mobile
+            self.language = language
+            self.birthDate = birthDate
+        }
+    }
+
+    let store: any Store
+    let vault: IdentityVault
+    let mode: SvarConfiguration.Mode
+
+    public init(store: any Store, vault: IdentityVault, mode: SvarConfiguration.Mode) {
+        self.store = store
+        self.vault = vault
+        self.mode = mode
+    }
+
+    public func enrol(_ request: Request, actor: String, at: Date) async throws -> EnrolmentResult {
+        let number: IdentityNumber
+        do {
+            number = try IdentityNumber(request.identityNumber, allowSynthetic: mode.allowsSyntheticNumbers)
+        } catch {
+            throw InputProblem(field: "identityNumber", reason: error.description)
+        }
+        guard ["nb", "nn", "en"].contains(request.language) else {
+            throw InputProblem(field: "language", reason: "'\(request.language)' is not one of nb, nn, en")
+        }
+        if let email = request.email, !Self.looksLikeEmail(email) {
+            throw InputProblem(field: "email", reason: "'\(email)' is not an e-mail address")
+        }
+        if let mobile = request.mobile, !Self.looksLikeMobile(mobile) {
+            throw InputProblem(field: "mobile", reason: "a mobile number has 8 digits, or + and 8–15 digits (e.g. +4791234567)")
+        }
+        if let birthDate = request.birthDate, LocalDate(iso: birthDate) == nil {
+            throw InputProblem(field: "birthDate", reason: "'\(birthDate)' is not a date YYYY-MM-DD")
+        }
+        let id = UUID().uuidString.lowercased()
+        let identity = Identity(identityNumber: number.digits, name: request.name, email: request.email,
+                                mobile: request.mobile.map(Self.normalisedMobile), birthDate: request.birthDate)
+        let enrolment = PatientEnrolment(id: id, language: request.language,
+                                         lookupHash: vault.lookupHash(identityNumber: number.digits),
+                                         sealedIdentity: try vault.seal(identity, patientId: id))
+        return try await store.enrolPatient(enrolment, actor: actor, at: at)
+    }
+
+    static func looksLikeEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !parts[1].hasPrefix(".")
+            && !parts[1].hasSuffix(".") && text.count <= 254 && !text.contains(where: \.isWhitespace)
+    }
+
+    static func looksLikeMobile(_ text: String) -> Bool {
+        let compact = text.filter { $0 != " " }
+        if compact.hasPrefix("+") {
+            let digits = compact.dropFirst()
+            return (8...15).contains(digits.count) && digits.allSatisfy(\.isASCII) && digits.allSatisfy(\.isNumber)
+        }
+        return compact.count == 8 && compact.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// Norwegian 8-digit numbers get +47, so every stored number is in international form.
+    static func normalisedMobile(_ text: String) -> String {
+        let compact = text.filter { $0 != " " }
+        return compact.hasPrefix("+") ? compact : "+47" + compact
+    }
+}
+
+/// Bad input from a caller: which field, and what is wrong, in words a person understands.
+public struct InputProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public let field: String
+    public let reason: String
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+    public var description: String { "\(field): \(reason)" }
+}

@@ -1,0 +1,58 @@
+import Crypto
+import Foundation
+import SvarDomain
+import SvarStore
+
+/// Signs patient links with the newest signing key and verifies them with any key still on record.
+///
+/// Keys are generated on first start and stored sealed under a key derived from `SVAR_VAULT_KEY`, so no
+/// further secret needs configuring. Old keys keep verifying until their links expire.
+public struct LinkIssuer: Sendable {
+    let store: any Store
+    let keys: [UInt32: SymmetricKey]
+    let newestKeyId: UInt32
+    let publicURL: String
+
+    /// Loads the signing keys, creating the first one if there is none.
+    public static func load(store: any Store, vault: IdentityVault, publicURL: String, now: Date) async throws -> LinkIssuer {
+        var stored = try await store.signingKeys()
+        if stored.isEmpty {
+            try await addKey(store: store, vault: vault, id: 1, now: now)
+            stored = try await store.signingKeys()
+        }
+        var keys: [UInt32: SymmetricKey] = [:]
+        for key in stored { keys[key.id] = try vault.openSigningKey(key.sealed, id: key.id) }
+        return LinkIssuer(store: store, keys: keys, newestKeyId: stored.map(\.id).max() ?? 1, publicURL: publicURL)
+    }
+
+    /// Adds a new newest key (`svar keys rotate`); returns its id.
+    @discardableResult
+    public static func rotate(store: any Store, vault: IdentityVault, now: Date) async throws -> UInt32 {
+        let next = (try await store.signingKeys().map(\.id).max() ?? 0) + 1
+        try await addKey(store: store, vault: vault, id: next, now: now)
+        return next
+    }
+
+    static func addKey(store: any Store, vault: IdentityVault, id: UInt32, now: Date) async throws {
+        let key = SymmetricKey(size: .bits256)
+        try await store.addSigningKey(StoredSigningKey(id: id, createdAt: now, sealed: try vault.sealSigningKey(key, id: id)))
+    }
+
+    /// A fresh link to an open invitation, valid until its window closes; the store records only the nonce hash.
+    public func issue(invitationId: String, actor: String, now: Date) async throws -> (url: String, expiresAt: Date) {
+        guard let invitation = try await store.invitation(invitationId), let uuid = UUID(uuidString: invitationId) else {
+            throw StoreError.notFound(what: "invitation", id: invitationId)
+        }
+        guard invitation.closesAt > now else {
+            throw StoreError.conflict(field: "invitation", reason: "the answer window closed at \(invitation.closesAt)")
+        }
+        guard let key = keys[newestKeyId] else { throw StoreError.notFound(what: "signing key", id: String(newestKeyId)) }
+        let token = LinkToken.issue(keyId: newestKeyId, invitationId: uuid, expiresAt: invitation.closesAt)
+        try await store.addLink(invitationId: invitationId, nonceHash: token.nonceHash, expiresAt: token.expiresAt, actor: actor, at: now)
+        return ("\(publicURL)/a/\(token.encoded(with: key))", token.expiresAt)
+    }
+
+    public func verify(_ token: String, now: Date) throws(LinkTokenError) -> LinkToken {
+        try LinkToken.verify(token, now: now) { keys[$0] }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import SvarDomain
+import SvarStore
+
+/// Records pathway events and lets the protocol turn them into invitations, in the same transaction.
+public struct Pathways: Sendable {
+    let store: any Store
+    let scheduleProtocol: ScheduleProtocol
+
+    public init(store: any Store, scheduleProtocol: ScheduleProtocol) {
+        self.store = store
+        self.scheduleProtocol = scheduleProtocol
+    }
+
+    public func record(courseId: String, type: PathwayEventType, date: LocalDate, unit: String?, nprCode: String?,
+                       actor: String, at: Date) async throws -> CourseRecord {
+        guard let course = try await store.course(courseId) else { throw StoreError.notFound(what: "course", id: courseId) }
+        if type == .transfer, unit == nil {
+            throw InputProblem(field: "unit", reason: "a transfer needs the RESH-id of the receiving unit")
+        }
+        let event = PathwayEvent(id: UUID().uuidString.lowercased(), type: type, date: date, unit: unit ?? course.unit,
+                                 nprCode: nprCode, recordedBy: actor)
+        let today = OsloTime.date(of: at)
+        let planner = scheduleProtocol
+        return try await store.recordEvent(courseId: courseId, event: event, at: at) { current, patient in
+            try PathwayRules.check(event, after: current.events, today: today)
+            return patient.isReserved ? [] : planner.plans(for: event, after: current.events)
+        }
+    }
+}
+
+/// One pass of the scheduler: expire, open, remind, nudge — each in bounded batches.
+public struct SchedulerPass: Sendable {
+    let store: any Store
+    let scheduleProtocol: ScheduleProtocol
+    let batchSize: Int
+
+    public init(store: any Store, scheduleProtocol: ScheduleProtocol, batchSize: Int = 500) {
+        self.store = store
+        self.scheduleProtocol = scheduleProtocol
+        self.batchSize = batchSize
+    }
+
+    public func run(now: Date) async throws -> TickReport {
+        var report = TickReport()
+        while true {
+            let n = try await store.expireDue(now: now, limit: batchSize)
+            report.expired += n
+            if n < batchSize { break }
+        }
+        while true {
+            let (invited, stale) = try await store.openDue(now: now, limit: batchSize)
+            report.invited += invited
+            report.cancelledReminders += stale
+            if invited < batchSize { break }
+        }
+        while true {
+            let n = try await store.remindDue(now: now, limit: batchSize)
+            report.reminded += n
+            if n < batchSize { break }
+        }
+        for milestone in scheduleProtocol.milestones {
+            guard let days = milestone.nudgeAfterDays else { continue }
+            while true {
+                let n = try await store.raiseNudges(milestone: milestone.id, triggers: milestone.triggers, afterDays: days,
+                                                    today: OsloTime.date(of: now), at: now, limit: batchSize)
+                report.nudges += n
+                if n < batchSize { break }
+            }
+        }
+        return report
+    }
+}

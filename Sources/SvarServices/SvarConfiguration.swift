@@ -1,0 +1,92 @@
+import Foundation
+import SvarDomain
+
+/// Svar's run-time configuration, read from the environment (a contract: see the README's table).
+/// `svar serve` and `svar tick` read the same variables, so both work on the same database.
+public struct SvarConfiguration: Sendable, Equatable {
+    public enum Mode: String, Sendable, CaseIterable {
+        case production, demo, test
+        /// Synthetic identity numbers are accepted only outside production.
+        public var allowsSyntheticNumbers: Bool { self != .production }
+    }
+
+    public enum Worker: String, Sendable, CaseIterable {
+        case scheduler, outbox
+    }
+
+    public var host = "127.0.0.1"
+    public var port = 8080
+    /// A SQLite file path (from `sqlite:PATH`).
+    public var databasePath = "svar.sqlite"
+    public var apiToken: String?
+    public var publicURL = "http://127.0.0.1:8080"
+    public var mode = Mode.production
+    public var workers: Set<Worker> = Set(Worker.allCases)
+    public var protocolId = "kvarus"
+
+    public init() {}
+
+    public static func fromEnvironment(_ env: [String: String]) throws(ConfigurationProblem) -> SvarConfiguration {
+        var c = SvarConfiguration()
+        func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
+        if let host = value("SVAR_HOST") { c.host = host }
+        if let text = value("SVAR_PORT") {
+            guard let port = Int(text), (0...65535).contains(port) else {
+                throw ConfigurationProblem(variable: "SVAR_PORT", reason: "'\(text)' is not a port number (0–65535)")
+            }
+            c.port = port
+        }
+        c.publicURL = "http://\(c.host.contains(":") ? "[\(c.host)]" : c.host):\(c.port)"
+        if let url = value("SVAR_DATABASE_URL") {
+            guard url.hasPrefix("sqlite:"), url.count > "sqlite:".count else {
+                throw ConfigurationProblem(variable: "SVAR_DATABASE_URL",
+                                           reason: "'\(url)' is not supported; use sqlite:PATH (PostgreSQL comes with a later release)")
+            }
+            c.databasePath = String(url.dropFirst("sqlite:".count))
+        }
+        c.apiToken = value("SVAR_API_TOKEN")
+        if let token = c.apiToken, token.count < 16 {
+            throw ConfigurationProblem(variable: "SVAR_API_TOKEN", reason: "must be at least 16 characters")
+        }
+        if let url = value("SVAR_PUBLIC_URL") {
+            guard let parsed = URL(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme), parsed.host != nil else {
+                throw ConfigurationProblem(variable: "SVAR_PUBLIC_URL", reason: "'\(url)' is not an http(s) URL")
+            }
+            c.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        if let mode = value("SVAR_MODE") {
+            guard let parsed = Mode(rawValue: mode) else {
+                throw ConfigurationProblem(variable: "SVAR_MODE", reason: "'\(mode)' is not one of production, demo, test")
+            }
+            c.mode = parsed
+        }
+        if let workers = value("SVAR_WORKERS") {
+            switch workers {
+            case "all": c.workers = Set(Worker.allCases)
+            case "none": c.workers = []
+            default:
+                var set = Set<Worker>()
+                for name in workers.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                    guard let worker = Worker(rawValue: name) else {
+                        throw ConfigurationProblem(variable: "SVAR_WORKERS",
+                                                   reason: "'\(name)' is not a worker (all, none, or a list of scheduler, outbox)")
+                    }
+                    set.insert(worker)
+                }
+                c.workers = set
+            }
+        }
+        if let id = value("SVAR_PROTOCOL") { c.protocolId = id }
+        return c
+    }
+}
+
+public struct ConfigurationProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public let variable: String
+    public let reason: String
+    public init(variable: String, reason: String) {
+        self.variable = variable
+        self.reason = reason
+    }
+    public var description: String { "\(variable): \(reason)" }
+}

@@ -1,0 +1,147 @@
+import Foundation
+import Hummingbird
+import SvarDomain
+import SvarInstruments
+import SvarServices
+import SvarStore
+
+/// The JSON API for EHR integration (`/api/v1`): units, patients, courses, events, reservation, links.
+struct APIController: Sendable {
+    let services: AppServices
+    let actor = "api"
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.add(middleware: BearerTokenMiddleware(token: services.configuration.apiToken))
+        group.post("units") { request, _ in try await handle { try await createUnit(request) } }
+        group.get("units") { _, _ in try await handle { try await listUnits() } }
+        group.post("patients") { request, _ in try await handle { try await enrol(request) } }
+        group.post("patients/:id/courses") { request, context in try await handle { try await startCourse(request, context) } }
+        group.post("patients/:id/reservation") { _, context in try await handle { try await reserve(context) } }
+        group.post("patients/:id/deletion-request") { _, context in try await handle { try await requestDeletion(context) } }
+        group.get("courses/:id") { _, context in try await handle { try await readCourse(context) } }
+        group.post("courses/:id/events") { request, context in try await handle { try await recordEvent(request, context) } }
+        group.post("invitations/:id/link") { _, context in try await handle { try await issueLink(context) } }
+        group.get("nudges") { _, _ in try await handle { try await listNudges() } }
+    }
+
+    /// Runs a handler and turns every known error into `application/problem+json`.
+    func handle(_ body: () async throws -> Response) async throws -> Response {
+        do {
+            return try await body()
+        } catch {
+            if let problem = Problem.from(error) { return problem.response }
+            throw error
+        }
+    }
+
+    func id(_ context: AppRequestContext) throws -> String {
+        guard let id = context.parameters.get("id"), !id.isEmpty, id.count <= 64 else {
+            throw Problem(status: .notFound, title: "Not found", detail: "no such resource")
+        }
+        return id
+    }
+
+    func createUnit(_ request: Request) async throws -> Response {
+        let body = try await JSONBody.read(request, allowed: ["resh", "name", "parent"])
+        let resh = try body.string("resh")
+        guard resh.count <= 20, resh.allSatisfy({ $0.isASCII && $0.isNumber }), resh.first != "0" else {
+            throw Problem.invalid("resh", "a RESH-id is a positive whole number (digits only)")
+        }
+        let name = try body.string("name")
+        guard name.count <= 200 else { throw Problem.invalid("name", "at most 200 characters") }
+        let unit = Unit(resh: resh, name: name, parent: try body.optionalString("parent"))
+        do {
+            try await services.store.createUnit(unit, actor: actor, at: services.now())
+        } catch StoreError.notFound(_, let id) {
+            throw Problem.invalid("parent", "no unit with RESH-id '\(id)'")
+        }
+        return Response.json(.object([("resh", .string(resh)), ("name", .string(name))]), status: .created)
+    }
+
+    func listUnits() async throws -> Response {
+        let units = try await services.store.units()
+        return Response.json(.array(units.map { u in
+            .object([("resh", .string(u.resh)), ("name", .string(u.name)), ("parent", u.parent.map(JSONValue.string) ?? .null)])
+        }))
+    }
+
+    func enrol(_ request: Request) async throws -> Response {
+        let body = try await JSONBody.read(request, allowed: ["identityNumber", "name", "email", "mobile", "language", "birthDate"])
+        let enrolment = Enrolment.Request(
+            identityNumber: try body.string("identityNumber"), name: try body.optionalString("name"),
+            email: try body.optionalString("email"), mobile: try body.optionalString("mobile"),
+            language: try body.optionalString("language") ?? "nb", birthDate: try body.optionalString("birthDate"))
+        switch try await services.enrolment.enrol(enrolment, actor: actor, at: services.now()) {
+        case let .created(id):
+            return Response.json(.object([("id", .string(id))]), status: .created)
+        case let .existing(id):
+            return Problem(status: .conflict, title: "Patient exists", detail: "this identity number is already enrolled",
+                           field: "identityNumber", extra: [("id", .string(id))]).response
+        }
+    }
+
+    func startCourse(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let patientId = try id(context)
+        let body = try await JSONBody.read(request, allowed: ["unit", "type"])
+        let unit = try body.string("unit")
+        let typeText = try body.optionalString("type") ?? "D01"
+        guard let type = CourseType(rawValue: typeText) else {
+            throw Problem.invalid("type", "'\(typeText)' is not a course type (D01, D11, D12)")
+        }
+        let courseId = UUID().uuidString.lowercased()
+        do {
+            try await services.store.createCourse(NewCourse(id: courseId, patientId: patientId, unit: unit, type: type),
+                                                  actor: actor, at: services.now())
+        } catch StoreError.notFound("unit", _) {
+            throw Problem.invalid("unit", "no unit with RESH-id '\(unit)'")
+        }
+        return Response.json(.object([("id", .string(courseId))]), status: .created)
+    }
+
+    func readCourse(_ context: AppRequestContext) async throws -> Response {
+        let courseId = try id(context)
+        guard let course = try await services.store.course(courseId) else { throw StoreError.notFound(what: "course", id: courseId) }
+        return Response.json(CourseJSON.course(course))
+    }
+
+    func recordEvent(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let courseId = try id(context)
+        let body = try await JSONBody.read(request, allowed: ["type", "date", "unit", "nprCode"])
+        let typeText = try body.string("type")
+        guard let type = PathwayEventType(rawValue: typeText) else {
+            throw Problem.invalid("type", "'\(typeText)' is not one of \(PathwayEventType.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let dateText = try body.string("date")
+        guard let date = LocalDate(iso: dateText) else { throw Problem.invalid("date", "'\(dateText)' is not a date YYYY-MM-DD") }
+        let unit = try body.optionalString("unit")
+        do {
+            let course = try await services.pathways.record(courseId: courseId, type: type, date: date, unit: unit,
+                                                            nprCode: try body.optionalString("nprCode"), actor: actor, at: services.now())
+            return Response.json(CourseJSON.course(course), status: .created)
+        } catch StoreError.notFound("unit", let resh) {
+            throw Problem.invalid("unit", "no unit with RESH-id '\(resh)'")
+        }
+    }
+
+    func reserve(_ context: AppRequestContext) async throws -> Response {
+        let cancelled = try await services.store.reserve(patientId: try id(context), actor: actor, at: services.now())
+        return Response.json(.object([("cancelledInvitations", .int(cancelled))]), status: .created)
+    }
+
+    func requestDeletion(_ context: AppRequestContext) async throws -> Response {
+        let patientId = try id(context)
+        try await services.store.requestDeletion(patientId: patientId, actor: actor, at: services.now())
+        return Response.json(.object([("patient", .string(patientId)), ("status", .string("received")),
+                                      ("detail", .string("the deletion will be carried out within 30 days"))]), status: .accepted)
+    }
+
+    func issueLink(_ context: AppRequestContext) async throws -> Response {
+        let link = try await services.links.issue(invitationId: try id(context), actor: actor, now: services.now())
+        return Response.json(.object([("url", .string(link.url)), ("expiresAt", .string(OsloTime.iso8601(link.expiresAt)))]), status: .created)
+    }
+
+    func listNudges() async throws -> Response {
+        let nudges = try await services.store.nudges()
+        return Response.json(.array(nudges.map { .object([("course", .string($0.courseId)), ("dueDate", .string($0.dueDate.description))]) }))
+    }
+}

@@ -1,0 +1,138 @@
+import ArgumentParser
+import Foundation
+import SvarDomain
+import SvarServices
+import SvarStore
+
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create a fresh demo database with fictional units and patients, then run Svar on 127.0.0.1.",
+        discussion: """
+        Everything is fictional: synthetic identity numbers (month + 80), invented names and addresses. The demo
+        folder holds the database, a vault key made for the demo and (later) the file mailbox. Each run starts afresh.
+        """
+    )
+
+    @Option(name: .long, help: "Folder for the demo database and key.")
+    var directory = "svar-demo"
+
+    @Flag(name: .long, help: "Create the demo data and exit without starting the server.")
+    var noServe = false
+
+    func run() async throws {
+        let folder = URL(fileURLWithPath: directory)
+        let fm = FileManager.default
+        try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in ["svar.sqlite", "svar.sqlite-wal", "svar.sqlite-shm"] {
+            try? fm.removeItem(at: folder.appendingPathComponent(name))
+        }
+        let keyFile = folder.appendingPathComponent("vault.key")
+        try Data((IdentityVault.generateKeyBase64() + "\n").utf8).write(to: keyFile)
+        try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile.path)
+        let token = "demo-" + UUID().uuidString.lowercased()
+        var environment = ProcessInfo.processInfo.environment
+        environment["SVAR_MODE"] = "demo"
+        environment["SVAR_DATABASE_URL"] = "sqlite:" + folder.appendingPathComponent("svar.sqlite").path
+        environment["SVAR_VAULT_KEY"] = nil
+        environment["SVAR_VAULT_KEY_FILE"] = keyFile.path
+        environment["SVAR_API_TOKEN"] = token
+        let runtime = try Runtime.load(environment)
+        say("Svar demo — everything here is fictional.")
+        say("  created a new vault key for the demo: \(keyFile.path) (never use it for real data)")
+        say("  database: \(folder.appendingPathComponent("svar.sqlite").path)")
+        let summary = try await DemoData(runtime: runtime, now: Date()).populate()
+        let base = runtime.configuration.publicURL
+        say("""
+          \(summary.patients) fictional patients at \(summary.units) units; scheduler pass: invited \(summary.report.invited), \
+        expired \(summary.report.expired), nudges \(summary.report.nudges).
+
+        Try it (API token for this demo: \(token)):
+          curl -s \(base)/health
+          curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/units
+          curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/courses/\(summary.followUpCourse)   # due for the one-year follow-up
+          curl -s -X POST -H 'Authorization: Bearer \(token)' \(base)/api/v1/invitations/\(summary.followUpInvitation)/link
+          curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/nudges
+        Run a scheduler pass at another time (same database):
+          SVAR_DATABASE_URL=sqlite:\(folder.appendingPathComponent("svar.sqlite").path) SVAR_VAULT_KEY_FILE=\(keyFile.path) svar tick --now 2027-05-01T09:00
+        """)
+        if noServe { return }
+        say("Serving on \(base) — stop with Ctrl-C.")
+        try await serve(runtime)
+    }
+}
+
+/// The fictional population of the demo: patients at every stage of the pathway.
+struct DemoData {
+    let runtime: Runtime
+    let now: Date
+
+    struct Summary {
+        var units = 0
+        var patients = 0
+        var followUpCourse = ""
+        var followUpInvitation = ""
+        var report = TickReport()
+    }
+
+    func populate() async throws -> Summary {
+        let store = runtime.store
+        let enrolment = Enrolment(store: store, vault: runtime.vault, mode: .demo)
+        let pathways = Pathways(store: store, scheduleProtocol: runtime.scheduleProtocol)
+        let today = OsloTime.date(of: now)
+        var summary = Summary()
+        let units = [Unit(resh: "4208", name: "Demo poliklinikk Nord"), Unit(resh: "4209", name: "Demo døgnenhet Sør"),
+                     Unit(resh: "4210", name: "Demo poliklinikk Vest")]
+        for unit in units { try await store.createUnit(unit, actor: "demo", at: now) }
+        summary.units = units.count
+        let names = ["Kari Demo", "Ola Prøve", "Ingrid Test", "Per Eksempel", "Anne Fiktiv", "Nils Oppdiktet", "Sigrid Demo",
+                     "Lars Prøve", "Marit Test", "Jon Eksempel", "Liv Fiktiv", "Odd Oppdiktet", "Berit Demo", "Arne Prøve",
+                     "Hilde Test", "Knut Eksempel", "Solveig Fiktiv", "Tor Oppdiktet", "Eva Demo", "Geir Prøve"]
+        let languages = ["nb", "nn", "en", "nb"]
+        var individual = 100
+        for (i, name) in names.enumerated() {
+            guard let birth = LocalDate(year: 1960 + i, month: i % 12 + 1, day: i % 27 + 1) else { continue }
+            var number: String?
+            while number == nil {
+                individual += 1
+                number = IdentityNumber.synthetic(birthDate: birth, individual: individual)
+            }
+            let request = Enrolment.Request(identityNumber: number ?? "", name: name,
+                                            email: "pasient\(i + 1)@demo.invalid", mobile: "+4740000\(String(format: "%03d", i + 1))",
+                                            language: languages[i % languages.count], birthDate: birth.description)
+            guard case let .created(patientId) = try await enrolment.enrol(request, actor: "demo", at: now) else { continue }
+            summary.patients += 1
+            let courseId = UUID().uuidString.lowercased()
+            try await store.createCourse(NewCourse(id: courseId, patientId: patientId, unit: units[i % units.count].resh,
+                                                   type: i >= 18 ? .D11 : .D01), actor: "demo", at: now)
+            for (type, daysAgo) in Self.stage(i, today: today) {
+                _ = try await pathways.record(courseId: courseId, type: type, date: today.adding(days: -daysAgo), unit: nil,
+                                              nprCode: nil, actor: "demo", at: now)
+            }
+            if i == 13 { summary.followUpCourse = courseId }
+            if i == 14 { _ = try await store.reserve(patientId: patientId, actor: "demo", at: now) }
+        }
+        summary.report = try await SchedulerPass(store: store, scheduleProtocol: runtime.scheduleProtocol).run(now: now)
+        if let course = try await store.course(summary.followUpCourse),
+           let followUp = course.invitations.first(where: { $0.milestone == "followUp1y" }) {
+            summary.followUpInvitation = followUp.id
+        }
+        return summary
+    }
+
+    /// Pathway events (type, days ago) for demo patient `i`: new starts, courses under way, ended courses,
+    /// one ended a year ago (its one-year follow-up is open now), and courses overdue for an evaluation.
+    static func stage(_ i: Int, today: LocalDate) -> [(PathwayEventType, Int)] {
+        switch i {
+        case 0...4: return [(.start, 2 + i)]
+        case 5...9: return [(.start, 60 + i), (.firstAttendance, 55 + i), (.clinicalDecision, 40 + i), (.evaluation, 3 + i)]
+        case 10...12: return [(.start, 150 + i), (.firstAttendance, 140 + i), (.evaluation, 60 + i), (.end, 4 + i)]
+        case 13:
+            let end = today.adding(months: -12).adding(days: 5)
+            return [(.start, end.days(until: today) + 200), (.firstAttendance, end.days(until: today) + 190),
+                    (.evaluation, end.days(until: today) + 60), (.end, end.days(until: today))]
+        case 14: return [(.start, 20)]
+        case 15...17: return [(.start, 200 + i), (.firstAttendance, 190 + i), (.evaluation, 100 + i)]
+        default: return [(.start, 1)]
+        }
+    }
+}

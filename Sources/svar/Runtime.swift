@@ -1,0 +1,36 @@
+import Foundation
+import SvarAssets
+import SvarDomain
+import SvarInstruments
+import SvarServices
+import SvarStore
+
+/// Everything a command needs, built from the environment the same way for `serve`, `tick` and `demo`.
+struct Runtime {
+    let configuration: SvarConfiguration
+    let directories: AssetDirectories
+    let catalogue: InstrumentCatalogue
+    let scheduleProtocol: ScheduleProtocol
+    let store: SQLiteStore
+    let vault: IdentityVault
+
+    static func load(_ environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Runtime {
+        do {
+            let configuration = try SvarConfiguration.fromEnvironment(environment)
+            let directories = try AssetDirectories.resolve(environment: environment)
+            let catalogue = try InstrumentLoader.catalogue(directories)
+            let scheduleProtocol = try ProtocolLoader.load(id: configuration.protocolId, directories: directories, catalogue: catalogue)
+            let vault = try IdentityVault.fromEnvironment(environment)
+            let store: SQLiteStore
+            do {
+                store = try SQLiteStore(path: configuration.databasePath)
+            } catch {
+                throw AssetError("SVAR_DATABASE_URL: cannot open sqlite:\(configuration.databasePath) (\(error))")
+            }
+            return Runtime(configuration: configuration, directories: directories, catalogue: catalogue,
+                           scheduleProtocol: scheduleProtocol, store: store, vault: vault)
+        } catch {
+            throw fail("cannot start: \(error)")
+        }
+    }
+}

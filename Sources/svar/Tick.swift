@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import SvarDomain
+import SvarServices
+
+struct Tick: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one scheduler pass (invite, remind, expire, nudge) at a given time and print what it did.",
+        discussion: "Reads the same SVAR_* variables as svar serve, so both work on the same database."
+    )
+
+    @Option(name: .long, help: "The time of the pass, ISO 8601: 2027-05-01T09:00 (seconds and an offset are optional; without an offset: Oslo time). Default: now.")
+    var now: String?
+
+    func run() async throws {
+        var instant = Date()
+        if let now {
+            guard let parsed = OsloTime.parse(now) else {
+                throw fail("--now: '\(now)' is not a time like 2027-05-01T09:00 or 2027-05-01T09:00:00+02:00")
+            }
+            instant = parsed
+        }
+        let runtime = try Runtime.load()
+        let report = try await SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol).run(now: instant)
+        print("tick at \(OsloTime.iso8601(instant)): invited \(report.invited), reminded \(report.reminded), expired \(report.expired), cancelled \(report.cancelledReminders) stale reminder(s), nudges \(report.nudges)")
+    }
+}
+
+struct Keys: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Manage the keys that sign patient links.",
+        subcommands: [Rotate.self]
+    )
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a new signing key: new links use it; links signed with older keys keep working until they expire."
+        )
+
+        func run() async throws {
+            let runtime = try Runtime.load()
+            let id = try await LinkIssuer.rotate(store: runtime.store, vault: runtime.vault, now: Date())
+            print("signing key \(id) is now used for new links")
+        }
+    }
+}
