@@ -65,6 +65,17 @@ public struct ScheduleProtocol: Sendable, Equatable {
         public let opensAt: Date
         public let closesAt: Date
         public let reminders: [Date]
+
+        public init(milestone: String, instruments: [String], triggerEventId: String, dueDate: LocalDate,
+                    opensAt: Date, closesAt: Date, reminders: [Date]) {
+            self.milestone = milestone
+            self.instruments = instruments
+            self.triggerEventId = triggerEventId
+            self.dueDate = dueDate
+            self.opensAt = opensAt
+            self.closesAt = closesAt
+            self.reminders = reminders
+        }
     }
 
     /// The invitations that `event` creates, given the events recorded before it on the same course.

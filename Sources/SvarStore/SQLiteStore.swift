@@ -234,3 +234,15 @@ extension Date {
     var seconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
     init(seconds: Int64) { self.init(timeIntervalSince1970: TimeInterval(seconds)) }
 }
+
+extension SQLiteStore {
+    /// Runs raw SQL — for tests and maintenance only; never with values from a request.
+    public func execute(rawSQL sql: String) async throws {
+        try await db.write { try $0.execute(sql: sql) }
+    }
+
+    /// Moves the WAL into the main file (so a test can inspect one file).
+    public func checkpoint() async throws {
+        try await db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+    }
+}

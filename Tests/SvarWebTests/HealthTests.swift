@@ -5,21 +5,13 @@ import HummingbirdTesting
 import Prometheus
 import SvarAssets
 import SvarInstruments
+import SvarServices
 import SvarWeb
 import Testing
 
-let sourceInstruments = URL(fileURLWithPath: #filePath)
-    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    .appendingPathComponent("Sources/SvarAssets/instruments")
-
-func testServices() throws -> AppServices {
-    AppServices(catalogue: try InstrumentLoader.catalogue(instruments: sourceInstruments),
-                metrics: PrometheusCollectorRegistry(), version: "test")
-}
-
 @Suite struct HealthTests {
     @Test func healthReportsOKAndTheLoadedInstruments() async throws {
-        let app = buildApplication(ServerSettings(port: 0), services: try testServices())
+        let app = try await TestApp.make().application
         try await app.test(.router) { client in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
@@ -32,7 +24,7 @@ func testServices() throws -> AppServices {
     }
 
     @Test func metricsArePrometheusText() async throws {
-        let app = buildApplication(ServerSettings(port: 0), services: try testServices())
+        let app = try await TestApp.make().application
         try await app.test(.router) { client in
             try await client.execute(uri: "/metrics", method: .get) { response in
                 #expect(response.status == .ok)
@@ -46,7 +38,7 @@ func testServices() throws -> AppServices {
     }
 
     @Test func everyResponseCarriesStrictSecurityHeaders() async throws {
-        let app = buildApplication(ServerSettings(port: 0), services: try testServices())
+        let app = try await TestApp.make().application
         try await app.test(.router) { client in
             for uri in ["/health", "/metrics", "/no-such-page"] {
                 try await client.execute(uri: uri, method: .get) { response in
@@ -62,7 +54,7 @@ func testServices() throws -> AppServices {
     }
 
     @Test func theServerAnswersOverRealLoopbackHTTP() async throws {
-        let app = buildApplication(ServerSettings(host: "127.0.0.1", port: 0), services: try testServices())
+        let app = try await TestApp.make().application
         try await app.test(.live) { client in
             try await client.execute(uri: "/health", method: .get) { response in
                 #expect(response.status == .ok)
@@ -71,15 +63,21 @@ func testServices() throws -> AppServices {
     }
 }
 
-@Suite struct ServerSettingsTests {
-    @Test func defaultsAreLoopbackAnd8080() throws {
-        #expect(try ServerSettings.fromEnvironment([:]) == ServerSettings(host: "127.0.0.1", port: 8080))
-        #expect(try ServerSettings.fromEnvironment(["SVAR_HOST": "::1", "SVAR_PORT": "9000"]) == ServerSettings(host: "::1", port: 9000))
+@Suite struct ConfigurationTests {
+    @Test func defaultsAreLoopback8080AndSQLite() throws {
+        let c = try SvarConfiguration.fromEnvironment([:])
+        #expect(c.host == "127.0.0.1" && c.port == 8080 && c.databasePath == "svar.sqlite" && c.mode == .production)
+        #expect(c.workers == [.scheduler, .outbox])
+        let d = try SvarConfiguration.fromEnvironment(["SVAR_HOST": "::1", "SVAR_PORT": "9000", "SVAR_DATABASE_URL": "sqlite:/tmp/x.db",
+                                                       "SVAR_WORKERS": "outbox", "SVAR_MODE": "demo"])
+        #expect(d.host == "::1" && d.port == 9000 && d.databasePath == "/tmp/x.db" && d.workers == [.outbox] && d.mode == .demo)
+        #expect(try SvarConfiguration.fromEnvironment(["SVAR_WORKERS": "none"]).workers.isEmpty)
     }
 
-    @Test(arguments: ["http", "70000", "-1", "80a"])
-    func aBadPortNamesTheVariable(_ value: String) {
-        let error = #expect(throws: ConfigurationError.self) { try ServerSettings.fromEnvironment(["SVAR_PORT": value]) }
-        #expect(error?.variable == "SVAR_PORT")
+    @Test(arguments: [("SVAR_PORT", "http"), ("SVAR_PORT", "70000"), ("SVAR_MODE", "prod"), ("SVAR_WORKERS", "mailer"),
+                      ("SVAR_DATABASE_URL", "mysql://x"), ("SVAR_PUBLIC_URL", "ftp://x"), ("SVAR_API_TOKEN", "short")])
+    func aBadValueNamesTheVariable(_ variable: String, _ value: String) {
+        let error = #expect(throws: ConfigurationProblem.self) { try SvarConfiguration.fromEnvironment([variable: value]) }
+        #expect(error?.variable == variable)
     }
 }

@@ -1,0 +1,61 @@
+import Foundation
+import SvarDomain
+import SvarServices
+import SvarStore
+import Testing
+
+/// What is particular to the SQLite file: WAL, named migrations, an append-only audit log, and no identity
+/// number in clear anywhere in the file.
+@Suite struct SQLiteStoreTests {
+    func temporaryPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("svar-\(UUID().uuidString).sqlite").path
+    }
+
+    @Test func theFileIsInWALModeWithNamedMigrations() async throws {
+        let store = try SQLiteStore(path: temporaryPath())
+        #expect(try await store.journalMode() == "wal")
+        #expect(try await store.appliedMigrations() == ["2026-11-22-01-core"])
+    }
+
+    @Test func reopeningAppliesNothingTwice() async throws {
+        let path = temporaryPath()
+        let first = try SQLiteStore(path: path)
+        try await first.createUnit(Unit(resh: "1", name: "U"), actor: "t", at: t0)
+        let second = try SQLiteStore(path: path)
+        #expect(try await second.units().count == 1)
+        #expect(try await second.appliedMigrations().count == 1)
+    }
+
+    @Test func theAuditLogIsAppendOnly() async throws {
+        let store = try SQLiteStore()
+        try await store.createUnit(Unit(resh: "1", name: "U"), actor: "t", at: t0)
+        await #expect(throws: (any Error).self) { try await store.execute(rawSQL: "UPDATE audit_log SET actor = 'x'") }
+        await #expect(throws: (any Error).self) { try await store.execute(rawSQL: "DELETE FROM audit_log") }
+        #expect(try await store.auditEntries(subject: "1").count == 1)
+    }
+
+    @Test func theIdentityNumberNeverAppearsInClearInTheDatabaseFile() async throws {
+        let path = temporaryPath()
+        let store = try SQLiteStore(path: path)
+        let enrolment = Enrolment(store: store, vault: vault, mode: .test)
+        let number = "02838897382"
+        let result = try await enrolment.enrol(.init(identityNumber: number, name: "Kari Nordmann", email: "kari@example.org",
+                                                     mobile: "91234567", language: "nb", birthDate: "1988-03-02"),
+                                               actor: "test", at: t0)
+        guard case let .created(id) = result else { Issue.record("not created"); return }
+        try await store.createUnit(Unit(resh: "4208", name: "U"), actor: "t", at: t0)
+        try await store.createCourse(NewCourse(id: "c1", patientId: id, unit: "4208", type: .D01), actor: "t", at: t0)
+        try await store.checkpoint()
+        var bytes = Data()
+        for suffix in ["", "-wal", "-shm"] {
+            if let data = FileManager.default.contents(atPath: path + suffix) { bytes.append(data) }
+        }
+        #expect(bytes.count > 4096)
+        for needle in [number, "Kari Nordmann", "kari@example.org", "91234567", "1988-03-02"] {
+            #expect(bytes.range(of: Data(needle.utf8)) == nil, "'\(needle)' is in the database file in clear")
+        }
+        // The sealed identity still opens with the key.
+        let sealed = try #require(try await store.readIdentity(of: id, actor: "t", purpose: "test", at: t0))
+        #expect(try vault.open(sealed, patientId: id).identityNumber == number)
+    }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import SvarDomain
+import SvarServices
+import SvarStore
+import Testing
+
+/// Every Store implementation must pass these (the PostgreSQL store will be added to `StoreKind`).
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
+    case sqliteMemory, sqliteFile
+    var testDescription: String { rawValue }
+
+    func make() throws -> any Store {
+        switch self {
+        case .sqliteMemory: return try SQLiteStore()
+        case .sqliteFile:
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("svar-contract-\(UUID().uuidString).sqlite").path
+            return try SQLiteStore(path: path)
+        }
+    }
+}
+
+let t0 = OsloTime.instant(LocalDate(iso: "2026-01-05")!, hour: 8)
+let vault = try! IdentityVault(masterKey: Array(repeating: 3, count: 32))
+
+func enrol(_ store: any Store, number: String = "01914796756", language: String = "nb") async throws -> String {
+    let id = UUID().uuidString.lowercased()
+    let result = try await store.enrolPatient(PatientEnrolment(
+        id: id, language: language, lookupHash: vault.lookupHash(identityNumber: number),
+        sealedIdentity: try vault.seal(Identity(identityNumber: number, name: "Test"), patientId: id)), actor: "test", at: t0)
+    switch result {
+    case let .created(id), let .existing(id): return id
+    }
+}
+
+/// A plan as a protocol would make it, with explicit times.
+func plan(_ milestone: String, trigger: String, opens: Date, closes: Date, reminders: [Date] = []) -> ScheduleProtocol.Plan {
+    ScheduleProtocol.Plan(milestone: milestone, instruments: ["eq5d-5l"], triggerEventId: trigger,
+                          dueDate: OsloTime.date(of: opens), opensAt: opens, closesAt: closes, reminders: reminders)
+}
+
+func startCourse(_ store: any Store, patient: String, plans: [ScheduleProtocol.Plan] = []) async throws -> (course: String, event: String) {
+    try? await store.createUnit(Unit(resh: "4208", name: "Unit"), actor: "test", at: t0)
+    let courseId = UUID().uuidString.lowercased()
+    try await store.createCourse(NewCourse(id: courseId, patientId: patient, unit: "4208", type: .D01), actor: "test", at: t0)
+    let event = PathwayEvent(id: "start-\(courseId)", type: .start, date: LocalDate(iso: "2026-01-05")!, unit: "4208", recordedBy: "test")
+    let thePlans = plans.map { ScheduleProtocol.Plan(milestone: $0.milestone, instruments: $0.instruments, triggerEventId: event.id,
+                                                     dueDate: $0.dueDate, opensAt: $0.opensAt, closesAt: $0.closesAt, reminders: $0.reminders) }
+    _ = try await store.recordEvent(courseId: courseId, event: event, at: t0) { _, _ in thePlans }
+    return (courseId, event.id)
+}
+
+let hour: TimeInterval = 3600
+let day: TimeInterval = 86_400
+
+@Suite struct StoreContractTests {
+    @Test(arguments: StoreKind.allCases)
+    func unitsAreUniqueByRESH(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        try await store.createUnit(Unit(resh: "4208", name: "A"), actor: "t", at: t0)
+        await #expect(throws: StoreError.self) { try await store.createUnit(Unit(resh: "4208", name: "B"), actor: "t", at: t0) }
+        await #expect(throws: StoreError.notFound(what: "parent unit", id: "1")) {
+            try await store.createUnit(Unit(resh: "4300", name: "C", parent: "1"), actor: "t", at: t0)
+        }
+        #expect(try await store.units().map(\.name) == ["A"])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aPatientIsFoundByTheKeyedHashNotEnrolledTwice(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let first = try await enrol(store)
+        let second = try await enrol(store)
+        #expect(first == second)
+        let other = try await enrol(store, number: "02838897382")
+        #expect(other != first)
+        #expect(try await store.patient(first)?.language == "nb")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func readingTheIdentityIsAudited(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let id = try await enrol(store)
+        let sealed = try #require(try await store.readIdentity(of: id, actor: "clinician-1", purpose: "view patient", at: t0))
+        #expect(try vault.open(sealed, patientId: id).identityNumber == "01914796756")
+        #expect(throws: (any Error).self) { try vault.open(sealed, patientId: "another-patient") }
+        let audit = try await store.auditEntries(subject: id)
+        #expect(audit.map(\.action) == ["patient.enrol", "identity.read"])
+        #expect(audit.last?.actor == "clinician-1")
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func coursesNeedAKnownPatientAndUnit(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let patient = try await enrol(store)
+        await #expect(throws: StoreError.notFound(what: "unit", id: "9")) {
+            try await store.createCourse(NewCourse(id: "c", patientId: patient, unit: "9", type: .D01), actor: "t", at: t0)
+        }
+        try await store.createUnit(Unit(resh: "9", name: "U"), actor: "t", at: t0)
+        await #expect(throws: StoreError.notFound(what: "patient", id: "p")) {
+            try await store.createCourse(NewCourse(id: "c", patientId: "p", unit: "9", type: .D01), actor: "t", at: t0)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aRefusedEventWritesNothing(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let patient = try await enrol(store)
+        let (course, _) = try await startCourse(store, patient: patient)
+        let before = try await store.course(course)
+        struct Refused: Error {}
+        await #expect(throws: Refused.self) {
+            _ = try await store.recordEvent(courseId: course, event: PathwayEvent(id: "e2", type: .evaluation, date: LocalDate(iso: "2026-02-01")!,
+                                                                                   unit: "4208", recordedBy: "t"), at: t0) { _, _ in throw Refused() }
+        }
+        #expect(try await store.course(course) == before)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func theSameTriggerNeverCreatesTwoInvitations(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let patient = try await enrol(store)
+        let p = plan("baseline", trigger: "x", opens: t0 + hour, closes: t0 + 21 * day, reminders: [t0 + 7 * day])
+        let (course, event) = try await startCourse(store, patient: patient, plans: [p, p])
+        let record = try #require(try await store.course(course))
+        #expect(record.invitations.count == 1)
+        #expect(record.invitations.first?.triggerEventId == event)
+        #expect(record.invitations.first?.reminders.count == 1)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func tickPassesInviteRemindAndExpireExactlyOnce(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let patient = try await enrol(store)
+        let p = plan("baseline", trigger: "x", opens: t0 + hour, closes: t0 + 21 * day, reminders: [t0 + 7 * day, t0 + 18 * day])
+        let (course, _) = try await startCourse(store, patient: patient, plans: [p])
+        #expect(try await store.openDue(now: t0, limit: 10).invited == 0)          // not yet open
+        #expect(try await store.openDue(now: t0 + 2 * hour, limit: 10).invited == 1)
+        #expect(try await store.openDue(now: t0 + 2 * hour, limit: 10).invited == 0)   // twice at the same instant: nothing new
+        #expect(try await store.remindDue(now: t0 + 8 * day, limit: 10) == 1)
+        #expect(try await store.remindDue(now: t0 + 8 * day, limit: 10) == 0)
+        #expect(try await store.remindDue(now: t0 + 19 * day, limit: 10) == 1)
+        #expect(try await store.expireDue(now: t0 + 21 * day, limit: 10) == 1)
+        #expect(try await store.expireDue(now: t0 + 22 * day, limit: 10) == 0)
+        let invitation = try #require(try await store.course(course)?.invitations.first)
+        #expect(invitation.state == .expired)
+        #expect(invitation.remindersSent == 2)
+        #expect(invitation.history.map(\.to) == [.scheduled, .invited, .reminded, .reminded, .expired])
+        let outbox = try await store.outbox(patientId: patient)
+        #expect(outbox.map(\.kind).sorted() == ["invitation", "reminder", "reminder"])
+        #expect(Set(outbox.map(\.idempotencyKey)).count == 3)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aLateOpeningDropsOverdueReminders(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let patient = try await enrol(store)
+        let p = plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day, t0 + 18 * day])
+        _ = try await startCourse(store, patient: patient, plans: [p])
+        let opened = try await store.openDue(now: t0 + 10 * day, limit: 10)
+        #expect(opened.invited == 1 && opened.staleRemindersCancelled == 1)
+        #expect(try await store.remindDue(now: t0 + 10 * day, limit: 10) == 0)
+        #expect(try await store.remindDue(now: t0 + 19 * day, limit: 10) == 1)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aWindowThatClosedBeforeItWasOpenedExpiresWithoutAnInvitation(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let patient = try await enrol(store)
+        _ = try await startCourse(store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + day)])
+        #expect(try await store.expireDue(now: t0 + 2 * day, limit: 10) == 1)
+        #expect(try await store.openDue(now: t0 + 2 * day, limit: 10).invited == 0)
+        #expect(try await store.outbox(patientId: patient).isEmpty)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func reservationCancelsEverythingPendingAndLeavesATombstone(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let patient = try await enrol(store)
+        let plans = [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day]),
+                     plan("followUp1y", trigger: "x", opens: t0 + 300 * day, closes: t0 + 400 * day)]
+        let (course, _) = try await startCourse(store, patient: patient, plans: plans)
+        #expect(try await store.openDue(now: t0 + hour, limit: 10).invited == 1)      // one notification queued
+        #expect(try await store.reserve(patientId: patient, actor: "t", at: t0 + 2 * hour) == 2)
+        let record = try #require(try await store.course(course))
+        #expect(record.invitations.allSatisfy { $0.state == .cancelled && $0.cancelReason == .reservation })
+        #expect(record.invitations.flatMap(\.reminders).allSatisfy { $0.state == .cancelled })
+        #expect(try await store.outbox(patientId: patient).allSatisfy { $0.state == .cancelled })
+        #expect(try await store.isTombstoned(lookupHash: vault.lookupHash(identityNumber: "01914796756")))
+        #expect(try await store.openDue(now: t0 + 400 * day, limit: 10).invited == 0)
+        #expect(try await store.remindDue(now: t0 + 400 * day, limit: 10) == 0)
+        #expect(try await store.patient(patient)?.isReserved == true)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func nudgesAreRaisedOncePerOverdueCourse(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let patient = try await enrol(store)
+        _ = try await startCourse(store, patient: patient)
+        let today = LocalDate(iso: "2026-05-01")!
+        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 10) == 1)
+        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 10) == 0)
+        #expect(try await store.nudges().first?.dueDate == LocalDate(iso: "2026-04-05"))
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func linksAreRecordedOnlyForOpenInvitations(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let patient = try await enrol(store)
+        let (course, _) = try await startCourse(store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + day)])
+        let invitation = try #require(try await store.course(course)?.invitations.first)
+        try await store.addLink(invitationId: invitation.id, nonceHash: Array(repeating: 1, count: 32), expiresAt: t0 + day, actor: "t", at: t0)
+        _ = try await store.expireDue(now: t0 + 2 * day, limit: 10)
+        await #expect(throws: StoreError.self) {
+            try await store.addLink(invitationId: invitation.id, nonceHash: Array(repeating: 2, count: 32), expiresAt: t0 + day, actor: "t", at: t0)
+        }
+    }
+}

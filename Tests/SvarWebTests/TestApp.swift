@@ -1,0 +1,74 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Prometheus
+import SvarAssets
+import SvarDomain
+import SvarInstruments
+import SvarServices
+import SvarStore
+import SvarWeb
+import Testing
+
+let sourceInstruments = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .appendingPathComponent("Sources/SvarAssets/instruments")
+
+let apiToken = "test-token-0123456789abcdef"
+let testVaultKey = [UInt8](repeating: 7, count: 32)
+
+/// A fixed "now" (2026-11-22 10:00 Oslo) so pathway dates in tests never drift into the future.
+let fixedNow = OsloTime.instant(LocalDate(iso: "2026-11-22")!, hour: 10)
+
+/// A complete application over an in-memory store, as `svar serve` builds it.
+struct TestApp {
+    let services: AppServices
+    let store: SQLiteStore
+
+    static func make(token: String? = apiToken, mode: SvarConfiguration.Mode = .test) async throws -> TestApp {
+        let directories = AssetDirectories(instruments: sourceInstruments, web: sourceInstruments, textPacks: sourceInstruments)
+        let catalogue = try InstrumentLoader.catalogue(instruments: sourceInstruments)
+        let scheduleProtocol = try ProtocolLoader.load(id: "kvarus", directories: directories, catalogue: catalogue)
+        let store = try SQLiteStore()
+        let vault = try IdentityVault(masterKey: testVaultKey)
+        var configuration = SvarConfiguration()
+        configuration.apiToken = token
+        configuration.mode = mode
+        configuration.port = 0
+        configuration.publicURL = "https://svar.test"
+        let links = try await LinkIssuer.load(store: store, vault: vault, publicURL: configuration.publicURL, now: fixedNow)
+        let services = AppServices(
+            configuration: configuration, catalogue: catalogue, store: store,
+            enrolment: Enrolment(store: store, vault: vault, mode: mode),
+            pathways: Pathways(store: store, scheduleProtocol: scheduleProtocol), links: links,
+            metrics: PrometheusCollectorRegistry(), version: "test", now: { fixedNow })
+        return TestApp(services: services, store: store)
+    }
+
+    var application: some ApplicationProtocol { buildApplication(services) }
+}
+
+extension TestClientProtocol {
+    /// Calls the API with the token and a JSON body; returns status and parsed body.
+    @discardableResult
+    func api(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, token: String? = apiToken,
+             contentType: String = "application/json") async throws -> (status: HTTPResponse.Status, json: JSONValue, headers: HTTPFields) {
+        var headers = HTTPFields()
+        if let token { headers[.authorization] = "Bearer \(token)" }
+        if body != nil { headers[.contentType] = contentType }
+        return try await execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+            let text = String(buffer: response.body)
+            let json = text.isEmpty ? JSONValue.null : ((try? JSONParser.parse(text)) ?? .string(text))
+            return (response.status, json, response.headers)
+        }
+    }
+}
+
+func synthetic(_ i: Int) -> String {
+    var individual = 500 + i * 3
+    while true {
+        if let number = IdentityNumber.synthetic(birthDate: LocalDate(year: 1980 + i % 30, month: i % 12 + 1, day: i % 28 + 1)!,
+                                                 individual: individual) { return number }
+        individual += 1
+    }
+}
