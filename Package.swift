@@ -35,7 +35,7 @@ let package = Package(
         // Edge: finds and reads the bundled (or overridden) instruments/ and web/ folders.
         .target(
             name: "SvarAssets",
-            dependencies: ["SvarInstruments"],
+            dependencies: ["SvarInstruments", "SvarDomain"],
             resources: [.copy("instruments"), .copy("web")]
         ),
         // Use cases over the store: enrolment, pathway events, the scheduler pass, links, configuration.

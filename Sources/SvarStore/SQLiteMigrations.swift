@@ -173,6 +173,19 @@ enum SQLiteMigrations {
             CREATE INDEX invitation_links_invitation ON invitation_links(invitation_id);
             """)
         }
+        migrator.registerMigration("2026-11-22-02-answering") { db in
+            try db.execute(sql: """
+            -- Answers saved step by step before submission (save and resume); deleted on submission.
+            CREATE TABLE answer_drafts (
+                invitation_id TEXT NOT NULL REFERENCES invitations(id),
+                instrument TEXT NOT NULL,
+                answers TEXT NOT NULL,
+                language TEXT NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (invitation_id, instrument)
+            );
+            """)
+        }
         return migrator
     }
 }

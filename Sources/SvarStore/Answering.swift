@@ -1,0 +1,58 @@
+import Foundation
+import SvarDomain
+
+/// One instrument's checked answers and scores, ready to be stored with a submission.
+public struct SubmittedResponse: Sendable {
+    public var instrument: String
+    public var instrumentVersion: String
+    /// The answers as JSON (`{"linkId": code}`), exactly as checked.
+    public var answersJSON: String
+    public var scores: [StoredScore]
+    public init(instrument: String, instrumentVersion: String, answersJSON: String, scores: [StoredScore]) {
+        self.instrument = instrument
+        self.instrumentVersion = instrumentVersion
+        self.answersJSON = answersJSON
+        self.scores = scores
+    }
+}
+
+public struct StoredScore: Sendable, Equatable {
+    public var key: String
+    /// Exact decimal text, or nil.
+    public var number: String?
+    public var flag: Bool?
+    public var itemsAnswered: Int?
+    public var itemsInScale: Int?
+    public var algorithm: String
+    public var valueSet: String?
+    public init(key: String, number: String?, flag: Bool?, itemsAnswered: Int?, itemsInScale: Int?, algorithm: String, valueSet: String?) {
+        self.key = key
+        self.number = number
+        self.flag = flag
+        self.itemsAnswered = itemsAnswered
+        self.itemsInScale = itemsInScale
+        self.algorithm = algorithm
+        self.valueSet = valueSet
+    }
+}
+
+/// Where a link leads: the invitation, if the link is on record for it.
+public struct LinkLookup: Sendable, Equatable {
+    public var invitation: InvitationRecord
+    public var language: String
+}
+
+/// The patient-facing part of the store: links, drafts, submission.
+public protocol AnsweringStore: Sendable {
+    /// The invitation behind a verified token, if this nonce was issued for it.
+    func lookUpLink(invitationId: String, nonceHash: [UInt8]) async throws -> LinkLookup?
+    /// First opening of a link: scheduled/invited/reminded/unreachable → opened (history row).
+    func markOpened(invitationId: String, at: Date) async throws
+    func saveDraft(invitationId: String, instrument: String, answersJSON: String, language: String, at: Date) async throws
+    func drafts(invitationId: String) async throws -> [String: String]
+    /// Stores every response and score, completes the invitation (cancelling its reminders and queued
+    /// notifications) and queues the forward to the registry — in one transaction. A second submission of
+    /// the same invitation throws `StoreError.conflict(field: "invitation", …)` and stores nothing.
+    func submit(invitationId: String, responses: [SubmittedResponse], respondent: String, language: String, at: Date) async throws
+    func responses(invitationId: String) async throws -> [(instrument: String, answersJSON: String, scores: [StoredScore])]
+}

@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import SvarDomain
+
+extension SQLiteStore {
+    public func lookUpLink(invitationId: String, nonceHash: [UInt8]) async throws -> LinkLookup? {
+        try await db.read { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM invitation_links WHERE nonce_hash = ? AND invitation_id = ?",
+                                    arguments: [Data(nonceHash), invitationId]) == true,
+                  let invitation = try Self.invitation(in: db, id: invitationId),
+                  let patient = try Self.patient(in: db, id: invitation.patientId) else { return nil }
+            return LinkLookup(invitation: invitation, language: patient.language)
+        }
+    }
+
+    public func markOpened(invitationId: String, at: Date) async throws {
+        try await db.write { db in
+            guard let raw = try String.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]),
+                  let state = InvitationState(rawValue: raw) else { throw StoreError.notFound(what: "invitation", id: invitationId) }
+            guard state != .opened, state.canMove(to: .opened) else { return }
+            try Self.transition(db, invitationId: invitationId, to: .opened, cause: "the patient opened the link", actor: "patient", at: at)
+        }
+    }
+
+    public func saveDraft(invitationId: String, instrument: String, answersJSON: String, language: String, at: Date) async throws {
+        try await db.write { db in
+            guard let raw = try String.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]),
+                  let state = InvitationState(rawValue: raw) else { throw StoreError.notFound(what: "invitation", id: invitationId) }
+            guard !state.isTerminal else { throw StoreError.conflict(field: "invitation", reason: "the invitation is \(state.rawValue)") }
+            try db.execute(sql: """
+                INSERT INTO answer_drafts (invitation_id, instrument, answers, language, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (invitation_id, instrument) DO UPDATE SET answers = excluded.answers, language = excluded.language,
+                    updated_at = excluded.updated_at
+                """, arguments: [invitationId, instrument, answersJSON, language, at.seconds])
+        }
+    }
+
+    public func drafts(invitationId: String) async throws -> [String: String] {
+        try await db.read { db in
+            var out: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT instrument, answers FROM answer_drafts WHERE invitation_id = ?", arguments: [invitationId]) {
+                out[row["instrument"]] = row["answers"]
+            }
+            return out
+        }
+    }
+
+    public func submit(invitationId: String, responses: [SubmittedResponse], respondent: String, language: String, at: Date) async throws {
+        try await db.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT state, patient_id FROM invitations WHERE id = ?", arguments: [invitationId]),
+                  let state = InvitationState(rawValue: row["state"]) else {
+                throw StoreError.notFound(what: "invitation", id: invitationId)
+            }
+            guard !state.isTerminal else {
+                throw StoreError.conflict(field: "invitation", reason: "the invitation is already \(state.rawValue)")
+            }
+            for response in responses {
+                let responseId = newId()
+                try db.execute(sql: """
+                    INSERT INTO responses (id, invitation_id, instrument, instrument_version, answers, respondent, language, submitted_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [responseId, invitationId, response.instrument, response.instrumentVersion, response.answersJSON,
+                                     respondent, language, at.seconds])
+                for score in response.scores {
+                    try db.execute(sql: """
+                        INSERT INTO scores (response_id, key, number, flag, items_answered, items_in_scale, algorithm, value_set)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """, arguments: [responseId, score.key, score.number, score.flag, score.itemsAnswered, score.itemsInScale,
+                                         score.algorithm, score.valueSet])
+                }
+            }
+            try Self.transition(db, invitationId: invitationId, to: .completed, cause: "the patient submitted the answers", actor: respondent, at: at)
+            try db.execute(sql: "DELETE FROM answer_drafts WHERE invitation_id = ?", arguments: [invitationId])
+            try db.execute(sql: "UPDATE invitation_links SET used_at = ? WHERE invitation_id = ? AND used_at IS NULL",
+                           arguments: [at.seconds, invitationId])
+            try Self.enqueue(db, kind: "forward", patientId: row["patient_id"], invitationId: invitationId, key: "forward:\(invitationId)",
+                             payload: #"{"invitation":"\#(invitationId)"}"#, at: at)
+        }
+    }
+
+    public func responses(invitationId: String) async throws -> [(instrument: String, answersJSON: String, scores: [StoredScore])] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM responses WHERE invitation_id = ? ORDER BY instrument", arguments: [invitationId]).map { row in
+                let id: String = row["id"]
+                let scores = try Row.fetchAll(db, sql: "SELECT * FROM scores WHERE response_id = ? ORDER BY rowid", arguments: [id]).map {
+                    StoredScore(key: $0["key"], number: $0["number"], flag: $0["flag"], itemsAnswered: $0["items_answered"],
+                                itemsInScale: $0["items_in_scale"], algorithm: $0["algorithm"], valueSet: $0["value_set"])
+                }
+                return (row["instrument"], row["answers"], scores)
+            }
+        }
+    }
+}
