@@ -10,6 +10,7 @@ removed, so only what a test sets explicitly reaches the binary.
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import json
 import os
@@ -329,6 +330,20 @@ def server_env(db_path: Path, **overrides: str) -> dict[str, str]:
     }
     env.update(overrides)
     return env
+
+
+@contextlib.contextmanager
+def running_server(binary: str, cwd: Path, env: dict[str, str], log: Path | None = None):
+    """`with running_server(...) as srv:` a healthy server; on leaving, SIGTERM and a check that it exited 0
+    (so the database is closed and complete before anything else opens it)."""
+    srv = Server(binary, cwd, log or cwd / f"serve-{secrets.token_hex(3)}.log", env=env)
+    try:
+        srv.wait_until_healthy()
+        yield srv
+        rc = srv.stop()
+        assert rc == 0, f"svar serve exited with {rc} on SIGTERM:\n{srv.logs()}"
+    finally:
+        srv.kill()
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 import Prometheus
 import ServiceLifecycle
 import SvarDomain
@@ -16,13 +17,15 @@ public struct AppServices: Sendable {
     public let enrolment: Enrolment
     public let pathways: Pathways
     public let links: LinkIssuer
+    public let answering: PatientAnswering
+    public let pages: PageRenderer
     public let metrics: PrometheusCollectorRegistry
     public let version: String
     /// The current time; tests pass a fixed clock.
     public let now: @Sendable () -> Date
 
     public init(configuration: SvarConfiguration, catalogue: InstrumentCatalogue, store: any Store, enrolment: Enrolment,
-                pathways: Pathways, links: LinkIssuer, metrics: PrometheusCollectorRegistry, version: String,
+                pathways: Pathways, links: LinkIssuer, pages: PageRenderer, metrics: PrometheusCollectorRegistry, version: String,
                 now: @escaping @Sendable () -> Date = Date.init) {
         self.configuration = configuration
         self.catalogue = catalogue
@@ -30,13 +33,24 @@ public struct AppServices: Sendable {
         self.enrolment = enrolment
         self.pathways = pathways
         self.links = links
+        self.answering = PatientAnswering(store: store, links: links, catalogue: catalogue)
+        self.pages = pages
         self.metrics = metrics
         self.version = version
         self.now = now
     }
 }
 
-public typealias AppRequestContext = BasicRequestContext
+/// The request context: Hummingbird's core storage plus the client address (for rate limiting failed links).
+public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
+    public var coreContext: CoreRequestContextStorage
+    public let remoteAddress: SocketAddress?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
+    }
+}
 
 /// Builds the Svar HTTP application. Tests call this directly (HummingbirdTesting); `svar serve` runs it.
 public func buildApplication(
@@ -49,6 +63,8 @@ public func buildApplication(
     router.middlewares.add(MetricsMiddleware())
     HealthController(services: services).addRoutes(to: router)
     APIController(services: services).addRoutes(to: router.group("api/v1"))
+    PatientController(services: services, limiter: FailedLinkLimiter()).addRoutes(to: router)
+    router.add(middleware: FileMiddleware(services.pages.staticDirectory, urlBasePath: "/static", searchForIndexHtml: false))
     var app = Application(
         router: router,
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "svar"),

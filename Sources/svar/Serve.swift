@@ -31,11 +31,17 @@ func serve(_ runtime: Runtime, now: @escaping @Sendable () -> Date = Date.init) 
     logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
     let config = runtime.configuration
     let links = try await LinkIssuer.load(store: runtime.store, vault: runtime.vault, publicURL: config.publicURL, now: now())
+    let pages: PageRenderer
+    do {
+        pages = try await PageRenderer.load(webDirectory: runtime.directories.web)
+    } catch {
+        throw fail("cannot start: web templates (SVAR_WEB_DIR): \(error)")
+    }
     let services = AppServices(
         configuration: config, catalogue: runtime.catalogue, store: runtime.store,
         enrolment: Enrolment(store: runtime.store, vault: runtime.vault, mode: config.mode),
         pathways: Pathways(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol),
-        links: links, metrics: registry, version: Svar.version, now: now)
+        links: links, pages: pages, metrics: registry, version: Svar.version, now: now)
     var background: [any Service] = []
     if config.workers.contains(.scheduler) {
         background.append(SchedulerService(pass: SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol), logger: logger))

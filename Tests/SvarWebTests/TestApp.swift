@@ -14,6 +14,8 @@ let sourceInstruments = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Sources/SvarAssets/instruments")
 
+let sourceWeb = sourceInstruments.deletingLastPathComponent().appendingPathComponent("web")
+
 let apiToken = "test-token-0123456789abcdef"
 let testVaultKey = [UInt8](repeating: 7, count: 32)
 
@@ -37,10 +39,11 @@ struct TestApp {
         configuration.port = 0
         configuration.publicURL = "https://svar.test"
         let links = try await LinkIssuer.load(store: store, vault: vault, publicURL: configuration.publicURL, now: fixedNow)
+        let pages = try await PageRenderer.load(webDirectory: sourceWeb)
         let services = AppServices(
             configuration: configuration, catalogue: catalogue, store: store,
             enrolment: Enrolment(store: store, vault: vault, mode: mode),
-            pathways: Pathways(store: store, scheduleProtocol: scheduleProtocol), links: links,
+            pathways: Pathways(store: store, scheduleProtocol: scheduleProtocol), links: links, pages: pages,
             metrics: PrometheusCollectorRegistry(), version: "test", now: { fixedNow })
         return TestApp(services: services, store: store)
     }

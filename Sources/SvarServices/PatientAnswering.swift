@@ -1,0 +1,143 @@
+import Foundation
+import SvarDomain
+import SvarInstruments
+import SvarStore
+
+/// The patient's side of an invitation: open a link, answer step by step (saved as drafts, so a patient can
+/// stop and resume), review, submit. Submission validates, scores and stores everything in one transaction.
+public struct PatientAnswering: Sendable {
+    public struct Step: Sendable {
+        public let number: Int
+        public let instrument: Instrument
+        public let group: Questionnaire.Item
+        public var questions: [Questionnaire.Item] { (group.item ?? []).filter { $0.type.takesAnswer } }
+    }
+
+    public struct Session: Sendable {
+        public let invitation: InvitationRecord
+        public let patientLanguage: Language
+        public let steps: [Step]
+        /// Draft answers per instrument.
+        public let drafts: [String: [String: Int]]
+    }
+
+    public enum Opening: Sendable {
+        case ready(Session)
+        case invalid, expired, answered, closed
+    }
+
+    public enum Submission: Sendable {
+        case done
+        case alreadyAnswered
+        case missing([(step: Int, linkId: String)])
+    }
+
+    let store: any Store
+    let links: LinkIssuer
+    let catalogue: InstrumentCatalogue
+
+    public init(store: any Store, links: LinkIssuer, catalogue: InstrumentCatalogue) {
+        self.store = store
+        self.links = links
+        self.catalogue = catalogue
+    }
+
+    /// Verifies the token (signature and expiry first, before any database access), then checks the link is
+    /// on record and the invitation still open.
+    public func open(token: String, now: Date) async throws -> Opening {
+        let verified: LinkToken
+        do {
+            verified = try links.verify(token, now: now)
+        } catch .expired {
+            return .expired
+        } catch {
+            return .invalid
+        }
+        guard let lookup = try await store.lookUpLink(invitationId: verified.invitationId.uuidString.lowercased(), nonceHash: verified.nonceHash) else {
+            return .invalid
+        }
+        let invitation = lookup.invitation
+        switch invitation.state {
+        case .completed: return .answered
+        case .expired: return .expired
+        case .cancelled, .declined: return .closed
+        default: break
+        }
+        guard invitation.closesAt > now else { return .expired }
+        let steps = invitation.instruments.compactMap { catalogue.instrument($0) }.flatMap { instrument in
+            instrument.questionnaire.item.filter { $0.type == .group }.map { (instrument, $0) }
+        }.enumerated().map { Step(number: $0.offset + 1, instrument: $0.element.0, group: $0.element.1) }
+        var drafts: [String: [String: Int]] = [:]
+        for (instrument, json) in try await store.drafts(invitationId: invitation.id) {
+            guard case let .object(members)? = try? JSONParser.parse(json) else { continue }
+            drafts[instrument] = Dictionary(members.compactMap { key, value in value.integerValue.map { (key, $0) } }, uniquingKeysWith: { a, _ in a })
+        }
+        return .ready(Session(invitation: invitation, patientLanguage: Language(rawValue: lookup.language) ?? .nb, steps: steps, drafts: drafts))
+    }
+
+    public func markOpened(_ session: Session, now: Date) async throws {
+        try await store.markOpened(invitationId: session.invitation.id, at: now)
+    }
+
+    /// Saves the answers of one step. Returns the problems per linkId (`required`, `invalid`, `range`);
+    /// valid answers are saved even when another question of the step has a problem.
+    public func save(_ session: Session, step: Step, form: [String: String], language: Language, now: Date) async throws -> [String: String] {
+        var answers = session.drafts[step.instrument.id] ?? [:]
+        var problems: [String: String] = [:]
+        for question in step.questions {
+            let raw = (form[question.linkId] ?? "").trimmingCharacters(in: .whitespaces)
+            if raw.isEmpty {
+                answers[question.linkId] = nil
+                continue
+            }
+            guard let value = Int(raw) else {
+                problems[question.linkId] = question.type == .integer ? "range" : "invalid"
+                continue
+            }
+            do {
+                _ = try step.instrument.checkAnswers(.object([(question.linkId, .int(value))]))
+                answers[question.linkId] = value
+            } catch {
+                problems[question.linkId] = question.type == .integer ? "range" : "invalid"
+            }
+        }
+        let checked = Answers(instrument: step.instrument.id, checked: answers)
+        for question in step.questions where question.isRequired && answers[question.linkId] == nil && problems[question.linkId] == nil {
+            if step.instrument.isEnabled(question, checked) { problems[question.linkId] = "required" }
+        }
+        let json = JSONValue.object(answers.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }).serialized
+        try await store.saveDraft(invitationId: session.invitation.id, instrument: step.instrument.id, answersJSON: json,
+                                  language: language.rawValue, at: now)
+        return problems
+    }
+
+    /// Checks every instrument's draft, scores it and stores the whole submission in one transaction.
+    public func submit(_ session: Session, language: Language, now: Date) async throws -> Submission {
+        var responses: [SubmittedResponse] = []
+        var missing: [(step: Int, linkId: String)] = []
+        for instrument in session.invitation.instruments.compactMap({ catalogue.instrument($0) }) {
+            let draft = session.drafts[instrument.id] ?? [:]
+            let json = JSONValue.object(draft.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })
+            let answers = try instrument.checkAnswers(json)
+            for linkId in instrument.missingRequired(answers) {
+                let step = session.steps.first { $0.instrument.id == instrument.id && $0.questions.contains { $0.linkId == linkId } }
+                missing.append((step?.number ?? 1, linkId))
+            }
+            let score = try instrument.score(answers)
+            responses.append(SubmittedResponse(
+                instrument: instrument.id, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
+                scores: score.values.map {
+                    StoredScore(key: $0.key, number: $0.number.map { ExactNumber.text($0) }, flag: $0.flag, itemsAnswered: $0.itemsAnswered,
+                                itemsInScale: $0.itemsInScale, algorithm: score.algorithm, valueSet: score.valueSet)
+                }))
+        }
+        guard missing.isEmpty else { return .missing(missing) }
+        do {
+            try await store.submit(invitationId: session.invitation.id, responses: responses, respondent: "patient",
+                                   language: language.rawValue, at: now)
+        } catch StoreError.conflict(field: "invitation", _) {
+            return .alreadyAnswered
+        }
+        return .done
+    }
+}

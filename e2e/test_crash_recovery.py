@@ -1,0 +1,267 @@
+"""Crash recovery of the scheduler: `svar tick` killed with SIGKILL at random moments loses and doubles nothing.
+
+Contract (README, "Pathways and scheduling"): each scheduler step works in bounded batches, one transaction per
+batch, and writes the history row and the outbox item in the same transaction, "so a crash or a second pass at
+the same instant never loses or doubles an invitation".
+
+Method: a population of patients and courses is made through the API (start dates over the last ~400 days,
+evaluations, ends and break-offs, a few reservations, so that every milestone exists); the server is stopped and
+the database copied to a control copy. For ~25 instants spanning the next ~2 years, the control copy gets one
+`svar tick --now T` each; the test copy gets `svar tick --now T` killed with SIGKILL after a random delay (seeded),
+re-run (and possibly killed again) until one run at that instant finishes. After every instant both databases
+(read with python's sqlite3, read-only, while no svar process runs) must hold the same invitations, history,
+reminders, outbox and nudges, and the invariants below must hold in both.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import random
+import shutil
+import signal
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+from conftest import (OSLO, clean_env, oslo_today, parse_tick, query, running_server, server_env, synthetic_numbers)
+
+SEED = 20261122
+PATIENTS = 150
+MAX_KILL_DELAY = 0.4           # seconds; see the printed statistics for how many kills landed mid-run
+MAX_ATTEMPTS = 25              # per instant, the last one is never killed
+PENDING = ("scheduled", "invited", "reminded", "opened", "unreachable")
+D = dt.timedelta
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# the population
+# ---------------------------------------------------------------------------------------------------------------
+def course_plan(rng: random.Random, latest: dt.date) -> list[tuple[str, dt.date]]:
+    """Pathway events for one course, all on or before `latest`, valid by the pathway rules."""
+    start = latest - D(days=rng.randint(0, 400))
+    events = [("start", start)]
+    last = start
+
+    def later(max_days: int) -> dt.date:
+        return min(latest, last + D(days=rng.randint(0, max_days)))
+
+    if rng.random() < 0.3:
+        last = later(20)
+        events.append(("firstAttendance", last))
+    kind = rng.random()
+    evaluations = 0 if kind < 0.2 else rng.randint(0, 3)
+    for _ in range(evaluations):
+        date = min(latest, last + D(days=rng.randint(1, 120)))
+        if any(t == "evaluation" and d == date for t, d in events):
+            continue
+        events.append(("evaluation", date))
+        last = date
+    if kind >= 0.45:
+        events.append(("end" if kind < 0.9 else "breakOff", later(150)))
+    return events
+
+
+def populate(srv, rng: random.Random) -> dict:
+    units = ["6001", "6002", "6003"]
+    for resh in units:
+        srv.create_unit(resh, f"Crash unit {resh}")
+    latest = oslo_today() - D(days=1)
+    numbers = synthetic_numbers(PATIENTS, dt.date(1950, 3, 9))
+    reserved = 0
+    for i, number in enumerate(numbers):
+        patient = srv.enrol(number, language=rng.choice(["nb", "nn", "en"]))
+        for _ in range(1 if rng.random() < 0.9 else 2):
+            course = srv.start_course(patient, rng.choice(units), rng.choice(["D01", "D11", "D12"]))
+            for type_, date in course_plan(rng, latest):
+                srv.event(course, type_, date)
+        if rng.random() < 0.05:
+            assert srv.post(f"/api/v1/patients/{patient}/reservation").status == 201
+            reserved += 1
+    return {"reserved": reserved}
+
+
+def instants(rng: random.Random, first: dt.date) -> list[str]:
+    """25 Oslo wall-clock instants from `first` over ~2 years: dense at first, then every ~6 weeks; about half at
+    09:00 exactly (when windows open and reminders fall due), the rest at random times."""
+    steps = [0, 1, 1, 2, 3, 4, 5, 7, 7, 10, 14] + [rng.randint(35, 55) for _ in range(14)]
+    out, day = [], first
+    for step in steps:
+        day += D(days=step)
+        if rng.random() < 0.5:
+            out.append(f"{day}T09:00")
+        else:
+            out.append(f"{day}T{rng.randint(0, 23):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}")
+    return out
+
+
+def epoch_of(now: str) -> int:
+    return int(dt.datetime.fromisoformat(now).replace(tzinfo=OSLO).timestamp())
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# reading a database
+# ---------------------------------------------------------------------------------------------------------------
+def snapshot(db: Path) -> dict:
+    """Everything a scheduler pass may change, in comparable form (random row ids left out)."""
+    return {
+        "invitations": sorted(tuple(r) for r in query(db, """
+            SELECT id, course_id, milestone, trigger_event_id, state, reminders_sent, cancel_reason, updated_at
+            FROM invitations""")),
+        "history": Counter(tuple(r) for r in query(db, """
+            SELECT invitation_id, from_state, to_state, at, cause, actor FROM invitation_history""")),
+        "reminders": sorted(tuple(r) for r in query(db, "SELECT invitation_id, seq, due_at, state FROM reminders")),
+        "outbox": sorted(tuple(r) for r in query(db, """
+            SELECT idempotency_key, kind, patient_id, invitation_id, payload, state, next_attempt_at, created_at
+            FROM outbox""")),
+        "nudges": sorted(tuple(r) for r in query(db, "SELECT course_id, due_date, created_at, resolved_at FROM clinician_nudges")),
+    }
+
+
+def progress(db: Path) -> tuple[int, ...]:
+    """A cheap fingerprint that changes whenever a pass commits anything."""
+    return tuple(query(db, """SELECT (SELECT COUNT(*) FROM invitation_history), (SELECT COUNT(*) FROM outbox),
+                                     (SELECT COUNT(*) FROM clinician_nudges),
+                                     (SELECT COUNT(*) FROM reminders WHERE state != 'pending')""")[0])
+
+
+def check_invariants(db: Path, now_epoch: int, label: str) -> None:
+    inv_rows = query(db, "SELECT id, state, reminders_sent, closes_at FROM invitations")
+    invitations = {r["id"]: r for r in inv_rows}
+    history: dict[str, list] = {}
+    for r in query(db, "SELECT invitation_id, from_state, to_state, at FROM invitation_history ORDER BY id"):
+        history.setdefault(r["invitation_id"], []).append(r)
+
+    # every invitation's history is an unbroken chain ending in its state, with at most one 'invited'
+    for iid, inv in invitations.items():
+        rows = history.get(iid, [])
+        assert rows and rows[0]["from_state"] is None and rows[0]["to_state"] == "scheduled", (label, iid, rows)
+        for a, b in zip(rows, rows[1:]):
+            assert b["from_state"] == a["to_state"], (label, iid, [tuple(r) for r in rows])
+        assert rows[-1]["to_state"] == inv["state"], (label, iid, inv["state"], [tuple(r) for r in rows])
+        invited = sum(1 for r in rows if r["to_state"] == "invited")
+        assert invited <= 1, (label, iid, [tuple(r) for r in rows])
+        reminded = sum(1 for r in rows if r["to_state"] == "reminded")
+        assert reminded == inv["reminders_sent"], (label, iid, inv["reminders_sent"], [tuple(r) for r in rows])
+    assert set(history) <= set(invitations), (label, "history rows of unknown invitations")
+
+    # the outbox: exactly one row per (invitation, kind, reminder number)
+    outbox = query(db, "SELECT idempotency_key, kind, invitation_id, payload FROM outbox")
+    keys = [r["idempotency_key"] for r in outbox]
+    assert len(keys) == len(set(keys)), (label, [k for k, n in Counter(keys).items() if n > 1])
+    per_item = Counter((r["invitation_id"], r["kind"], r["payload"]) for r in outbox)
+    assert all(n == 1 for n in per_item.values()), (label, [k for k, n in per_item.items() if n > 1])
+    for r in outbox:
+        if r["kind"] == "invitation":
+            assert r["idempotency_key"] == f"invitation:{r['invitation_id']}", (label, tuple(r))
+        else:
+            assert r["kind"] == "reminder" and r["idempotency_key"].startswith(f"reminder:{r['invitation_id']}:"), \
+                (label, tuple(r))
+    invited_invitations = {iid for iid, rows in history.items() if any(r["to_state"] == "invited" for r in rows)}
+    outbox_invitations = [r["invitation_id"] for r in outbox if r["kind"] == "invitation"]
+    assert len(outbox_invitations) == len(invited_invitations), (label, len(outbox_invitations), len(invited_invitations))
+    assert set(outbox_invitations) == invited_invitations, label
+    reminded_rows = sum(1 for rows in history.values() for r in rows if r["to_state"] == "reminded")
+    reminder_items = sum(1 for r in outbox if r["kind"] == "reminder")
+    sent_reminders = query(db, "SELECT COUNT(*) FROM reminders WHERE state = 'sent'")[0][0]
+    assert reminder_items == reminded_rows == sent_reminders, (label, reminder_items, reminded_rows, sent_reminders)
+
+    # no invitation whose window has closed is still pending; nothing happened after `now`
+    still_open = [iid for iid, inv in invitations.items() if inv["closes_at"] <= now_epoch and inv["state"] in PENDING]
+    assert not still_open, (label, f"{len(still_open)} invitations pending after their window closed", still_open[:5])
+    future = query(db, "SELECT COUNT(*) FROM invitation_history WHERE at > ?", (now_epoch,))[0][0]
+    assert future == 0, (label, f"{future} history rows after {now_epoch}")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+def run_tick(svar_bin: str, cwd: Path, env: dict, now: str, kill_after: float | None):
+    """(killed, elapsed, stdout, stderr) of one `svar tick --now now`, SIGKILLed after kill_after seconds if still running."""
+    started = time.monotonic()
+    proc = subprocess.Popen([svar_bin, "tick", "--now", now], cwd=cwd, env=clean_env(env), stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = False
+    if kill_after is not None:
+        try:
+            proc.wait(timeout=kill_after)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGKILL)
+    out, err = proc.communicate(timeout=120)
+    elapsed = time.monotonic() - started
+    killed = proc.returncode == -signal.SIGKILL
+    assert killed or proc.returncode == 0, f"svar tick --now {now} exited with {proc.returncode}:\n{out}\n{err}"
+    return killed, elapsed, out, err
+
+
+def test_sigkilled_ticks_lose_and_double_nothing(svar_bin, tmp_path, capsys):
+    rng = random.Random(SEED)
+    test_dir, control_dir = tmp_path / "test", tmp_path / "control"
+    test_dir.mkdir()
+    control_dir.mkdir()
+    test_db, control_db = test_dir / "svar.sqlite", control_dir / "svar.sqlite"
+    env = server_env(test_db)
+    control_env = {**env, "SVAR_DATABASE_URL": f"sqlite:{control_db}"}
+
+    with running_server(svar_bin, test_dir, env) as srv:
+        population = populate(srv, rng)
+    for suffix in ("", "-wal", "-shm"):
+        if (test_dir / f"svar.sqlite{suffix}").exists():
+            shutil.copy2(test_dir / f"svar.sqlite{suffix}", control_dir / f"svar.sqlite{suffix}")
+
+    milestones = Counter(r[0] for r in query(test_db, "SELECT milestone FROM invitations"))
+    assert set(milestones) == {"baseline", "evaluation", "end", "followUp1y"}, milestones
+    assert population["reserved"] >= 1 and query(test_db, "SELECT COUNT(*) FROM invitations WHERE state = 'cancelled'")[0][0] > 0
+    assert snapshot(test_db) == snapshot(control_db)
+
+    stats = Counter()
+    totals = Counter()
+    durations = []
+    for now in instants(rng, oslo_today()):
+        # the control copy: one uninterrupted pass
+        killed, elapsed, out, err = run_tick(svar_bin, control_dir, control_env, now, None)
+        assert not killed
+        durations.append(elapsed)
+        report = parse_tick(out)
+        for key in ("invited", "reminded", "expired", "cancelled", "nudges"):
+            totals[key] += report[key]
+
+        # the test copy: killed at random until one pass at this instant finishes
+        for attempt in range(MAX_ATTEMPTS):
+            delay = None if attempt == MAX_ATTEMPTS - 1 else rng.uniform(0, MAX_KILL_DELAY)
+            before = progress(test_db)
+            killed, elapsed, out, err = run_tick(svar_bin, test_dir, env, now, delay)
+            if not killed:
+                final = parse_tick(out)
+                if stats["pending_partial"]:
+                    # the pass before this one was killed after committing something; this one still found work
+                    if any(final[k] for k in ("invited", "reminded", "expired", "cancelled", "nudges")):
+                        stats["partial"] += 1
+                    stats["pending_partial"] = 0
+                break
+            stats["killed"] += 1
+            if progress(test_db) != before:
+                stats["killed_after_commit"] += 1
+                stats["pending_partial"] = 1
+            check_invariants(test_db, epoch_of(now), f"{now} after kill {attempt + 1}")
+        else:  # pragma: no cover - the last attempt is never killed
+            raise AssertionError("unreachable")
+        stats["instants"] += 1
+
+        check_invariants(control_db, epoch_of(now), f"control at {now}")
+        check_invariants(test_db, epoch_of(now), f"test at {now}")
+        a, b = snapshot(test_db), snapshot(control_db)
+        for part in a:
+            assert a[part] == b[part], f"{part} differ after --now {now} (test copy vs control copy)"
+
+    with capsys.disabled():
+        print(f"\n[crash-recovery] {stats['instants']} instants, {stats['killed']} ticks SIGKILLed mid-run, "
+              f"{stats['killed_after_commit']} of them after committing part of a pass "
+              f"({stats['partial']} left work that the re-run finished); control passes took "
+              f"{min(durations) * 1000:.0f}-{max(durations) * 1000:.0f} ms; control totals: {dict(totals)}")
+
+    # the run proves something only if the passes did real work and kills landed while svar was running
+    assert totals["invited"] >= 20 and totals["reminded"] >= 10 and totals["expired"] >= 50, totals
+    invited_milestones = {r[0] for r in query(control_db, """
+        SELECT DISTINCT i.milestone FROM invitations i JOIN invitation_history h ON h.invitation_id = i.id
+        WHERE h.to_state = 'invited'""")}
+    assert invited_milestones == {"baseline", "evaluation", "end", "followUp1y"}, invited_milestones
+    assert stats["killed"] >= 10, stats
+    assert stats["killed_after_commit"] >= 2, stats
