@@ -127,18 +127,22 @@ struct PatientController: Sendable {
                 default: error = pages.text("errorInvalid", language)
                 }
             }
-            return [
-                "linkId": q.linkId, "inputId": inputId, "text": text?.text ?? q.text ?? q.linkId, "help": text?.help ?? "",
+            var question: [String: Any] = [
+                "linkId": q.linkId, "inputId": inputId, "text": text?.text ?? q.text ?? q.linkId,
                 "required": q.isRequired, "hasError": !error.isEmpty, "error": error, "errorId": "\(inputId)-error",
                 "isChoice": q.type == .choice, "isInteger": q.type == .integer, "value": current,
-                "min": q.minValue ?? 0, "max": q.maxValue ?? 0, "minLabel": text?.minLabel ?? "", "maxLabel": text?.maxLabel ?? "",
-                "hintId": "\(inputId)-hint",
+                "min": q.minValue ?? 0, "max": q.maxValue ?? 0, "hintId": "\(inputId)-hint",
                 "options": (q.answerOption ?? []).map { option -> [String: Any] in
                     let code = option.valueCoding.code
                     return ["id": "\(inputId)-\(code)", "code": code, "label": text?.options?[code] ?? option.valueCoding.display ?? code,
                             "checked": current == code]
                 },
             ]
+            // swift-mustache treats an empty string as true: leave empty texts out altogether.
+            for (key, value) in [("help", text?.help), ("minLabel", text?.minLabel), ("maxLabel", text?.maxLabel)] {
+                if let value, !value.isEmpty { question[key] = value }
+            }
+            return question
         }
         let errors: [[String: Any]] = questions.compactMap { q in
             (q["hasError"] as? Bool) == true ? ["anchor": "#\(q["inputId"] ?? "")", "text": "\(q["text"] ?? ""): \(q["error"] ?? "")"] : nil
@@ -148,8 +152,9 @@ struct PatientController: Sendable {
         var context: [String: Any] = [
             "action": "\(base(request))/s/\(step.number)?lang=\(language.rawValue)",
             "progressCurrent": step.number, "progressTotal": session.steps.count,
-            "stepTitle": title, "stepIntro": groupText, "hasErrors": !errors.isEmpty, "errors": errors, "questions": questions,
+            "stepTitle": title, "hasErrors": !errors.isEmpty, "errors": errors, "questions": questions,
         ]
+        if !groupText.isEmpty { context["stepIntro"] = groupText }
         if step.number > 1 { context["backURL"] = "\(base(request))/s/\(step.number - 1)?lang=\(language.rawValue)" }
         return pages.render("step", language: language, title: "\(title) – \(pages.text("progressStep", language)) \(step.number)",
                             context: context, languageURL: { Self.url(request, language: $0) }, csrf: csrf,
@@ -233,8 +238,8 @@ struct PatientController: Sendable {
     func forbidden(_ request: Request) -> Response {
         let language = Self.language(request) ?? .nb
         let pages = services.pages
-        return pages.render("message", language: language, title: pages.text("invalidHeading", language),
-                            context: ["heading": pages.text("invalidHeading", language), "body": pages.text("csrfBody", language)],
+        return pages.render("message", language: language, title: pages.text("csrfHeading", language),
+                            context: ["heading": pages.text("csrfHeading", language), "body": pages.text("csrfBody", language)],
                             languageURL: { Self.url(request, language: $0) }, csrf: Self.csrfValue(request).value, status: .forbidden)
     }
 
