@@ -28,7 +28,6 @@ from conftest import (OSLO, clean_env, oslo_today, parse_tick, query, running_se
 SEED = 20261122
 PATIENTS = 150
 MAX_KILL_DELAY = 0.4           # seconds after the start; see the printed statistics for how many kills landed
-MAX_WRITE_KILL_DELAY = 0.04    # seconds after the first touch of the database
 MAX_ATTEMPTS = 25              # per instant, the last one is never killed
 PENDING = ("scheduled", "invited", "reminded", "opened", "unreachable")
 D = dt.timedelta
@@ -95,13 +94,14 @@ def instants(rng: random.Random, first: dt.date) -> list[str]:
     return out
 
 
-def kill_plan(rng: random.Random) -> tuple[str, float]:
-    """When to SIGKILL: a third of the time 0-400 ms after the start (mostly start-up: loading and checking the
-    instruments and the protocol takes most of a debug build's run); otherwise 0-40 ms after the process first
-    touches the database, i.e. inside or between the pass's transactions."""
+def kill_plan(rng: random.Random, pass_time: float) -> tuple[str, float]:
+    """When to SIGKILL: a third of the time 0-400 ms after the start (often still in start-up: loading and
+    checking the instruments and the protocol); otherwise after the process first touches the database, by up to
+    as long as the uninterrupted pass at this instant took from there on the control copy, so kills spread over
+    the pass's transactions (in a debug build one expiry batch of a few hundred rows takes ~300 ms)."""
     if rng.random() < 1 / 3:
         return "spawn", rng.uniform(0, MAX_KILL_DELAY)
-    return "write", rng.uniform(0, MAX_WRITE_KILL_DELAY)
+    return "write", rng.uniform(0, pass_time)
 
 
 def epoch_of(now: str) -> int:
@@ -196,31 +196,33 @@ def wal_state(db: Path):
 
 
 def run_tick(svar_bin: str, cwd: Path, env: dict, db: Path, now: str, kill: tuple[str, float] | None):
-    """(killed, elapsed, stdout) of one `svar tick --now now`.
+    """(killed, elapsed, touched, stdout) of one `svar tick --now now`; `touched`: seconds from the start until
+    the process first touched the database's WAL file (created or wrote it), None if not seen.
 
     kill=None lets it finish; ("spawn", d) sends SIGKILL d seconds after the start if it is still running;
-    ("write", d) sends it d seconds after the process first touches the database's WAL file (created or
-    written: the pass has begun), if it is still running."""
+    ("write", d) sends it d seconds after the first touch of the WAL, if it is still running."""
     before = wal_state(db)
     started = time.monotonic()
     proc = subprocess.Popen([svar_bin, "tick", "--now", now], cwd=cwd, env=clean_env(env), stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    if kill is not None:
-        mode, delay = kill
-        deadline = started + delay
-        if mode == "write":
-            while proc.poll() is None and wal_state(db) == before and time.monotonic() - started < 60:
-                time.sleep(0.0005)
-            deadline = time.monotonic() + delay
-        while proc.poll() is None and time.monotonic() < deadline:
-            time.sleep(min(0.001, max(0.0, deadline - time.monotonic())))
-        if proc.poll() is None:
+    mode, delay = kill or ("watch", 0.0)
+    touched = None
+    deadline = started + delay if mode == "spawn" else None
+    while proc.poll() is None and time.monotonic() - started < 60:
+        now_t = time.monotonic()
+        if touched is None and wal_state(db) != before:
+            touched = now_t - started
+            if mode == "write":
+                deadline = now_t + delay
+        if deadline is not None and now_t >= deadline:
             proc.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.0005)
     out, err = proc.communicate(timeout=120)
     elapsed = time.monotonic() - started
     killed = proc.returncode == -signal.SIGKILL
     assert killed or proc.returncode == 0, f"svar tick --now {now} exited with {proc.returncode}:\n{out}\n{err}"
-    return killed, elapsed, out
+    return killed, elapsed, touched, out
 
 
 def test_sigkilled_ticks_lose_and_double_nothing(svar_bin, tmp_path, capsys):
@@ -248,9 +250,10 @@ def test_sigkilled_ticks_lose_and_double_nothing(svar_bin, tmp_path, capsys):
     durations = []
     for now in instants(rng, oslo_today()):
         # the control copy: one uninterrupted pass
-        killed, elapsed_control, out = run_tick(svar_bin, control_dir, control_env, control_db, now, None)
+        killed, elapsed, touched, out = run_tick(svar_bin, control_dir, control_env, control_db, now, None)
         assert not killed
-        durations.append(elapsed_control)
+        durations.append(elapsed)
+        pass_time = elapsed - (touched if touched is not None else 0.0)   # from the first touch of the database
         report = parse_tick(out)
         for key in ("invited", "reminded", "expired", "cancelled", "nudges"):
             totals[key] += report[key]
@@ -258,9 +261,9 @@ def test_sigkilled_ticks_lose_and_double_nothing(svar_bin, tmp_path, capsys):
         # the test copy: killed at random until one pass at this instant finishes
         committed_then_killed = False
         for attempt in range(MAX_ATTEMPTS):
-            plan = None if attempt == MAX_ATTEMPTS - 1 else kill_plan(rng)
+            plan = None if attempt == MAX_ATTEMPTS - 1 else kill_plan(rng, pass_time)
             before = progress(test_db)
-            killed, _, out = run_tick(svar_bin, test_dir, env, test_db, now, plan)
+            killed, _, _, out = run_tick(svar_bin, test_dir, env, test_db, now, plan)
             if not killed:
                 final = parse_tick(out)
                 # a kill after a commit, and the finishing pass still found work: the pass was cut in the middle

@@ -59,7 +59,7 @@ public func buildApplication(
     logger: Logger = Logger(label: "svar")
 ) -> some ApplicationProtocol {
     let router = Router(context: AppRequestContext.self)
-    router.middlewares.add(SecurityHeadersMiddleware())
+    router.middlewares.add(SecurityHeadersMiddleware(strictTransportSecurity: services.configuration.publicURL.hasPrefix("https://")))
     router.middlewares.add(MetricsMiddleware())
     HealthController(services: services).addRoutes(to: router)
     APIController(services: services).addRoutes(to: router.group("api/v1"))

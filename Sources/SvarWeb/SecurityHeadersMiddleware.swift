@@ -4,6 +4,9 @@ import Hummingbird
 /// Strict headers on every response: nothing cached, no referrer (links carry tokens), no sniffing, no
 /// framing, and a CSP that allows only Svar's own files.
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Set when Svar is reached over TLS (`SVAR_PUBLIC_URL` is https, usually through a TLS-terminating proxy).
+    let strictTransportSecurity: Bool
+
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
         do {
@@ -19,6 +22,7 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.svarFrameOptions] = "DENY"
         if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        if strictTransportSecurity { response.headers[.strictTransportSecurity] = "max-age=31536000; includeSubDomains" }
         return response
     }
 }

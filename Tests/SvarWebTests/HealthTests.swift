@@ -53,6 +53,15 @@ import Testing
         }
     }
 
+    @Test func hstsIsSentWhenThePublicURLIsHTTPS() async throws {
+        let app = try await TestApp.make()          // publicURL https://svar.test
+        try await app.application.test(.router) { client in
+            try await client.execute(uri: "/health", method: .get) { response in
+                #expect(response.headers[.strictTransportSecurity]?.hasPrefix("max-age=") == true)
+            }
+        }
+    }
+
     @Test func theServerAnswersOverRealLoopbackHTTP() async throws {
         let app = try await TestApp.make().application
         try await app.test(.live) { client in
