@@ -6,6 +6,11 @@ The tests treat the built `svar` executable as a black box. Which binary: the en
 Every run happens in a temporary working directory outside the repository (proving that the bundled
 instruments and templates are found from anywhere), with every SVAR_* variable of the caller's environment
 removed, so only what a test sets explicitly reaches the binary.
+
+Helpers for the service tests: synthetic identity numbers (month + 80, valid mod-11 control digits), fresh vault
+keys and API tokens, `server_env()` (a complete environment: test mode, no workers, a database in a temporary
+folder), `Server` / `running_server()` / the `start_server` fixture (a live `svar serve` on a free loopback port
+with a JSON client), read-only SQLite access, and the parser of `svar tick`'s report line.
 """
 from __future__ import annotations
 
@@ -220,55 +225,12 @@ class Reply:
         return f"HTTP {self.status} {self.content_type}\n{self.text}"
 
 
-class Server:
-    """`svar serve` as a child process with its own port, log file and (unless given) a fresh environment."""
+class Api:
+    """A small JSON client for Svar's API at `base`, sending `token` as the bearer token."""
 
-    def __init__(self, binary: str, cwd: Path, logs: Path, env: dict[str, str] | None = None) -> None:
-        assert_outside_repo(cwd)
-        self.port = free_port()
-        self.base = f"http://{HOST}:{self.port}"
-        self.env = dict(env or {})
-        self.token = self.env.get("SVAR_API_TOKEN")
-        self.log_path = logs
-        self._log = open(logs, "w+", encoding="utf-8")
-        full_env = clean_env({"SVAR_PORT": str(self.port), **self.env})
-        self.proc = subprocess.Popen([binary, "serve"], cwd=cwd, env=full_env, stdin=subprocess.DEVNULL,
-                                     stdout=self._log, stderr=subprocess.STDOUT)
-
-    def logs(self) -> str:
-        self._log.flush()
-        return self.log_path.read_text(encoding="utf-8", errors="replace")
-
-    def wait_until_healthy(self) -> "Server":
-        deadline = time.monotonic() + START_TIMEOUT
-        last = None
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"svar serve exited with {self.proc.returncode} before answering /health:\n{self.logs()}")
-            try:
-                status, _, _ = http_get(self.base + "/health", timeout=2)
-                if status == 200:
-                    return self
-                last = f"HTTP {status}"
-            except (urllib.error.URLError, ConnectionError, socket.timeout) as err:
-                last = repr(err)
-            time.sleep(0.1)
-        pytest.fail(f"/health did not answer 200 within {START_TIMEOUT} s (last: {last}):\n{self.logs()}")
-
-    def stop(self, sig=signal.SIGTERM) -> int | None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout=STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                return None
-        return self.proc.returncode
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self._log.close()
+    def __init__(self, base: str, token: str | None) -> None:
+        self.base = base
+        self.token = token
 
     def request(self, method: str, path: str, body=None, token: str | None = "default",
                 headers: dict[str, str] | None = None, raw: bytes | None = None, timeout: float = 15.0) -> Reply:
@@ -317,6 +279,56 @@ class Server:
     def course(self, course: str) -> dict:
         return self.ok("GET", f"/api/v1/courses/{course}", expect=200)
 
+
+class Server(Api):
+    """`svar serve` as a child process with its own port, log file and (unless given) a fresh environment."""
+
+    def __init__(self, binary: str, cwd: Path, logs: Path, env: dict[str, str] | None = None) -> None:
+        assert_outside_repo(cwd)
+        self.port = free_port()
+        self.base = f"http://{HOST}:{self.port}"
+        self.env = dict(env or {})
+        self.token = self.env.get("SVAR_API_TOKEN")
+        self.log_path = logs
+        self._log = open(logs, "w+", encoding="utf-8")
+        full_env = clean_env({"SVAR_PORT": str(self.port), **self.env})
+        self.proc = subprocess.Popen([binary, "serve"], cwd=cwd, env=full_env, stdin=subprocess.DEVNULL,
+                                     stdout=self._log, stderr=subprocess.STDOUT)
+
+    def logs(self) -> str:
+        self._log.flush()
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+    def wait_until_healthy(self) -> "Server":
+        deadline = time.monotonic() + START_TIMEOUT
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                pytest.fail(f"svar serve exited with {self.proc.returncode} before answering /health:\n{self.logs()}")
+            try:
+                status, _, _ = http_get(self.base + "/health", timeout=2)
+                if status == 200:
+                    return self
+                last = f"HTTP {status}"
+            except (urllib.error.URLError, ConnectionError, socket.timeout) as err:
+                last = repr(err)
+            time.sleep(0.1)
+        pytest.fail(f"/health did not answer 200 within {START_TIMEOUT} s (last: {last}):\n{self.logs()}")
+
+    def stop(self, sig=signal.SIGTERM) -> int | None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                return None
+        return self.proc.returncode
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        self._log.close()
 
 def server_env(db_path: Path, **overrides: str) -> dict[str, str]:
     """A complete environment for `svar serve`/`svar tick` on `db_path`: test mode, no workers, fresh keys."""

@@ -17,7 +17,7 @@ import urllib.parse
 
 import pytest
 
-from conftest import Server, add_months, oslo_iso, oslo_today, server_env, synthetic_numbers
+from conftest import Server, add_months, is_valid_synthetic, oslo_iso, oslo_today, server_env, synthetic_numbers
 
 PUBLIC_URL = "https://svar.e2e.invalid/base"
 MILESTONES = {"baseline", "evaluation", "end", "followUp1y"}
@@ -31,8 +31,9 @@ NUMBERS = iter(synthetic_numbers(200, dt.date(1980, 5, 17)))
 def api(svar_bin, tmp_path_factory):
     """One live server for the module (test mode, no workers, fresh database and keys)."""
     cwd = tmp_path_factory.mktemp("api-cwd")
-    env = server_env(cwd / "svar.sqlite", SVAR_PUBLIC_URL=PUBLIC_URL)
+    env = server_env(cwd / "svar.sqlite", SVAR_PUBLIC_URL=PUBLIC_URL, LOG_LEVEL="trace")
     srv = Server(svar_bin, cwd, cwd / "serve.log", env=env)
+    srv.cwd = cwd
     try:
         srv.wait_until_healthy()
         srv.create_unit("4001", "E2E poliklinikk")
@@ -372,3 +373,22 @@ def test_synthetic_numbers_are_refused_in_production(svar_bin, tmp_path, start_s
     srv = start_server(env)
     body = assert_problem(srv.post("/api/v1/patients", {"identityNumber": new_number()}), 400, "identityNumber")
     assert re.search(r"synthetic|test", body.get("detail", ""), re.I), body
+
+
+def test_no_identity_number_in_the_log_or_the_database_files(api):
+    """Runs last in this module: after everything above, no identity number is in clear in the server's log (at
+    LOG_LEVEL=trace) or in its SQLite files (the identity vault holds them sealed)."""
+    number = new_number()
+    assert is_valid_synthetic(number)   # so the search below would find it
+    api.enrol(number, name="Leak Check")
+    api.post("/api/v1/patients", {"identityNumber": number})                      # 409
+    api.post("/api/v1/patients", {"identityNumber": number[:10] + "x"})           # 400
+    digits = re.compile(r"(?<![0-9])[0-9]{11}(?![0-9])")
+    in_log = [m for m in digits.findall(api.logs()) if is_valid_synthetic(m)]
+    assert not in_log, f"identity numbers in the server log: {in_log}"
+    files = sorted(api.cwd.glob("svar.sqlite*"))
+    assert files
+    for path in files:
+        found = [m.decode() for m in re.findall(rb"(?<![0-9])[0-9]{11}(?![0-9])", path.read_bytes())
+                 if is_valid_synthetic(m.decode())]
+        assert not found, f"identity numbers in clear in {path.name}: {found}"

@@ -10,6 +10,17 @@ public struct ScheduleProtocol: Sendable, Equatable {
     public let sendHour: Int
     public let sendMinute: Int
     public let milestones: [Milestone]
+    /// What a patient must give, besides the link, before any question is shown.
+    public let secondFactor: SecondFactor
+
+    public enum SecondFactor: String, Sendable, Codable {
+        /// The link alone.
+        case none
+        /// The patient's birth date, checked against the identity vault.
+        case birthDate
+        /// A one-time code sent through the patient's notification channel.
+        case code
+    }
 
     public struct Offset: Sendable, Equatable, Codable {
         public var months: Int
@@ -112,6 +123,7 @@ public struct ScheduleProtocolFile: Codable, Sendable {
     public var version: String
     public var title: String?
     public var sendTime: String
+    public var secondFactor: String?
     public var milestones: [ScheduleProtocol.Milestone]
 
     /// Checks the file against the instruments Svar has; errors name the field.
@@ -121,6 +133,9 @@ public struct ScheduleProtocolFile: Codable, Sendable {
             throw ProtocolError(field: "sendTime", reason: "'\(sendTime)' is not a time HH:MM")
         }
         guard !milestones.isEmpty else { throw ProtocolError(field: "milestones", reason: "the protocol has no milestones") }
+        guard let factor = ScheduleProtocol.SecondFactor(rawValue: secondFactor ?? "none") else {
+            throw ProtocolError(field: "secondFactor", reason: "'\(secondFactor ?? "")' is not one of none, birthDate, code")
+        }
         var seen = Set<String>()
         for (i, milestone) in milestones.enumerated() {
             let field = "milestones[\(i)]"
@@ -150,7 +165,7 @@ public struct ScheduleProtocolFile: Codable, Sendable {
                 throw ProtocolError(field: "\(field).nudgeAfterDays", reason: "must be at least 1")
             }
         }
-        return ScheduleProtocol(id: id, version: version, sendHour: hour, sendMinute: minute, milestones: milestones)
+        return ScheduleProtocol(id: id, version: version, sendHour: hour, sendMinute: minute, milestones: milestones, secondFactor: factor)
     }
 }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SvarDomain
 import SvarInstruments
@@ -32,14 +33,95 @@ public struct PatientAnswering: Sendable {
         case missing([(step: Int, linkId: String)])
     }
 
+    public enum FactorCheck: Sendable, Equatable {
+        case passed
+        case wrong
+        case locked(until: Date)
+    }
+
     let store: any Store
     let links: LinkIssuer
     let catalogue: InstrumentCatalogue
+    let vault: IdentityVault
+    public let secondFactor: ScheduleProtocol.SecondFactor
+    static let maximumFailures = 5
+    static let lockSeconds: TimeInterval = 15 * 60
 
-    public init(store: any Store, links: LinkIssuer, catalogue: InstrumentCatalogue) {
+    public init(store: any Store, links: LinkIssuer, catalogue: InstrumentCatalogue, vault: IdentityVault,
+                secondFactor: ScheduleProtocol.SecondFactor) {
         self.store = store
         self.links = links
         self.catalogue = catalogue
+        self.vault = vault
+        self.secondFactor = secondFactor
+    }
+
+    public func lockedUntil(_ session: Session, now: Date) async throws -> Date? {
+        try await store.factorLockedUntil(invitationId: session.invitation.id, now: now)
+    }
+
+    /// Checks the birth date the patient typed (31.01.1980, 31011980 or 1980-01-31) against the vault.
+    public func checkBirthDate(_ session: Session, input: String, now: Date) async throws -> FactorCheck {
+        if let until = try await lockedUntil(session, now: now) { return .locked(until: until) }
+        let id = session.invitation.patientId
+        let given = Self.parseBirthDate(input)
+        let sealed = try await store.readIdentity(of: id, actor: "patient-link", purpose: "second factor (birth date)", at: now)
+        let stored = try sealed.map { try vault.open($0, patientId: id) }?.birthDate.flatMap(LocalDate.init(iso:))
+        if let given, let stored, given == stored {
+            try await store.clearFactorFailures(invitationId: session.invitation.id)
+            return .passed
+        }
+        return try await failure(session, now: now)
+    }
+
+    /// Sends a new six-digit code through the outbox (kept only as a hash here); valid for 15 minutes.
+    public func sendCode(_ session: Session, now: Date) async throws {
+        var generator = SystemRandomNumberGenerator()
+        let code = String(format: "%06d", Int.random(in: 0..<1_000_000, using: &generator))
+        let payload = JSONValue.object([("invitation", .string(session.invitation.id)), ("code", .string(code))]).serialized
+        try await store.issueCode(invitationId: session.invitation.id, codeHash: Self.hash(code, session), expiresAt: now.addingTimeInterval(15 * 60),
+                                  payload: payload, at: now)
+    }
+
+    public func hasCurrentCode(_ session: Session, now: Date) async throws -> Bool {
+        try await store.currentCode(invitationId: session.invitation.id, now: now) != nil
+    }
+
+    public func checkCode(_ session: Session, input: String, now: Date) async throws -> FactorCheck {
+        if let until = try await lockedUntil(session, now: now) { return .locked(until: until) }
+        let digits = input.filter(\.isNumber)
+        if let expected = try await store.currentCode(invitationId: session.invitation.id, now: now), digits.count == 6,
+           Self.constantTimeEqual(Self.hash(digits, session), expected) {
+            try await store.clearFactorFailures(invitationId: session.invitation.id)
+            return .passed
+        }
+        return try await failure(session, now: now)
+    }
+
+    func failure(_ session: Session, now: Date) async throws -> FactorCheck {
+        if let until = try await store.recordFactorFailure(invitationId: session.invitation.id, at: now,
+                                                           maximum: Self.maximumFailures, lock: Self.lockSeconds) {
+            return .locked(until: until)
+        }
+        return .wrong
+    }
+
+    static func hash(_ code: String, _ session: Session) -> [UInt8] {
+        Array(SHA256.hash(data: Array("\(session.invitation.id):\(code)".utf8)))
+    }
+
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+
+    static func parseBirthDate(_ text: String) -> LocalDate? {
+        let trimmed = text.trimmingCharacters(in: .whitespaces)
+        if let iso = LocalDate(iso: trimmed) { return iso }
+        let digits = trimmed.filter(\.isNumber)
+        guard digits.count == 8, let day = Int(digits.prefix(2)), let month = Int(digits.dropFirst(2).prefix(2)),
+              let year = Int(digits.suffix(4)) else { return nil }
+        return LocalDate(year: year, month: month, day: day)
     }
 
     /// Verifies the token (signature and expiry first, before any database access), then checks the link is

@@ -55,4 +55,14 @@ public protocol AnsweringStore: Sendable {
     /// the same invitation throws `StoreError.conflict(field: "invitation", …)` and stores nothing.
     func submit(invitationId: String, responses: [SubmittedResponse], respondent: String, language: String, at: Date) async throws
     func responses(invitationId: String) async throws -> [(instrument: String, answersJSON: String, scores: [StoredScore])]
+
+    // Second factor
+    /// Until when the link is locked after repeated wrong answers (nil: not locked at `now`).
+    func factorLockedUntil(invitationId: String, now: Date) async throws -> Date?
+    /// Counts a wrong answer; the `maximum`-th locks the link for `lock` seconds. Returns the lock's end, if locked.
+    func recordFactorFailure(invitationId: String, at: Date, maximum: Int, lock: TimeInterval) async throws -> Date?
+    func clearFactorFailures(invitationId: String) async throws
+    /// Keeps the hash of a new one-time code and queues its delivery (outbox kind `code`) in one transaction.
+    func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: String, at: Date) async throws
+    func currentCode(invitationId: String, now: Date) async throws -> [UInt8]?
 }

@@ -186,6 +186,19 @@ enum SQLiteMigrations {
             );
             """)
         }
+        migrator.registerMigration("2026-11-22-03-second-factor") { db in
+            try db.execute(sql: """
+            -- Failed second-factor attempts per invitation (five lock the link for 15 minutes) and the hash of
+            -- the current one-time code, if the protocol uses codes.
+            CREATE TABLE link_factor (
+                invitation_id TEXT PRIMARY KEY REFERENCES invitations(id),
+                failures INTEGER NOT NULL DEFAULT 0,
+                locked_until INTEGER,
+                code_hash BLOB,
+                code_expires_at INTEGER
+            );
+            """)
+        }
         return migrator
     }
 }

@@ -90,4 +90,60 @@ extension SQLiteStore {
             }
         }
     }
+
+    // MARK: Second factor
+
+    public func factorLockedUntil(invitationId: String, now: Date) async throws -> Date? {
+        try await db.read { db in
+            guard let until = try Int64.fetchOne(db, sql: "SELECT locked_until FROM link_factor WHERE invitation_id = ?", arguments: [invitationId]),
+                  until > now.seconds else { return nil }
+            return Date(seconds: until)
+        }
+    }
+
+    public func recordFactorFailure(invitationId: String, at: Date, maximum: Int, lock: TimeInterval) async throws -> Date? {
+        try await db.write { db in
+            try db.execute(sql: """
+                INSERT INTO link_factor (invitation_id, failures) VALUES (?, 1)
+                ON CONFLICT (invitation_id) DO UPDATE SET failures = failures + 1
+                """, arguments: [invitationId])
+            let failures = try Int.fetchOne(db, sql: "SELECT failures FROM link_factor WHERE invitation_id = ?", arguments: [invitationId]) ?? 0
+            guard failures >= maximum else { return nil }
+            let until = at.addingTimeInterval(lock)
+            try db.execute(sql: "UPDATE link_factor SET failures = 0, locked_until = ? WHERE invitation_id = ?", arguments: [until.seconds, invitationId])
+            if let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId]) {
+                try Self.audit(db, AuditEntry(at: at, actor: "patient-link", action: "link.locked", subject: patient,
+                                              detail: "invitation \(invitationId): \(maximum) wrong second-factor answers"))
+            }
+            return until
+        }
+    }
+
+    public func clearFactorFailures(invitationId: String) async throws {
+        try await db.write { db in
+            try db.execute(sql: "UPDATE link_factor SET failures = 0 WHERE invitation_id = ?", arguments: [invitationId])
+        }
+    }
+
+    public func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: String, at: Date) async throws {
+        try await db.write { db in
+            guard let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId]) else {
+                throw StoreError.notFound(what: "invitation", id: invitationId)
+            }
+            try db.execute(sql: """
+                INSERT INTO link_factor (invitation_id, code_hash, code_expires_at) VALUES (?, ?, ?)
+                ON CONFLICT (invitation_id) DO UPDATE SET code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at
+                """, arguments: [invitationId, Data(codeHash), expiresAt.seconds])
+            try Self.enqueue(db, kind: "code", patientId: patient, invitationId: invitationId, key: "code:\(invitationId):\(at.seconds)",
+                             payload: payload, at: at)
+        }
+    }
+
+    public func currentCode(invitationId: String, now: Date) async throws -> [UInt8]? {
+        try await db.read { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT code_hash, code_expires_at FROM link_factor WHERE invitation_id = ?", arguments: [invitationId]),
+                  let hash = row["code_hash"] as Data?, let expires = row["code_expires_at"] as Int64?, expires > now.seconds else { return nil }
+            return [UInt8](hash)
+        }
+    }
 }

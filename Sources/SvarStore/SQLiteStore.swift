@@ -246,3 +246,23 @@ extension SQLiteStore {
         try await db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     }
 }
+
+extension SQLiteStore {
+    /// The payload of an outbox item (what the notifier will send) — for operations and tests.
+    public func outboxPayload(id: String) async throws -> String? {
+        try await db.read { try String.fetchOne($0, sql: "SELECT payload FROM outbox WHERE id = ?", arguments: [id]) }
+    }
+}
+
+extension SQLiteStore {
+    /// Outbox items of one kind, oldest first — for operations and tests.
+    public func outboxItems(kind: String) async throws -> [OutboxItem] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE kind = ? ORDER BY created_at, idempotency_key", arguments: [kind]).map {
+                OutboxItem(id: $0["id"], kind: $0["kind"], patientId: $0["patient_id"], invitationId: $0["invitation_id"],
+                           idempotencyKey: $0["idempotency_key"], state: OutboxItem.State(rawValue: $0["state"]) ?? .failed,
+                           attempts: $0["attempts"], createdAt: Date(seconds: $0["created_at"]))
+            }
+        }
+    }
+}

@@ -25,7 +25,8 @@ public struct AppServices: Sendable {
     public let now: @Sendable () -> Date
 
     public init(configuration: SvarConfiguration, catalogue: InstrumentCatalogue, store: any Store, enrolment: Enrolment,
-                pathways: Pathways, links: LinkIssuer, pages: PageRenderer, metrics: PrometheusCollectorRegistry, version: String,
+                pathways: Pathways, links: LinkIssuer, pages: PageRenderer, vault: IdentityVault,
+                secondFactor: ScheduleProtocol.SecondFactor, metrics: PrometheusCollectorRegistry, version: String,
                 now: @escaping @Sendable () -> Date = Date.init) {
         self.configuration = configuration
         self.catalogue = catalogue
@@ -33,7 +34,7 @@ public struct AppServices: Sendable {
         self.enrolment = enrolment
         self.pathways = pathways
         self.links = links
-        self.answering = PatientAnswering(store: store, links: links, catalogue: catalogue)
+        self.answering = PatientAnswering(store: store, links: links, catalogue: catalogue, vault: vault, secondFactor: secondFactor)
         self.pages = pages
         self.metrics = metrics
         self.version = version

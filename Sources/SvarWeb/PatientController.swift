@@ -26,6 +26,7 @@ struct PatientController: Sendable {
         router.get("a/:token/review") { request, context in try await page(request, context) { s, l, c in review(s, l, c, request) } }
         router.post("a/:token/submit") { request, context in try await submit(request, context) }
         router.get("a/:token/done") { request, context in try await done(request, context) }
+        router.post("a/:token/verify") { request, context in try await verify(request, context) }
         router.get("tilgjengelighet") { request, _ in
             let language = Self.language(request) ?? .nb
             let csrf = Self.csrfValue(request)
@@ -73,8 +74,12 @@ struct PatientController: Sendable {
         var response: Response
         switch try await open(request, context) {
         case let .session(session, language):
-            try await services.answering.markOpened(session, now: services.now())
-            response = try body(session, language, csrf.value)
+            if let gate = try await factorGate(session, language, request, csrf: csrf.value) {
+                response = gate
+            } else {
+                try await services.answering.markOpened(session, now: services.now())
+                response = try body(session, language, csrf.value)
+            }
         case let .page(page):
             response = page
         }
@@ -195,6 +200,7 @@ struct PatientController: Sendable {
         guard case let .session(session, language) = try await open(request, context) else {
             return try await page(request, context) { _, _, _ in Response(status: .internalServerError) }
         }
+        if let gate = try await factorGate(session, language, request, csrf: Self.csrfValue(request).value) { return gate }
         let step = try stepNumber(context, session)
         let problems = try await services.answering.save(session, step: step, form: form, language: language, now: services.now())
         if !problems.isEmpty {
@@ -214,6 +220,7 @@ struct PatientController: Sendable {
             if page.status == .ok { return Self.redirect("\(base(request))/done?lang=\((Self.language(request) ?? .nb).rawValue)") }
             return page
         case let .session(session, language):
+            if let gate = try await factorGate(session, language, request, csrf: Self.csrfValue(request).value) { return gate }
             switch try await services.answering.submit(session, language: language, now: services.now()) {
             case .done, .alreadyAnswered:
                 return Self.redirect("\(base(request))/done?lang=\(language.rawValue)")
@@ -233,6 +240,70 @@ struct PatientController: Sendable {
                                 languageURL: { Self.url(request, language: $0) }, csrf: csrf.value)
         }
         return try await page(request, context) { _, _, _ in Self.redirect(base(request)) }
+    }
+
+    // MARK: Second factor
+
+    static let factorCookie = "svar_factor"
+
+    /// Nil when no second factor is needed or this browser has passed it; otherwise the page to show
+    /// (the question, or the locked page).
+    func factorGate(_ session: PatientAnswering.Session, _ language: Language, _ request: Request, csrf: String,
+                    error: Bool = false) async throws -> Response? {
+        let answering = services.answering
+        guard answering.secondFactor != .none else { return nil }
+        let now = services.now()
+        if let proof = request.cookies[Self.factorCookie]?.value,
+           services.links.verifyFactorProof(proof, invitationId: session.invitation.id, now: now) {
+            return nil
+        }
+        let pages = services.pages
+        if try await answering.lockedUntil(session, now: now) != nil {
+            return pages.render("message", language: language, title: pages.text("lockedHeading", language),
+                                context: ["heading": pages.text("lockedHeading", language), "body": pages.text("lockedBody", language)],
+                                languageURL: { Self.url(request, language: $0) }, csrf: csrf, status: .tooManyRequests)
+        }
+        if answering.secondFactor == .code, !(try await answering.hasCurrentCode(session, now: now)) {
+            try await answering.sendCode(session, now: now)
+        }
+        var context: [String: Any] = [
+            "action": "\(base(request))/verify?lang=\(language.rawValue)",
+            "isBirthDate": answering.secondFactor == .birthDate, "isCode": answering.secondFactor == .code,
+            "hasError": error,
+        ]
+        if error { context["error"] = pages.text(answering.secondFactor == .code ? "errorCode" : "errorBirthDate", language) }
+        return pages.render("secondfactor", language: language, title: pages.text("secondFactorHeading", language), context: context,
+                            languageURL: { Self.url(request, language: $0) }, csrf: csrf, status: error ? .unprocessableContent : .ok)
+    }
+
+    func verify(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let form = try await Self.form(request)
+        guard Self.csrfMatches(request, form) else { return forbidden(request) }
+        guard case let .session(session, language) = try await open(request, context) else {
+            return try await page(request, context) { _, _, _ in Response(status: .internalServerError) }
+        }
+        let now = services.now()
+        let answering = services.answering
+        let check: PatientAnswering.FactorCheck
+        switch answering.secondFactor {
+        case .none: return Self.redirect("\(base(request))?lang=\(language.rawValue)")
+        case .birthDate: check = try await answering.checkBirthDate(session, input: form["birthDate"] ?? "", now: now)
+        case .code: check = try await answering.checkCode(session, input: form["code"] ?? "", now: now)
+        }
+        let csrf = Self.csrfValue(request).value
+        switch check {
+        case .passed:
+            var response = Self.redirect("\(base(request))?lang=\(language.rawValue)")
+            let until = now.addingTimeInterval(3600)
+            response.setCookie(Cookie(name: Self.factorCookie, value: services.links.factorProof(invitationId: session.invitation.id, until: until),
+                                      maxAge: 3600, path: base(request), secure: services.configuration.publicURL.hasPrefix("https:"),
+                                      httpOnly: true, sameSite: .strict))
+            return response
+        case .wrong:
+            return try await factorGate(session, language, request, csrf: csrf, error: true) ?? Self.redirect(base(request))
+        case .locked:
+            return try await factorGate(session, language, request, csrf: csrf) ?? Self.redirect(base(request))
+        }
     }
 
     func forbidden(_ request: Request) -> Response {

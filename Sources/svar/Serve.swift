@@ -41,7 +41,7 @@ func serve(_ runtime: Runtime, now: @escaping @Sendable () -> Date = Date.init) 
         configuration: config, catalogue: runtime.catalogue, store: runtime.store,
         enrolment: Enrolment(store: runtime.store, vault: runtime.vault, mode: config.mode),
         pathways: Pathways(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol),
-        links: links, pages: pages, metrics: registry, version: Svar.version, now: now)
+        links: links, pages: pages, vault: runtime.vault, secondFactor: runtime.scheduleProtocol.secondFactor, metrics: registry, version: Svar.version, now: now)
     var background: [any Service] = []
     if config.workers.contains(.scheduler) {
         background.append(SchedulerService(pass: SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol), logger: logger))

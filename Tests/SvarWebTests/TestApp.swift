@@ -27,7 +27,8 @@ struct TestApp {
     let services: AppServices
     let store: SQLiteStore
 
-    static func make(token: String? = apiToken, mode: SvarConfiguration.Mode = .test) async throws -> TestApp {
+    static func make(token: String? = apiToken, mode: SvarConfiguration.Mode = .test,
+                     secondFactor: ScheduleProtocol.SecondFactor = .none, clock: TestClock = TestClock()) async throws -> TestApp {
         let directories = AssetDirectories(instruments: sourceInstruments, web: sourceInstruments, textPacks: sourceInstruments)
         let catalogue = try InstrumentLoader.catalogue(instruments: sourceInstruments)
         let scheduleProtocol = try ProtocolLoader.load(id: "kvarus", directories: directories, catalogue: catalogue)
@@ -43,8 +44,8 @@ struct TestApp {
         let services = AppServices(
             configuration: configuration, catalogue: catalogue, store: store,
             enrolment: Enrolment(store: store, vault: vault, mode: mode),
-            pathways: Pathways(store: store, scheduleProtocol: scheduleProtocol), links: links, pages: pages,
-            metrics: PrometheusCollectorRegistry(), version: "test", now: { fixedNow })
+            pathways: Pathways(store: store, scheduleProtocol: scheduleProtocol), links: links, pages: pages, vault: vault, secondFactor: secondFactor,
+            metrics: PrometheusCollectorRegistry(), version: "test", now: { clock.now })
         return TestApp(services: services, store: store)
     }
 
@@ -73,5 +74,15 @@ func synthetic(_ i: Int) -> String {
         if let number = IdentityNumber.synthetic(birthDate: LocalDate(year: 1980 + i % 30, month: i % 12 + 1, day: i % 28 + 1)!,
                                                  individual: individual) { return number }
         individual += 1
+    }
+}
+
+/// A clock a test can move forward.
+final class TestClock: @unchecked Sendable {
+    private let lock = NSLock()
+    private var current = fixedNow
+    var now: Date {
+        get { lock.withLock { current } }
+        set { lock.withLock { current = newValue } }
     }
 }

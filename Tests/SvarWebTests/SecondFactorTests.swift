@@ -1,0 +1,93 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import SvarInstruments
+import SvarWeb
+import Testing
+
+/// The optional second factor of a protocol: birth date (checked against the vault) or a one-time code sent
+/// through the outbox; five wrong answers lock the link for 15 minutes.
+@Suite struct SecondFactorTests {
+    typealias Browser = PatientPageTests.Browser
+
+    func enrolWithBirthDate(_ client: any TestClientProtocol) async throws -> String {
+        _ = try await client.api(.post, "/api/v1/units", #"{"resh":"4208","name":"U"}"#)
+        let patient = try await client.api(.post, "/api/v1/patients",
+                                           #"{"identityNumber":"\#(synthetic(3))","birthDate":"1983-04-04","language":"nb","mobile":"91234567"}"#)
+        let patientId = try #require(patient.json["id"]?.stringValue)
+        let course = try await client.api(.post, "/api/v1/patients/\(patientId)/courses", #"{"unit":"4208"}"#)
+        let courseId = try #require(course.json["id"]?.stringValue)
+        let withEvent = try await client.api(.post, "/api/v1/courses/\(courseId)/events", #"{"type":"start","date":"2026-11-22"}"#)
+        guard case let .array(invitations)? = withEvent.json["invitations"], let id = invitations.first?["id"]?.stringValue else {
+            throw HTTPError(.internalServerError)
+        }
+        let link = try await client.api(.post, "/api/v1/invitations/\(id)/link")
+        return String(try #require(link.json["url"]?.stringValue).dropFirst("https://svar.test".count))
+    }
+
+    @Test func theBirthDateOpensTheQuestionnaire() async throws {
+        let app = try await TestApp.make(secondFactor: .birthDate)
+        try await app.application.test(.router) { client in
+            let link = try await enrolWithBirthDate(client)
+            let browser = Browser(client)
+            let gate = try await browser.get(link)
+            #expect(gate.status == .ok)
+            #expect(gate.html.contains(#"id="birth-date""#))
+            #expect(try await browser.get("\(link)/s/1").html.contains(#"id="birth-date""#))     // no question before the factor
+            let wrong = try await browser.post("\(link)/verify?lang=nb", ["csrf": try #require(gate.csrf), "birthDate": "05.04.1983"])
+            #expect(wrong.status == .unprocessableContent)
+            let right = try await browser.post("\(link)/verify?lang=nb", ["csrf": try #require(gate.csrf), "birthDate": "04.04.1983"])
+            #expect(right.status == .seeOther)
+            let step = try await browser.get("\(link)/s/1?lang=nb")
+            #expect(step.status == .ok && step.html.contains("q-1-1"))
+            let otherBrowser = Browser(client)                                              // the proof is per browser
+            #expect(try await otherBrowser.get("\(link)/s/1").html.contains(#"id="birth-date""#))
+        }
+    }
+
+    @Test func fiveWrongAnswersLockTheLinkForFifteenMinutes() async throws {
+        let clock = TestClock()
+        let app = try await TestApp.make(secondFactor: .birthDate, clock: clock)
+        try await app.application.test(.router) { client in
+            let link = try await enrolWithBirthDate(client)
+            let browser = Browser(client)
+            let csrf = try #require(try await browser.get(link).csrf)
+            for attempt in 1...4 {
+                let wrong = try await browser.post("\(link)/verify", ["csrf": csrf, "birthDate": "0\(attempt).01.1990"])
+                #expect(wrong.status == .unprocessableContent, "attempt \(attempt)")
+            }
+            let fifth = try await browser.post("\(link)/verify", ["csrf": csrf, "birthDate": "01.01.1991"])
+            #expect(fifth.status == .tooManyRequests)
+            let rightButLocked = try await browser.post("\(link)/verify", ["csrf": csrf, "birthDate": "04.04.1983"])
+            #expect(rightButLocked.status == .tooManyRequests)
+            clock.now = clock.now.addingTimeInterval(14 * 60)
+            #expect(try await browser.get(link).status == .tooManyRequests)
+            clock.now = clock.now.addingTimeInterval(2 * 60)
+            let unlocked = try await browser.post("\(link)/verify", ["csrf": csrf, "birthDate": "1983-04-04"])
+            #expect(unlocked.status == .seeOther)
+        }
+    }
+
+    @Test func aOneTimeCodeIsQueuedForTheNotifierAndOpensTheQuestionnaire() async throws {
+        let app = try await TestApp.make(secondFactor: .code)
+        try await app.application.test(.router) { client in
+            let link = try await enrolWithBirthDate(client)
+            let browser = Browser(client)
+            let gate = try await browser.get(link)
+            #expect(gate.html.contains(#"id="code""#))
+            _ = try await browser.get(link)                               // a reload does not send a second code
+            let items = try await app.store.outboxItems(kind: "code")
+            #expect(items.count == 1)
+            let itemId = try #require(items.first?.id)
+            let payloadText = try #require(try await app.store.outboxPayload(id: itemId))
+            let payload = try JSONParser.parse(payloadText)
+            let code = try #require(payload["code"]?.stringValue)
+            #expect(code.count == 6)
+            let wrongCode = code == "000000" ? "111111" : "000000"
+            #expect(try await browser.post("\(link)/verify", ["csrf": try #require(gate.csrf), "code": wrongCode]).status == .unprocessableContent)
+            #expect(try await browser.post("\(link)/verify", ["csrf": try #require(gate.csrf), "code": code]).status == .seeOther)
+            #expect(try await browser.get("\(link)/s/1").html.contains("q-1-1"))
+        }
+    }
+}

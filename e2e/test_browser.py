@@ -1,0 +1,684 @@
+"""Real-browser end-to-end test of the patient pages (Chromium from Debian + selenium + axe-core).
+
+A headless Chromium (Debian packages `chromium` and `chromium-driver`, driven by selenium from PyPI) at a
+390 x 844 CSS-pixel viewport opens a link created through the JSON API and answers a whole baseline
+invitation (RAND-36 + EQ-5D-5L) the way a person would: clicking the labels of the answer options, typing
+into the number field, pressing the buttons. After submission the test reads what Svar stored from the SQLite
+file (read-only; there is no score route yet) and compares it with RAND-36 scales and the EQ-5D-5L index
+(Norway 2024) computed here, independently of Svar, from the published tables; the course seen through the
+API must show the invitation as completed.
+
+In the same run axe-core (bundled in PyPI `axe-selenium-python`, no network) checks every patient page with
+the WCAG 2.0/2.1 A and AA rules and must report zero violations: the landing page in all three languages,
+every step, a step re-rendered with a validation error, the review page, the thank-you page, the "already
+answered" page, the "not valid" page and the accessibility statement. One step is also laid out at 320 px
+and must not scroll sideways.
+
+One full-page PNG per page goes to e2e/screenshots/ (git-ignored), with axe-results.json (every violation and
+every "needs review" item per page) next to them.
+
+Run: python3 -m pytest e2e/test_browser.py -q -p no:cacheprovider   (SVAR_BIN unset = .build/debug/svar)
+"""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import secrets
+import shutil
+import sqlite3
+import time
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import (HOST, REPO, Server, free_port, http_get, open_ro, oslo_today, server_env, synthetic_numbers)
+
+os.environ.setdefault("SE_AVOID_STATS", "true")  # selenium must not phone home (usage statistics)
+
+from selenium import webdriver  # noqa: E402
+from selenium.common.exceptions import WebDriverException  # noqa: E402
+from selenium.webdriver.chrome.options import Options  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+from axe_selenium_python import Axe  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+WIDTH, HEIGHT = 390, 844
+NARROW = 320
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations", "incomplete"]}
+PAGE_WAIT = 20  # seconds
+
+# ---------------------------------------------------------------------------------------------------------------
+# The answers (RAND-36 item -> precoded response; EQ-5D-5L dimension -> level; VAS), chosen so that no scale is
+# trivial: mixed responses within every scale, one scale (role emotional) whose mean does not terminate.
+# ---------------------------------------------------------------------------------------------------------------
+RAND_ANSWERS = {
+    1: 3, 2: 2,                                                     # general health "good"; "somewhat better"
+    3: 1, 4: 2, 5: 2, 6: 3, 7: 3, 8: 2, 9: 1, 10: 2, 11: 3, 12: 3,  # physical functioning
+    13: 1, 14: 2, 15: 2, 16: 1,                                     # role physical
+    17: 2, 18: 1, 19: 2,                                            # role emotional
+    20: 2, 21: 3, 22: 2,                                            # social, pain
+    23: 2, 24: 5, 25: 6, 26: 2, 27: 3, 28: 5, 29: 4, 30: 3, 31: 5,  # energy, emotional well-being
+    32: 3,                                                          # social (time)
+    33: 4, 34: 2, 35: 3, 36: 2,                                     # general health beliefs
+}
+EQ5D_LEVELS = {"MO": 2, "SC": 1, "UA": 3, "PD": 4, "AD": 2}
+EQ5D_VAS = 65
+EQ5D_LEFT_OUT_FIRST = "AD"  # left unanswered on the first try, to get the validation-error page
+
+# RAND 36-Item Health Survey 1.0, RAND's scoring instructions (Table 1 recodes, Table 2 scales), transcribed
+# here from the published tables (not from Svar's instruments/rand36/scoring.json).
+RAND_RECODE = {}
+for _items, _values in [
+    ((1, 2, 20, 22, 34, 36), {1: 100, 2: 75, 3: 50, 4: 25, 5: 0}),
+    ((3, 4, 5, 6, 7, 8, 9, 10, 11, 12), {1: 0, 2: 50, 3: 100}),
+    ((13, 14, 15, 16, 17, 18, 19), {1: 0, 2: 100}),
+    ((21, 23, 26, 27, 30), {1: 100, 2: 80, 3: 60, 4: 40, 5: 20, 6: 0}),
+    ((24, 25, 28, 29, 31), {1: 0, 2: 20, 3: 40, 4: 60, 5: 80, 6: 100}),
+    ((32, 33, 35), {1: 0, 2: 25, 3: 50, 4: 75, 5: 100}),
+]:
+    for _item in _items:
+        RAND_RECODE[_item] = _values
+assert sorted(RAND_RECODE) == list(range(1, 37))
+RAND_SCALES = {
+    "physicalFunctioning": (3, 4, 5, 6, 7, 8, 9, 10, 11, 12),
+    "rolePhysical": (13, 14, 15, 16),
+    "roleEmotional": (17, 18, 19),
+    "energyFatigue": (23, 27, 29, 31),
+    "emotionalWellbeing": (24, 25, 26, 28, 30),
+    "socialFunctioning": (20, 32),
+    "pain": (21, 22),
+    "generalHealth": (1, 33, 34, 35, 36),
+    "healthChange": (2,),  # item 2 on its own, in no scale
+}
+
+# EQ-5D-5L value set for Norway (Garratt et al. 2024, doi:10.1007/s11136-024-03837-3): main effects only, no
+# constant, start value 1; the published coefficients (as tabulated from fragla/eq5d data-raw/VT.csv).
+NO_2024 = {
+    "MO": {2: "-0.03116", 3: "-0.064985", 4: "-0.158875", 5: "-0.205"},
+    "SC": {2: "-0.031312", 3: "-0.065302", 4: "-0.15965", 5: "-0.206"},
+    "UA": {2: "-0.027208", 3: "-0.056743", 4: "-0.138725", 5: "-0.179"},
+    "PD": {2: "-0.059432", 3: "-0.123947", 4: "-0.303025", 5: "-0.391"},
+    "AD": {2: "-0.071744", 3: "-0.149624", 4: "-0.3658", 5: "-0.472"},
+}
+
+
+def expected_rand36() -> dict[str, Fraction]:
+    out = {}
+    for scale, items in RAND_SCALES.items():
+        values = [RAND_RECODE[i][RAND_ANSWERS[i]] for i in items]
+        out[scale] = Fraction(sum(values), len(values))
+    return out
+
+
+def expected_eq5d_index() -> Fraction:
+    index = Fraction(1)
+    for dim, level in EQ5D_LEVELS.items():
+        if level > 1:
+            index += Fraction(Decimal(NO_2024[dim][level]))
+    return index
+
+
+def test_expected_values_are_what_we_think():
+    """The hand arithmetic behind the expectations, so a typo in the tables above shows up on its own."""
+    rand = expected_rand36()
+    assert rand["physicalFunctioning"] == 60        # (0+50+50+100+100+50+0+50+100+100)/10
+    assert rand["rolePhysical"] == 50               # (0+100+100+0)/4
+    assert rand["roleEmotional"] == Fraction(200, 3)  # (100+0+100)/3
+    assert rand["energyFatigue"] == 70              # (80+60+60+80)/4
+    assert rand["emotionalWellbeing"] == 80         # (80+100+80+80+60)/5
+    assert rand["socialFunctioning"] == Fraction(125, 2)  # (75+50)/2
+    assert rand["pain"] == Fraction(135, 2)         # (60+75)/2
+    assert rand["generalHealth"] == 65              # (50+75+75+50+75)/5
+    assert rand["healthChange"] == 75
+    # 1 - 0.03116 (MO2) - 0.056743 (UA3) - 0.303025 (PD4) - 0.071744 (AD2)
+    assert expected_eq5d_index() == Fraction(Decimal("0.537328"))
+
+
+def test_value_set_file_matches_the_published_coefficients():
+    """Svar's data file must carry the same Norway 2024 coefficients this test uses."""
+    data = json.loads((REPO / "instruments" / "eq5d-5l" / "valuesets" / "no-2024.json").read_text("utf-8"))
+    assert data["id"] == "no-2024"
+    assert Decimal(data["start"]) == 1 and data.get("terms") == []
+    for dim, coefs in NO_2024.items():
+        for level, value in coefs.items():
+            assert Decimal(data["mainEffects"][dim][str(level)]) == Decimal(value), (dim, level)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Fixtures: a server whose public URL is itself, and one Chromium for the module
+# ---------------------------------------------------------------------------------------------------------------
+class Site:
+    def __init__(self, srv: Server, db: Path) -> None:
+        self.srv = srv
+        self.db = db
+        self.base = srv.base
+
+    def new_link(self, index: int) -> tuple[str, str, str]:
+        """(link url, course id, invitation id) of a fresh baseline invitation for a new synthetic patient."""
+        number = synthetic_numbers(index + 1)[index]
+        patient = self.srv.enrol(number)
+        course = self.srv.start_course(patient, "4242")
+        reply = self.srv.event(course, "start", oslo_today())
+        baseline = [i for i in reply["invitations"] if i["milestone"] == "baseline"]
+        assert len(baseline) == 1, f"expected one baseline invitation: {reply}"
+        invitation = baseline[0]
+        assert invitation["instruments"] == ["rand36", "eq5d-5l"], invitation
+        link = self.srv.ok("POST", f"/api/v1/invitations/{invitation['id']}/link", {})
+        url = link["url"]
+        assert url.startswith(self.base + "/a/"), f"link {url} does not point at this server {self.base}"
+        return url, course, invitation["id"]
+
+
+@pytest.fixture(scope="module")
+def site(svar_bin, tmp_path_factory):
+    cwd = tmp_path_factory.mktemp("browser-cwd")
+    db = cwd / "svar.sqlite"
+    port = free_port()
+    base = f"http://{HOST}:{port}"
+    env = server_env(db, SVAR_PORT=str(port), SVAR_PUBLIC_URL=base)
+    srv = Server(svar_bin, cwd, cwd / "serve.log", env=env)
+    srv.port, srv.base = port, base  # SVAR_PORT in env wins over the port Server picked for itself
+    try:
+        srv.wait_until_healthy()
+        srv.create_unit("4242", "E2E nettleser")
+        yield Site(srv, db)
+        rc = srv.stop()
+        assert rc == 0, f"svar serve exited with {rc} on SIGTERM:\n{srv.logs()}"
+    finally:
+        srv.kill()
+
+
+@pytest.fixture(scope="module")
+def shots():
+    SHOTS.mkdir(exist_ok=True)
+    for old in list(SHOTS.glob("*.png")) + list(SHOTS.glob("axe-results.json")):
+        old.unlink()
+    return SHOTS
+
+
+@pytest.fixture(scope="module")
+def driver():
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            pytest.fail(f"{path} missing: install the Debian packages with "
+                        f"`apt-get install -y chromium chromium-driver`", pytrace=False)
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                f"--window-size={WIDTH},{HEIGHT}", "--lang=nb-NO", "--no-first-run", "--no-default-browser-check",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-extensions"):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        drv.set_page_load_timeout(PAGE_WAIT)
+        drv.set_script_timeout(120)
+        set_viewport(drv, WIDTH, HEIGHT)
+        # svar.css scrolls smoothly unless the person asks for reduced motion; headless Chromium never finishes
+        # a smooth scroll (no frames are drawn), so scrolling to a control would leave it off screen. Ask for
+        # reduced motion, a setting real people use.
+        drv.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                            {"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
+        yield drv
+    finally:
+        drv.quit()
+
+
+def set_viewport(drv, width: int, height: int) -> None:
+    """Exactly width x height CSS px, device pixel ratio 1, as a phone (mobile: meta viewport honoured)."""
+    drv.set_window_size(width, height)
+    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": True})
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Page helpers: axe, screenshots, clicking like a person
+# ---------------------------------------------------------------------------------------------------------------
+class Audit:
+    """axe results of every page checked in this module, reported together."""
+
+    def __init__(self, drv, shots_dir: Path) -> None:
+        self.drv = drv
+        self.dir = shots_dir
+        self.pages: dict[str, dict] = {}
+        self.order: list[str] = []
+        self.tags_without_rules: list[str] = []
+
+    def page(self, name: str, *, width: int = WIDTH) -> None:
+        """Check the current page: viewport, full-page screenshot, axe with the WCAG 2.x A/AA rules."""
+        drv = self.drv
+        WebDriverWait(drv, PAGE_WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        inner = drv.execute_script("return [window.innerWidth, window.innerHeight, window.devicePixelRatio,"
+                                   " document.documentElement.clientWidth]")
+        assert inner[0] == width and inner[3] == width and inner[2] == 1, \
+            f"{name}: viewport is {inner} (innerWidth, innerHeight, devicePixelRatio, clientWidth), wanted {width} px"
+        self.screenshot(name, width)
+        axe = Axe(drv)
+        axe.inject()
+        # axe.run refuses a runOnly tag that none of its rules carries (the engine bundled in
+        # axe-selenium-python 2.1.6 is axe-core 3.1.1, which has no rule tagged wcag21a). Leaving out a tag
+        # that selects no rule runs exactly the same rules, so ask the engine which of the tags it knows.
+        known = set(drv.execute_script(
+            "var t = {}; axe.getRules().forEach(function (r) { r.tags.forEach(function (g) { t[g] = 1; }); });"
+            " return Object.keys(t);"))
+        tags = [t for t in AXE_TAGS if t in known]
+        assert {"wcag2a", "wcag2aa"} <= set(tags), f"axe-core knows none of the WCAG 2.0 A/AA rules: {sorted(known)}"
+        self.tags_without_rules = [t for t in AXE_TAGS if t not in known]
+        options = {**AXE_OPTIONS, "runOnly": {"type": "tag", "values": tags}}
+        results = self._run_axe(name, options)
+        # Older axe-core engines cannot judge the contrast of text outside the viewport and only list it as
+        # "needs review"; check that text once more with the page laid out whole (same width, taller window).
+        off_screen = [n for v in results["incomplete"] if v["id"] == "color-contrast" for n in v["nodes"]
+                      if any("outside the viewport" in c["message"] for c in n["any"] + n["all"] + n["none"])]
+        if off_screen:
+            full = drv.execute_script("return Math.ceil(document.documentElement.scrollHeight)")
+            set_viewport(drv, width, max(HEIGHT, full))
+            try:
+                again = self._run_axe(name, {**options, "runOnly": {"type": "rule", "values": ["color-contrast"]}})
+            finally:
+                set_viewport(drv, width, HEIGHT)
+            results["violations"] += again["violations"]
+            results["incomplete"] = [v for v in results["incomplete"] if v["id"] != "color-contrast"] \
+                + again["incomplete"]
+        logs = []
+        try:
+            logs = [f"{e['level']}: {e['message']}" for e in drv.get_log("browser")]
+        except WebDriverException:
+            pass
+        self.pages[name] = {"url": drv.current_url, "title": drv.title,
+                            "axeVersion": drv.execute_script("return axe.version"), "tags": options["runOnly"]["values"],
+                            "violations": results["violations"], "incomplete": results["incomplete"],
+                            "console": logs}
+        self.order.append(name)
+
+    def _run_axe(self, name: str, options: dict) -> dict:
+        results = self.drv.execute_async_script(
+            "var done = arguments[arguments.length - 1];"
+            "axe.run(document, arguments[0]).then(function (r) { done(r); },"
+            " function (e) { done({error: String(e && e.stack || e)}); });", options)
+        assert "error" not in results, f"{name}: axe.run failed: {results['error']}"
+        return results
+
+    def screenshot(self, name: str, width: int) -> Path:
+        """A full-page PNG (the whole document height at the current width)."""
+        height = self.drv.execute_script(
+            "return Math.ceil(Math.max(document.documentElement.scrollHeight, document.body.scrollHeight))")
+        shot = self.drv.execute_cdp_cmd("Page.captureScreenshot", {
+            "format": "png", "captureBeyondViewport": True, "fromSurface": True,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}})
+        path = self.dir / f"{len(self.order) + 1:02d}-{name}.png"
+        path.write_bytes(base64.b64decode(shot["data"]))
+        return path
+
+    def write(self) -> None:
+        (self.dir / "axe-results.json").write_text(
+            json.dumps({n: self.pages[n] for n in self.order}, indent=2, ensure_ascii=False), "utf-8")
+
+    def report(self, names: list[str] | None = None) -> str:
+        """Every violation (rule, impact, help, failing nodes' target and html) of the named pages, or all."""
+        lines = []
+        for name in (self.order if names is None else names):
+            for v in self.pages[name]["violations"]:
+                lines.append(f"[{name}] {self.pages[name]['url']}\n  {v['id']} ({v['impact']}): {v['help']}"
+                             f"  tags={','.join(v['tags'])}\n  {v['helpUrl']}")
+                for node in v["nodes"]:
+                    lines.append(f"    target={node['target']}\n    html={node['html']}")
+                    for kind in ("any", "all", "none"):
+                        for check in node.get(kind, []):
+                            lines.append(f"      {kind}: {check['message']}")
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        return "\n".join(
+            f"{name}: {len(self.pages[name]['violations'])} violation(s), "
+            f"{len(self.pages[name]['incomplete'])} needing review "
+            f"({', '.join(sorted({i['id'] for i in self.pages[name]['incomplete']})) or '-'})"
+            for name in self.order)
+
+
+@pytest.fixture(scope="module")
+def audit(driver, shots):
+    a = Audit(driver, shots)
+    yield a
+    a.write()
+    print("\naxe-core", next(iter(a.pages.values()))["axeVersion"] if a.pages else "?",
+          f"(tags {AXE_TAGS}; without any rule in this engine: {a.tags_without_rules or 'none'}) per page:\n"
+          + a.summary())
+
+
+def wait_for_url(drv, pattern: str, what: str) -> None:
+    try:
+        WebDriverWait(drv, PAGE_WAIT).until(lambda d: re.search(pattern, d.current_url))
+    except Exception:
+        raise AssertionError(f"expected {what} (URL matching {pattern}), still at {drv.current_url}\n"
+                             f"{drv.find_element(By.TAG_NAME, 'main').text[:2000]}")
+
+
+def click(drv, element) -> None:
+    """Bring the element to the middle of the screen (no smooth scrolling) and click it."""
+    drv.execute_script("arguments[0].scrollIntoView({block: 'center', inline: 'nearest', behavior: 'instant'});",
+                       element)
+    element.click()
+
+
+def click_and_wait_for_new_page(drv, element) -> None:
+    old = drv.find_element(By.TAG_NAME, "html")
+    click(drv, element)
+    WebDriverWait(drv, PAGE_WAIT).until(lambda d: _is_stale(old))
+    WebDriverWait(drv, PAGE_WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def _is_stale(element) -> bool:
+    try:
+        element.tag_name
+        return False
+    except WebDriverException:
+        return True
+
+
+def choose(drv, name: str, code: int) -> None:
+    """Click the label of the option with this value, as a person taps the big option block."""
+    radio = drv.find_element(By.CSS_SELECTOR, f'input[type="radio"][name="{name}"][value="{code}"]')
+    label = drv.find_element(By.CSS_SELECTOR, f'label[for="{radio.get_attribute("id")}"]')
+    assert label.size["height"] >= 44, f"option label for {name}={code} is only {label.size['height']} px tall"
+    click(drv, label)
+    assert radio.is_selected(), f"clicking the label of {name}={code} did not select the radio"
+
+
+def type_number(drv, name: str, value: int) -> None:
+    field = drv.find_element(By.CSS_SELECTOR, f'input[type="number"][name="{name}"]')
+    label = drv.find_element(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]')
+    click(drv, label)  # the label moves focus into the field
+    assert drv.switch_to.active_element == field, f"clicking the label of {name} did not focus its field"
+    field.clear()
+    field.send_keys(str(value))
+    assert field.get_attribute("value") == str(value)
+
+
+def radio_names(drv) -> list[str]:
+    names: list[str] = []
+    for radio in drv.find_elements(By.CSS_SELECTOR, 'form input[type="radio"]'):
+        if radio.get_attribute("name") not in names:
+            names.append(radio.get_attribute("name"))
+    return names
+
+
+def number_names(drv) -> list[str]:
+    return [f.get_attribute("name") for f in drv.find_elements(By.CSS_SELECTOR, 'form input[type="number"]')]
+
+
+def press_submit(drv) -> None:
+    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, 'main form button[type="submit"]'))
+
+
+def planned(name: str) -> int:
+    if name in EQ5D_LEVELS:
+        return EQ5D_LEVELS[name]
+    if name == "VAS":
+        return EQ5D_VAS
+    return RAND_ANSWERS[int(name)]
+
+
+def html_lang(drv) -> str:
+    return drv.find_element(By.TAG_NAME, "html").get_attribute("lang")
+
+
+def exact(stored: str | None) -> Fraction:
+    assert stored is not None and re.fullmatch(r"-?\d+(\.\d+)?", stored), f"not a plain decimal: {stored!r}"
+    return Fraction(Decimal(stored))
+
+
+def terminates(value: Fraction) -> bool:
+    d = value.denominator
+    for p in (2, 5):
+        while d % p == 0:
+            d //= p
+    return d == 1
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The journey
+# ---------------------------------------------------------------------------------------------------------------
+def test_patient_answers_baseline_in_a_browser(site, driver, audit):
+    drv = driver
+    first_page = len(audit.order)
+    url, course, invitation = site.new_link(0)
+    token_path = urlsplit(url).path  # /a/{token}
+    problems: list[str] = []
+
+    # Landing page: bokmål by default; then the language links, clicked.
+    drv.get(url)
+    assert html_lang(drv) == "nb", f"landing page without ?lang should be bokmål, <html lang={html_lang(drv)}>"
+    audit.page("landing-nb")
+    for code, expected_name in (("nn", "landing-nn"), ("en", "landing-en"), ("nb", None)):
+        link = drv.find_element(By.CSS_SELECTOR, f'nav.language-nav a[hreflang="{code}"]')
+        click_and_wait_for_new_page(drv, link)
+        assert html_lang(drv) == code, f"after choosing {code}: <html lang={html_lang(drv)}>"
+        current = drv.find_element(By.CSS_SELECTOR, 'nav.language-nav a[aria-current="true"]')
+        assert current.get_attribute("hreflang") == code
+        assert urlsplit(drv.current_url).path == token_path
+        if expected_name:
+            audit.page(expected_name)
+
+    # Start, then every step.
+    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "main .actions a.button"))
+    wait_for_url(drv, re.escape(token_path) + r"/s/1(\?|$)", "step 1")
+    answered: set[str] = set()
+    step = 1
+    saw_error_page = False
+    while True:
+        m = re.search(re.escape(token_path) + r"/s/(\d+)", drv.current_url)
+        if not m:
+            break
+        assert int(m.group(1)) == step, f"expected step {step}, at {drv.current_url}"
+        assert html_lang(drv) == "nb"
+        progress = drv.find_element(By.CSS_SELECTOR, ".progress-text").text
+        assert re.search(rf"\b{step}\b", progress), f"progress text {progress!r} on step {step}"
+        if step > 1:
+            assert drv.find_elements(By.CSS_SELECTOR, "main .actions a.button-secondary"), f"no back link on step {step}"
+        audit.page(f"step-{step:02d}")
+
+        radios, numbers = radio_names(drv), number_names(drv)
+        assert radios or numbers, f"step {step} has no questions"
+        if EQ5D_LEFT_OUT_FIRST in radios and not saw_error_page:
+            # First try: everything but one required question, then Next -> the same step with an error.
+            for name in radios:
+                if name != EQ5D_LEFT_OUT_FIRST:
+                    choose(drv, name, planned(name))
+            press_submit(drv)
+            saw_error_page = True
+            assert re.search(re.escape(token_path) + rf"/s/{step}(\?|$)", drv.current_url), \
+                f"a missing required answer should keep the patient on step {step}, got {drv.current_url}"
+            summary = drv.find_elements(By.CSS_SELECTOR, ".error-summary")
+            assert summary, "no error summary after leaving a required question unanswered"
+            links = summary[0].find_elements(By.CSS_SELECTOR, "a")
+            assert [a.get_attribute("href").split("#")[-1] for a in links] == [f"q-{EQ5D_LEFT_OUT_FIRST}"], \
+                f"error summary links: {[a.get_attribute('href') for a in links]}"
+            fieldset = drv.find_element(By.ID, f"q-{EQ5D_LEFT_OUT_FIRST}")
+            described = (fieldset.get_attribute("aria-describedby") or "").split()
+            error_ids = [e.get_attribute("id") for e in fieldset.find_elements(By.CSS_SELECTOR, ".error-message")]
+            assert error_ids and error_ids[0] in described, \
+                f"the error message {error_ids} is not referenced by aria-describedby={described}"
+            prefix = fieldset.find_element(By.CSS_SELECTOR, ".error-prefix").text.strip()
+            assert prefix and drv.title.startswith(prefix), f"title {drv.title!r} does not start with {prefix!r}"
+            audit.page(f"step-{step:02d}-error")
+            kept = [n for n in radios if n != EQ5D_LEFT_OUT_FIRST and not drv.find_element(
+                By.CSS_SELECTOR, f'input[name="{n}"][value="{planned(n)}"]').is_selected()]
+            if kept:
+                problems.append(f"step {step}: answers given before the validation error were lost: {kept}")
+            # Now follow the error-summary link like a person and answer the missing question.
+            click(drv, links[0])
+            radios = [n for n in radio_names(drv)]
+        for name in radios:
+            choose(drv, name, planned(name))
+        for name in numbers:
+            type_number(drv, name, planned(name))
+        answered.update(radios + numbers)
+        press_submit(drv)
+        step += 1
+
+    assert saw_error_page, "never reached the EQ-5D dimension step"
+    expected_names = {str(i) for i in RAND_ANSWERS} | set(EQ5D_LEVELS) | {"VAS"}
+    assert answered == expected_names, f"questions seen {sorted(answered)} != expected {sorted(expected_names)}"
+
+    # Review: every answer listed, none missing, then send.
+    wait_for_url(drv, re.escape(token_path) + r"/review(\?|$)", "the review page")
+    answers_listed = drv.find_elements(By.CSS_SELECTOR, ".answers .answer")
+    assert len(answers_listed) == len(expected_names), f"review lists {len(answers_listed)} answers"
+    assert not drv.find_elements(By.CSS_SELECTOR, ".not-answered"), "review says something is not answered"
+    assert str(EQ5D_VAS) in drv.find_element(By.TAG_NAME, "main").text
+    audit.page("review")
+    press_submit(drv)
+
+    # Thank-you page.
+    wait_for_url(drv, re.escape(token_path) + r"/done(\?|$)", "the thank-you page")
+    assert not drv.find_elements(By.CSS_SELECTOR, "main form"), "thank-you page has a form"
+    audit.page("thanks")
+
+    # The link again: calm "already answered", no answers shown, no form.
+    drv.get(url)
+    assert not drv.find_elements(By.CSS_SELECTOR, "main form"), "already-answered page has a form"
+    main_text = drv.find_element(By.TAG_NAME, "main").text
+    assert main_text.strip() and "Utmerket" not in main_text
+    audit.page("already-answered")
+    status, _, _ = http_get(url)
+    assert status == 200, f"already-answered link answered HTTP {status}"
+
+    # What Svar stored (read-only), against the expectations computed above.
+    problems += check_stored(site.db, invitation)
+    course_json = site.srv.course(course)
+    states = {i["id"]: i["state"] for i in course_json["invitations"]}
+    if states.get(invitation) != "completed":
+        problems.append(f"invitation {invitation} state via GET /api/v1/courses/{course}: {states.get(invitation)}")
+
+    report = audit.report(audit.order[first_page:])
+    assert not problems and not report, \
+        "\n".join(problems) + ("\n\naxe-core violations (WCAG 2.x A/AA):\n" + report if report else "")
+
+
+def check_stored(db: Path, invitation: str) -> list[str]:
+    problems: list[str] = []
+    conn = open_ro(db)
+    try:
+        responses = {r["instrument"]: r for r in conn.execute(
+            "SELECT id, instrument, answers, respondent, language FROM responses WHERE invitation_id = ?",
+            (invitation,))}
+        assert set(responses) == {"rand36", "eq5d-5l"}, f"stored responses: {sorted(responses)}"
+        scores = {}
+        for instrument, row in responses.items():
+            scores[instrument] = {s["key"]: s for s in conn.execute(
+                "SELECT key, number, flag, items_answered, items_in_scale, algorithm, value_set FROM scores "
+                "WHERE response_id = ?", (row["id"],))}
+    finally:
+        conn.close()
+
+    rand_answers = json.loads(responses["rand36"]["answers"])
+    if rand_answers != {str(k): v for k, v in RAND_ANSWERS.items()}:
+        problems.append(f"stored RAND-36 answers {rand_answers} != given {RAND_ANSWERS}")
+    eq_answers = json.loads(responses["eq5d-5l"]["answers"])
+    if eq_answers != {**EQ5D_LEVELS, "VAS": EQ5D_VAS}:
+        problems.append(f"stored EQ-5D-5L answers {eq_answers} != given {EQ5D_LEVELS} VAS {EQ5D_VAS}")
+    for row in responses.values():
+        if row["respondent"] != "patient" or row["language"] != "nb":
+            problems.append(f"{row['instrument']}: respondent={row['respondent']} language={row['language']}")
+
+    def compare(instrument: str, key: str, want: Fraction, n_items: int | None = None, value_set=None) -> None:
+        got = scores[instrument].get(key)
+        if got is None:
+            problems.append(f"{instrument}: no stored score {key!r} (stored keys {sorted(scores[instrument])})")
+            return
+        try:
+            value = exact(got["number"])
+        except AssertionError as err:
+            problems.append(f"{instrument} {key}: {err}")
+            return
+        if terminates(want):
+            ok = value == want
+        else:  # e.g. 200/3: the stored decimal must agree to far more digits than any report shows
+            ok = abs(value - want) < Fraction(1, 10 ** 9)
+        if not ok:
+            problems.append(f"{instrument} {key}: stored {got['number']}, expected {float(want)!r} ({want})")
+        if got["flag"] not in (None, 0):
+            problems.append(f"{instrument} {key}: flag {got['flag']}")
+        if n_items is not None and (got["items_answered"], got["items_in_scale"]) != (n_items, n_items):
+            problems.append(f"{instrument} {key}: items answered/in scale "
+                            f"{got['items_answered']}/{got['items_in_scale']}, expected {n_items}/{n_items}")
+        if not got["algorithm"].startswith(instrument.split("-")[0]):
+            problems.append(f"{instrument} {key}: algorithm {got['algorithm']}")
+        if value_set is not None and got["value_set"] != value_set:
+            problems.append(f"{instrument} {key}: value set {got['value_set']}, expected {value_set}")
+
+    for scale, want in expected_rand36().items():
+        compare("rand36", scale, want, n_items=len(RAND_SCALES[scale]))
+    compare("eq5d-5l", "index", expected_eq5d_index(), value_set="no-2024")
+    compare("eq5d-5l", "vas", Fraction(EQ5D_VAS))
+    for dim, level in EQ5D_LEVELS.items():
+        compare("eq5d-5l", dim, Fraction(level))
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Pages outside the journey
+# ---------------------------------------------------------------------------------------------------------------
+def test_invalid_link_and_accessibility_statement(site, driver, audit):
+    drv = driver
+    url, _, _ = site.new_link(1)
+    token = urlsplit(url).path.rsplit("/", 1)[-1]
+    # A link with its signature changed (same length, still base64url): "not valid", 404, no database lookup.
+    tampered = token[:-4] + ("AAAA" if token[-4:] != "AAAA" else "BBBB")
+    bad = f"{site.base}/a/{tampered}"
+    status, _, _ = http_get(bad)
+    assert status == 404, f"tampered link answered HTTP {status}"
+    drv.get(bad)
+    assert not drv.find_elements(By.CSS_SELECTOR, "main form")
+    assert drv.find_element(By.CSS_SELECTOR, "main h1").text.strip()
+    audit.page("not-valid")
+
+    # The accessibility statement, reached from the footer link as a person would, in each language.
+    footer_link = drv.find_element(By.CSS_SELECTOR, "footer.site-footer a")
+    click_and_wait_for_new_page(drv, footer_link)
+    assert urlsplit(drv.current_url).path == "/tilgjengelighet", drv.current_url
+    audit.page("accessibility-nb")
+    for code in ("nn", "en"):
+        click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, f'nav.language-nav a[hreflang="{code}"]'))
+        assert html_lang(drv) == code
+        audit.page(f"accessibility-{code}")
+    status, _, _ = http_get(site.base + "/tilgjengelighet")
+    assert status == 200
+
+    report = audit.report(["not-valid", "accessibility-nb", "accessibility-nn", "accessibility-en"])
+    assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
+
+
+def test_step_at_320px_does_not_scroll_sideways(site, driver, audit):
+    drv = driver
+    url, _, _ = site.new_link(2)
+    try:
+        set_viewport(drv, NARROW, HEIGHT)
+        worst = {}
+        for step in (1, 2, 6):  # the longest answer labels are on these RAND-36 steps
+            drv.get(f"{url}/s/{step}?lang=nb")
+            wait_for_url(drv, rf"/s/{step}(\?|$)", f"step {step}")
+            widths = drv.execute_script(
+                "return [document.documentElement.scrollWidth, document.body.scrollWidth, window.innerWidth]")
+            worst[step] = widths
+            if step == 2:
+                audit.page("step-02-320px", width=NARROW)
+        too_wide = {s: w for s, w in worst.items() if max(w[0], w[1]) > NARROW or w[2] != NARROW}
+        assert not too_wide, f"at {NARROW} px these steps scroll sideways [scrollWidth html, body, innerWidth]: {too_wide}"
+    finally:
+        set_viewport(drv, WIDTH, HEIGHT)
+    report = audit.report(["step-02-320px"])
+    assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
