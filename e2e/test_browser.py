@@ -22,6 +22,8 @@ Run: python3 -m pytest e2e/test_browser.py -q -p no:cacheprovider   (SVAR_BIN un
 from __future__ import annotations
 
 import base64
+import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -36,7 +38,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from conftest import (HOST, REPO, Server, free_port, http_get, open_ro, oslo_today, server_env, synthetic_numbers)
+from conftest import (HOST, REPO, Server, free_port, http_get, open_ro, oslo_today, server_env, synthetic_number,
+                      synthetic_numbers)
 
 os.environ.setdefault("SE_AVOID_STATS", "true")  # selenium must not phone home (usage statistics)
 
@@ -164,10 +167,10 @@ class Site:
         self.db = db
         self.base = srv.base
 
-    def new_link(self, index: int) -> tuple[str, str, str]:
+    def new_link(self, index: int, **patient) -> tuple[str, str, str]:
         """(link url, course id, invitation id) of a fresh baseline invitation for a new synthetic patient."""
-        number = synthetic_numbers(index + 1)[index]
-        patient = self.srv.enrol(number)
+        number = patient.pop("identityNumber", None) or synthetic_numbers(index + 1)[index]
+        patient = self.srv.enrol(number, **patient)
         course = self.srv.start_course(patient, "4242")
         reply = self.srv.event(course, "start", oslo_today())
         baseline = [i for i in reply["invitations"] if i["milestone"] == "baseline"]
@@ -180,13 +183,13 @@ class Site:
         return url, course, invitation["id"]
 
 
-@pytest.fixture(scope="module")
-def site(svar_bin, tmp_path_factory):
-    cwd = tmp_path_factory.mktemp("browser-cwd")
+@contextlib.contextmanager
+def serving(svar_bin: str, cwd: Path, **extra_env: str):
+    """A healthy `svar serve` in test mode whose SVAR_PUBLIC_URL is its own loopback address, with one unit."""
     db = cwd / "svar.sqlite"
     port = free_port()
     base = f"http://{HOST}:{port}"
-    env = server_env(db, SVAR_PORT=str(port), SVAR_PUBLIC_URL=base)
+    env = server_env(db, SVAR_PORT=str(port), SVAR_PUBLIC_URL=base, **extra_env)
     srv = Server(svar_bin, cwd, cwd / "serve.log", env=env)
     srv.port, srv.base = port, base  # SVAR_PORT in env wins over the port Server picked for itself
     try:
@@ -197,6 +200,12 @@ def site(svar_bin, tmp_path_factory):
         assert rc == 0, f"svar serve exited with {rc} on SIGTERM:\n{srv.logs()}"
     finally:
         srv.kill()
+
+
+@pytest.fixture(scope="module")
+def site(svar_bin, tmp_path_factory):
+    with serving(svar_bin, tmp_path_factory.mktemp("browser-cwd")) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
@@ -682,3 +691,64 @@ def test_step_at_320px_does_not_scroll_sideways(site, driver, audit):
         set_viewport(drv, WIDTH, HEIGHT)
     report = audit.report(["step-02-320px"])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The second factor (a protocol may ask for the birth date before the questionnaire)
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def factor_site(svar_bin, tmp_path_factory):
+    """A server whose protocol asks for the birth date: the bundled instruments with secondFactor=birthDate."""
+    instruments = tmp_path_factory.mktemp("browser-instruments") / "instruments"
+    shutil.copytree((REPO / "instruments").resolve(), instruments)
+    protocol_path = instruments / "protocols" / "kvarus.json"
+    protocol = json.loads(protocol_path.read_text("utf-8"))
+    assert "secondFactor" in protocol, "the protocol file has no secondFactor setting to switch on"
+    protocol["secondFactor"] = "birthDate"
+    protocol_path.write_text(json.dumps(protocol, indent=2, ensure_ascii=False), "utf-8")
+    with serving(svar_bin, tmp_path_factory.mktemp("browser-factor-cwd"), SVAR_INSTRUMENTS_DIR=str(instruments)) as s:
+        yield s
+
+
+def test_second_factor_birth_date_pages(factor_site, driver, audit):
+    drv = driver
+    first_page = len(audit.order)
+    birth = dt.date(1984, 3, 17)
+    number = next(n for n in (synthetic_number(birth, i) for i in range(200, 300)) if n)
+    url, _, _ = factor_site.new_link(0, identityNumber=number, birthDate=birth.isoformat())
+    drv.get(url)
+    field = drv.find_element(By.CSS_SELECTOR, 'main form input[name="birthDate"]')
+    assert drv.find_element(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]').text.strip()
+    audit.page("second-factor")
+
+    # A wrong date: the same question again with the error next to it and in a summary.
+    type_text(drv, "birthDate", "01.01.1950")
+    press_submit(drv)
+    summary = drv.find_elements(By.CSS_SELECTOR, ".error-summary a")
+    assert summary and summary[0].get_attribute("href").endswith("#" + field_id(drv, "birthDate")), \
+        "no error summary linking to the birth-date field after a wrong date"
+    field = drv.find_element(By.CSS_SELECTOR, 'main form input[name="birthDate"]')
+    assert field.get_attribute("aria-invalid") == "true"
+    audit.page("second-factor-error")
+
+    # The right date (typed the Norwegian way) opens the landing page.
+    type_text(drv, "birthDate", birth.strftime("%d.%m.%Y"))
+    press_submit(drv)
+    assert not drv.find_elements(By.CSS_SELECTOR, 'main form input[name="birthDate"]'), \
+        f"still asked for the birth date after typing the right one: {drv.current_url}"
+    assert drv.find_elements(By.CSS_SELECTOR, "main .actions a.button"), "no start button after the second factor"
+
+    report = audit.report(audit.order[first_page:])
+    assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
+
+
+def field_id(drv, name: str) -> str:
+    return drv.find_element(By.CSS_SELECTOR, f'main form input[name="{name}"]').get_attribute("id")
+
+
+def type_text(drv, name: str, text: str) -> None:
+    field = drv.find_element(By.CSS_SELECTOR, f'main form input[name="{name}"]')
+    click(drv, drv.find_element(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]'))
+    assert drv.switch_to.active_element == field, f"clicking the label of {name} did not focus its field"
+    field.clear()
+    field.send_keys(text)

@@ -213,4 +213,45 @@ let day: TimeInterval = 86_400
             try await store.addLink(invitationId: invitation.id, nonceHash: Array(repeating: 2, count: 32), expiresAt: t0 + day, actor: "t", at: t0)
         }
     }
+
+    @Test(arguments: StoreKind.allCases)
+    func aLinkOpensOnlyItsOwnInvitation(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let patient = try await enrol(store)
+        let plans = [plan("baseline", trigger: "x", opens: t0, closes: t0 + day), plan("end", trigger: "x", opens: t0, closes: t0 + day)]
+        let (course, _) = try await startCourse(store, patient: patient, plans: plans)
+        let invitations = try #require(try await store.course(course)?.invitations)
+        #expect(invitations.count == 2)
+        let nonce = Array(repeating: UInt8(5), count: 32)
+        try await store.addLink(invitationId: invitations[0].id, nonceHash: nonce, expiresAt: t0 + day, actor: "t", at: t0)
+        #expect(try await store.lookUpLink(invitationId: invitations[0].id, nonceHash: nonce)?.invitation.id == invitations[0].id)
+        #expect(try await store.lookUpLink(invitationId: invitations[1].id, nonceHash: nonce) == nil)
+        #expect(try await store.lookUpLink(invitationId: invitations[0].id, nonceHash: Array(repeating: 6, count: 32)) == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func submissionCompletesCancelsRemindersAndQueuesOneForward(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let patient = try await enrol(store)
+        let p = plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day, t0 + 18 * day])
+        let (course, _) = try await startCourse(store, patient: patient, plans: [p])
+        _ = try await store.openDue(now: t0 + hour, limit: 10)
+        let invitation = try #require(try await store.course(course)?.invitations.first)
+        try await store.saveDraft(invitationId: invitation.id, instrument: "eq5d-5l", answersJSON: #"{"MO":1}"#, language: "nb", at: t0 + hour)
+        #expect(try await store.drafts(invitationId: invitation.id) == ["eq5d-5l": #"{"MO":1}"#])
+        let response = SubmittedResponse(instrument: "eq5d-5l", instrumentVersion: "1.0.0", answersJSON: #"{"MO":1}"#,
+                                         scores: [StoredScore(key: "index", number: nil, flag: nil, itemsAnswered: nil, itemsInScale: nil,
+                                                              algorithm: "eq5d@1.0", valueSet: "no-2024")])
+        try await store.submit(invitationId: invitation.id, responses: [response], respondent: "patient", language: "nb", at: t0 + 2 * hour)
+        await #expect(throws: StoreError.self) {
+            try await store.submit(invitationId: invitation.id, responses: [response], respondent: "patient", language: "nb", at: t0 + 3 * hour)
+        }
+        let done = try #require(try await store.invitation(invitation.id))
+        #expect(done.state == .completed)
+        #expect(done.reminders.allSatisfy { $0.state == .cancelled })
+        #expect(try await store.remindDue(now: t0 + 8 * day, limit: 10) == 0)
+        #expect(try await store.drafts(invitationId: invitation.id).isEmpty)
+        #expect(try await store.responses(invitationId: invitation.id).count == 1)
+        #expect(try await store.outbox(patientId: patient).filter { $0.kind == "forward" }.count == 1)
+    }
 }
