@@ -11,8 +11,9 @@ API must show the invitation as completed.
 In the same run axe-core (bundled in PyPI `axe-selenium-python`, no network) checks every patient page with
 the WCAG 2.0/2.1 A and AA rules and must report zero violations: the landing page in all three languages,
 every step, a step re-rendered with a validation error, the review page, the thank-you page, the "already
-answered" page, the "not valid" page and the accessibility statement. One step is also laid out at 320 px
-and must not scroll sideways.
+answered" page, the "not valid" page, the accessibility statement, and the second-factor (birth date) page,
+plain and with an error, under a protocol that asks for it. One step is also laid out at 320 px and must not
+scroll sideways.
 
 One full-page PNG per page goes to e2e/screenshots/ (git-ignored), with axe-results.json (every violation and
 every "needs review" item per page) next to them.
@@ -27,10 +28,7 @@ import datetime as dt
 import json
 import os
 import re
-import secrets
 import shutil
-import sqlite3
-import time
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -523,13 +521,13 @@ def test_patient_answers_baseline_in_a_browser(site, driver, audit):
             prefix = fieldset.find_element(By.CSS_SELECTOR, ".error-prefix").text.strip()
             assert prefix and drv.title.startswith(prefix), f"title {drv.title!r} does not start with {prefix!r}"
             audit.page(f"step-{step:02d}-error")
-            kept = [n for n in radios if n != EQ5D_LEFT_OUT_FIRST and not drv.find_element(
+            lost = [n for n in radios if n != EQ5D_LEFT_OUT_FIRST and not drv.find_element(
                 By.CSS_SELECTOR, f'input[name="{n}"][value="{planned(n)}"]').is_selected()]
-            if kept:
-                problems.append(f"step {step}: answers given before the validation error were lost: {kept}")
+            if lost:
+                problems.append(f"step {step}: answers given before the validation error were lost: {lost}")
             # Now follow the error-summary link like a person and answer the missing question.
             click(drv, links[0])
-            radios = [n for n in radio_names(drv)]
+            radios = radio_names(drv)
         for name in radios:
             choose(drv, name, planned(name))
         for name in numbers:

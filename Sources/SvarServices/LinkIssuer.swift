@@ -21,7 +21,13 @@ public struct LinkIssuer: Sendable {
             stored = try await store.signingKeys()
         }
         var keys: [UInt32: SymmetricKey] = [:]
-        for key in stored { keys[key.id] = try vault.openSigningKey(key.sealed, id: key.id) }
+        for key in stored {
+            do {
+                keys[key.id] = try vault.openSigningKey(key.sealed, id: key.id)
+            } catch {
+                throw VaultError.badKey("SVAR_VAULT_KEY does not open this database's link-signing keys: is it the key this database was created with?")
+            }
+        }
         return LinkIssuer(store: store, keys: keys, newestKeyId: stored.map(\.id).max() ?? 1, publicURL: publicURL)
     }
 

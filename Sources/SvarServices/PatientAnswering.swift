@@ -210,7 +210,8 @@ public struct PatientAnswering: Sendable {
                 instrument: instrument.id, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
                 scores: score.values.map {
                     StoredScore(key: $0.key, number: $0.number.map { ExactNumber.text($0) }, flag: $0.flag, itemsAnswered: $0.itemsAnswered,
-                                itemsInScale: $0.itemsInScale, algorithm: score.algorithm, valueSet: score.valueSet)
+                                itemsInScale: $0.itemsInScale, algorithm: score.algorithm,
+                                valueSet: $0.key == "index" ? score.valueSet : nil)
                 }))
         }
         guard missing.isEmpty else { return .missing(missing) }

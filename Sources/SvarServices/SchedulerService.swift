@@ -28,7 +28,8 @@ public struct SchedulerService: Service {
             } catch {
                 logger.error("scheduler pass failed", metadata: ["error.type": "\(type(of: error))"])
             }
-            try? await Task.sleep(for: interval)
+            // Wake at once on SIGTERM/SIGINT instead of finishing the minute.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
         }
     }
 }

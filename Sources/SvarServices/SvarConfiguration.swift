@@ -23,13 +23,21 @@ public struct SvarConfiguration: Sendable, Equatable {
     public var mode = Mode.production
     public var workers: Set<Worker> = Set(Worker.allCases)
     public var protocolId = "kvarus"
+    public var logLevel = "info"
+    static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     public init() {}
 
     public static func fromEnvironment(_ env: [String: String]) throws(ConfigurationProblem) -> SvarConfiguration {
         var c = SvarConfiguration()
         func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
-        if let host = value("SVAR_HOST") { c.host = host }
+        if let host = value("SVAR_HOST") {
+            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:")
+            guard host.count <= 253, host.allSatisfy(allowed.contains) else {
+                throw ConfigurationProblem(variable: "SVAR_HOST", reason: "'\(host)' is not a host name or IP address")
+            }
+            c.host = host
+        }
         if let text = value("SVAR_PORT") {
             guard let port = Int(text), (0...65535).contains(port) else {
                 throw ConfigurationProblem(variable: "SVAR_PORT", reason: "'\(text)' is not a port number (0–65535)")
@@ -77,6 +85,12 @@ public struct SvarConfiguration: Sendable, Equatable {
             }
         }
         if let id = value("SVAR_PROTOCOL") { c.protocolId = id }
+        if let level = value("LOG_LEVEL") {
+            guard logLevels.contains(level) else {
+                throw ConfigurationProblem(variable: "LOG_LEVEL", reason: "'\(level)' is not one of \(logLevels.joined(separator: ", "))")
+            }
+            c.logLevel = level
+        }
         return c
     }
 }

@@ -59,6 +59,9 @@ public struct IdentityVault: Sendable {
         text = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty else { throw .missingKey }
         guard let bytes = Data(base64Encoded: text) else { throw .badKey("SVAR_VAULT_KEY is not base64") }
+        guard bytes.count == 32 else {
+            throw .badKey("SVAR_VAULT_KEY must be base64 of 32 random bytes (it holds \(bytes.count)); create one with: openssl rand -base64 32")
+        }
         return try IdentityVault(masterKey: [UInt8](bytes))
     }
 

@@ -199,6 +199,10 @@ enum SQLiteMigrations {
             );
             """)
         }
+        migrator.registerMigration("2026-11-22-04-outbox-by-invitation") { db in
+            // Ending an invitation cancels its queued notifications: find them without scanning the outbox.
+            try db.execute(sql: "CREATE INDEX outbox_invitation ON outbox(invitation_id) WHERE state = 'queued'")
+        }
         return migrator
     }
 }

@@ -27,8 +27,12 @@ struct Demo: AsyncParsableCommand {
             try? fm.removeItem(at: folder.appendingPathComponent(name))
         }
         let keyFile = folder.appendingPathComponent("vault.key")
-        try Data((IdentityVault.generateKeyBase64() + "\n").utf8).write(to: keyFile)
-        try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyFile.path)
+        try? fm.removeItem(at: keyFile)
+        // Created readable by the owner only from the first byte.
+        guard fm.createFile(atPath: keyFile.path, contents: Data((IdentityVault.generateKeyBase64() + "\n").utf8),
+                            attributes: [.posixPermissions: 0o600]) else {
+            throw fail("cannot write \(keyFile.path)")
+        }
         let token = "demo-" + UUID().uuidString.lowercased()
         var environment = ProcessInfo.processInfo.environment
         environment["SVAR_MODE"] = "demo"

@@ -24,13 +24,17 @@ struct Serve: AsyncParsableCommand {
 }
 
 func serve(_ runtime: Runtime, now: @escaping @Sendable () -> Date = Date.init) async throws {
-    let environment = ProcessInfo.processInfo.environment
     let registry = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     var logger = Logger(label: "svar")
-    logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+    logger.logLevel = Logger.Level(rawValue: runtime.configuration.logLevel) ?? .info
     let config = runtime.configuration
-    let links = try await LinkIssuer.load(store: runtime.store, vault: runtime.vault, publicURL: config.publicURL, now: now())
+    let links: LinkIssuer
+    do {
+        links = try await LinkIssuer.load(store: runtime.store, vault: runtime.vault, publicURL: config.publicURL, now: now())
+    } catch {
+        throw fail("cannot start: \(error)")
+    }
     let pages: PageRenderer
     do {
         pages = try await PageRenderer.load(webDirectory: runtime.directories.web)

@@ -20,7 +20,7 @@ struct Tick: AsyncParsableCommand {
             }
             instant = parsed
         }
-        let runtime = try Runtime.load()
+        let runtime = try Runtime.load(needsVault: false)
         let report = try await SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol).run(now: instant)
         print("tick at \(OsloTime.iso8601(instant)): invited \(report.invited), reminded \(report.reminded), expired \(report.expired), cancelled \(report.cancelledReminders) stale reminder(s), nudges \(report.nudges)")
     }
