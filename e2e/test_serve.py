@@ -202,8 +202,6 @@ def test_invalid_configuration_refuses_to_start(svar_bin, tmp_path, env):
     assert variable in proc.stderr, proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="binary bug: a base64 vault key of the wrong length is refused with "
-                                       "'the vault key must be 32 bytes' but without naming SVAR_VAULT_KEY")
 def test_vault_key_of_wrong_length_names_the_variable(svar_bin, tmp_path):
     short_key = base64.b64encode(secrets.token_bytes(16)).decode()
     proc = refused_start(svar_bin, tmp_path, {"SVAR_DATABASE_URL": f"sqlite:{tmp_path / 'svar.sqlite'}",
@@ -212,8 +210,6 @@ def test_vault_key_of_wrong_length_names_the_variable(svar_bin, tmp_path):
     assert "SVAR_VAULT_KEY" in proc.stderr, proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="binary bug: an unresolvable SVAR_HOST fails with a SocketAddressError that "
-                                       "names the value but not the variable")
 def test_bad_host_names_the_variable(svar_bin, tmp_path):
     proc = refused_start(svar_bin, tmp_path, {"SVAR_DATABASE_URL": f"sqlite:{tmp_path / 'svar.sqlite'}",
                                               "SVAR_VAULT_KEY": vault_key(), "SVAR_HOST": "256.1.1.1"})
@@ -221,8 +217,6 @@ def test_bad_host_names_the_variable(svar_bin, tmp_path):
     assert "SVAR_HOST" in proc.stderr, proc.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="binary bug: an unknown LOG_LEVEL is silently ignored (README: an invalid "
-                                       "value stops start-up with the variable's name)")
 def test_bad_log_level_names_the_variable(svar_bin, tmp_path):
     env = {"SVAR_DATABASE_URL": f"sqlite:{tmp_path / 'svar.sqlite'}", "SVAR_VAULT_KEY": vault_key(),
            "SVAR_WORKERS": "none", "LOG_LEVEL": "loud"}
@@ -328,8 +322,6 @@ def test_signal_stops_cleanly(svar_bin, tmp_path, sig):
         srv.kill()
 
 
-@pytest.mark.xfail(strict=True, reason="binary bug: with the scheduler running (SVAR_WORKERS=all, the default) SIGTERM "
-                                       "waits for the scheduler's 60 s sleep, so serve takes up to a minute to stop")
 def test_sigterm_stops_cleanly_with_the_scheduler_running(svar_bin, tmp_path):
     srv = Server(svar_bin, tmp_path, tmp_path / "serve.log",
                  env={"SVAR_VAULT_KEY": vault_key(), "SVAR_DATABASE_URL": f"sqlite:{tmp_path / 'svar.sqlite'}"})
@@ -346,8 +338,6 @@ def test_sigterm_stops_cleanly_with_the_scheduler_running(svar_bin, tmp_path):
         srv.kill()
 
 
-@pytest.mark.xfail(strict=True, reason="binary bug: serve on a database made with another vault key exits with "
-                                       "'Error: underlyingCoreCryptoError(...)', naming neither the key nor the cause")
 def test_wrong_vault_key_for_an_existing_database_names_the_variable(svar_bin, tmp_path):
     db = tmp_path / "svar.sqlite"
     first = Server(svar_bin, tmp_path, tmp_path / "first.log",

@@ -33,7 +33,10 @@ public struct SvarConfiguration: Sendable, Equatable {
         func value(_ name: String) -> String? { env[name].flatMap { $0.isEmpty ? nil : $0 } }
         if let host = value("SVAR_HOST") {
             let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:")
-            guard host.count <= 253, host.allSatisfy(allowed.contains) else {
+            let octets = host.split(separator: ".", omittingEmptySubsequences: false)
+            let looksIPv4 = host.allSatisfy { $0.isNumber || $0 == "." }
+            let validIPv4 = octets.count == 4 && octets.allSatisfy { Int($0).map { (0...255).contains($0) } ?? false }
+            guard host.count <= 253, host.allSatisfy(allowed.contains), !looksIPv4 || validIPv4 else {
                 throw ConfigurationProblem(variable: "SVAR_HOST", reason: "'\(host)' is not a host name or IP address")
             }
             c.host = host

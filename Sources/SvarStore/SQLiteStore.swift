@@ -243,7 +243,7 @@ extension SQLiteStore {
 
     /// Moves the WAL into the main file (so a test can inspect one file).
     public func checkpoint() async throws {
-        try await db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
+        _ = try await db.writeWithoutTransaction { try $0.checkpoint(.truncate) }
     }
 }
 

@@ -8,9 +8,11 @@ struct HealthController: Sendable {
 
     init(services: AppServices) {
         self.services = services
-        services.metrics.makeGauge(name: "svar_instruments_loaded", help: "Instruments loaded at start-up")
+        services.metrics.makeGauge(descriptor: .init(namespace: "svar", metricName: "instruments", unitName: "loaded",
+                                                     helpText: "Instruments loaded at start-up"))
             .set(Int64(services.catalogue.instruments.count))
-        services.metrics.makeGauge(name: "svar_value_sets_loaded", help: "EQ-5D value sets loaded at start-up")
+        services.metrics.makeGauge(descriptor: .init(namespace: "svar", subsystem: "value", metricName: "sets", unitName: "loaded",
+                                                     helpText: "EQ-5D value sets loaded at start-up"))
             .set(Int64(services.catalogue.valueSets.count))
     }
 
