@@ -22,13 +22,7 @@ struct Runtime {
             let directories = try AssetDirectories.resolve(environment: environment)
             let catalogue = try InstrumentLoader.catalogue(directories)
             let scheduleProtocol = try ProtocolLoader.load(id: configuration.protocolId, directories: directories, catalogue: catalogue)
-            let vault: IdentityVault
-            do {
-                vault = try IdentityVault.fromEnvironment(environment)
-            } catch VaultError.missingKey where !needsVault {
-                // A throwaway key: a scheduler pass never opens the vault or signs links.
-                vault = try IdentityVault(masterKey: Array(repeating: 0, count: 32), keyId: "unused")
-            }
+            let vault = try loadVault(environment, needsVault: needsVault)
             let store: SQLiteStore
             do {
                 store = try SQLiteStore(path: configuration.databasePath)
@@ -39,6 +33,17 @@ struct Runtime {
                            scheduleProtocol: scheduleProtocol, store: store, vault: vault)
         } catch {
             throw fail("cannot start: \(error)")
+        }
+    }
+
+    /// Kept out of `load`: a deferred `let` assigned in a `catch … where` clause crashes the Swift 6.3.1
+    /// compiler (MandatoryAllocBoxToStack) in a clean build.
+    private static func loadVault(_ environment: [String: String], needsVault: Bool) throws -> IdentityVault {
+        do {
+            return try IdentityVault.fromEnvironment(environment)
+        } catch VaultError.missingKey where !needsVault {
+            // A throwaway key: a scheduler pass never opens the vault or signs links.
+            return try IdentityVault(masterKey: Array(repeating: 0, count: 32), keyId: "unused")
         }
     }
 }
