@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
     ],
     targets: [
         // Pure: questionnaires, text packs, value sets and scoring. No I/O.
@@ -40,11 +42,27 @@ let package = Package(
             dependencies: ["SvarInstruments", "SvarDomain"],
             resources: [.copy("instruments"), .copy("web")]
         ),
+        // libcurl (Debian libcurl4-openssl-dev) for SMTP: typed wrappers over its variadic setters.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // Edge: notifiers (SMTP through libcurl, SMS gateway over HTTPS, file mailbox) and message templates.
+        .target(
+            name: "SvarDelivery",
+            dependencies: [
+                "CCurl",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Use cases over the store: enrolment, pathway events, the scheduler pass, links, configuration.
         .target(
             name: "SvarServices",
             dependencies: [
-                "SvarDomain", "SvarStore", "SvarInstruments",
+                "SvarDomain", "SvarStore", "SvarInstruments", "SvarDelivery",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -79,6 +97,10 @@ let package = Package(
         // The vectors are read from disk by path (also by e2e), not bundled.
         .testTarget(name: "SvarInstrumentsTests", dependencies: ["SvarInstruments", "SvarAssets"], exclude: ["Vectors"]),
         .testTarget(name: "SvarDomainTests", dependencies: ["SvarDomain"]),
+        .testTarget(name: "SvarDeliveryTests", dependencies: [
+            "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarDomain", "SvarInstruments",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "SvarStoreTests", dependencies: ["SvarStore", "SvarDomain", "SvarAssets", "SvarServices"]),
         .testTarget(
             name: "SvarWebTests",

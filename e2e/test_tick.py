@@ -241,11 +241,14 @@ def test_bad_now_is_refused(svar, tmp_path, now):
     assert not (tmp_path / "svar.sqlite").exists(), "a refused tick touched the database"
 
 
-def test_tick_without_vault_key_names_it(svar, tmp_path):
+def test_tick_needs_no_vault_key_but_deliver_names_it(svar, tmp_path):
+    """A scheduler pass never reads identities, so it runs without the key; sending does read them."""
     env = server_env(tmp_path / "svar.sqlite")
     del env["SVAR_VAULT_KEY"]
     result = svar.run("tick", "--now", "2027-05-01T09:00", env=env, cwd=tmp_path)
-    assert result.rc != 0 and "SVAR_VAULT_KEY" in result.stderr, result
+    assert result.rc == 0 and result.stdout.startswith("tick at 2027-05-01T09:00:00+02:00"), result
+    result = svar.run("deliver", "--now", "2027-05-01T09:00", env=env, cwd=tmp_path)
+    assert result.rc == 1 and "SVAR_VAULT_KEY" in result.stderr, result
 
 
 def test_tick_on_an_empty_database(svar, tmp_path):

@@ -12,8 +12,11 @@ public struct Enrolment: Sendable {
         public var mobile: String?
         public var language: String
         public var birthDate: String?
+        /// Channel order for this patient, e.g. `["sms", "email"]`.
+        public var channels: [String]?
         public init(identityNumber: String, name: String? = nil, email: String? = nil, mobile: String? = nil,
-                    language: String = "nb", birthDate: String? = nil) {
+                    language: String = "nb", birthDate: String? = nil, channels: [String]? = nil) {
+            self.channels = channels
             self.identityNumber = identityNumber
             self.name = name
             self.email = email
@@ -49,12 +52,22 @@ public struct Enrolment: Sendable {
         if let mobile = request.mobile, !Self.looksLikeMobile(mobile) {
             throw InputProblem(field: "mobile", reason: "a mobile number has 8 digits, or + and 8–15 digits (e.g. +4791234567)")
         }
+        if let channels = request.channels {
+            let known = ["sms", "email"]
+            if let unknown = channels.first(where: { !known.contains($0) }) {
+                throw InputProblem(field: "channels", reason: "'\(unknown)' is not a channel (sms, email)")
+            }
+            guard !channels.isEmpty, Set(channels).count == channels.count else {
+                throw InputProblem(field: "channels", reason: "list each channel at most once, at least one")
+            }
+        }
         if let birthDate = request.birthDate, LocalDate(iso: birthDate) == nil {
             throw InputProblem(field: "birthDate", reason: "'\(birthDate)' is not a date YYYY-MM-DD")
         }
         let id = UUID().uuidString.lowercased()
         let identity = Identity(identityNumber: number.digits, name: request.name, email: request.email,
-                                mobile: request.mobile.map(Self.normalisedMobile), birthDate: request.birthDate)
+                                mobile: request.mobile.map(Self.normalisedMobile), birthDate: request.birthDate,
+                                channels: request.channels)
         let enrolment = PatientEnrolment(id: id, language: request.language,
                                          lookupHash: vault.lookupHash(identityNumber: number.digits),
                                          sealedIdentity: try vault.seal(identity, patientId: id))

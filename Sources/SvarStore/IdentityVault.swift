@@ -8,12 +8,17 @@ public struct Identity: Sendable, Equatable, Codable {
     public var email: String?
     public var mobile: String?
     public var birthDate: String?
-    public init(identityNumber: String, name: String? = nil, email: String? = nil, mobile: String? = nil, birthDate: String? = nil) {
+    /// The patient's own channel order (`sms`, `email`), if they or their clinician chose one; otherwise the
+    /// installation's `SVAR_CHANNEL_ORDER` applies. Kept in the vault: it says how to reach a person.
+    public var channels: [String]?
+    public init(identityNumber: String, name: String? = nil, email: String? = nil, mobile: String? = nil, birthDate: String? = nil,
+                channels: [String]? = nil) {
         self.identityNumber = identityNumber
         self.name = name
         self.email = email
         self.mobile = mobile
         self.birthDate = birthDate
+        self.channels = channels
     }
 }
 

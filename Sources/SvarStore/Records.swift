@@ -129,6 +129,11 @@ public struct OutboxItem: Sendable, Equatable {
     public var state: State
     public var attempts: Int
     public var createdAt: Date
+    /// Where it went (`email`, `sms`) once sent.
+    public var channel: String? = nil
+    public var messageId: String? = nil
+    public var lastError: String? = nil
+    public var failures: [String] = []
 }
 
 /// What one scheduler pass changed.

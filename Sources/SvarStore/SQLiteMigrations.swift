@@ -203,6 +203,17 @@ enum SQLiteMigrations {
             // Ending an invitation cancels its queued notifications: find them without scanning the outbox.
             try db.execute(sql: "CREATE INDEX outbox_invitation ON outbox(invitation_id) WHERE state = 'queued'")
         }
+        migrator.registerMigration("2026-11-22-05-delivery") { db in
+            try db.execute(sql: """
+            -- Which of the patient's channels the item is on, where it went, and why earlier channels failed.
+            ALTER TABLE outbox ADD COLUMN channel_index INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE outbox ADD COLUMN channel TEXT;
+            ALTER TABLE outbox ADD COLUMN message_id TEXT;
+            ALTER TABLE outbox ADD COLUMN failures TEXT NOT NULL DEFAULT '';
+            ALTER TABLE outbox ADD COLUMN sent_at INTEGER;
+            CREATE INDEX outbox_failed ON outbox(updated_at) WHERE state = 'failed';
+            """)
+        }
         return migrator
     }
 }

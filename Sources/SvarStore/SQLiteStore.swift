@@ -173,11 +173,7 @@ public final class SQLiteStore: Store {
 
     public func outbox(patientId: String) async throws -> [OutboxItem] {
         try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE patient_id = ? ORDER BY created_at, idempotency_key", arguments: [patientId]).map {
-                OutboxItem(id: $0["id"], kind: $0["kind"], patientId: $0["patient_id"], invitationId: $0["invitation_id"],
-                           idempotencyKey: $0["idempotency_key"], state: OutboxItem.State(rawValue: $0["state"]) ?? .failed,
-                           attempts: $0["attempts"], createdAt: Date(seconds: $0["created_at"]))
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE patient_id = ? ORDER BY created_at, idempotency_key", arguments: [patientId]).map(Self.outboxItem)
         }
     }
 
@@ -258,11 +254,7 @@ extension SQLiteStore {
     /// Outbox items of one kind, oldest first — for operations and tests.
     public func outboxItems(kind: String) async throws -> [OutboxItem] {
         try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE kind = ? ORDER BY created_at, idempotency_key", arguments: [kind]).map {
-                OutboxItem(id: $0["id"], kind: $0["kind"], patientId: $0["patient_id"], invitationId: $0["invitation_id"],
-                           idempotencyKey: $0["idempotency_key"], state: OutboxItem.State(rawValue: $0["state"]) ?? .failed,
-                           attempts: $0["attempts"], createdAt: Date(seconds: $0["created_at"]))
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE kind = ? ORDER BY created_at, idempotency_key", arguments: [kind]).map(Self.outboxItem)
         }
     }
 }

@@ -66,11 +66,12 @@ struct APIController: Sendable {
     }
 
     func enrol(_ request: Request) async throws -> Response {
-        let body = try await JSONBody.read(request, allowed: ["identityNumber", "name", "email", "mobile", "language", "birthDate"])
+        let body = try await JSONBody.read(request, allowed: ["identityNumber", "name", "email", "mobile", "language", "birthDate", "channels"])
         let enrolment = Enrolment.Request(
             identityNumber: try body.string("identityNumber"), name: try body.optionalString("name"),
             email: try body.optionalString("email"), mobile: try body.optionalString("mobile"),
-            language: try body.optionalString("language") ?? "nb", birthDate: try body.optionalString("birthDate"))
+            language: try body.optionalString("language") ?? "nb", birthDate: try body.optionalString("birthDate"),
+            channels: try body.optionalStrings("channels"))
         switch try await services.enrolment.enrol(enrolment, actor: actor, at: services.now()) {
         case let .created(id):
             return Response.json(.object([("id", .string(id))]), status: .created)

@@ -45,6 +45,15 @@ struct JSONBody {
         return trimmed.isEmpty ? nil : trimmed
     }
 
+    func optionalStrings(_ key: String) throws -> [String]? {
+        guard let value = value(key) else { return nil }
+        guard case let .array(items) = value else { throw Problem.invalid(key, "expected a list of texts, found \(value.kindDescription)") }
+        return try items.map { item in
+            guard case let .string(s) = item else { throw Problem.invalid(key, "expected a list of texts, found \(item.kindDescription) in it") }
+            return s
+        }
+    }
+
     func string(_ key: String) throws -> String {
         guard let s = try optionalString(key) else { throw Problem.invalid(key, "is required") }
         return s

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SvarDomain
 import SvarServices
+import Logging
 import SvarStore
 
 struct Demo: AsyncParsableCommand {
@@ -9,7 +10,7 @@ struct Demo: AsyncParsableCommand {
         abstract: "Create a fresh demo database with fictional units and patients, then run Svar on 127.0.0.1.",
         discussion: """
         Everything is fictional: synthetic identity numbers (month + 80), invented names and addresses. The demo
-        folder holds the database, a vault key made for the demo and (later) the file mailbox. Each run starts afresh.
+        folder holds the database, a vault key made for the demo and the file mailbox (mailbox/). Each run starts afresh.
         """
     )
 
@@ -40,11 +41,19 @@ struct Demo: AsyncParsableCommand {
         environment["SVAR_VAULT_KEY"] = nil
         environment["SVAR_VAULT_KEY_FILE"] = keyFile.path
         environment["SVAR_API_TOKEN"] = token
+        let mailbox = folder.appendingPathComponent("mailbox")
+        if environment["SVAR_SMTP_URL", default: ""].isEmpty {
+            try? fm.removeItem(at: mailbox)
+            environment["SVAR_MAILBOX_DIR"] = mailbox.path
+        }
         let runtime = try Runtime.load(environment)
         say("Svar demo — everything here is fictional.")
         say("  created a new vault key for the demo: \(keyFile.path) (never use it for real data)")
         say("  database: \(folder.appendingPathComponent("svar.sqlite").path)")
         let summary = try await DemoData(runtime: runtime, now: Date()).populate()
+        let delivery = try loadDelivery(runtime, environment: environment)
+        let sent = try await makeDeliveryPass(runtime, delivery: delivery, logger: Logger(label: "svar-demo"), now: Date()).run(now: Date())
+        await delivery.shutdown()
         let base = runtime.configuration.publicURL
         say("""
           \(summary.patients) fictional patients at \(summary.units) units; scheduler pass: invited \(summary.report.invited), \
@@ -56,12 +65,14 @@ struct Demo: AsyncParsableCommand {
           curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/courses/\(summary.followUpCourse)   # due for the one-year follow-up
           curl -s -X POST -H 'Authorization: Bearer \(token)' \(base)/api/v1/invitations/\(summary.followUpInvitation)/link
           curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/nudges
+        Invitations sent: \(sent.sent), as e-mail files in \(delivery.mailboxDirectory?.path ?? "(SMTP)") — open one in a mail program
+        (or a text editor) and follow its link while the demo runs.
         Run a scheduler pass at another time (same database):
           SVAR_DATABASE_URL=sqlite:\(folder.appendingPathComponent("svar.sqlite").path) SVAR_VAULT_KEY_FILE=\(keyFile.path) svar tick --now 2027-05-01T09:00
         """)
         if noServe { return }
         say("Serving on \(base) — stop with Ctrl-C.")
-        try await serve(runtime)
+        try await serve(runtime, environment: environment)
     }
 }
 

@@ -10,7 +10,7 @@ import SvarWeb
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the Svar HTTP service, with the scheduler (and later the outbox) as background services.",
+        abstract: "Run the Svar HTTP service, with the scheduler and the delivery worker as background services.",
         discussion: """
         Configured by the SVAR_* environment variables (README). Refuses to start without SVAR_VAULT_KEY.
         Serves /health, /metrics (Prometheus) and the JSON API under /api/v1. Stops cleanly on SIGTERM or SIGINT.
@@ -23,7 +23,8 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-func serve(_ runtime: Runtime, now: @escaping @Sendable () -> Date = Date.init) async throws {
+func serve(_ runtime: Runtime, environment: [String: String] = ProcessInfo.processInfo.environment,
+           now: @escaping @Sendable () -> Date = Date.init) async throws {
     let registry = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     var logger = Logger(label: "svar")
@@ -49,6 +50,14 @@ func serve(_ runtime: Runtime, now: @escaping @Sendable () -> Date = Date.init) 
     var background: [any Service] = []
     if config.workers.contains(.scheduler) {
         background.append(SchedulerService(pass: SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol), logger: logger))
+    }
+    if config.workers.contains(.outbox) {
+        let delivery = try loadDelivery(runtime, environment: environment)
+        let pass = try await makeDeliveryPass(runtime, delivery: delivery, links: links, logger: logger, now: now())
+        background.append(DeliveryService(pass: pass, logger: logger, onShutdown: { await delivery.shutdown() }))
+        if let mailbox = delivery.mailboxDirectory {
+            logger.notice("e-mail goes to the file mailbox (SVAR_SMTP_URL is not set)", metadata: ["folder": "\(mailbox.path)"])
+        }
     }
     if config.apiToken == nil {
         logger.warning("SVAR_API_TOKEN is not set: the JSON API answers 401 to every call")

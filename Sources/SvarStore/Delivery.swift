@@ -1,0 +1,48 @@
+import Foundation
+import SvarDomain
+
+/// An outbox item the delivery worker has claimed: everything it needs to compose and send one message.
+public struct ClaimedDelivery: Sendable, Equatable {
+    public var id: String
+    public var kind: String
+    public var patientId: String
+    public var invitationId: String?
+    public var payload: String
+    /// Attempts on the current channel.
+    public var attempts: Int
+    /// Position in the patient's channel order.
+    public var channelIndex: Int
+    /// Why earlier channels failed, one line each.
+    public var failures: [String]
+    public var language: String
+    public var closesAt: Date?
+}
+
+/// An invitation no channel could deliver, for the clinicians' follow-up list.
+public struct UnreachableInvitation: Sendable, Equatable {
+    public var invitationId: String
+    public var courseId: String
+    public var patientId: String
+    public var unit: String
+    public var milestone: String
+    public var since: Date
+    public var reasons: [String]
+}
+
+/// The outbox as the delivery worker sees it. Every method is one transaction.
+public protocol DeliveryStore: Sendable {
+    /// Claims up to `limit` due items of the given kinds by moving their next attempt to `leaseUntil` (so a
+    /// crashed worker's items come back by themselves). Items of reserved patients and of ended invitations
+    /// are cancelled here instead of being returned.
+    func claimDeliveries(kinds: [String], now: Date, leaseUntil: Date, limit: Int) async throws -> [ClaimedDelivery]
+    /// Whether the item may still go out (not cancelled meanwhile by a submission or a reservation).
+    func isStillQueued(deliveryId: String) async throws -> Bool
+    func markSent(deliveryId: String, channel: String, messageId: String, at: Date) async throws
+    func scheduleRetry(deliveryId: String, reason: String, nextAttemptAt: Date, at: Date) async throws
+    /// A permanent failure on the current channel: move to the next one, due at once.
+    func moveToNextChannel(deliveryId: String, reason: String, at: Date) async throws
+    /// No channel left: the item fails with every reason, and its invitation becomes `unreachable`.
+    func markUndeliverable(deliveryId: String, reasons: [String], at: Date) async throws
+    func unreachableInvitations(units: [String]?) async throws -> [UnreachableInvitation]
+    func outboxItem(_ id: String) async throws -> OutboxItem?
+}

@@ -1,0 +1,134 @@
+import Foundation
+import GRDB
+import SvarDomain
+
+extension SQLiteStore {
+    public func claimDeliveries(kinds: [String], now: Date, leaseUntil: Date, limit: Int) async throws -> [ClaimedDelivery] {
+        guard !kinds.isEmpty, limit > 0 else { return [] }
+        return try await db.write { db in
+            let marks = kinds.map { _ in "?" }.joined(separator: ", ")
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT o.*, p.language, p.reserved_at, i.state AS invitation_state, i.closes_at
+                FROM outbox o JOIN patients p ON p.id = o.patient_id LEFT JOIN invitations i ON i.id = o.invitation_id
+                WHERE o.state = 'queued' AND o.next_attempt_at <= ? AND o.kind IN (\(marks))
+                ORDER BY o.next_attempt_at LIMIT ?
+                """, arguments: StatementArguments([now.seconds] + kinds + [limit]))
+            var claimed: [ClaimedDelivery] = []
+            for row in rows {
+                let id: String = row["id"]
+                let invitationState = (row["invitation_state"] as String?).flatMap(InvitationState.init(rawValue:))
+                if row["reserved_at"] as Int64? != nil {
+                    try Self.cancelDelivery(db, id: id, reason: "patient reserved", at: now)
+                    continue
+                }
+                if let invitationState, invitationState.isTerminal {
+                    try Self.cancelDelivery(db, id: id, reason: "invitation \(invitationState.rawValue)", at: now)
+                    continue
+                }
+                try db.execute(sql: "UPDATE outbox SET next_attempt_at = ?, updated_at = ? WHERE id = ?",
+                               arguments: [leaseUntil.seconds, now.seconds, id])
+                let failures: String = row["failures"]
+                claimed.append(ClaimedDelivery(
+                    id: id, kind: row["kind"], patientId: row["patient_id"], invitationId: row["invitation_id"], payload: row["payload"],
+                    attempts: row["attempts"], channelIndex: row["channel_index"],
+                    failures: failures.split(separator: "\n").map(String.init), language: row["language"],
+                    closesAt: (row["closes_at"] as Int64?).map(Date.init(seconds:))))
+            }
+            return claimed
+        }
+    }
+
+    static func cancelDelivery(_ db: Database, id: String, reason: String, at: Date) throws {
+        try db.execute(sql: "UPDATE outbox SET state = 'cancelled', last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
+                       arguments: [reason, at.seconds, id])
+    }
+
+    public func isStillQueued(deliveryId: String) async throws -> Bool {
+        try await db.read { db in
+            try String.fetchOne(db, sql: "SELECT state FROM outbox WHERE id = ?", arguments: [deliveryId]) == "queued"
+        }
+    }
+
+    public func markSent(deliveryId: String, channel: String, messageId: String, at: Date) async throws {
+        try await db.write { db in
+            // A one-time code is not kept once it has gone out.
+            try db.execute(sql: """
+                UPDATE outbox SET state = 'sent', channel = ?, message_id = ?, sent_at = ?, updated_at = ?, attempts = attempts + 1,
+                    last_error = NULL, payload = CASE kind WHEN 'code' THEN '{}' ELSE payload END
+                WHERE id = ? AND state = 'queued'
+                """, arguments: [channel, messageId, at.seconds, at.seconds, deliveryId])
+        }
+    }
+
+    public func scheduleRetry(deliveryId: String, reason: String, nextAttemptAt: Date, at: Date) async throws {
+        try await db.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'
+                """, arguments: [reason, nextAttemptAt.seconds, at.seconds, deliveryId])
+        }
+    }
+
+    public func moveToNextChannel(deliveryId: String, reason: String, at: Date) async throws {
+        try await db.write { db in
+            try db.execute(sql: """
+                UPDATE outbox SET channel_index = channel_index + 1, attempts = 0, last_error = ?, next_attempt_at = ?, updated_at = ?,
+                    failures = CASE failures WHEN '' THEN ? ELSE failures || char(10) || ? END
+                WHERE id = ? AND state = 'queued'
+                """, arguments: [reason, at.seconds, at.seconds, reason, reason, deliveryId])
+        }
+    }
+
+    public func markUndeliverable(deliveryId: String, reasons: [String], at: Date) async throws {
+        try await db.write { db in
+            let text = reasons.joined(separator: "\n")
+            try db.execute(sql: """
+                UPDATE outbox SET state = 'failed', failures = ?, last_error = ?, updated_at = ?, payload = CASE kind WHEN 'code' THEN '{}' ELSE payload END
+                WHERE id = ? AND state = 'queued'
+                """, arguments: [text, reasons.last ?? "no channel", at.seconds, deliveryId])
+            guard db.changesCount == 1,
+                  let row = try Row.fetchOne(db, sql: "SELECT o.kind, o.invitation_id, i.state FROM outbox o JOIN invitations i ON i.id = o.invitation_id WHERE o.id = ?",
+                                             arguments: [deliveryId]),
+                  let invitationId = row["invitation_id"] as String?,
+                  let state = InvitationState(rawValue: row["state"]), state.canMove(to: .unreachable),
+                  ["invitation", "reminder"].contains(row["kind"] as String) else { return }
+            _ = try Self.transition(db, invitationId: invitationId, to: .unreachable, cause: "no channel reached the patient", actor: "outbox", at: at)
+        }
+    }
+
+    public func unreachableInvitations(units: [String]?) async throws -> [UnreachableInvitation] {
+        try await db.read { db in
+            var sql = """
+                SELECT i.id, i.course_id, i.patient_id, i.milestone, c.unit, i.updated_at,
+                    (SELECT o.failures FROM outbox o WHERE o.invitation_id = i.id AND o.state = 'failed' ORDER BY o.updated_at DESC LIMIT 1) AS failures
+                FROM invitations i JOIN courses c ON c.id = i.course_id
+                WHERE i.state = 'unreachable'
+                """
+            var arguments: [any DatabaseValueConvertible] = []
+            if let units {
+                guard !units.isEmpty else { return [] }
+                sql += " AND c.unit IN (\(units.map { _ in "?" }.joined(separator: ", ")))"
+                arguments += units
+            }
+            sql += " ORDER BY i.updated_at, i.id"
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).map { row in
+                UnreachableInvitation(invitationId: row["id"], courseId: row["course_id"], patientId: row["patient_id"], unit: row["unit"],
+                                      milestone: row["milestone"], since: Date(seconds: row["updated_at"]),
+                                      reasons: ((row["failures"] as String?) ?? "").split(separator: "\n").map(String.init))
+            }
+        }
+    }
+
+    public func outboxItem(_ id: String) async throws -> OutboxItem? {
+        try await db.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(Self.outboxItem)
+        }
+    }
+
+    static func outboxItem(_ row: Row) -> OutboxItem {
+        OutboxItem(id: row["id"], kind: row["kind"], patientId: row["patient_id"], invitationId: row["invitation_id"],
+                   idempotencyKey: row["idempotency_key"], state: OutboxItem.State(rawValue: row["state"]) ?? .failed,
+                   attempts: row["attempts"], createdAt: Date(seconds: row["created_at"]),
+                   channel: row["channel"], messageId: row["message_id"], lastError: row["last_error"],
+                   failures: ((row["failures"] as String?) ?? "").split(separator: "\n").map(String.init))
+    }
+}
