@@ -105,8 +105,9 @@ let package = Package(
         .testTarget(
             name: "SvarWebTests",
             dependencies: [
-                "SvarWeb", "SvarAssets", "SvarStore", "SvarDomain", "SvarServices",
+                "SvarWeb", "SvarAssets", "SvarStore", "SvarDomain", "SvarServices", "SvarDelivery",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

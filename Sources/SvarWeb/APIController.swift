@@ -22,6 +22,7 @@ struct APIController: Sendable {
         group.post("courses/:id/events") { request, context in try await handle { try await recordEvent(request, context) } }
         group.post("invitations/:id/link") { _, context in try await handle { try await issueLink(context) } }
         group.get("nudges") { _, _ in try await handle { try await listNudges() } }
+        group.get("unreachable") { request, _ in try await handle { try await listUnreachable(request) } }
     }
 
     /// Runs a handler and turns every known error into `application/problem+json`.
@@ -144,5 +145,19 @@ struct APIController: Sendable {
     func listNudges() async throws -> Response {
         let nudges = try await services.store.nudges()
         return Response.json(.array(nudges.map { .object([("course", .string($0.courseId)), ("dueDate", .string($0.dueDate.description))]) }))
+    }
+
+    /// Invitations no channel could deliver, with the reasons, for the clinicians' follow-up
+    /// (`?unit=RESH` may repeat to limit the list).
+    func listUnreachable(_ request: Request) async throws -> Response {
+        let units = request.uri.queryParameters.getAll("unit").map { String($0) }
+        let list = try await services.store.unreachableInvitations(units: units.isEmpty ? nil : units)
+        return Response.json(.array(list.map { item -> JSONValue in
+            .object([
+                ("invitation", .string(item.invitationId)), ("course", .string(item.courseId)), ("patient", .string(item.patientId)),
+                ("unit", .string(item.unit)), ("milestone", .string(item.milestone)), ("since", .string(OsloTime.iso8601(item.since))),
+                ("reasons", .array(item.reasons.map(JSONValue.string))),
+            ])
+        }))
     }
 }

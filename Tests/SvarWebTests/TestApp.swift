@@ -26,6 +26,7 @@ let fixedNow = OsloTime.instant(LocalDate(iso: "2026-11-22")!, hour: 10)
 struct TestApp {
     let services: AppServices
     let store: SQLiteStore
+    let scheduleProtocol: ScheduleProtocol
 
     static func make(token: String? = apiToken, mode: SvarConfiguration.Mode = .test,
                      secondFactor: ScheduleProtocol.SecondFactor = .none, clock: TestClock = TestClock()) async throws -> TestApp {
@@ -46,7 +47,7 @@ struct TestApp {
             enrolment: Enrolment(store: store, vault: vault, mode: mode),
             pathways: Pathways(store: store, scheduleProtocol: scheduleProtocol), links: links, pages: pages, vault: vault, secondFactor: secondFactor,
             metrics: PrometheusCollectorRegistry(), version: "test", now: { clock.now })
-        return TestApp(services: services, store: store)
+        return TestApp(services: services, store: store, scheduleProtocol: scheduleProtocol)
     }
 
     var application: some ApplicationProtocol { buildApplication(services) }
