@@ -94,6 +94,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // bench/smtp's client: the SMTP notifier against a local server, reused connection versus one per message.
+        .executableTarget(name: "svar-bench-smtp", dependencies: ["SvarDelivery"], path: "bench/smtp-client"),
         // The vectors are read from disk by path (also by e2e), not bundled.
         .testTarget(name: "SvarInstrumentsTests", dependencies: ["SvarInstruments", "SvarAssets"], exclude: ["Vectors"]),
         .testTarget(name: "SvarDomainTests", dependencies: ["SvarDomain"]),
