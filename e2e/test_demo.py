@@ -9,6 +9,8 @@ afresh. Identity numbers live only sealed in the vault: never in clear in the da
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 import re
 import stat
 import subprocess
@@ -148,6 +150,17 @@ def test_demo_serves_the_api(svar_bin, tmp_path):
         assert len(follow_up) == 1 and follow_up[0]["state"] == "invited", follow_up
         link = srv.post(f"/api/v1/invitations/{follow_up[0]['id']}/link")
         assert link.status == 201 and link.json["url"].startswith(base + "/a/"), link
+        # The demo's invitations are e-mail files in the folder it printed; their links open the landing page.
+        mailbox = tmp_path / "d" / "mailbox"
+        assert f"as e-mail files in {mailbox}" in log.read_text(), log.read_text()
+        mails = sorted(mailbox.glob("*.eml"))
+        sent = int(re.search(r"Invitations sent: (\d+)", log.read_text()).group(1))
+        assert sent >= 1 and len(mails) == sent, (sent, mails)
+        message = email.message_from_bytes(mails[0].read_bytes(), policy=email.policy.default)
+        assert message["To"].endswith("@demo.invalid")
+        text = message.get_body(preferencelist=("plain",)).get_content()
+        url = re.search(re.escape(base) + r"/a/\S+", text).group(0)
+        assert http_get(url)[0] == 200
         assert srv.get("/api/v1/units", token="wrong-token-wrong-token").status == 401
     finally:
         # Stopped with SIGKILL: with its scheduler running, `svar demo` (like `svar serve` with SVAR_WORKERS=all)
