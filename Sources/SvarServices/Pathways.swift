@@ -62,10 +62,10 @@ public struct SchedulerPass: Sendable {
         for milestone in scheduleProtocol.milestones {
             guard let days = milestone.nudgeAfterDays else { continue }
             while true {
-                let n = try await store.raiseNudges(milestone: milestone.id, triggers: milestone.triggers, afterDays: days,
-                                                    today: OsloTime.date(of: now), at: now, limit: batchSize)
-                report.nudges += n
-                if n < batchSize { break }
+                let (raised, examined) = try await store.raiseNudges(milestone: milestone.id, triggers: milestone.triggers, afterDays: days,
+                                                                     today: OsloTime.date(of: now), at: now, limit: batchSize)
+                report.nudges += raised
+                if examined < batchSize { break }
             }
         }
         return report

@@ -214,6 +214,15 @@ enum SQLiteMigrations {
             CREATE INDEX outbox_failed ON outbox(updated_at) WHERE state = 'failed';
             """)
         }
+        migrator.registerMigration("2026-11-22-06-nudge-index") { db in
+            try db.execute(sql: """
+            -- Courses that may need a nudge are exactly the active ones without an open nudge: a partial index
+            -- over them lets each pass read only candidates (it scanned every nudged course before).
+            ALTER TABLE courses ADD COLUMN nudge_open INTEGER NOT NULL DEFAULT 0;
+            UPDATE courses SET nudge_open = 1 WHERE id IN (SELECT course_id FROM clinician_nudges WHERE resolved_at IS NULL);
+            CREATE INDEX courses_nudge_candidates ON courses(last_trigger_date) WHERE status = 'active' AND nudge_open = 0;
+            """)
+        }
         return migrator
     }
 }

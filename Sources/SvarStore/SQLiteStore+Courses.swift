@@ -90,8 +90,11 @@ extension SQLiteStore {
             case .breakOff:
                 try db.execute(sql: "UPDATE courses SET status = 'brokenOff' WHERE id = ?", arguments: [courseId])
             case .start, .evaluation:
-                try db.execute(sql: "UPDATE courses SET last_trigger_date = MAX(COALESCE(last_trigger_date, ''), ?) WHERE id = ?",
+                try db.execute(sql: "UPDATE courses SET last_trigger_date = MAX(COALESCE(last_trigger_date, ''), ?), nudge_open = 0 WHERE id = ?",
                                arguments: [event.date.description, courseId])
+                // The evaluation the nudge asked for has come: the nudge is done, and the 90 days start again.
+                try db.execute(sql: "UPDATE clinician_nudges SET resolved_at = ? WHERE course_id = ? AND resolved_at IS NULL",
+                               arguments: [at.seconds, courseId])
             default:
                 break
             }

@@ -62,22 +62,27 @@ extension SQLiteStore {
         }
     }
 
-    public func raiseNudges(milestone: String, triggers: [PathwayEventType], afterDays: Int, today: LocalDate, at: Date, limit: Int) async throws -> Int {
+    public func raiseNudges(milestone: String, triggers: [PathwayEventType], afterDays: Int, today: LocalDate, at: Date,
+                            limit: Int) async throws -> (raised: Int, examined: Int) {
         try await db.write { db in
             let cutoff = today.adding(days: -afterDays).description
             let rows = try Row.fetchAll(db, sql: """
-                SELECT c.id, c.last_trigger_date FROM courses c
-                WHERE c.status = 'active' AND c.last_trigger_date IS NOT NULL AND c.last_trigger_date <= ?
-                  AND NOT EXISTS (SELECT 1 FROM clinician_nudges n WHERE n.course_id = c.id AND n.resolved_at IS NULL)
-                  AND NOT EXISTS (SELECT 1 FROM patients p WHERE p.id = c.patient_id AND p.reserved_at IS NOT NULL)
+                SELECT c.id, c.last_trigger_date, p.reserved_at FROM courses c JOIN patients p ON p.id = c.patient_id
+                WHERE c.status = 'active' AND c.nudge_open = 0 AND c.last_trigger_date IS NOT NULL AND c.last_trigger_date <= ?
                 ORDER BY c.last_trigger_date LIMIT ?
                 """, arguments: [cutoff, limit])
+            var raised = 0
             for row in rows {
+                // Every candidate leaves the index, so the next batch starts on new rows; a reserved patient's
+                // course gets no nudge (nothing more is asked of them).
+                try db.execute(sql: "UPDATE courses SET nudge_open = 1 WHERE id = ?", arguments: [row["id"] as String])
+                if row["reserved_at"] as Int64? != nil { continue }
+                raised += 1
                 let last = LocalDate(iso: row["last_trigger_date"]) ?? today
                 try db.execute(sql: "INSERT OR IGNORE INTO clinician_nudges (course_id, due_date, created_at) VALUES (?, ?, ?)",
                                arguments: [row["id"] as String, last.adding(days: afterDays).description, at.seconds])
             }
-            return rows.count
+            return (raised, rows.count)
         }
     }
 }

@@ -37,7 +37,10 @@ public protocol Store: AnsweringStore, DeliveryStore {
     func expireDue(now: Date, limit: Int) async throws -> Int
     func openDue(now: Date, limit: Int) async throws -> (invited: Int, staleRemindersCancelled: Int)
     func remindDue(now: Date, limit: Int) async throws -> Int
-    func raiseNudges(milestone: String, triggers: [PathwayEventType], afterDays: Int, today: LocalDate, at: Date, limit: Int) async throws -> Int
+    /// Examines at most `limit` candidate courses; returns the nudges raised and the courses examined (a
+    /// reserved patient's course is examined but gets no nudge).
+    func raiseNudges(milestone: String, triggers: [PathwayEventType], afterDays: Int, today: LocalDate, at: Date,
+                     limit: Int) async throws -> (raised: Int, examined: Int)
 
     // Links
     func signingKeys() async throws -> [StoredSigningKey]

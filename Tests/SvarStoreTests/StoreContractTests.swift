@@ -196,9 +196,38 @@ let day: TimeInterval = 86_400
         let patient = try await enrol(store)
         _ = try await startCourse(store, patient: patient)
         let today = LocalDate(iso: "2026-05-01")!
-        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 10) == 1)
-        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 10) == 0)
+        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 10) == (1, 1))
+        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 10) == (0, 0))
         #expect(try await store.nudges().first?.dueDate == LocalDate(iso: "2026-04-05"))
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func anEvaluationResolvesTheNudgeAndTheNinetyDaysStartAgain(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let (course, _) = try await startCourse(store, patient: try await enrol(store))
+        _ = try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0, limit: 10)
+        let evaluation = PathwayEvent(id: "eval-1", type: .evaluation, date: LocalDate(iso: "2026-05-02")!, unit: "4208", recordedBy: "test")
+        _ = try await store.recordEvent(courseId: course, event: evaluation, at: t0 + 120 * day) { _, _ in [] }
+        #expect(try await store.nudges().isEmpty, "the evaluation came: nothing to nudge about")
+        let early = LocalDate(iso: "2026-07-30")!, due = LocalDate(iso: "2026-07-31")!
+        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: early, at: t0, limit: 10) == (0, 0))
+        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: due, at: t0, limit: 10) == (1, 1))
+        #expect(try await store.nudges().map(\.dueDate) == [due])
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aReservedPatientsCourseGetsNoNudgeAndDoesNotStopTheBatches(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let reserved = try await enrol(store, number: "01914796756")
+        let (reservedCourse, _) = try await startCourse(store, patient: reserved)
+        _ = try await store.reserve(patientId: reserved, actor: "t", at: t0)
+        let (other, _) = try await startCourse(store, patient: try await enrol(store, number: "15076500565"))
+        let today = LocalDate(iso: "2026-05-01")!
+        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 1) == (0, 1))
+        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 1) == (1, 1))
+        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 1) == (0, 0))
+        #expect(try await store.nudges().map(\.courseId) == [other])
+        #expect(reservedCourse != other)
     }
 
     @Test(arguments: StoreKind.allCases)
