@@ -117,6 +117,20 @@ func decodeQuotedPrintable(_ text: String) -> String {
         }
     }
 
+    /// The templates can only say what the composer gives them: link, closing date, code and its minutes —
+    /// never a unit, a milestone or an instrument name.
+    @Test func templatesUseOnlyTheNeutralVariables() throws {
+        let folder = sourceWeb.appendingPathComponent("messages")
+        let allowed: Set<String> = ["link", "closes", "code", "minutes", "lang", "subject", "paragraphs", "isLink", "text", "linkLabel", "lines", "."]
+        for file in try FileManager.default.subpathsOfDirectory(atPath: folder.path) where file.hasSuffix(".mustache") {
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            let tags = text.components(separatedBy: "{{").dropFirst().compactMap { $0.components(separatedBy: "}}").first }
+                .map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "{}#^/ ")) }
+            #expect(!tags.isEmpty || !file.contains("/"), "messages/\(file) has no variables")
+            for tag in tags { #expect(allowed.contains(tag), "messages/\(file) uses {{\(tag)}}") }
+        }
+    }
+
     @Test func theSensitiveWordCheckWouldCatchAWord() {
         let words = "Din behandling ved rusklinikken".lowercased().split { !$0.isLetter }.map(String.init)
         #expect(words.contains { $0.hasPrefix("rus") })

@@ -71,6 +71,26 @@ func smtp(_ url: String, ca: String? = nil) throws -> SMTPNotifier {
         #expect(peer.records().compactMap { $0["message_id"] as? String } == ["<m1@svar.test>", "<m3@svar.test>"])
     }
 
+    @Test func aServerThatNeverAnswersTimesOutAsATransientFailure() async throws {
+        // A listening socket that never accepts: the TCP handshake succeeds, the SMTP greeting never comes.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        #expect(listen(fd, 4) == 0)
+        var settings = try SMTPSettings(url: "smtp://127.0.0.1:\(UInt16(bigEndian: address.sin_port))", from: "svar@svar.test")
+        settings.messageTimeout = 2
+        let started = Date()
+        let outcome = await (try SMTPNotifier(settings: settings)).deliver([mail(1)])
+        guard case let .transient(reason, _)? = outcome.first else { Issue.record("expected transient, got \(outcome)"); return }
+        #expect(reason.lowercased().contains("timed out"), "\(reason)")
+        #expect(Date().timeIntervalSince(started) < 30, "the timeout must end the attempt")
+    }
+
     @Test func aServerThatIsDownIsATransientFailure() async throws {
         let outcome = await (try smtp("smtp://127.0.0.1:\(Peer.freePort())")).deliver([mail(1)])
         guard case .transient? = outcome.first else { Issue.record("expected transient, got \(outcome)"); return }
