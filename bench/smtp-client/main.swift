@@ -20,8 +20,7 @@ struct SMTPBenchmark {
                                 messageId: "<\(run).\(i)@bench.invalid>")
             }
         }
-        print(String(format: "%-26@ %10@ %10@ %12@ %12@", "mode" as NSString, "messages" as NSString, "seconds" as NSString,
-                     "connections" as NSString, "messages/s" as NSString))
+        print("mode".padding(toLength: 27, withPad: " ", startingAt: 0) + "  messages    seconds  connections   messages/s")
         // One batch: libcurl keeps the connection open between messages.
         var start = Date()
         let (outcomes, connections) = await notifier.deliverCountingConnections(messages("reuse"))
