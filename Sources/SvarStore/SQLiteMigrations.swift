@@ -221,6 +221,9 @@ enum SQLiteMigrations {
             ALTER TABLE courses ADD COLUMN nudge_open INTEGER NOT NULL DEFAULT 0;
             UPDATE courses SET nudge_open = 1 WHERE id IN (SELECT course_id FROM clinician_nudges WHERE resolved_at IS NULL);
             CREATE INDEX courses_nudge_candidates ON courses(last_trigger_date) WHERE status = 'active' AND nudge_open = 0;
+            -- The old index served only the nudge query; left in place, the planner (without statistics) keeps
+            -- choosing it and scans every nudged course again.
+            DROP INDEX courses_nudge;
             """)
         }
         return migrator
