@@ -88,7 +88,20 @@ public struct DeliveryPass: Sendable {
     private func deliver(_ claimed: [ClaimedDelivery], now: Date, report: inout Report) async throws {
         var prepared: [Prepared] = []
         for item in claimed {
-            switch try await prepare(item, now: now) {
+            let preparation: Preparation
+            do {
+                preparation = try await prepare(item, now: now)
+            } catch {
+                // One item that cannot be prepared (its window closed a moment ago, a vault read failed) must
+                // not hold up the rest of the batch: it waits for a retry, or for the scheduler to end it.
+                let wait = policy.delay(afterAttempt: item.attempts + 1, retryAfter: nil, random: random())
+                try await store.scheduleRetry(deliveryId: item.id, reason: "not prepared: \(type(of: error))",
+                                              nextAttemptAt: now.addingTimeInterval(wait), at: now)
+                report.retrying += 1
+                logger.warning("delivery could not be prepared", metadata: ["outbox.id": "\(item.id)", "error.type": "\(type(of: error))"])
+                continue
+            }
+            switch preparation {
             case let .ready(ready): prepared.append(ready)
             case let .noChannelLeft(reasons):
                 try await store.markUndeliverable(deliveryId: item.id, reasons: reasons, at: now)

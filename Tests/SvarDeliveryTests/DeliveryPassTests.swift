@@ -90,6 +90,20 @@ import Testing
         #expect(try await f.store.invitation(f.invitationId)?.state == .unreachable)
     }
 
+    @Test func anItemThatCannotBePreparedWaitsWithoutHoldingUpTheOthers() async throws {
+        let f = try await DeliveryFixture.make()
+        let folder = temporaryFolder("mailbox")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // The window closed a moment ago but the scheduler has not expired it yet: no link can be issued.
+        try await f.store.execute(rawSQL: "UPDATE invitations SET closes_at = \(Int(t0.timeIntervalSince1970) - 1) WHERE id = '\(f.invitationId)'")
+        try await f.store.issueCode(invitationId: f.invitationId, codeHash: [1], expiresAt: t0 + 900,
+                                    payload: #"{"invitation":"\#(f.invitationId)","code":"111222"}"#, at: t0)
+        let report = try await f.pass([FileMailbox(directory: folder, from: "svar@svar.test")]).run(now: t0)
+        #expect(report.retrying == 1 && report.sent == 1, "\(report)")
+        #expect(try await f.items("invitation").first?.state == .queued)
+        #expect(emlFiles(folder).count == 1)
+    }
+
     @Test func aOneTimeCodeIsSentAndThenNoLongerKept() async throws {
         let f = try await DeliveryFixture.make()
         let folder = temporaryFolder("mailbox")
