@@ -27,6 +27,10 @@ public struct SMTPSettings: Sendable, Equatable {
         return "\(scheme)://\(host.contains(":") ? "[\(host)]" : host):\(port)"
     }
 
+    /// What libcurl is given: the path becomes the EHLO name, so Svar greets with its sender domain (relays
+    /// may refuse a bare `localhost`).
+    var curlURL: String { serverURL + "/" + (from.split(separator: "@").last.map(String.init) ?? "localhost") }
+
     public init(url text: String, from: String, caFile: String? = nil) throws(DeliveryConfigurationError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               let host = components.host, !host.isEmpty else {

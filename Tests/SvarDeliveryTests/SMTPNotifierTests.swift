@@ -28,6 +28,7 @@ func smtp(_ url: String, ca: String? = nil) throws -> SMTPNotifier {
         #expect(records.count == 3)
         #expect(Set(records.compactMap { $0["connection"] as? Int }).count == 1, "one connection for the batch")
         #expect(records.allSatisfy { $0["tls"] as? Bool == true && $0["auth_user"] as? String == "svar" })
+        #expect(records.allSatisfy { $0["ehlo"] as? String == "svar.test" }, "greets with the sender's domain")
         #expect(records.compactMap { $0["message_id"] as? String } == ["<m1@svar.test>", "<m2@svar.test>", "<m3@svar.test>"])
         let first = try #require(records.first?["data"] as? String)
         #expect(first.contains("Content-Type: multipart/alternative") && first.contains("text/html"))

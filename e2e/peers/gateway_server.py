@@ -1,7 +1,18 @@
 #!/usr/bin/env python3
-"""A stand-in SMS / notification gateway on loopback: records every POST as one JSON line in --record and
-answers 200 {"id": …}, or --fail-status for the first --fail-first requests (with Retry-After if given), or
-401 when --require-header is missing. Prints "READY <port>"; stops on SIGTERM."""
+"""A stand-in SMS / notification gateway on 127.0.0.1 (standard library only) for Svar's delivery tests.
+
+Every request but GET /health is appended to --record as one JSON line, flushed at once:
+  {"method", "path", "headers": {lower-case name: value}, "body", "status"}
+A POST is answered, in this order of precedence:
+  401 {"error":"unauthorized"}  when --require-header is given and the request lacks it (or has another value);
+  --fail-status {"error":"try later"} (default 500; with "Retry-After: S" if --retry-after S) for the first
+                                --fail-first POSTs, counting every POST (401s included);
+  200 {"id":"<uuid4>"}          otherwise.
+GET /health answers 200 "ok" (not recorded). Prints "READY <port>"; exits 0 on SIGTERM/SIGINT.
+
+  gateway_server.py --port P --record FILE [--tls-dir DIR] [--fail-first N] [--fail-status 500|429|400]
+                    [--retry-after SECONDS] [--require-header "Name: value"]
+"""
 import argparse
 import json
 import os
@@ -16,74 +27,133 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import selfsigned  # noqa: E402
 
 
+def parse_args():
+    parser = argparse.ArgumentParser(description="HTTP(S) gateway test peer that records requests as JSON lines.")
+    parser.add_argument("--port", type=int, required=True, help="port on 127.0.0.1")
+    parser.add_argument("--record", required=True, help="append one JSON line per request here")
+    parser.add_argument("--tls-dir", help="serve HTTPS with cert.pem/key.pem here (made if missing)")
+    parser.add_argument("--fail-first", type=int, default=0, help="fail this many POSTs first")
+    parser.add_argument("--fail-status", type=int, default=500, help="status of those failures (500, 429, 400, ...)")
+    parser.add_argument("--retry-after", help="send Retry-After with this value on those failures")
+    parser.add_argument("--require-header", help='"Name: value" every POST must carry, else 401')
+    return parser.parse_args()
+
+
 def main():
     # A parent may start us with SIGTERM blocked (threads of a Swift test process do): unblock it, or we never stop.
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--record", required=True)
-    parser.add_argument("--tls-dir")
-    parser.add_argument("--fail-first", type=int, default=0)
-    parser.add_argument("--fail-status", type=int, default=500)
-    parser.add_argument("--retry-after")
-    parser.add_argument("--require-header", help='"Name: value"')
-    args = parser.parse_args()
+    args = parse_args()
+
+    # Opened once, line-buffered; handler threads write under `lock`, so lines never interleave.
     record = open(args.record, "a", encoding="utf-8", buffering=1)
     lock = threading.Lock()
-    posts = [0]
+    posts = [0]                                   # POSTs seen so far (under `lock`)
     required = None
     if args.require_header:
         name, _, value = args.require_header.partition(":")
         required = (name.strip().lower(), value.strip())
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+    def write_record(method, path, headers, body, status):
+        with lock:
+            record.write(json.dumps({"method": method, "path": path, "headers": headers, "body": body,
+                                     "status": status}) + "\n")
 
-        def log_message(self, *a):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"             # keep-alive, as a pooling client (AsyncHTTPClient) expects
+
+        def log_message(self, *a):                # no access log on stderr
             pass
 
-        def answer(self, status, body, headers=()):
-            data = json.dumps(body).encode()
+        def setup(self):
+            # With TLS, do the handshake here, in this connection's own thread, not in the accept loop (where
+            # one slow or failing client would hold up every other).
+            if isinstance(self.request, ssl.SSLSocket):
+                self.request.settimeout(10)
+                self.request.do_handshake()
+                self.request.settimeout(None)
+            super().setup()
+
+        def answer(self, status, payload, content_type="application/json", headers=()):
+            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
-            for h in headers:
-                self.send_header(*h)
+            for header in headers:
+                self.send_header(*header)
             self.end_headers()
             self.wfile.write(data)
 
+        def read_body(self):
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                chunks = []
+                while True:
+                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                    if size == 0:
+                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):   # trailers
+                            pass
+                        return b"".join(chunks)
+                    chunks.append(self.rfile.read(size))
+                    self.rfile.readline()         # the CRLF after each chunk
+            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
+
+        def headers_dict(self):
+            return {k.lower(): v for k, v in self.headers.items()}
+
         def do_GET(self):
             if self.path == "/health":
-                self.answer(200, "ok")
-            else:
-                self.answer(404, {"error": "not found"})
+                self.answer(200, b"ok", "text/plain")
+                return
+            write_record("GET", self.path, self.headers_dict(), "", 404)
+            self.answer(404, {"error": "not found"})
 
         def do_POST(self):
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode("utf-8", errors="replace")
-            headers = {k.lower(): v for k, v in self.headers.items()}
+            body = self.read_body().decode("utf-8", errors="replace")
+            headers = self.headers_dict()
             with lock:
                 posts[0] += 1
                 n = posts[0]
+            extra = []
             if required and headers.get(required[0]) != required[1]:
-                status, reply, extra = 401, {"error": "unauthorized"}, []
+                status, reply = 401, {"error": "unauthorized"}
             elif n <= args.fail_first:
                 status, reply = args.fail_status, {"error": "try later"}
-                extra = [("Retry-After", args.retry_after)] if args.retry_after else []
+                if args.retry_after:
+                    extra.append(("Retry-After", args.retry_after))
             else:
-                status, reply, extra = 200, {"id": str(uuid.uuid4())}, []
-            with lock:
-                record.write(json.dumps({"method": "POST", "path": self.path, "headers": headers, "body": body, "status": status}) + "\n")
-            self.answer(status, reply, extra)
+                status, reply = 200, {"id": str(uuid.uuid4())}
+            # Recorded before answering: once a client has its reply, the line is in the file.
+            write_record("POST", self.path, headers, body, status)
+            self.answer(status, reply, headers=extra)
 
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True                     # idle keep-alive connections do not delay the exit
+
+        def handle_error(self, request, client_address):
+            error = sys.exc_info()[1]
+            if isinstance(error, (ssl.SSLError, ConnectionError, TimeoutError)):
+                # A client that refused our certificate or hung up: one line, not a traceback.
+                print(f"gateway: {client_address[0]}:{client_address[1]}: {error!r}", file=sys.stderr, flush=True)
+            else:
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", args.port), Handler)
     if args.tls_dir:
         cert, key = selfsigned.ensure(args.tls_dir)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)           # TLS 1.2 and 1.3
         context.load_cert_chain(cert, key)
-        server.socket = context.wrap_socket(server.socket, server_side=True)
-    signal.signal(signal.SIGTERM, lambda *a: threading.Thread(target=server.shutdown).start())
+        # The handshake happens later, in Handler.setup (see there).
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+
+    # serve_forever() must be stopped from another thread: a signal handler runs in this (the serving) thread.
+    def stop(*_):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     print(f"READY {args.port}", flush=True)
     server.serve_forever()
+    server.server_close()
+    record.close()
 
 
 if __name__ == "__main__":
