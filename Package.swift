@@ -27,11 +27,16 @@ let package = Package(
         .target(name: "SvarInstruments"),
         // Pure: identity numbers, pathway rules, the invitation state machine, schedule protocols, link tokens.
         .target(name: "SvarDomain", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        // Edge: the Store protocol, its SQLite implementation (GRDB) and the identity vault.
+        // Pure: the FHIR R4 mapping of a forwarded response and the registry target protocol.
+        .target(
+            name: "SvarRegistry",
+            dependencies: ["SvarDomain", "SvarInstruments", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Edge: the Store protocol, its SQLite implementation (GRDB), the identity vault and the local registry store.
         .target(
             name: "SvarStore",
             dependencies: [
-                "SvarDomain", "SvarInstruments",
+                "SvarDomain", "SvarInstruments", "SvarRegistry",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -44,11 +49,12 @@ let package = Package(
         ),
         // libcurl (Debian libcurl4-openssl-dev) for SMTP: typed wrappers over its variadic setters.
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
-        // Edge: notifiers (SMTP through libcurl, SMS gateway over HTTPS, file mailbox) and message templates.
+        // Edge: notifiers (SMTP through libcurl, SMS gateway over HTTPS, file mailbox), message templates and the
+        // FHIR registry client.
         .target(
             name: "SvarDelivery",
             dependencies: [
-                "CCurl",
+                "CCurl", "SvarInstruments", "SvarRegistry",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -62,7 +68,7 @@ let package = Package(
         .target(
             name: "SvarServices",
             dependencies: [
-                "SvarDomain", "SvarStore", "SvarInstruments", "SvarDelivery",
+                "SvarDomain", "SvarStore", "SvarInstruments", "SvarDelivery", "SvarRegistry",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -72,7 +78,7 @@ let package = Package(
         .target(
             name: "SvarWeb",
             dependencies: [
-                "SvarInstruments", "SvarDomain", "SvarStore", "SvarServices",
+                "SvarInstruments", "SvarDomain", "SvarStore", "SvarServices", "SvarRegistry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -87,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "svar",
             dependencies: [
-                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore", "SvarServices",
+                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore", "SvarServices", "SvarRegistry", "SvarDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -100,7 +106,12 @@ let package = Package(
         .testTarget(name: "SvarInstrumentsTests", dependencies: ["SvarInstruments", "SvarAssets"], exclude: ["Vectors"]),
         .testTarget(name: "SvarDomainTests", dependencies: ["SvarDomain"]),
         .testTarget(name: "SvarDeliveryTests", dependencies: [
-            "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarDomain", "SvarInstruments",
+            "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarDomain", "SvarInstruments", "SvarRegistry",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "SvarForwardingTests", dependencies: [
+            "SvarRegistry", "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarDomain", "SvarInstruments",
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SvarStoreTests", dependencies: ["SvarStore", "SvarDomain", "SvarAssets", "SvarServices"]),

@@ -4,6 +4,7 @@ import NIOCore
 import NIOFoundationCompat
 import NIOHTTP1
 import NIOSSL
+import SvarInstruments
 
 /// Where the SMS / notification gateway is and what it expects, from `SVAR_SMS_URL`, `SVAR_SMS_HEADER`,
 /// `SVAR_SMS_BODY` and `SVAR_SMS_CA_FILE`. Gateways differ in their JSON; the body template says how.
@@ -54,20 +55,9 @@ public struct GatewaySettings: Sendable {
             .replacingOccurrences(of: "{{id}}", with: jsonEscaped(id))
     }
 
+    /// The inside of a JSON string literal: the project's own JSON writer, without the quotes.
     static func jsonEscaped(_ text: String) -> String {
-        var out = ""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20: out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out
+        String(JSONValue.string(text).serialized.dropFirst().dropLast())
     }
 }
 

@@ -32,12 +32,15 @@ public enum MailFormat {
     }
 
     /// `Sun, 22 Nov 2026 09:30:00 +0000` (RFC 5322 §3.3), always in UTC and English names.
+    /// Written from calendar fields, not a DateFormatter: this runs once per message on the sending path.
     public static func rfc5322Date(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
-        return formatter.string(from: date)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
+        let c = calendar.dateComponents([.weekday, .day, .month, .year, .hour, .minute, .second], from: date)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        return String(format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[((c.weekday ?? 1) - 1) % 7], c.day ?? 1,
+                      months[((c.month ?? 1) - 1) % 12], c.year ?? 1970, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
     }
 
     /// RFC 2047 encoded word for a header with non-ASCII text (base64, UTF-8).

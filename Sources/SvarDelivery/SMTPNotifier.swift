@@ -21,11 +21,7 @@ public struct SMTPNotifier: Notifier {
 
     public func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryOutcome] {
         guard !messages.isEmpty else { return [] }
-        return await withCheckedContinuation { continuation in
-            DispatchQueue.global(qos: .utility).async {
-                continuation.resume(returning: self.deliverBlocking(messages))
-            }
-        }
+        return await deliverCountingConnections(messages).outcomes
     }
 
     /// How many connections the last batch opened: the benchmark and tests read it to show reuse.
@@ -37,11 +33,6 @@ public struct SMTPNotifier: Notifier {
                 continuation.resume(returning: (outcomes, connections))
             }
         }
-    }
-
-    private func deliverBlocking(_ messages: [OutgoingMessage]) -> [DeliveryOutcome] {
-        var connections = 0
-        return deliverBlocking(messages, connections: &connections)
     }
 
     private func deliverBlocking(_ messages: [OutgoingMessage], connections: inout Int) -> [DeliveryOutcome] {

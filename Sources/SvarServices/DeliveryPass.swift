@@ -19,7 +19,22 @@ public struct DeliveryPolicy: Sendable, Equatable {
     /// Exponential backoff with "equal jitter": half the delay fixed, half random; never sooner than the
     /// peer's own `Retry-After`.
     public func delay(afterAttempt attempt: Int, retryAfter: TimeInterval?, random: Double) -> TimeInterval {
-        let exponential = min(longestDelay, firstDelay * pow(2, Double(max(0, attempt - 1))))
+        Backoff(first: firstDelay, longest: longestDelay).delay(afterAttempt: attempt, retryAfter: retryAfter, random: random)
+    }
+}
+
+/// Exponential backoff with "equal jitter", shared by the delivery and forwarding workers.
+public struct Backoff: Sendable, Equatable {
+    public var first: TimeInterval
+    public var longest: TimeInterval
+    public init(first: TimeInterval, longest: TimeInterval) {
+        self.first = first
+        self.longest = longest
+    }
+
+    /// Half the delay fixed, half random (`random` in 0…1); never sooner than the peer's `Retry-After`.
+    public func delay(afterAttempt attempt: Int, retryAfter: TimeInterval?, random: Double) -> TimeInterval {
+        let exponential = min(longest, first * pow(2, Double(max(0, attempt - 1))))
         let jittered = exponential / 2 + exponential / 2 * min(max(random, 0), 1)
         return max(jittered, retryAfter ?? 0)
     }
@@ -113,10 +128,8 @@ public struct DeliveryPass: Sendable {
             let batch = prepared.filter { $0.channel == channel }
             guard !batch.isEmpty, let notifier = notifiers[channel] else { continue }
             // A submission or reservation may have cancelled an item since it was claimed.
-            var live: [Prepared] = []
-            for entry in batch where try await store.isStillQueued(deliveryId: entry.item.id) {
-                live.append(entry)
-            }
+            let queued = try await store.stillQueued(deliveryIds: batch.map(\.item.id))
+            let live = batch.filter { queued.contains($0.item.id) }
             report.skipped += batch.count - live.count
             let outcomes = await notifier.deliver(live.map(\.message))
             for (entry, outcome) in zip(live, outcomes) {

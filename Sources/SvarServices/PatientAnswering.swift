@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import SvarDomain
 import SvarInstruments
+import SvarRegistry
 import SvarStore
 
 /// The patient's side of an invitation: open a link, answer step by step (saved as drafts, so a patient can
@@ -208,11 +209,7 @@ public struct PatientAnswering: Sendable {
             let score = try instrument.score(answers)
             responses.append(SubmittedResponse(
                 instrument: instrument.id, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
-                scores: score.values.map {
-                    StoredScore(key: $0.key, number: $0.number.map { ExactNumber.text($0) }, flag: $0.flag, itemsAnswered: $0.itemsAnswered,
-                                itemsInScale: $0.itemsInScale, algorithm: score.algorithm,
-                                valueSet: $0.key == "index" ? score.valueSet : nil)
-                }))
+                scores: score.stored))
         }
         guard missing.isEmpty else { return .missing(missing) }
         do {

@@ -11,7 +11,7 @@ public struct SvarConfiguration: Sendable, Equatable {
     }
 
     public enum Worker: String, Sendable, CaseIterable {
-        case scheduler, outbox
+        case scheduler, outbox, forwarder
     }
 
     public var host = "127.0.0.1"
@@ -80,7 +80,7 @@ public struct SvarConfiguration: Sendable, Equatable {
                 for name in workers.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
                     guard let worker = Worker(rawValue: name) else {
                         throw ConfigurationProblem(variable: "SVAR_WORKERS",
-                                                   reason: "'\(name)' is not a worker (all, none, or a list of scheduler, outbox)")
+                                                   reason: "'\(name)' is not a worker (all, none, or a list of scheduler, outbox, forwarder)")
                     }
                     set.insert(worker)
                 }

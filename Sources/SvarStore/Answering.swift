@@ -16,26 +16,6 @@ public struct SubmittedResponse: Sendable {
     }
 }
 
-public struct StoredScore: Sendable, Equatable {
-    public var key: String
-    /// Exact decimal text, or nil.
-    public var number: String?
-    public var flag: Bool?
-    public var itemsAnswered: Int?
-    public var itemsInScale: Int?
-    public var algorithm: String
-    public var valueSet: String?
-    public init(key: String, number: String?, flag: Bool?, itemsAnswered: Int?, itemsInScale: Int?, algorithm: String, valueSet: String?) {
-        self.key = key
-        self.number = number
-        self.flag = flag
-        self.itemsAnswered = itemsAnswered
-        self.itemsInScale = itemsInScale
-        self.algorithm = algorithm
-        self.valueSet = valueSet
-    }
-}
-
 /// Where a link leads: the invitation, if the link is on record for it.
 public struct LinkLookup: Sendable, Equatable {
     public var invitation: InvitationRecord

@@ -35,8 +35,8 @@ public protocol DeliveryStore: Sendable {
     /// crashed worker's items come back by themselves). Items of reserved patients and of ended invitations
     /// are cancelled here instead of being returned.
     func claimDeliveries(kinds: [String], now: Date, leaseUntil: Date, limit: Int) async throws -> [ClaimedDelivery]
-    /// Whether the item may still go out (not cancelled meanwhile by a submission or a reservation).
-    func isStillQueued(deliveryId: String) async throws -> Bool
+    /// Which of these items may still go out (not cancelled meanwhile by a submission or a reservation).
+    func stillQueued(deliveryIds: [String]) async throws -> Set<String>
     func markSent(deliveryId: String, channel: String, messageId: String, at: Date) async throws
     func scheduleRetry(deliveryId: String, reason: String, nextAttemptAt: Date, at: Date) async throws
     /// A permanent failure on the current channel: move to the next one, due at once.

@@ -42,6 +42,9 @@ public struct IdentityVault: Sendable {
     private let sealingKey: SymmetricKey
     private let lookupKey: SymmetricKey
     private let linkKeySealingKey: SymmetricKey
+    private let pseudonymKey: SymmetricKey
+    /// The local registry store seals its own identity vault with this key (never the one above).
+    public let registryStoreKey: SymmetricKey
 
     public init(masterKey: [UInt8], keyId: String = "v1") throws(VaultError) {
         guard masterKey.count == 32 else { throw .badKey("the vault key must be 32 bytes (base64 of 32 random bytes); got \(masterKey.count)") }
@@ -50,6 +53,8 @@ public struct IdentityVault: Sendable {
         sealingKey = IdentityVault.derive(master, "svar identity vault sealing")
         lookupKey = IdentityVault.derive(master, "svar identity lookup hash")
         linkKeySealingKey = IdentityVault.derive(master, "svar link signing keys")
+        pseudonymKey = IdentityVault.derive(master, "svar registry pseudonym")
+        registryStoreKey = IdentityVault.derive(master, "svar local registry vault")
     }
 
     /// Reads `SVAR_VAULT_KEY` (base64) or, failing that, the file named by `SVAR_VAULT_KEY_FILE`.
@@ -97,6 +102,12 @@ public struct IdentityVault: Sendable {
     /// and means nothing without the key.
     public func lookupHash(identityNumber: String) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: Array(identityNumber.utf8), using: lookupKey))
+    }
+
+    /// The registry's key for a patient (like Kvarus's PasientGUID): stable, and not linkable to Svar's own
+    /// pseudonym without the vault key.
+    public func registryPseudonym(patientId: String) -> String {
+        HMAC<SHA256>.authenticationCode(for: Array(patientId.utf8), using: pseudonymKey).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
     /// Seals a link-signing key for storage in the database.

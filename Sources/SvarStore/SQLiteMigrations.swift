@@ -226,6 +226,41 @@ enum SQLiteMigrations {
             DROP INDEX courses_nudge;
             """)
         }
+        migrator.registerMigration("2026-12-01-07-forwarding") { db in
+            try db.execute(sql: """
+            -- One forward per response (its own Bundle, Idempotency-Key and dead-letter entry), not per invitation.
+            ALTER TABLE outbox ADD COLUMN response_id TEXT;
+            INSERT OR IGNORE INTO outbox (id, kind, patient_id, invitation_id, idempotency_key, payload, state, attempts,
+                                          next_attempt_at, created_at, updated_at, response_id)
+                SELECT lower(hex(randomblob(16))), 'forward', o.patient_id, o.invitation_id, 'forward:' || r.id,
+                       '{"response":"' || r.id || '"}', 'queued', 0, o.next_attempt_at, o.created_at, o.updated_at, r.id
+                FROM outbox o JOIN responses r ON r.invitation_id = o.invitation_id
+                WHERE o.kind = 'forward' AND o.state = 'queued' AND o.response_id IS NULL;
+            UPDATE outbox SET state = 'cancelled', last_error = 'replaced by one forward per response'
+                WHERE kind = 'forward' AND state = 'queued' AND response_id IS NULL;
+            CREATE INDEX outbox_forward_due ON outbox(next_attempt_at) WHERE state = 'queued' AND kind IN ('forward', 'erase');
+            -- § 4-7: every disclosure, kept at least ten years; append-only like the audit log, and kept by a deletion.
+            CREATE TABLE disclosure_log (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                at INTEGER NOT NULL,
+                recipient TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                identified_by TEXT NOT NULL,
+                data_set TEXT NOT NULL,
+                response_id TEXT NOT NULL,
+                basis TEXT NOT NULL,
+                receipt TEXT NOT NULL
+            );
+            CREATE INDEX disclosure_log_subject ON disclosure_log(subject, id);
+            CREATE TRIGGER disclosure_log_no_update BEFORE UPDATE ON disclosure_log
+                BEGIN SELECT RAISE(ABORT, 'the disclosure log is append-only'); END;
+            CREATE TRIGGER disclosure_log_no_delete BEFORE DELETE ON disclosure_log
+                BEGIN SELECT RAISE(ABORT, 'the disclosure log is append-only'); END;
+            ALTER TABLE deletion_requests ADD COLUMN completed_at INTEGER;
+            ALTER TABLE deletion_requests ADD COLUMN erased TEXT NOT NULL DEFAULT '';
+            ALTER TABLE deletion_requests ADD COLUMN kept TEXT NOT NULL DEFAULT '';
+            """)
+        }
         return migrator
     }
 }

@@ -56,6 +56,9 @@ extension SQLiteStore {
             }
             for response in responses {
                 let responseId = newId()
+                // The forward to the registry, queued in the same transaction: nothing answered is left behind.
+                try Self.enqueue(db, kind: "forward", patientId: row["patient_id"], invitationId: invitationId, key: "forward:\(responseId)",
+                                 payload: #"{"response":"\#(responseId)"}"#, at: at, responseId: responseId)
                 try db.execute(sql: """
                     INSERT INTO responses (id, invitation_id, instrument, instrument_version, answers, respondent, language, submitted_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -73,8 +76,6 @@ extension SQLiteStore {
             try db.execute(sql: "DELETE FROM answer_drafts WHERE invitation_id = ?", arguments: [invitationId])
             try db.execute(sql: "UPDATE invitation_links SET used_at = ? WHERE invitation_id = ? AND used_at IS NULL",
                            arguments: [at.seconds, invitationId])
-            try Self.enqueue(db, kind: "forward", patientId: row["patient_id"], invitationId: invitationId, key: "forward:\(invitationId)",
-                             payload: #"{"invitation":"\#(invitationId)"}"#, at: at)
         }
     }
 

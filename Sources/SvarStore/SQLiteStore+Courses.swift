@@ -150,8 +150,11 @@ extension SQLiteStore {
                        arguments: [invitationId, at.seconds, current.rawValue, next.rawValue, cause, actor])
         if next.isTerminal {
             try db.execute(sql: "UPDATE reminders SET state = 'cancelled' WHERE invitation_id = ? AND state = 'pending'", arguments: [invitationId])
-            try db.execute(sql: "UPDATE outbox SET state = 'cancelled', last_error = ?, updated_at = ? WHERE invitation_id = ? AND state = 'queued'",
-                           arguments: ["invitation \(next.rawValue)", at.seconds, invitationId])
+            // Messages to the patient stop; the forward of a completed invitation's answers must not.
+            try db.execute(sql: """
+                UPDATE outbox SET state = 'cancelled', last_error = ?, updated_at = ?
+                WHERE invitation_id = ? AND state = 'queued' AND kind IN ('invitation', 'reminder', 'code')
+                """, arguments: ["invitation \(next.rawValue)", at.seconds, invitationId])
         }
         return current
     }

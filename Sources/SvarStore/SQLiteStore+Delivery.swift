@@ -43,9 +43,12 @@ extension SQLiteStore {
                        arguments: [reason, at.seconds, id])
     }
 
-    public func isStillQueued(deliveryId: String) async throws -> Bool {
-        try await db.read { db in
-            try String.fetchOne(db, sql: "SELECT state FROM outbox WHERE id = ?", arguments: [deliveryId]) == "queued"
+    public func stillQueued(deliveryIds: [String]) async throws -> Set<String> {
+        guard !deliveryIds.isEmpty else { return [] }
+        return try await db.read { db in
+            let marks = deliveryIds.map { _ in "?" }.joined(separator: ", ")
+            return Set(try String.fetchAll(db, sql: "SELECT id FROM outbox WHERE state = 'queued' AND id IN (\(marks))",
+                                           arguments: StatementArguments(deliveryIds)))
         }
     }
 

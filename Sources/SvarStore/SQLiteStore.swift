@@ -113,40 +113,29 @@ public final class SQLiteStore: Store {
     // MARK: Reservation and deletion
 
     public func reserve(patientId: String, actor: String, at: Date) async throws -> Int {
-        try await db.write { db in
-            guard let patient = try Self.patient(in: db, id: patientId) else { throw StoreError.notFound(what: "patient", id: patientId) }
-            if patient.reservedAt == nil {
-                try db.execute(sql: "UPDATE patients SET reserved_at = ? WHERE id = ?", arguments: [at.seconds, patientId])
-            }
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO reservation_tombstones (lookup_hash, reserved_at)
-                SELECT lookup_hash, ? FROM identity_vault WHERE patient_id = ?
-                """, arguments: [at.seconds, patientId])
-            let pending = try String.fetchAll(db, sql: """
-                SELECT id FROM invitations WHERE patient_id = ? AND state IN \(Self.pendingStates)
-                """, arguments: [patientId])
-            for id in pending {
-                try Self.transition(db, invitationId: id, to: .cancelled, cause: "reservation", actor: actor, at: at, cancelReason: .reservation)
-            }
-            try db.execute(sql: "UPDATE outbox SET state = 'cancelled', last_error = 'patient reserved', updated_at = ? WHERE patient_id = ? AND state = 'queued'",
-                           arguments: [at.seconds, patientId])
-            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "patient.reserve", subject: patientId,
-                                          detail: "\(pending.count) pending invitation(s) cancelled"))
-            return pending.count
-        }
+        try await db.write { db in try Self.reserve(db, patientId: patientId, actor: actor, at: at) }
     }
 
-    public func requestDeletion(patientId: String, actor: String, at: Date) async throws {
-        try await db.write { db in
-            guard try Self.patient(in: db, id: patientId) != nil else { throw StoreError.notFound(what: "patient", id: patientId) }
-            try db.execute(sql: "UPDATE patients SET deletion_requested_at = COALESCE(deletion_requested_at, ?) WHERE id = ?",
-                           arguments: [at.seconds, patientId])
-            try db.execute(sql: """
-                INSERT OR IGNORE INTO deletion_requests (patient_id, requested_at, deadline, state) VALUES (?, ?, ?, 'received')
-                """, arguments: [patientId, at.seconds, at.seconds + 30 * 86_400])
-            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "patient.deletion-request", subject: patientId,
-                                          detail: "deadline 30 days"))
+    static func reserve(_ db: Database, patientId: String, actor: String, at: Date) throws -> Int {
+        guard let patient = try Self.patient(in: db, id: patientId) else { throw StoreError.notFound(what: "patient", id: patientId) }
+        if patient.reservedAt == nil {
+            try db.execute(sql: "UPDATE patients SET reserved_at = ? WHERE id = ?", arguments: [at.seconds, patientId])
         }
+        try db.execute(sql: """
+            INSERT OR IGNORE INTO reservation_tombstones (lookup_hash, reserved_at)
+            SELECT lookup_hash, ? FROM identity_vault WHERE patient_id = ?
+            """, arguments: [at.seconds, patientId])
+        let pending = try String.fetchAll(db, sql: """
+            SELECT id FROM invitations WHERE patient_id = ? AND state IN \(Self.pendingStates)
+            """, arguments: [patientId])
+        for id in pending {
+            try Self.transition(db, invitationId: id, to: .cancelled, cause: "reservation", actor: actor, at: at, cancelReason: .reservation)
+        }
+        try db.execute(sql: "UPDATE outbox SET state = 'cancelled', last_error = 'patient reserved', updated_at = ? WHERE patient_id = ? AND state = 'queued' AND kind != 'erase'",
+                       arguments: [at.seconds, patientId])
+        try Self.audit(db, AuditEntry(at: at, actor: actor, action: "patient.reserve", subject: patientId,
+                                      detail: "\(pending.count) pending invitation(s) cancelled"))
+        return pending.count
     }
 
     // MARK: Audit, outbox, nudges
@@ -164,11 +153,13 @@ public final class SQLiteStore: Store {
         }
     }
 
-    static func enqueue(_ db: Database, kind: String, patientId: String, invitationId: String?, key: String, payload: String, at: Date) throws {
+    static func enqueue(_ db: Database, kind: String, patientId: String, invitationId: String?, key: String, payload: String, at: Date,
+                        responseId: String? = nil) throws {
         try db.execute(sql: """
-            INSERT OR IGNORE INTO outbox (id, kind, patient_id, invitation_id, idempotency_key, payload, state, attempts, next_attempt_at, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)
-            """, arguments: [newId(), kind, patientId, invitationId, key, payload, at.seconds, at.seconds, at.seconds])
+            INSERT OR IGNORE INTO outbox (id, kind, patient_id, invitation_id, idempotency_key, payload, state, attempts, next_attempt_at,
+                                          created_at, updated_at, response_id)
+            VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)
+            """, arguments: [newId(), kind, patientId, invitationId, key, payload, at.seconds, at.seconds, at.seconds, responseId])
     }
 
     public func outbox(patientId: String) async throws -> [OutboxItem] {

@@ -5,7 +5,7 @@ import SvarDomain
 /// whole, with its audit entries, history rows and outbox items, or not at all.
 ///
 /// The contract test suite (Tests/SvarStoreTests/StoreContract) runs against every implementation.
-public protocol Store: AnsweringStore, DeliveryStore {
+public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore {
     // Units
     func createUnit(_ unit: Unit, actor: String, at: Date) async throws
     func units() async throws -> [Unit]
@@ -31,7 +31,6 @@ public protocol Store: AnsweringStore, DeliveryStore {
     /// Marks the patient reserved, cancels every pending invitation, reminder and queued notification,
     /// and keeps a tombstone of the lookup hash. Returns the number of invitations cancelled.
     func reserve(patientId: String, actor: String, at: Date) async throws -> Int
-    func requestDeletion(patientId: String, actor: String, at: Date) async throws
 
     // Scheduler passes: each handles at most `limit` rows in one transaction and returns how many it did.
     func expireDue(now: Date, limit: Int) async throws -> Int

@@ -17,12 +17,12 @@ struct APIController: Sendable {
         group.post("patients") { request, _ in try await handle { try await enrol(request) } }
         group.post("patients/:id/courses") { request, context in try await handle { try await startCourse(request, context) } }
         group.post("patients/:id/reservation") { _, context in try await handle { try await reserve(context) } }
-        group.post("patients/:id/deletion-request") { _, context in try await handle { try await requestDeletion(context) } }
         group.get("courses/:id") { _, context in try await handle { try await readCourse(context) } }
         group.post("courses/:id/events") { request, context in try await handle { try await recordEvent(request, context) } }
         group.post("invitations/:id/link") { _, context in try await handle { try await issueLink(context) } }
         group.get("nudges") { _, _ in try await handle { try await listNudges() } }
         group.get("unreachable") { request, _ in try await handle { try await listUnreachable(request) } }
+        addRegistryRoutes(to: group)
     }
 
     /// Runs a handler and turns every known error into `application/problem+json`.
@@ -128,13 +128,6 @@ struct APIController: Sendable {
     func reserve(_ context: AppRequestContext) async throws -> Response {
         let cancelled = try await services.store.reserve(patientId: try id(context), actor: actor, at: services.now())
         return Response.json(.object([("cancelledInvitations", .int(cancelled))]), status: .created)
-    }
-
-    func requestDeletion(_ context: AppRequestContext) async throws -> Response {
-        let patientId = try id(context)
-        try await services.store.requestDeletion(patientId: patientId, actor: actor, at: services.now())
-        return Response.json(.object([("patient", .string(patientId)), ("status", .string("received")),
-                                      ("detail", .string("the deletion will be carried out within 30 days"))]), status: .accepted)
     }
 
     func issueLink(_ context: AppRequestContext) async throws -> Response {

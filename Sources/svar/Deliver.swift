@@ -18,13 +18,7 @@ struct Deliver: AsyncParsableCommand {
     var now: String?
 
     func run() async throws {
-        var instant = Date()
-        if let now {
-            guard let parsed = OsloTime.parse(now) else {
-                throw fail("--now: '\(now)' is not a time like 2027-05-01T09:00 or 2027-05-01T09:00:00+02:00")
-            }
-            instant = parsed
-        }
+        let instant = try passTime(now)
         let runtime = try Runtime.load()
         let delivery = try loadDelivery(runtime)
         var logger = Logger(label: "svar")

@@ -1,6 +1,8 @@
+import Foundation
 import ArgumentParser
 import SvarAssets
 import SvarInstruments
+import SvarRegistry
 
 struct ScoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -22,6 +24,9 @@ struct ScoreCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Read NDJSON and write NDJSON; a bad line gives an error line, not a stop.")
     var batch = false
+
+    @Flag(name: .long, help: "Print the FHIR R4 transaction Bundle a registry would receive for this response (patient named by a placeholder pseudonym) instead of the scores.")
+    var fhir = false
 
     @Flag(name: .long, help: "List the value-set ids, one per line, with their instrument and name (only INSTRUMENT's, if given).")
     var listValueSets = false
@@ -67,7 +72,12 @@ struct ScoreCommand: ParsableCommand {
         let json = try JSONParser.parse(bytes)
         let answers = try instrument.checkAnswers(json)
         let score = try instrument.score(answers, valueSet: valueSet)
-        return ScoreReport.json(score, instrument: instrument)
+        guard fhir else { return ScoreReport.json(score, instrument: instrument) }
+        let preview = ForwardedResponse(
+            responseId: UUID().uuidString.lowercased(), patientId: "preview", invitationId: "preview", courseId: "preview", unit: "0",
+            milestone: "preview", instrument: instrument.id, instrumentVersion: instrument.questionnaire.version, language: "nb",
+            respondent: "patient", submittedAt: Date(), answersJSON: json.serialized, scores: score.stored)
+        return try RegistryBundle.transaction(preview, subject: .pseudonym("preview"), instrument: instrument)
     }
 
     private func scoreBatch(_ instrument: Instrument) {

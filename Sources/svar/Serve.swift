@@ -10,7 +10,7 @@ import SvarWeb
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the Svar HTTP service, with the scheduler and the delivery worker as background services.",
+        abstract: "Run the Svar HTTP service, with the scheduler, delivery and forwarding workers as background services.",
         discussion: """
         Configured by the SVAR_* environment variables (README). Refuses to start without SVAR_VAULT_KEY.
         Serves /health, /metrics (Prometheus) and the JSON API under /api/v1. Stops cleanly on SIGTERM or SIGINT.
@@ -49,15 +49,21 @@ func serve(_ runtime: Runtime, environment: [String: String] = ProcessInfo.proce
         links: links, pages: pages, vault: runtime.vault, secondFactor: runtime.scheduleProtocol.secondFactor, metrics: registry, version: Svar.version, now: now)
     var background: [any Service] = []
     if config.workers.contains(.scheduler) {
-        background.append(SchedulerService(pass: SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol), logger: logger))
+        background.append(PeriodicPass.scheduler(SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol), logger: logger))
     }
     if config.workers.contains(.outbox) {
         let delivery = try loadDelivery(runtime, environment: environment)
         let pass = try await makeDeliveryPass(runtime, delivery: delivery, links: links, logger: logger, now: now())
-        background.append(DeliveryService(pass: pass, logger: logger, onShutdown: { await delivery.shutdown() }))
+        background.append(PeriodicPass.delivery(pass, logger: logger, onShutdown: { await delivery.shutdown() }))
         if let mailbox = delivery.mailboxDirectory {
             logger.notice("e-mail goes to the file mailbox (SVAR_SMTP_URL is not set)", metadata: ["folder": "\(mailbox.path)"])
         }
+    }
+    if config.workers.contains(.forwarder) {
+        let forwarding = try loadForwarding(runtime, environment: environment)
+        background.append(PeriodicPass.forwarding(makeForwardingPass(runtime, forwarding, logger: logger), logger: logger,
+                                                  onShutdown: { await forwarding.shutdown() }))
+        logger.notice("results are forwarded", metadata: ["recipient": "\(forwarding.target.recipient)"])
     }
     if config.apiToken == nil {
         logger.warning("SVAR_API_TOKEN is not set: the JSON API answers 401 to every call")

@@ -13,17 +13,20 @@ struct Tick: AsyncParsableCommand {
     var now: String?
 
     func run() async throws {
-        var instant = Date()
-        if let now {
-            guard let parsed = OsloTime.parse(now) else {
-                throw fail("--now: '\(now)' is not a time like 2027-05-01T09:00 or 2027-05-01T09:00:00+02:00")
-            }
-            instant = parsed
-        }
+        let instant = try passTime(now)
         let runtime = try Runtime.load(needsVault: false)
         let report = try await SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol).run(now: instant)
         print("tick at \(OsloTime.iso8601(instant)): invited \(report.invited), reminded \(report.reminded), expired \(report.expired), cancelled \(report.cancelledReminders) stale reminder(s), nudges \(report.nudges)")
     }
+}
+
+/// The `--now` of `svar tick` and `svar deliver`: ISO 8601, Oslo time without an offset; now when absent.
+func passTime(_ text: String?) throws -> Date {
+    guard let text else { return Date() }
+    guard let parsed = OsloTime.parse(text) else {
+        throw fail("--now: '\(text)' is not a time like 2027-05-01T09:00 or 2027-05-01T09:00:00+02:00")
+    }
+    return parsed
 }
 
 struct Keys: AsyncParsableCommand {

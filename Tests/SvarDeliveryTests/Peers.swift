@@ -10,32 +10,41 @@ final class Peer: @unchecked Sendable {
     /// The CA certificate a client must trust explicitly (when started with TLS).
     var certificate: String { folder.appendingPathComponent("tls/cert.pem").path }
 
-    static func freePort() -> Int {
+    /// A TCP socket bound to a free port on 127.0.0.1 (the caller closes it).
+    static func boundLoopbackSocket() -> (fd: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
         _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
 
-    init(_ script: String, _ arguments: [String] = [], tls: Bool = false, port: Int = Peer.freePort()) throws {
+    static func freePort() -> Int {
+        let (fd, port) = boundLoopbackSocket()
+        close(fd)
+        return port
+    }
+
+    /// `recordFlag`/`record`: how the peer is told where to write (`--record FILE` by default; the registry
+    /// receiver takes `--store FILE`, which a restarted peer can share).
+    init(_ script: String, _ arguments: [String] = [], tls: Bool = false, port: Int = Peer.freePort(), recordFlag: String = "--record",
+         record: URL? = nil) throws {
         let python = packageRoot.appendingPathComponent(".venv/bin/python3")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw PeerError("no \(python.path): run scripts/setup-test-env first")
         }
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("svar-peer-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        record = folder.appendingPathComponent("record.ndjson")
+        self.record = record ?? folder.appendingPathComponent("record.ndjson")
         self.port = port
         let output = folder.appendingPathComponent("out.txt")
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process = Process()
         process.executableURL = python
-        process.arguments = [packageRoot.appendingPathComponent("e2e/peers/\(script)").path, "--port", String(port), "--record", record.path]
+        process.arguments = [packageRoot.appendingPathComponent("e2e/peers/\(script)").path, "--port", String(port), recordFlag, self.record.path]
             + (tls ? ["--tls-dir", folder.appendingPathComponent("tls").path] : []) + arguments
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = process.standardOutput

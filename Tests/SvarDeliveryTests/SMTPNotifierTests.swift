@@ -74,16 +74,10 @@ func smtp(_ url: String, ca: String? = nil) throws -> SMTPNotifier {
 
     @Test func aServerThatNeverAnswersTimesOutAsATransientFailure() async throws {
         // A listening socket that never accepts: the TCP handshake succeeds, the SMTP greeting never comes.
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (fd, port) = Peer.boundLoopbackSocket()
         defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
         #expect(listen(fd, 4) == 0)
-        var settings = try SMTPSettings(url: "smtp://127.0.0.1:\(UInt16(bigEndian: address.sin_port))", from: "svar@svar.test")
+        var settings = try SMTPSettings(url: "smtp://127.0.0.1:\(port)", from: "svar@svar.test")
         settings.messageTimeout = 2
         let started = Date()
         let outcome = await (try SMTPNotifier(settings: settings)).deliver([mail(1)])

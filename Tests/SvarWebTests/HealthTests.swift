@@ -76,7 +76,7 @@ import Testing
     @Test func defaultsAreLoopback8080AndSQLite() throws {
         let c = try SvarConfiguration.fromEnvironment([:])
         #expect(c.host == "127.0.0.1" && c.port == 8080 && c.databasePath == "svar.sqlite" && c.mode == .production)
-        #expect(c.workers == [.scheduler, .outbox])
+        #expect(c.workers == [.scheduler, .outbox, .forwarder])
         let d = try SvarConfiguration.fromEnvironment(["SVAR_HOST": "::1", "SVAR_PORT": "9000", "SVAR_DATABASE_URL": "sqlite:/tmp/x.db",
                                                        "SVAR_WORKERS": "outbox", "SVAR_MODE": "demo"])
         #expect(d.host == "::1" && d.port == 9000 && d.databasePath == "/tmp/x.db" && d.workers == [.outbox] && d.mode == .demo)

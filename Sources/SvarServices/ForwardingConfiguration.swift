@@ -1,0 +1,68 @@
+import Foundation
+import SvarDelivery
+import SvarRegistry
+import SvarStore
+
+/// The registry target and retry policy of this installation, from the environment (README: configuration
+/// table). Without `SVAR_REGISTRY_URL`, results go to the local registry store (`SVAR_REGISTRY_STORE`,
+/// by default `registry.sqlite` beside Svar's own database).
+public struct ForwardingConfiguration: Sendable {
+    public var target: any RegistryTarget
+    public var policy: ForwardingPolicy
+    /// The local registry store, when it is the target (export and statistics read it).
+    public var localStore: LocalRegistryStore?
+
+    public static func fromEnvironment(_ env: [String: String], databasePath: String, vault: IdentityVault) throws(DeliveryConfigurationError) -> ForwardingConfiguration {
+        func value(_ key: String) -> String? {
+            guard let v = env[key]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+            return v
+        }
+        func seconds(_ key: String, _ range: ClosedRange<Double>) throws(DeliveryConfigurationError) -> Double? {
+            guard let text = value(key) else { return nil }
+            guard let number = Double(text), range.contains(number) else {
+                throw DeliveryConfigurationError(variable: key, reason: "'\(text)' is not a number of seconds from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+        var policy = ForwardingPolicy()
+        if let text = value("SVAR_FORWARD_ATTEMPTS") {
+            guard let n = Int(text), (1...100).contains(n) else {
+                throw DeliveryConfigurationError(variable: "SVAR_FORWARD_ATTEMPTS", reason: "'\(text)' is not a whole number from 1 to 100")
+            }
+            policy.attempts = n
+        }
+        if let first = try seconds("SVAR_FORWARD_RETRY_FIRST", 0.1...86_400) { policy.backoff.first = first }
+        if let longest = try seconds("SVAR_FORWARD_RETRY_LONGEST", 0.1...604_800) { policy.backoff.longest = longest }
+        guard policy.backoff.longest >= policy.backoff.first else {
+            throw DeliveryConfigurationError(variable: "SVAR_FORWARD_RETRY_LONGEST", reason: "must not be shorter than SVAR_FORWARD_RETRY_FIRST")
+        }
+        if let basis = value("SVAR_DISCLOSURE_BASIS") { policy.basis = basis }
+        if let url = value("SVAR_REGISTRY_URL") {
+            var settings = try RegistrySettings(base: url, token: value("SVAR_REGISTRY_TOKEN"), caFile: value("SVAR_REGISTRY_CA_FILE"),
+                                                identity: value("SVAR_REGISTRY_IDENTITY"))
+            if let timeout = try seconds("SVAR_REGISTRY_TIMEOUT", 1...300) { settings.timeout = timeout }
+            do {
+                return ForwardingConfiguration(target: try FHIRRegistryClient(settings: settings), policy: policy, localStore: nil)
+            } catch {
+                throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_CA_FILE", reason: "not a PEM certificate: \(error)")
+            }
+        }
+        for variable in ["SVAR_REGISTRY_TOKEN", "SVAR_REGISTRY_CA_FILE", "SVAR_REGISTRY_IDENTITY"] where value(variable) != nil {
+            throw DeliveryConfigurationError(variable: variable, reason: "applies only with SVAR_REGISTRY_URL (the local registry store is in use)")
+        }
+        let path = value("SVAR_REGISTRY_STORE") ?? URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("registry.sqlite").path
+        guard path != databasePath else {
+            throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE", reason: "must be a database of its own, not Svar's")
+        }
+        do {
+            let store = try LocalRegistryStore(path: path, sealingKey: vault.registryStoreKey)
+            return ForwardingConfiguration(target: store, policy: policy, localStore: store)
+        } catch {
+            throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE", reason: "cannot open sqlite:\(path) (\(error))")
+        }
+    }
+
+    public func shutdown() async {
+        try? await (target as? FHIRRegistryClient)?.shutdown()
+    }
+}
