@@ -20,10 +20,15 @@ public struct RegistrySettings: Sendable {
     public init(base text: String, token: String?, caFile: String?, identity: String?) throws(DeliveryConfigurationError) {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty,
               scheme == "https" || scheme == "http", url.query == nil else {
-            throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_URL", reason: "'\(text)' is not an https URL of a FHIR base")
+            let shown = text.replacingOccurrences(of: #"//[^/@]*@"#, with: "//…@", options: .regularExpression)
+            throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_URL", reason: "'\(shown)' is not an https URL of a FHIR base")
         }
         if scheme == "http", !["127.0.0.1", "::1", "[::1]", "localhost"].contains(host) {
             throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_URL", reason: "must be https (plain http only to this machine)")
+        }
+        // The URL is written to the log and the disclosure log: credentials belong in SVAR_REGISTRY_TOKEN.
+        guard url.user == nil, url.password == nil else {
+            throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_URL", reason: "must not carry a user or password; use SVAR_REGISTRY_TOKEN")
         }
         base = url
         if let token, !token.isEmpty {

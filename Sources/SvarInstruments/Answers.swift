@@ -58,6 +58,18 @@ extension Instrument {
         questionnaire.questions.filter { $0.isRequired && answers[$0.linkId] == nil && isEnabled($0, answers) }.map(\.linkId)
     }
 
+    /// The answers without those to questions that do not apply (their `enableWhen` is false): pages without
+    /// JavaScript show every question, and an answer to one that does not apply must not be stored or sent.
+    /// Repeated until nothing changes, as a dropped answer can disable further questions.
+    public func applicable(_ answers: Answers) -> Answers {
+        var current = answers
+        while true {
+            let kept = current.values.filter { linkId, _ in questionsByLinkId[linkId].map { isEnabled($0, current) } ?? false }
+            if kept.count == current.values.count { return current }
+            current = Answers(instrument: answers.instrument, checked: kept)
+        }
+    }
+
     /// Whether `item` is shown, following its `enableWhen` conditions (FHIR semantics, `all` by default).
     public func isEnabled(_ item: Questionnaire.Item, _ answers: Answers) -> Bool {
         guard let conditions = item.enableWhen, !conditions.isEmpty else { return true }

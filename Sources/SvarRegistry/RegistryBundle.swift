@@ -23,7 +23,7 @@ public enum RegistryBundle {
     /// the canonical URL; answers it does not know are refused rather than dropped.
     public static func transaction(_ response: ForwardedResponse, subject: RegistrySubject, instrument: Instrument) throws -> JSONValue {
         let answers = try JSONParser.parse(response.answersJSON)
-        let checked = try instrument.checkAnswers(answers)
+        let checked = instrument.applicable(try instrument.checkAnswers(answers))
         let patientURL = uuidURL(response.responseId, "patient")
         let responseURL = uuidURL(response.responseId, "response")
         let authored = OsloTime.iso8601(response.submittedAt)

@@ -31,8 +31,9 @@ public struct ForwardingConfiguration: Sendable {
             }
             policy.attempts = n
         }
-        if let first = try seconds("SVAR_FORWARD_RETRY_FIRST", 0.1...86_400) { policy.backoff.first = first }
-        if let longest = try seconds("SVAR_FORWARD_RETRY_LONGEST", 0.1...604_800) { policy.backoff.longest = longest }
+        // Whole seconds at least: retry times are stored to the second.
+        if let first = try seconds("SVAR_FORWARD_RETRY_FIRST", 1...86_400) { policy.backoff.first = first }
+        if let longest = try seconds("SVAR_FORWARD_RETRY_LONGEST", 1...604_800) { policy.backoff.longest = longest }
         guard policy.backoff.longest >= policy.backoff.first else {
             throw DeliveryConfigurationError(variable: "SVAR_FORWARD_RETRY_LONGEST", reason: "must not be shorter than SVAR_FORWARD_RETRY_FIRST")
         }
@@ -47,7 +48,7 @@ public struct ForwardingConfiguration: Sendable {
                 throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_CA_FILE", reason: "not a PEM certificate: \(error)")
             }
         }
-        for variable in ["SVAR_REGISTRY_TOKEN", "SVAR_REGISTRY_CA_FILE", "SVAR_REGISTRY_IDENTITY"] where value(variable) != nil {
+        for variable in ["SVAR_REGISTRY_TOKEN", "SVAR_REGISTRY_CA_FILE", "SVAR_REGISTRY_IDENTITY", "SVAR_REGISTRY_TIMEOUT"] where value(variable) != nil {
             throw DeliveryConfigurationError(variable: variable, reason: "applies only with SVAR_REGISTRY_URL (the local registry store is in use)")
         }
         let path = value("SVAR_REGISTRY_STORE") ?? URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("registry.sqlite").path

@@ -200,8 +200,9 @@ public struct PatientAnswering: Sendable {
         var missing: [(step: Int, linkId: String)] = []
         for instrument in session.invitation.instruments.compactMap({ catalogue.instrument($0) }) {
             let draft = session.drafts[instrument.id] ?? [:]
-            let json = JSONValue.object(draft.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })
-            let answers = try instrument.checkAnswers(json)
+            let drafted = JSONValue.object(draft.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })
+            let answers = instrument.applicable(try instrument.checkAnswers(drafted))
+            let json = JSONValue.object(answers.values.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })
             for linkId in instrument.missingRequired(answers) {
                 let step = session.steps.first { $0.instrument.id == instrument.id && $0.questions.contains { $0.linkId == linkId } }
                 missing.append((step?.number ?? 1, linkId))

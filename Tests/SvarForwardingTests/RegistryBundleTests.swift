@@ -37,11 +37,16 @@ import Testing
         #expect(qr["questionnaire"]?.stringValue == "urn:svar:questionnaire:\(instrument)|\(r.instrumentVersion)")
         #expect(qr["authored"]?.stringValue == "2026-12-01T09:00:00+01:00")
         #expect(qr["subject"]?["reference"] != nil && qr["subject"]?["reference"] == all[0]["fullUrl"], "the response is about the Patient entry")
-        // Every answered item appears once, with the code the patient chose.
-        let answered = try JSONParser.parse(r.answersJSON)
-        guard case let .object(members) = answered else { Issue.record("answers are not an object"); return }
+        // Every answer to a question that applies appears; an answer to one whose enableWhen is false does not.
+        let instrumentDefinition = try #require(catalogue.instrument(instrument))
+        let checked = try instrumentDefinition.checkAnswers(try JSONParser.parse(r.answersJSON))
+        let applicable = instrumentDefinition.applicable(checked)
         let text = qr.serialized
-        for (linkId, _) in members { #expect(text.contains("\"linkId\":\"\(linkId)\""), "item \(linkId) missing") }
+        for linkId in checked.values.keys {
+            let shown = text.contains("\"linkId\":\"\(linkId)\"")
+            #expect(shown == (applicable[linkId] != nil), "item \(linkId): shown \(shown)")
+        }
+        if instrument == "kvarus-followup" { #expect(applicable["injecting"] == nil && checked["injecting"] != nil, "the fixture answers a question that does not apply") }
         for (entry, score) in zip(all.dropFirst(2), r.scores) {
             let o = try #require(entry["resource"])
             #expect(o["code"]?["coding"]?.serialized.contains("\"code\":\"\(instrument).\(score.key)\"") == true)

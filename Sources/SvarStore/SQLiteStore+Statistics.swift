@@ -1,0 +1,100 @@
+import GRDB
+
+/// Raw figures of one unit and milestone, before any suppression: never printed as they are (§ 4-3); the
+/// statistics report decides what may be shown.
+public struct StatisticsCellCounts: Sendable, Equatable {
+    public var unit: String
+    public var unitName: String
+    public var milestone: String
+    /// Invitations that reached `invited` or a later state (a patient was asked).
+    public var invited: Int
+    /// Of those, the completed ones.
+    public var answered: Int
+
+    public init(unit: String, unitName: String, milestone: String, invited: Int, answered: Int) {
+        self.unit = unit
+        self.unitName = unitName
+        self.milestone = milestone
+        self.invited = invited
+        self.answered = answered
+    }
+}
+
+/// Every numeric value of one score key in one cell, as exact decimal text (summed exactly by the report).
+public struct StatisticsScoreValues: Sendable, Equatable {
+    public var unit: String
+    public var milestone: String
+    public var instrument: String
+    public var key: String
+    /// EQ-5D indices from different value sets are different measures and are never averaged together.
+    public var valueSet: String?
+    public var numbers: [String]
+
+    public init(unit: String, milestone: String, instrument: String, key: String, valueSet: String?, numbers: [String]) {
+        self.unit = unit
+        self.milestone = milestone
+        self.instrument = instrument
+        self.key = key
+        self.valueSet = valueSet
+        self.numbers = numbers
+    }
+}
+
+public struct StatisticsInput: Sendable, Equatable {
+    public var cells: [StatisticsCellCounts]
+    public var scores: [StatisticsScoreValues]
+
+    public init(cells: [StatisticsCellCounts], scores: [StatisticsScoreValues]) {
+        self.cells = cells
+        self.scores = scores
+    }
+}
+
+extension SQLiteStore {
+    /// States an invitation only reaches after the patient was asked (from `invited` on; `expired` and
+    /// `cancelled` also follow `scheduled`, so they alone do not count).
+    static let askedStates = ["invited", "reminded", "opened", "completed", "declined", "unreachable"]
+
+    /// Per unit (the course's) and milestone: invitations ever sent and completed, and the numeric scores of
+    /// the completed ones. Patients who reserved or asked for deletion are left out: their processing stops (§ 3-3).
+    public func statisticsInput() async throws -> StatisticsInput {
+        try await db.read { db in
+            let asked = Self.askedStates.map { _ in "?" }.joined(separator: ", ")
+            let cells = try Row.fetchAll(db, sql: """
+                SELECT c.unit, u.name, i.milestone, COUNT(*) AS invited, SUM(i.state = 'completed') AS answered
+                FROM invitations i
+                JOIN courses c ON c.id = i.course_id
+                JOIN units u ON u.resh = c.unit
+                JOIN patients p ON p.id = i.patient_id
+                WHERE p.reserved_at IS NULL AND p.deletion_requested_at IS NULL
+                  AND EXISTS (SELECT 1 FROM invitation_history h WHERE h.invitation_id = i.id AND h.to_state IN (\(asked)))
+                GROUP BY c.unit, i.milestone
+                ORDER BY c.unit, i.milestone
+                """, arguments: StatementArguments(Self.askedStates)).map {
+                StatisticsCellCounts(unit: $0[0], unitName: $0[1], milestone: $0[2], invited: $0[3], answered: $0[4])
+            }
+            var scores: [StatisticsScoreValues] = []
+            for row in try Row.fetchAll(db, sql: """
+                SELECT c.unit, i.milestone, r.instrument, s.key, s.value_set, s.number
+                FROM scores s
+                JOIN responses r ON r.id = s.response_id
+                JOIN invitations i ON i.id = r.invitation_id
+                JOIN courses c ON c.id = i.course_id
+                JOIN patients p ON p.id = i.patient_id
+                WHERE i.state = 'completed' AND s.number IS NOT NULL
+                  AND p.reserved_at IS NULL AND p.deletion_requested_at IS NULL
+                ORDER BY c.unit, i.milestone, r.instrument, s.key, s.value_set
+                """) {
+                let value = StatisticsScoreValues(unit: row[0], milestone: row[1], instrument: row[2], key: row[3], valueSet: row[4],
+                                                  numbers: [row[5]])
+                if let last = scores.last, last.unit == value.unit, last.milestone == value.milestone, last.instrument == value.instrument,
+                   last.key == value.key, last.valueSet == value.valueSet {
+                    scores[scores.count - 1].numbers.append(contentsOf: value.numbers)
+                } else {
+                    scores.append(value)
+                }
+            }
+            return StatisticsInput(cells: cells, scores: scores)
+        }
+    }
+}
