@@ -110,6 +110,20 @@ public struct IdentityVault: Sendable {
         HMAC<SHA256>.authenticationCode(for: Array(patientId.utf8), using: pseudonymKey).prefix(16).map { String(format: "%02x", $0) }.joined()
     }
 
+    /// Seals a small secret (a TOTP seed) bound to `context`, so it opens only where it was stored.
+    public func sealSecret(_ secret: String, context: String) throws -> SealedIdentity {
+        let box = try AES.GCM.seal(Array(secret.utf8), using: sealingKey, authenticating: Array("secret:\(context)".utf8))
+        guard let combined = box.combined else { throw VaultError.badKey("AES-GCM produced no combined box") }
+        return SealedIdentity(keyId: keyId, box: [UInt8](combined))
+    }
+
+    public func openSecret(_ sealed: SealedIdentity, context: String) throws -> String {
+        guard sealed.keyId == keyId else { throw VaultError.badKey("sealed with key '\(sealed.keyId)', this vault has '\(keyId)'") }
+        let plain = try AES.GCM.open(try AES.GCM.SealedBox(combined: sealed.box), using: sealingKey,
+                                     authenticating: Array("secret:\(context)".utf8))
+        return String(decoding: plain, as: UTF8.self)
+    }
+
     /// Seals a link-signing key for storage in the database.
     public func sealSigningKey(_ key: SymmetricKey, id: UInt32) throws -> SealedIdentity {
         let box = try key.withUnsafeBytes { try AES.GCM.seal(Data($0), using: linkKeySealingKey, authenticating: Array("link-key-\(id)".utf8)) }

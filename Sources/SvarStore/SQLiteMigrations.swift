@@ -261,6 +261,41 @@ enum SQLiteMigrations {
             ALTER TABLE deletion_requests ADD COLUMN kept TEXT NOT NULL DEFAULT '';
             """)
         }
+        migrator.registerMigration("2026-12-01-08-clinicians") { db in
+            try db.execute(sql: """
+            -- Local accounts (bcrypt; TOTP secret sealed by the vault), their units and sessions (token hashes only).
+            CREATE TABLE users (
+                username TEXT PRIMARY KEY,
+                password_hash TEXT NOT NULL,
+                role TEXT NOT NULL,
+                totp_key_id TEXT,
+                totp_sealed BLOB,
+                disabled_at INTEGER,
+                failed_logins INTEGER NOT NULL DEFAULT 0,
+                locked_until INTEGER,
+                created_at INTEGER NOT NULL
+            );
+            CREATE TABLE user_units (
+                username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+                unit TEXT NOT NULL REFERENCES units(resh),
+                PRIMARY KEY (username, unit)
+            );
+            CREATE TABLE sessions (
+                token_hash BLOB PRIMARY KEY,
+                username TEXT NOT NULL REFERENCES users(username) ON DELETE CASCADE,
+                csrf TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                last_seen_at INTEGER NOT NULL
+            );
+            -- The follow-up worklist: when a clinician reached the patient by other means.
+            CREATE TABLE follow_up_contacts (
+                invitation_id TEXT PRIMARY KEY REFERENCES invitations(id) ON DELETE CASCADE,
+                at INTEGER NOT NULL,
+                by TEXT NOT NULL
+            );
+            CREATE INDEX courses_unit ON courses(unit, status);
+            """)
+        }
         return migrator
     }
 }

@@ -8,20 +8,21 @@ import SvarStore
 /// The JSON API for EHR integration (`/api/v1`): units, patients, courses, events, reservation, links.
 struct APIController: Sendable {
     let services: AppServices
-    let actor = "api"
+    var access: Access { Access(store: services.store) }
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
-        group.add(middleware: BearerTokenMiddleware(token: services.configuration.apiToken))
-        group.post("units") { request, _ in try await handle { try await createUnit(request) } }
-        group.get("units") { _, _ in try await handle { try await listUnits() } }
-        group.post("patients") { request, _ in try await handle { try await enrol(request) } }
+        group.add(middleware: APIAuthMiddleware(services: services))
+        group.post("units") { request, context in try await handle { try await createUnit(request, context) } }
+        group.get("units") { _, context in try await handle { try await listUnits(context) } }
+        group.post("patients") { request, context in try await handle { try await enrol(request, context) } }
         group.post("patients/:id/courses") { request, context in try await handle { try await startCourse(request, context) } }
         group.post("patients/:id/reservation") { _, context in try await handle { try await reserve(context) } }
+        group.get("patients/:id/results") { _, context in try await handle { try await readResults(context) } }
         group.get("courses/:id") { _, context in try await handle { try await readCourse(context) } }
         group.post("courses/:id/events") { request, context in try await handle { try await recordEvent(request, context) } }
         group.post("invitations/:id/link") { _, context in try await handle { try await issueLink(context) } }
-        group.get("nudges") { _, _ in try await handle { try await listNudges() } }
-        group.get("unreachable") { request, _ in try await handle { try await listUnreachable(request) } }
+        group.get("nudges") { _, context in try await handle { try await listNudges(context) } }
+        group.get("unreachable") { request, context in try await handle { try await listUnreachable(request, context) } }
         addRegistryRoutes(to: group)
     }
 
@@ -42,7 +43,11 @@ struct APIController: Sendable {
         return id
     }
 
-    func createUnit(_ request: Request) async throws -> Response {
+    func principal(_ context: AppRequestContext) -> Principal { context.principal ?? .system }
+
+    func createUnit(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try access.require(principal(context), \.runsRegistry, "create units")
+        let actor = principal(context).name
         let body = try await JSONBody.read(request, allowed: ["resh", "name", "parent"])
         let resh = try body.string("resh")
         guard resh.count <= 20, resh.allSatisfy({ $0.isASCII && $0.isNumber }), resh.first != "0" else {
@@ -59,14 +64,17 @@ struct APIController: Sendable {
         return Response.json(.object([("resh", .string(resh)), ("name", .string(name))]), status: .created)
     }
 
-    func listUnits() async throws -> Response {
-        let units = try await services.store.units()
+    func listUnits(_ context: AppRequestContext) async throws -> Response {
+        let scope = principal(context)
+        let units = try await services.store.units().filter { scope.covers(unit: $0.resh) }
         return Response.json(.array(units.map { u in
             .object([("resh", .string(u.resh)), ("name", .string(u.name)), ("parent", u.parent.map(JSONValue.string) ?? .null)])
         }))
     }
 
-    func enrol(_ request: Request) async throws -> Response {
+    func enrol(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try access.require(principal(context), \.treatsPatients, "enrol patients")
+        let actor = principal(context).name
         let body = try await JSONBody.read(request, allowed: ["identityNumber", "name", "email", "mobile", "language", "birthDate", "channels"])
         let enrolment = Enrolment.Request(
             identityNumber: try body.string("identityNumber"), name: try body.optionalString("name"),
@@ -84,8 +92,13 @@ struct APIController: Sendable {
 
     func startCourse(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let patientId = try id(context)
+        try access.require(principal(context), \.treatsPatients, "start courses")
+        let actor = principal(context).name
         let body = try await JSONBody.read(request, allowed: ["unit", "type"])
         let unit = try body.string("unit")
+        guard principal(context).covers(unit: unit) else {
+            throw Problem(status: .forbidden, title: "Forbidden", detail: "unit \(unit) is not one of your units", field: "unit")
+        }
         let typeText = try body.optionalString("type") ?? "D01"
         guard let type = CourseType(rawValue: typeText) else {
             throw Problem.invalid("type", "'\(typeText)' is not a course type (D01, D11, D12)")
@@ -101,13 +114,15 @@ struct APIController: Sendable {
     }
 
     func readCourse(_ context: AppRequestContext) async throws -> Response {
-        let courseId = try id(context)
-        guard let course = try await services.store.course(courseId) else { throw StoreError.notFound(what: "course", id: courseId) }
+        let course = try await access.course(try id(context), for: principal(context))
         return Response.json(CourseJSON.course(course))
     }
 
     func recordEvent(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let courseId = try id(context)
+        try access.require(principal(context), \.treatsPatients, "record pathway events")
+        _ = try await access.course(courseId, for: principal(context))
+        let actor = principal(context).name
         let body = try await JSONBody.read(request, allowed: ["type", "date", "unit", "nprCode"])
         let typeText = try body.string("type")
         guard let type = PathwayEventType(rawValue: typeText) else {
@@ -126,25 +141,42 @@ struct APIController: Sendable {
     }
 
     func reserve(_ context: AppRequestContext) async throws -> Response {
-        let cancelled = try await services.store.reserve(patientId: try id(context), actor: actor, at: services.now())
+        let patientId = try id(context)
+        try access.require(principal(context), { $0.treatsPatients || $0.runsRegistry }, "record reservations")
+        try await access.patient(patientId, for: principal(context))
+        let cancelled = try await services.store.reserve(patientId: patientId, actor: principal(context).name, at: services.now())
         return Response.json(.object([("cancelledInvitations", .int(cancelled))]), status: .created)
     }
 
     func issueLink(_ context: AppRequestContext) async throws -> Response {
-        let link = try await services.links.issue(invitationId: try id(context), actor: actor, now: services.now())
+        let invitationId = try id(context)
+        try access.require(principal(context), \.treatsPatients, "issue links")
+        _ = try await access.invitation(invitationId, for: principal(context))
+        let link = try await services.links.issue(invitationId: invitationId, actor: principal(context).name, now: services.now())
         return Response.json(.object([("url", .string(link.url)), ("expiresAt", .string(OsloTime.iso8601(link.expiresAt)))]), status: .created)
     }
 
-    func listNudges() async throws -> Response {
-        let nudges = try await services.store.nudges()
+    func listNudges(_ context: AppRequestContext) async throws -> Response {
+        var nudges = try await services.store.nudges()
+        if let units = principal(context).unitFilter.map(Set.init) {
+            var kept: [ClinicianNudge] = []
+            for nudge in nudges where try await services.store.course(nudge.courseId).map({ units.contains($0.unit) }) == true {
+                kept.append(nudge)
+            }
+            nudges = kept
+        }
         return Response.json(.array(nudges.map { .object([("course", .string($0.courseId)), ("dueDate", .string($0.dueDate.description))]) }))
     }
 
     /// Invitations no channel could deliver, with the reasons, for the clinicians' follow-up
     /// (`?unit=RESH` may repeat to limit the list).
-    func listUnreachable(_ request: Request) async throws -> Response {
-        let units = request.uri.queryParameters.getAll("unit").map { String($0) }
-        let list = try await services.store.unreachableInvitations(units: units.isEmpty ? nil : units)
+    func listUnreachable(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        let asked = request.uri.queryParameters.getAll("unit").map { String($0) }
+        var units: [String]? = asked.isEmpty ? nil : asked
+        if let scope = principal(context).unitFilter {
+            units = (units ?? scope).filter(Set(scope).contains)
+        }
+        let list = try await services.store.unreachableInvitations(units: units)
         return Response.json(.array(list.map { item -> JSONValue in
             .object([
                 ("invitation", .string(item.invitationId)), ("course", .string(item.courseId)), ("patient", .string(item.patientId)),

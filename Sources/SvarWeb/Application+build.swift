@@ -19,6 +19,12 @@ public struct AppServices: Sendable {
     public let links: LinkIssuer
     public let answering: PatientAnswering
     public let pages: PageRenderer
+    public let accounts: ClinicianAccounts
+    /// Verifies OIDC access tokens on the API, when `SVAR_OIDC_*` is configured.
+    public let accessTokens: AccessTokens?
+    public let vault: IdentityVault
+    /// Norwegian population norms for the RAND-36 profile chart (instruments/rand36/norms.json), if on file.
+    public let norms: ScaleNorms?
     public let metrics: PrometheusCollectorRegistry
     public let version: String
     /// The current time; tests pass a fixed clock.
@@ -27,7 +33,7 @@ public struct AppServices: Sendable {
     public init(configuration: SvarConfiguration, catalogue: InstrumentCatalogue, store: any Store, enrolment: Enrolment,
                 pathways: Pathways, links: LinkIssuer, pages: PageRenderer, vault: IdentityVault,
                 secondFactor: ScheduleProtocol.SecondFactor, metrics: PrometheusCollectorRegistry, version: String,
-                now: @escaping @Sendable () -> Date = Date.init) {
+                accounts: ClinicianAccounts? = nil, accessTokens: AccessTokens? = nil, norms: ScaleNorms? = nil, now: @escaping @Sendable () -> Date = Date.init) {
         self.configuration = configuration
         self.catalogue = catalogue
         self.store = store
@@ -36,16 +42,24 @@ public struct AppServices: Sendable {
         self.links = links
         self.answering = PatientAnswering(store: store, links: links, catalogue: catalogue, vault: vault, secondFactor: secondFactor)
         self.pages = pages
+        self.accounts = accounts ?? ClinicianAccounts(store: store, vault: vault)
+        self.accessTokens = accessTokens
+        self.vault = vault
+        self.norms = norms
         self.metrics = metrics
         self.version = version
         self.now = now
     }
 }
 
-/// The request context: Hummingbird's core storage plus the client address (for rate limiting failed links).
+/// The request context: Hummingbird's core storage, the client address (for rate limiting failed links), and
+/// who is calling once a middleware has authenticated them.
 public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    public var principal: Principal?
+    /// The clinician session's CSRF token (clinician pages only).
+    public var sessionCSRF: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -65,6 +79,7 @@ public func buildApplication(
     HealthController(services: services).addRoutes(to: router)
     APIController(services: services).addRoutes(to: router.group("api/v1"))
     PatientController(services: services, limiter: FailedLinkLimiter()).addRoutes(to: router)
+    ClinicianController(services: services).addRoutes(to: router)
     router.add(middleware: FileMiddleware(services.pages.staticDirectory, urlBasePath: "/static", searchForIndexHtml: false))
     var app = Application(
         router: router,

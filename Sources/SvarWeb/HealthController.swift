@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import Prometheus
 import SvarInstruments
@@ -24,6 +25,14 @@ struct HealthController: Sendable {
                 ("instruments", .array(services.catalogue.instruments.map { .string($0.id) })),
             ])
             return Response.json(body)
+        }
+        // The API's OpenAPI 3.1 document (web/static/openapi.json), for EHR integrators and their tools.
+        router.get("/openapi.json") { _, _ in
+            guard let data = FileManager.default.contents(atPath: services.pages.staticDirectory + "/openapi.json") else {
+                return Problem(status: .notFound, title: "Not found", detail: "this installation has no API description").response
+            }
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
         router.get("/metrics") { _, _ in
             var buffer: [UInt8] = []

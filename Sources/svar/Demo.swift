@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import SvarDomain
+import SvarInstruments
+import SvarRegistry
 import SvarServices
 import Logging
 import SvarStore
@@ -24,7 +26,7 @@ struct Demo: AsyncParsableCommand {
         let folder = URL(fileURLWithPath: directory)
         let fm = FileManager.default
         try fm.createDirectory(at: folder, withIntermediateDirectories: true)
-        for name in ["svar.sqlite", "svar.sqlite-wal", "svar.sqlite-shm"] {
+        for name in ["svar.sqlite", "svar.sqlite-wal", "svar.sqlite-shm", "registry.sqlite", "registry.sqlite-wal", "registry.sqlite-shm"] {
             try? fm.removeItem(at: folder.appendingPathComponent(name))
         }
         let keyFile = folder.appendingPathComponent("vault.key")
@@ -54,12 +56,23 @@ struct Demo: AsyncParsableCommand {
         let delivery = try loadDelivery(runtime, environment: environment)
         let sent = try await makeDeliveryPass(runtime, delivery: delivery, logger: Logger(label: "svar-demo"), now: Date()).run(now: Date())
         await delivery.shutdown()
+        // A clinician account for the demo (a fresh password each run) and a patient link to try the other side.
+        let password = "demo-" + UUID().uuidString.lowercased().prefix(13)
+        var accounts = ClinicianAccounts(store: runtime.store, vault: runtime.vault)
+        accounts.bcryptCost = 10
+        _ = try await accounts.add(username: "behandler", password: String(password), role: .behandler, units: ["4208", "4209"], totp: false,
+                                   actor: "demo", at: Date())
+        let links = try await LinkIssuer.load(store: runtime.store, vault: runtime.vault, publicURL: runtime.configuration.publicURL, now: Date())
+        let patientLink = try await links.issue(invitationId: summary.openInvitation, actor: "demo", now: Date()).url
         let base = runtime.configuration.publicURL
         say("""
           \(summary.patients) fictional patients at \(summary.units) units; scheduler pass: invited \(summary.report.invited), \
-        expired \(summary.report.expired), nudges \(summary.report.nudges).
+        expired \(summary.report.expired), nudges \(summary.report.nudges); \(summary.answered) questionnaires answered (fictional answers).
 
-        Try it (API token for this demo: \(token)):
+        Clinician pages: \(base)/login — user behandler, password \(password) (units 4208 and 4209).
+        A patient's questionnaire: \(patientLink)
+
+        Try the API (token for this demo: \(token)):
           curl -s \(base)/health
           curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/units
           curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/courses/\(summary.followUpCourse)   # due for the one-year follow-up
@@ -86,6 +99,9 @@ struct DemoData {
         var patients = 0
         var followUpCourse = ""
         var followUpInvitation = ""
+        /// An open baseline invitation of a patient at unit 4208, for the printed patient link.
+        var openInvitation = ""
+        var answered = 0
         var report = TickReport()
     }
 
@@ -131,7 +147,45 @@ struct DemoData {
            let followUp = course.invitations.first(where: { $0.milestone == "followUp1y" }) {
             summary.followUpInvitation = followUp.id
         }
+        summary.answered = try await answerSome(summary: &summary)
         return summary
+    }
+
+    /// Fictional answers for the courses under way (patients 5–9 at their evaluation, 15–17 earlier), scored by
+    /// the real instruments, so the clinician pages have results and charts to show; and the link's invitation.
+    func answerSome(summary: inout Summary) async throws -> Int {
+        var answered = 0
+        for (i, patient) in try await runtime.store.courseSummaries(units: nil).sorted(by: { $0.startedAt < $1.startedAt }).enumerated() {
+            guard let course = try await runtime.store.course(patient.courseId) else { continue }
+            for invitation in course.invitations where [.invited, .reminded].contains(invitation.state) {
+                if summary.openInvitation.isEmpty, invitation.milestone == "baseline", course.unit == "4208" {
+                    summary.openInvitation = invitation.id
+                    continue
+                }
+                guard i % 3 != 0 else { continue }
+                var responses: [SubmittedResponse] = []
+                for id in invitation.instruments {
+                    guard let instrument = runtime.catalogue.instrument(id) else { continue }
+                    var answers: [(String, JSONValue)] = []
+                    for (n, question) in instrument.questionnaire.questions.enumerated() {
+                        if let codes = question.answerOption?.compactMap({ Int($0.valueCoding.code) }), !codes.isEmpty {
+                            answers.append((question.linkId, .int(codes[(i + n) % codes.count])))
+                        } else if question.type == .integer {
+                            let low = question.minValue ?? 0
+                            let high = max(low, question.maxValue ?? 100)
+                            answers.append((question.linkId, .int(low + (i * 37 + n * 11) % (high - low + 1))))
+                        }
+                    }
+                    let json = JSONValue.object(answers)
+                    let score = try instrument.score(try instrument.checkAnswers(json))
+                    responses.append(SubmittedResponse(instrument: id, instrumentVersion: instrument.questionnaire.version,
+                                                       answersJSON: json.serialized, scores: score.stored))
+                }
+                try await runtime.store.submit(invitationId: invitation.id, responses: responses, respondent: "patient", language: "nb", at: now)
+                answered += 1
+            }
+        }
+        return answered
     }
 
     /// Pathway events (type, days ago) for demo patient `i`: new starts, courses under way, ended courses,

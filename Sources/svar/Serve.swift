@@ -5,6 +5,8 @@ import Logging
 import Metrics
 import Prometheus
 import ServiceLifecycle
+import SvarAssets
+import SvarInstruments
 import SvarServices
 import SvarWeb
 
@@ -42,11 +44,20 @@ func serve(_ runtime: Runtime, environment: [String: String] = ProcessInfo.proce
     } catch {
         throw fail("cannot start: web templates (SVAR_WEB_DIR): \(error)")
     }
+    let accessTokens: AccessTokens?
+    let norms: ScaleNorms?
+    do {
+        accessTokens = try await AccessTokens.fromEnvironment(environment)
+        norms = try NormsLoader.norms(instrument: "rand36", directories: runtime.directories)
+    } catch {
+        throw fail("cannot start: \(error)")
+    }
     let services = AppServices(
         configuration: config, catalogue: runtime.catalogue, store: runtime.store,
         enrolment: Enrolment(store: runtime.store, vault: runtime.vault, mode: config.mode),
         pathways: Pathways(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol),
-        links: links, pages: pages, vault: runtime.vault, secondFactor: runtime.scheduleProtocol.secondFactor, metrics: registry, version: Svar.version, now: now)
+        links: links, pages: pages, vault: runtime.vault, secondFactor: runtime.scheduleProtocol.secondFactor, metrics: registry, version: Svar.version,
+        accessTokens: accessTokens, norms: norms, now: now)
     var background: [any Service] = []
     if config.workers.contains(.scheduler) {
         background.append(PeriodicPass.scheduler(SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol), logger: logger))
@@ -65,8 +76,8 @@ func serve(_ runtime: Runtime, environment: [String: String] = ProcessInfo.proce
                                                   onShutdown: { await forwarding.shutdown() }))
         logger.notice("results are forwarded", metadata: ["recipient": "\(forwarding.target.recipient)"])
     }
-    if config.apiToken == nil {
-        logger.warning("SVAR_API_TOKEN is not set: the JSON API answers 401 to every call")
+    if config.apiToken == nil && accessTokens == nil {
+        logger.warning("neither SVAR_API_TOKEN nor SVAR_OIDC_* is set: the JSON API answers 401 to every call")
     }
     let app = buildApplication(services, extraServices: background, logger: logger)
     try await app.runService()

@@ -15,7 +15,8 @@ import Testing
         let store = try SQLiteStore(path: temporaryPath())
         #expect(try await store.journalMode() == "wal")
         #expect(try await store.appliedMigrations() == ["2026-11-22-01-core", "2026-11-22-02-answering", "2026-11-22-03-second-factor", "2026-11-22-04-outbox-by-invitation",
-                                                              "2026-11-22-05-delivery", "2026-11-22-06-nudge-index", "2026-12-01-07-forwarding"])
+                                                              "2026-11-22-05-delivery", "2026-11-22-06-nudge-index", "2026-12-01-07-forwarding",
+                                                              "2026-12-01-08-clinicians"])
     }
 
     @Test func reopeningAppliesNothingTwice() async throws {
@@ -24,7 +25,7 @@ import Testing
         try await first.createUnit(Unit(resh: "1", name: "U"), actor: "t", at: t0)
         let second = try SQLiteStore(path: path)
         #expect(try await second.units().count == 1)
-        #expect(try await second.appliedMigrations().count == 7)
+        #expect(try await second.appliedMigrations().count == 8)
     }
 
     @Test func theAuditLogIsAppendOnly() async throws {

@@ -29,7 +29,8 @@ struct TestApp {
     let scheduleProtocol: ScheduleProtocol
 
     static func make(token: String? = apiToken, mode: SvarConfiguration.Mode = .test,
-                     secondFactor: ScheduleProtocol.SecondFactor = .none, clock: TestClock = TestClock()) async throws -> TestApp {
+                     secondFactor: ScheduleProtocol.SecondFactor = .none, clock: TestClock = TestClock(),
+                     accessTokens: AccessTokens? = nil) async throws -> TestApp {
         let directories = AssetDirectories(instruments: sourceInstruments, web: sourceInstruments, textPacks: sourceInstruments)
         let catalogue = try InstrumentLoader.catalogue(instruments: sourceInstruments)
         let scheduleProtocol = try ProtocolLoader.load(id: "kvarus", directories: directories, catalogue: catalogue)
@@ -46,11 +47,19 @@ struct TestApp {
             configuration: configuration, catalogue: catalogue, store: store,
             enrolment: Enrolment(store: store, vault: vault, mode: mode),
             pathways: Pathways(store: store, scheduleProtocol: scheduleProtocol), links: links, pages: pages, vault: vault, secondFactor: secondFactor,
-            metrics: PrometheusCollectorRegistry(), version: "test", now: { clock.now })
+            metrics: PrometheusCollectorRegistry(), version: "test", accounts: Self.accounts(store, vault), accessTokens: accessTokens,
+            norms: try NormsLoader.norms(instrument: "rand36", instruments: sourceInstruments), now: { clock.now })
         return TestApp(services: services, store: store, scheduleProtocol: scheduleProtocol)
     }
 
     var application: some ApplicationProtocol { buildApplication(services) }
+
+    /// Accounts with a cheap bcrypt cost: the tests log in often.
+    static func accounts(_ store: SQLiteStore, _ vault: IdentityVault) -> ClinicianAccounts {
+        var accounts = ClinicianAccounts(store: store, vault: vault)
+        accounts.bcryptCost = 4
+        return accounts
+    }
 }
 
 extension TestClientProtocol {

@@ -1,0 +1,97 @@
+import Foundation
+import SvarDomain
+
+/// A local account (the embedded default; production can use OIDC tokens instead).
+public struct UserRecord: Sendable, Equatable {
+    public var username: String
+    /// bcrypt.
+    public var passwordHash: String
+    public var role: Role
+    /// The units as assigned (not expanded).
+    public var units: [String]
+    /// The TOTP secret, sealed by the vault; nil when the account has no second factor.
+    public var totpSecret: SealedIdentity?
+    public var disabledAt: Date?
+    public var lockedUntil: Date?
+
+    public init(username: String, passwordHash: String, role: Role, units: [String], totpSecret: SealedIdentity?, disabledAt: Date?,
+                lockedUntil: Date?) {
+        self.username = username
+        self.passwordHash = passwordHash
+        self.role = role
+        self.units = units
+        self.totpSecret = totpSecret
+        self.disabledAt = disabledAt
+        self.lockedUntil = lockedUntil
+    }
+}
+
+/// A course as the clinician's start page lists it.
+public struct CourseSummary: Sendable, Equatable {
+    public var courseId: String
+    public var patientId: String
+    public var unit: String
+    public var type: String
+    public var status: String
+    public var startedAt: Date
+    /// The next open or scheduled questionnaire, if any.
+    public var nextMilestone: String?
+    public var nextOpensAt: Date?
+    public var nextState: String?
+}
+
+/// One invitation in the tracking list and the follow-up worklist.
+public struct InvitationSummary: Sendable, Equatable {
+    public var invitationId: String
+    public var courseId: String
+    public var patientId: String
+    public var unit: String
+    public var milestone: String
+    public var state: String
+    public var opensAt: Date
+    public var closesAt: Date
+    public var remindersSent: Int
+    /// Why delivery failed, newest attempt first (empty when it did not).
+    public var deliveryProblems: [String]
+    public var contactedAt: Date?
+    public var contactedBy: String?
+}
+
+/// One answered questionnaire, for the patient's results page.
+public struct ResultRecord: Sendable, Equatable {
+    public var invitationId: String
+    public var courseId: String
+    public var milestone: String
+    public var unit: String
+    public var instrument: String
+    public var submittedAt: Date
+    public var answersJSON: String
+    public var scores: [StoredScore]
+}
+
+/// Accounts, sessions and what the clinician pages read. Every method is one transaction.
+public protocol ClinicianStore: Sendable {
+    func addUser(username: String, passwordHash: String, role: Role, units: [String], totpSecret: SealedIdentity?, actor: String, at: Date) async throws
+    func disableUser(username: String, actor: String, at: Date) async throws
+    func user(_ username: String) async throws -> UserRecord?
+    /// Counts a failed login; the `maximum`-th in a row locks the account for `lock` seconds.
+    func recordLoginFailure(username: String, at: Date, maximum: Int, lock: TimeInterval) async throws
+    func recordLoginSuccess(username: String, at: Date) async throws
+    /// The assigned units and, for roles that include them, every unit below them.
+    func unitsInScope(of user: UserRecord) async throws -> Set<String>
+
+    func createSession(tokenHash: [UInt8], username: String, csrf: String, at: Date) async throws
+    /// The session's user and CSRF token if it is still alive (idle and absolute limits), touching it; a dead one is removed.
+    func liveSession(tokenHash: [UInt8], now: Date, idle: TimeInterval, absolute: TimeInterval) async throws -> (username: String, csrf: String)?
+    func endSession(tokenHash: [UInt8]) async throws
+
+    func courseSummaries(units: [String]?) async throws -> [CourseSummary]
+    func invitationSummaries(units: [String]?, states: [String]?) async throws -> [InvitationSummary]
+    func markContacted(invitationId: String, by: String, at: Date) async throws
+    func results(patientId: String) async throws -> [ResultRecord]
+    /// The units of the patient's courses (for scope checks).
+    func patientUnits(_ patientId: String) async throws -> Set<String>
+    func courses(patientId: String) async throws -> [CourseRecord]
+    /// Invited and answered per unit and milestone, and the numeric scores (the dashboard and `svar report`).
+    func statisticsInput() async throws -> StatisticsInput
+}

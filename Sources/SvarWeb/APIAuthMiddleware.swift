@@ -1,0 +1,72 @@
+import Crypto
+import Hummingbird
+import SvarDomain
+import SvarServices
+
+/// Who is calling: the EHR integration with the installation's own token (every unit), or a person — from an
+/// OIDC access token on the API, or a session on the clinician pages — limited to their units and role.
+public enum Principal: Sendable, Equatable {
+    case system
+    case clinician(Clinician)
+
+    public var clinician: Clinician? {
+        if case let .clinician(c) = self { return c }
+        return nil
+    }
+
+    public func covers(unit: String) -> Bool { clinician?.covers(unit: unit) ?? true }
+    /// Units to filter lists by; nil means every unit.
+    public var unitFilter: [String]? { clinician?.unitFilter }
+    public var name: String { clinician.map { $0.username } ?? "api" }
+}
+
+/// Authenticates the JSON API: `Authorization: Bearer` with `SVAR_API_TOKEN` (compared in constant time) or an
+/// OIDC access token (`SVAR_OIDC_*`). Sets the request's principal; refuses with 401 otherwise.
+struct APIAuthMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let services: AppServices
+    let expectedDigest: [UInt8]?
+
+    init(services: AppServices) {
+        self.services = services
+        expectedDigest = services.configuration.apiToken.map { Array(SHA256.hash(data: Array($0.utf8))) }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard expectedDigest != nil || services.accessTokens != nil else {
+            return Problem(status: .unauthorized, title: "API disabled",
+                           detail: "the API is off: neither SVAR_API_TOKEN nor SVAR_OIDC_* is set on the server").response
+        }
+        let header = request.headers[.authorization] ?? ""
+        guard header.hasPrefix("Bearer "), header.count > "Bearer ".count, header.count < 8192 else {
+            return unauthorized("send Authorization: Bearer <token>")
+        }
+        let token = String(header.dropFirst("Bearer ".count))
+        var context = context
+        if let expectedDigest, Self.sameDigest(Array(SHA256.hash(data: Array(token.utf8))), expectedDigest) {
+            context.principal = .system
+            return try await next(request, context)
+        }
+        guard let tokens = services.accessTokens, token.split(separator: ".").count == 3 else { return unauthorized("the token is not valid") }
+        do {
+            context.principal = .clinician(try await tokens.clinician(from: token, store: services.store))
+        } catch let error as AccessTokens.TokenError {
+            return unauthorized(error.description)
+        }
+        return try await next(request, context)
+    }
+
+    /// Both digests are 32 bytes; the differences are folded without an early exit.
+    static func sameDigest(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+
+    func unauthorized(_ detail: String) -> Response {
+        var response = Problem(status: .unauthorized, title: "Unauthorized", detail: detail).response
+        response.headers[.wwwAuthenticate] = "Bearer realm=\"svar\""
+        return response
+    }
+}

@@ -1,0 +1,166 @@
+import Foundation
+import Hummingbird
+import SvarDomain
+import SvarInstruments
+import SvarServices
+import SvarStore
+
+/// The clinicians' and registry staff's pages (DESIGN §7): login, the courses of their units, a patient's
+/// results with charts, the invitation tracking list, the follow-up worklist, the response-rate dashboard and
+/// the forms to enrol a patient and record pathway events. Server-rendered; no JavaScript.
+struct ClinicianController: Sendable {
+    let services: AppServices
+    var session: ClinicianSession { ClinicianSession(services: services) }
+    var access: Access { Access(store: services.store) }
+    var pages: PageRenderer { services.pages }
+
+    func addRoutes(to router: Router<AppRequestContext>) {
+        router.get("login") { request, _ in loginPage(request, problem: nil) }
+        router.post("login") { request, _ in try await login(request) }
+        router.post("logout") { request, context in try await logout(request, context) }
+        router.get("/") { request, context in try await session.page(request, context) { c, csrf in try await start(request, c, csrf) } }
+        router.get("pasient/:id") { request, context in
+            try await session.page(request, context) { c, csrf in try await patient(context.parameters.get("id") ?? "", c, csrf, problem: nil) }
+        }
+        router.post("forlop/:id/hendelse") { request, context in
+            try await session.form(request, context) { c, csrf, form in try await recordEvent(context, c, csrf, form) }
+        }
+        router.get("invitasjoner") { request, context in
+            try await session.page(request, context) { c, csrf in try await invitations(request, c, csrf) }
+        }
+        router.get("oppfolging") { request, context in try await session.page(request, context) { c, csrf in try await worklist(c, csrf) } }
+        router.post("oppfolging/:id/kontaktet") { request, context in
+            try await session.form(request, context) { c, _, _ in try await markContacted(context, c) }
+        }
+        router.get("oversikt") { request, context in try await session.page(request, context) { c, csrf in try await dashboard(c, csrf) } }
+        router.get("registrer") { request, context in
+            try await session.page(request, context) { c, csrf in try await enrolPage(c, csrf, problem: nil, form: [:]) }
+        }
+        router.post("registrer") { request, context in
+            try await session.form(request, context) { c, csrf, form in try await enrol(c, csrf, form) }
+        }
+    }
+
+    // MARK: Login
+
+    func loginPage(_ request: Request, problem: String?, username: String = "", status: HTTPResponse.Status = .ok) -> Response {
+        let csrf = PatientController.csrfValue(request)
+        let next = Self.safeNext(request.uri.queryParameters.get("neste").map { String($0) })
+        var response = pages.clinicianPage("clinician-login", title: "Logg inn", context: [
+            "action": "/login" + (next == "/" ? "" : "?neste=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["/", "-"])) ?? "")"),
+            "username": username, "hasProblem": problem != nil, "problem": problem ?? "",
+        ], clinician: nil, csrf: csrf.value, status: status)
+        if csrf.isNew { response.setCookie(session.loginCSRFCookie(csrf.value)) }
+        return response
+    }
+
+    func login(_ request: Request) async throws -> Response {
+        let form = try await PatientController.form(request)
+        guard PatientController.csrfMatches(request, form) else {
+            return loginPage(request, problem: "Skjemaet var utløpt. Prøv igjen.", status: .forbidden)
+        }
+        let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
+        let password = form["password"] ?? ""
+        guard !username.isEmpty, !password.isEmpty, username.count <= 64, password.count <= 256 else {
+            return loginPage(request, problem: "Skriv inn brukernavn og passord.", username: String(username.prefix(64)), status: .unprocessableContent)
+        }
+        switch try await services.accounts.login(username: username, password: password, code: form["code"], now: services.now()) {
+        case .refused:
+            return loginPage(request, problem: "Feil brukernavn, passord eller kode.", username: username, status: .unauthorized)
+        case let .locked(until):
+            let time = OsloTime.iso8601(until).dropFirst(11).prefix(5)
+            return loginPage(request, problem: "For mange mislykkede forsøk. Kontoen er låst til kl. \(time).", username: username,
+                             status: .tooManyRequests)
+        case let .signedIn(clinician):
+            let (token, _) = try await services.accounts.startSession(for: clinician.username, now: services.now())
+            var response = Response(status: .seeOther, headers: [.location: Self.safeNext(request.uri.queryParameters.get("neste").map { String($0) })])
+            response.setCookie(session.cookie(token))
+            return response
+        }
+    }
+
+    func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
+        try await session.form(request, context) { _, _, _ in
+            if let token = request.cookies[ClinicianSession.cookieName]?.value { try await services.accounts.endSession(token: token) }
+            var response = Response(status: .seeOther, headers: [.location: "/login"])
+            response.setCookie(session.cookie("", maxAge: 0))
+            return response
+        }
+    }
+
+    /// Only a path on this site: never `//host` or a scheme, so the login cannot send anyone elsewhere.
+    static func safeNext(_ next: String?) -> String {
+        guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), next.count < 200,
+              next.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else { return "/" }
+        return next
+    }
+
+    // MARK: Lists
+
+    func start(_ request: Request, _ clinician: Clinician, _ csrf: String) async throws -> Response {
+        let units = try await services.store.units().filter { clinician.covers(unit: $0.resh) }
+        let courses = try await services.store.courseSummaries(units: clinician.unitFilter)
+        return pages.clinicianPage("clinician-start", title: "Forløp", context: [
+            "units": units.map { ["resh": $0.resh, "name": $0.name] },
+            "hasCourses": !courses.isEmpty,
+            "courses": courses.map { c -> [String: Any] in
+                var row: [String: Any] = [
+                    "patientURL": "/pasient/\(c.patientId)#forlop-\(c.courseId)", "patient": String(c.patientId.prefix(8)), "unit": c.unit,
+                    "type": c.type, "status": RoleText.state(c.status), "started": RoleText.date(c.startedAt),
+                ]
+                if let milestone = c.nextMilestone, let opens = c.nextOpensAt {
+                    row["next"] = "\(RoleText.milestone(milestone)), \(RoleText.date(opens)) (\(RoleText.state(c.nextState ?? "")))"
+                }
+                return row
+            },
+            "canSeePatients": clinician.role.seesResults,
+        ], clinician: clinician, csrf: csrf)
+    }
+
+    func invitations(_ request: Request, _ clinician: Clinician, _ csrf: String) async throws -> Response {
+        let list = try await services.store.invitationSummaries(units: clinician.unitFilter, states: nil)
+        return pages.clinicianPage("clinician-invitations", title: "Invitasjoner", context: [
+            "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
+        ], clinician: clinician, csrf: csrf)
+    }
+
+    func worklist(_ clinician: Clinician, _ csrf: String) async throws -> Response {
+        try access.require(.clinician(clinician), \.treatsPatients, "use the follow-up worklist")
+        let list = try await services.store.invitationSummaries(units: clinician.unitFilter, states: ["unreachable", "expired", "declined"])
+        return pages.clinicianPage("clinician-worklist", title: "Oppfølging", context: [
+            "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
+        ], clinician: clinician, csrf: csrf)
+    }
+
+    func row(for i: InvitationSummary, _ clinician: Clinician) -> [String: Any] {
+        var row: [String: Any] = [
+            "id": i.invitationId, "patient": String(i.patientId.prefix(8)), "unit": i.unit, "milestone": RoleText.milestone(i.milestone),
+            "state": RoleText.state(i.state), "opens": RoleText.date(i.opensAt), "closes": RoleText.date(i.closesAt.addingTimeInterval(-60)),
+            "reminders": i.remindersSent, "problems": i.deliveryProblems.joined(separator: "; "), "hasProblems": !i.deliveryProblems.isEmpty,
+            "contactURL": "/oppfolging/\(i.invitationId)/kontaktet",
+        ]
+        if clinician.role.seesResults { row["patientURL"] = "/pasient/\(i.patientId)" }
+        if let at = i.contactedAt { row["contacted"] = "\(RoleText.date(at)) (\(i.contactedBy ?? ""))" }
+        return row
+    }
+
+    func markContacted(_ context: AppRequestContext, _ clinician: Clinician) async throws -> Response {
+        try access.require(.clinician(clinician), \.treatsPatients, "mark follow-up contacts")
+        let id = context.parameters.get("id") ?? ""
+        _ = try await access.invitation(id, for: .clinician(clinician))
+        try await services.store.markContacted(invitationId: id, by: clinician.username, at: services.now())
+        return Response(status: .seeOther, headers: [.location: "/oppfolging"])
+    }
+
+    func dashboard(_ clinician: Clinician, _ csrf: String) async throws -> Response {
+        let cells = try await services.store.statisticsInput().cells.filter { clinician.covers(unit: $0.unit) }
+        return pages.clinicianPage("clinician-dashboard", title: "Svarprosent", context: [
+            "hasRows": !cells.isEmpty,
+            "rows": cells.map { c -> [String: Any] in
+                let rate = c.invited == 0 ? 0 : Int((Double(c.answered) / Double(c.invited) * 100).rounded())
+                return ["unit": "\(c.unitName) (\(c.unit))", "milestone": RoleText.milestone(c.milestone), "invited": c.invited,
+                        "answered": c.answered, "rate": rate]
+            },
+        ], clinician: clinician, csrf: csrf)
+    }
+}

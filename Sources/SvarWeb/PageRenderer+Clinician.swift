@@ -1,0 +1,73 @@
+import Foundation
+import Hummingbird
+import SvarDomain
+
+/// The clinician pages: Norwegian bokmål (their users' working language), the same stylesheet and security
+/// headers as the patient pages, and a navigation that shows only what the role may use.
+extension PageRenderer {
+    func clinicianPage(_ template: String, title: String, context: [String: Any], clinician: Clinician?, csrf: String,
+                       status: HTTPResponse.Status = .ok) -> Response {
+        var full: [String: Any] = ["lang": "nb", "pageTitle": title, "csrf": csrf]
+        if let clinician {
+            full["user"] = ["name": clinician.username, "role": RoleText.label(clinician.role)]
+            var nav: [[String: Any]] = [["url": "/", "label": "Forløp"]]
+            if clinician.role.treatsPatients {
+                nav.append(["url": "/registrer", "label": "Registrer pasient"])
+                nav.append(["url": "/oppfolging", "label": "Oppfølging"])
+            }
+            nav.append(["url": "/invitasjoner", "label": "Invitasjoner"])
+            nav.append(["url": "/oversikt", "label": "Svarprosent"])
+            full["nav"] = nav.map { item -> [String: Any] in
+                var item = item
+                item["current"] = (item["label"] as? String) == title
+                return item
+            }
+        }
+        full.merge(context) { _, new in new }
+        guard let html = library.render(full, withTemplate: template) else {
+            return Response(status: .internalServerError, headers: [.contentType: "text/plain; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: "template \(template) is missing")))
+        }
+        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                        body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    func clinicianMessage(_ heading: String, _ body: String, status: HTTPResponse.Status, clinician: Clinician?, csrf: String) -> Response {
+        clinicianPage("clinician-message", title: heading, context: ["heading": heading, "body": body], clinician: clinician, csrf: csrf,
+                      status: status)
+    }
+}
+
+/// Bokmål labels for the clinician pages.
+enum RoleText {
+    static func label(_ role: Role) -> String {
+        switch role {
+        case .behandler: return "behandler"
+        case .kvarusKontakt: return "Kvarus-kontakt"
+        case .registerkontakt: return "registerkontakt"
+        case .registryAdmin: return "registeradministrator"
+        }
+    }
+
+    static func milestone(_ id: String) -> String {
+        ["baseline": "Oppstart", "evaluation": "Evaluering", "end": "Avslutning", "followUp1y": "Oppfølging etter ett år"][id] ?? id
+    }
+
+    static func state(_ raw: String) -> String {
+        ["scheduled": "Planlagt", "invited": "Invitert", "reminded": "Påminnet", "opened": "Åpnet", "completed": "Besvart",
+         "expired": "Utløpt", "declined": "Avslått", "unreachable": "Ikke nådd", "cancelled": "Avbrutt",
+         "active": "Aktivt", "ended": "Avsluttet", "brokenOff": "Avbrutt"][raw] ?? raw
+    }
+
+    static func event(_ raw: String) -> String {
+        ["start": "Start", "firstAttendance": "Første oppmøte", "clinicalDecision": "Klinisk beslutning", "evaluation": "Evaluering",
+         "transfer": "Overføring", "end": "Avslutning", "breakOff": "Avbrudd"][raw] ?? raw
+    }
+
+    /// `3. mars 2026` in Oslo time.
+    static func date(_ instant: Date) -> String {
+        let d = OsloTime.date(of: instant)
+        let months = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember"]
+        return "\(d.day). \(months[max(0, min(11, d.month - 1))]) \(d.year)"
+    }
+}

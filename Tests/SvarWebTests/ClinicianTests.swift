@@ -1,0 +1,323 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdOTP
+import HummingbirdTesting
+import SvarDomain
+import SvarInstruments
+import SvarServices
+import SvarStore
+import Testing
+
+/// Issue #7: login, sessions, lockout, TOTP, roles, and the clinician pages.
+@Suite struct ClinicianLoginTests {
+    @Test func theLoginFormLeadsToTheStartPageWithAStrictSessionCookie() async throws {
+        let f = try await ClinicianFixture.make()
+        try await f.app.application.test(.router) { client in
+            var browser = Browser()
+            let unauthenticated = try await browser.get(client, "/")
+            #expect(unauthenticated.status == .seeOther && unauthenticated.headers[.location] == "/login")
+            let form = try await browser.get(client, "/login")
+            #expect(form.status == .ok && form.body.contains(#"name="username""#) && form.body.contains(#"name="password""#))
+            let login = try await browser.post(client, "/login", ["username": "kari", "password": ClinicianFixture.password])
+            #expect(login.status == .seeOther && login.headers[.location] == "/")
+            let cookie = try #require(login.headers[values: .setCookie].first { $0.hasPrefix("svar_session=") })
+            #expect(cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Strict"), "\(cookie)")
+            let start = try await browser.get(client, "/")
+            #expect(start.status == .ok && start.body.contains("Poliklinikk Nord (4208)") && start.body.contains(String(f.patientId.prefix(8))))
+            #expect(try await f.app.store.auditEntries(subject: "kari").contains { $0.action == "user.login" })
+            let logout = try await browser.post(client, "/logout", [:])
+            #expect(logout.status == .seeOther)
+            let reply1 = try await browser.get(client, "/")
+            #expect(reply1.status == .seeOther, "the session ended with the logout")
+        }
+    }
+
+    @Test func aLoginReturnsToThePageAskedForButNeverToAnotherSite() async throws {
+        let f = try await ClinicianFixture.make()
+        try await f.app.application.test(.router) { client in
+            var browser = Browser()
+            _ = try await browser.get(client, "/login?neste=/oppfolging")
+            var login = try await browser.post(client, "/login?neste=/oppfolging", ["username": "kari", "password": ClinicianFixture.password])
+            #expect(login.headers[.location] == "/oppfolging")
+            login = try await browser.post(client, "/login?neste=//evil.example/x", ["username": "kari", "password": ClinicianFixture.password])
+            #expect(login.headers[.location] == "/")
+        }
+    }
+
+    @Test func wrongPasswordsLockTheAccountAndUnknownUsersGetTheSameAnswer() async throws {
+        let clock = TestClock()
+        let f = try await ClinicianFixture.make(clock: clock)
+        try await f.app.application.test(.router) { client in
+            var browser = Browser()
+            let unknown = try await browser.login(client, "nobody")
+            let wrong = try await browser.login(client, "kari", "not the password")
+            #expect(unknown.status == .unauthorized && wrong.status == .unauthorized)
+            #expect(unknown.body.contains("Feil brukernavn, passord eller kode.") && wrong.body.contains("Feil brukernavn, passord eller kode."))
+            for _ in 0..<3 { _ = try await browser.login(client, "kari", "not the password") }
+            let fifth = try await browser.login(client, "kari", "not the password")
+            #expect(fifth.status == .tooManyRequests && fifth.body.contains("låst"))
+            let reply2 = try await browser.login(client, "kari")
+            #expect(reply2.status == .tooManyRequests, "locked even with the right password")
+            #expect(try await f.app.store.auditEntries(subject: "kari").contains { $0.action == "user.locked" })
+            clock.now = fixedNow.addingTimeInterval(16 * 60)
+            let reply3 = try await browser.login(client, "kari")
+            #expect(reply3.status == .seeOther, "the lock ends after 15 minutes")
+        }
+    }
+
+    @Test func anIdleSessionEndsAndADisabledAccountCannotGoOn() async throws {
+        let clock = TestClock()
+        let f = try await ClinicianFixture.make(clock: clock)
+        try await f.app.application.test(.router) { client in
+            var browser = Browser()
+            _ = try await browser.login(client, "kari")
+            clock.now = fixedNow.addingTimeInterval(29 * 60)
+            let reply4 = try await browser.get(client, "/")
+            #expect(reply4.status == .ok)
+            clock.now = fixedNow.addingTimeInterval(29 * 60 + 31 * 60)
+            let reply5 = try await browser.get(client, "/")
+            #expect(reply5.status == .seeOther, "31 minutes idle end the session")
+            _ = try await browser.login(client, "kari")
+            let reply6 = try await browser.get(client, "/")
+            #expect(reply6.status == .ok)
+            try await f.app.store.disableUser(username: "kari", actor: "test", at: clock.now)
+            let reply7 = try await browser.get(client, "/")
+            #expect(reply7.status == .seeOther)
+            let reply8 = try await browser.login(client, "kari")
+            #expect(reply8.status == .unauthorized)
+        }
+    }
+
+    @Test func formsWithoutTheSessionsCSRFTokenAreRefused() async throws {
+        let f = try await ClinicianFixture.make()
+        try await f.app.application.test(.router) { client in
+            var browser = Browser()
+            _ = try await browser.login(client, "kari")
+            _ = try await browser.get(client, "/registrer")
+            let forged = try await browser.post(client, "/registrer", ["identityNumber": synthetic(9), "unit": "4208"], csrf: false)
+            #expect(forged.status == .forbidden)
+            browser.csrf = "x" + browser.csrf.dropFirst()
+            let reply9 = try await browser.post(client, "/oppfolging/\(f.invitationId)/kontaktet", [:])
+            #expect(reply9.status == .forbidden)
+            var anonymous = Browser()
+            _ = try await anonymous.get(client, "/login")
+            #expect(try await anonymous.post(client, "/login", ["username": "kari", "password": ClinicianFixture.password], csrf: false).status
+                    == .forbidden)
+        }
+    }
+
+    @Test func anAccountWithTOTPNeedsTheCurrentCode() async throws {
+        let f = try await ClinicianFixture.make()
+        let url = try #require(try await TestApp.accounts(f.app.store, f.app.services.vault)
+            .add(username: "totp", password: ClinicianFixture.password, role: .behandler, units: ["4208"], totp: true, actor: "test", at: fixedNow))
+        #expect(url.hasPrefix("otpauth://totp/"))
+        let user = try #require(try await f.app.store.user("totp"))
+        let secret = try f.app.services.vault.openSecret(try #require(user.totpSecret), context: "totp:totp")
+        let code = String(format: "%06d", TOTP(secret: secret).compute(date: fixedNow))
+        try await f.app.application.test(.router) { client in
+            var browser = Browser()
+            let reply10 = try await browser.login(client, "totp")
+            #expect(reply10.status == .unauthorized, "no code")
+            let reply11 = try await browser.login(client, "totp", code: code == "000000" ? "111111" : "000000")
+            #expect(reply11.status == .unauthorized)
+            let reply12 = try await browser.login(client, "totp", code: code)
+            #expect(reply12.status == .seeOther)
+        }
+    }
+
+    @Test func accountsAreCheckedBeforeTheyAreMade() async throws {
+        let f = try await ClinicianFixture.make()
+        let accounts = TestApp.accounts(f.app.store, f.app.services.vault)
+        let cases: [(String, String, Role, [String], String)] = [
+            ("a", ClinicianFixture.password, .behandler, ["4208"], "username"),
+            ("ny", "short", .behandler, ["4208"], "password"),
+            ("ny", ClinicianFixture.password, .behandler, [], "unit"),
+            ("ny", ClinicianFixture.password, .behandler, ["9999"], "unit"),
+            ("kari", ClinicianFixture.password, .behandler, ["4208"], "username"),
+        ]
+        for (username, password, role, units, field) in cases {
+            do {
+                _ = try await accounts.add(username: username, password: password, role: role, units: units, totp: false, actor: "t", at: fixedNow)
+                Issue.record("\(username) was accepted")
+            } catch let error as ClinicianAccounts.AccountError {
+                #expect(error.field == field, "\(username): \(error)")
+            }
+        }
+        let stored = try #require(try await f.app.store.user("kari"))
+        #expect(stored.passwordHash.hasPrefix("$2") && !stored.passwordHash.contains(ClinicianFixture.password), "bcrypt, never the password")
+    }
+}
+
+@Suite struct ClinicianScopeTests {
+    /// Every clinician page and form, as a user of another unit: 403/404 (or a list without the patient), never data.
+    @Test func aClinicianOfAnotherUnitGetsNothingFromAnyPage() async throws {
+        let f = try await ClinicianFixture.make()
+        let short = String(f.patientId.prefix(8))
+        try await f.app.application.test(.router) { client in
+            var other = Browser()
+            _ = try await other.login(client, "other")
+            for page in ["/", "/invitasjoner", "/oppfolging", "/oversikt", "/registrer"] {
+                let reply = try await other.get(client, page)
+                #expect(reply.status == .ok, "\(page)")
+                #expect(!reply.body.contains(short) && !reply.body.contains(ClinicianFixture.name) && !reply.body.contains("4208"), "\(page) shows data")
+            }
+            let patient = try await other.get(client, "/pasient/\(f.patientId)")
+            #expect(patient.status == .notFound && !patient.body.contains(ClinicianFixture.name))
+            let reply13 = try await other.post(client, "/forlop/\(f.courseId)/hendelse", ["type": "evaluation", "date": "2026-11-22"])
+            #expect(reply13.status == .notFound)
+            let reply14 = try await other.post(client, "/oppfolging/\(f.invitationId)/kontaktet", [:])
+            #expect(reply14.status == .notFound)
+            let enrol = try await other.post(client, "/registrer", ["identityNumber": synthetic(8), "unit": "4208"])
+            #expect(enrol.status == .unprocessableContent, "a unit outside one's own is refused")
+            #expect(try await f.app.store.course(f.courseId)?.events.count == 1, "nothing was recorded")
+        }
+    }
+
+    @Test func namesAreShownOnlyToRolesThatNeedThemAndEveryViewIsAudited() async throws {
+        let f = try await ClinicianFixture.make()
+        let number = synthetic(1)
+        try await f.app.application.test(.router) { client in
+            var kari = Browser()
+            _ = try await kari.login(client, "kari")
+            let page = try await kari.get(client, "/pasient/\(f.patientId)")
+            #expect(page.status == .ok && page.body.contains(ClinicianFixture.name) && !page.body.contains(number), "a behandler sees the name, not the number")
+            #expect(page.body.contains("<svg") && page.body.contains("RAND-36") && page.body.contains("EQ-5D"), "charts are on the page")
+            var contact = Browser()
+            _ = try await contact.login(client, "kontakt")
+            #expect(try await contact.get(client, "/pasient/\(f.patientId)").body.contains(number), "the Kvarus contact sees the number")
+            var entity = Browser()
+            _ = try await entity.login(client, "entity-a")
+            let denied = try await entity.get(client, "/pasient/\(f.patientId)")
+            #expect(denied.status == .forbidden && !denied.body.contains(ClinicianFixture.name))
+            #expect(try await entity.get(client, "/oversikt").body.contains("Poliklinikk Nord"), "the registry contact sees the unit's figures")
+            var admin = Browser()
+            _ = try await admin.login(client, "admin")
+            let reply15 = try await admin.get(client, "/pasient/\(f.patientId)")
+            #expect(reply15.status == .forbidden)
+        }
+        let reads = try await f.app.store.auditEntries(subject: f.patientId).filter { $0.action == "identity.read" }
+        #expect(Set(reads.map(\.actor)) == ["kari", "kontakt"] && reads.allSatisfy { $0.detail == "clinician page" })
+    }
+
+    @Test func aRegistryContactSeesTheUnitsBelowTheirOwn() async throws {
+        let f = try await ClinicianFixture.make()
+        let user = try #require(try await f.app.store.user("entity"))
+        #expect(try await f.app.store.unitsInScope(of: user) == ["5000", "5001"])
+        let kari = try #require(try await f.app.store.user("kari"))
+        #expect(try await f.app.store.unitsInScope(of: kari) == ["4208"], "a behandler's scope is exactly their units")
+    }
+
+    /// Every API operation with an access token of another unit's clinician: 403/404 and no data.
+    @Test func everyAPIOperationIsScopedForAccessTokens() async throws {
+        let issuer = try await TokenIssuer.make()
+        let f = try await ClinicianFixture.make(accessTokens: try await issuer.verifier())
+        let other = try await issuer.token(role: "behandler", units: ["5000"])
+        let own = try await issuer.token(role: "behandler", units: ["4208"])
+        let admin = try await issuer.token(role: "registry-admin", units: [])
+        try await f.app.application.test(.router) { client in
+            let p = f.patientId, c = f.courseId, i = f.invitationId
+            let calls: [(HTTPRequest.Method, String, String?, HTTPResponse.Status)] = [
+                (.get, "/api/v1/courses/\(c)", nil, .notFound),
+                (.post, "/api/v1/courses/\(c)/events", #"{"type":"evaluation","date":"2026-11-22"}"#, .notFound),
+                (.post, "/api/v1/invitations/\(i)/link", nil, .notFound),
+                (.get, "/api/v1/patients/\(p)/results", nil, .notFound),
+                (.post, "/api/v1/patients/\(p)/reservation", nil, .notFound),
+                (.post, "/api/v1/patients/\(p)/deletion-request", nil, .notFound),
+                (.get, "/api/v1/patients/\(p)/deletion-request", nil, .notFound),
+                (.post, "/api/v1/patients/\(p)/courses", #"{"unit":"4208"}"#, .forbidden),
+                (.post, "/api/v1/units", #"{"resh":"7000","name":"Ny"}"#, .forbidden),
+                (.get, "/api/v1/forwarding/failed", nil, .forbidden),
+                (.post, "/api/v1/forwarding/x/retry", nil, .forbidden),
+                (.get, "/api/v1/disclosures", nil, .forbidden),
+            ]
+            for (method, uri, body, expected) in calls {
+                let reply = try await client.api(method, uri, body, token: other)
+                #expect(reply.status == expected, "\(method) \(uri): \(reply.status)")
+                let text = reply.json.serialized
+                #expect(reply.headers[.contentType] == "application/problem+json", "\(uri)")
+                #expect(!text.contains(ClinicianFixture.name) && !text.contains("\"events\"") && !text.contains("\"scores\"")
+                        && !text.contains("\"url\""), "\(uri) leaks data: \(text)")
+            }
+            #expect(try await client.api(.get, "/api/v1/units", token: other).json.serialized.contains("4208") == false)
+            #expect(try await client.api(.get, "/api/v1/unreachable", token: other).json == .array([]))
+            #expect(try await client.api(.get, "/api/v1/nudges", token: other).json == .array([]))
+            #expect(try await f.app.store.patient(p)?.isReserved == false, "nothing was changed")
+            // The own unit's clinician gets the data, and the registry admin its lists.
+            let results = try await client.api(.get, "/api/v1/patients/\(p)/results", token: own)
+            guard case let .array(list) = results.json else { Issue.record("\(results.json)"); return }
+            #expect(results.status == .ok && list.count == 2 && list.allSatisfy { $0["unit"] == .string("4208") })
+            #expect(try await client.api(.get, "/api/v1/courses/\(c)", token: own).status == .ok)
+            #expect(try await client.api(.get, "/api/v1/disclosures", token: admin).status == .ok)
+        }
+    }
+
+    @Test func accessTokensAreCheckedForSignatureIssuerAudienceExpiryAndRole() async throws {
+        let issuer = try await TokenIssuer.make()
+        let stranger = try await TokenIssuer.make()
+        let f = try await ClinicianFixture.make(accessTokens: try await issuer.verifier())
+        try await f.app.application.test(.router) { client in
+            let bad = [
+                try await stranger.token(role: "behandler", units: ["4208"]),
+                try await issuer.token(role: "behandler", units: ["4208"], issuer: "https://other.test"),
+                try await issuer.token(role: "behandler", units: ["4208"], audience: "other"),
+                try await issuer.token(role: "behandler", units: ["4208"], expires: Date().addingTimeInterval(-60)),
+                try await issuer.token(role: "chief", units: ["4208"]),
+                try await issuer.token(role: nil, units: ["4208"]),
+                "not.a.token",
+            ]
+            for token in bad {
+                let reply = try await client.api(.get, "/api/v1/courses/\(f.courseId)", token: token)
+                #expect(reply.status == .unauthorized && reply.headers[.contentType] == "application/problem+json")
+            }
+            #expect(try await client.api(.get, "/api/v1/courses/\(f.courseId)", token: apiToken).status == .ok, "the installation token still works")
+        }
+    }
+}
+
+@Suite struct ClinicianPageTests {
+    @Test func aClinicianEnrolsAPatientAndRecordsAnEvent() async throws {
+        let f = try await ClinicianFixture.make()
+        try await f.app.application.test(.router) { client in
+            var kari = Browser()
+            _ = try await kari.login(client, "kari")
+            _ = try await kari.get(client, "/registrer")
+            let refused = try await kari.post(client, "/registrer", ["identityNumber": "123", "unit": "4208"])
+            #expect(refused.status == .unprocessableContent && refused.body.contains("Fødselsnummer") && refused.body.contains(#"aria-invalid="true""#))
+            let done = try await kari.post(client, "/registrer", ["identityNumber": synthetic(7), "name": "Ola Ny", "unit": "4208", "type": "D01",
+                                                                   "startDate": "2026-11-22", "language": "nn"])
+            #expect(done.status == .seeOther)
+            let location = try #require(done.headers[.location])
+            let page = try await kari.get(client, String(location.split(separator: "#")[0]))
+            #expect(page.status == .ok && page.body.contains("Ola Ny") && page.body.contains("Oppstart"), "the start event scheduled the baseline")
+            let courseId = String(location.split(separator: "#")[1].dropFirst("forlop-".count))
+            let event = try await kari.post(client, "/forlop/\(courseId)/hendelse", ["type": "firstAttendance", "date": "2026-11-22"])
+            #expect(event.status == .seeOther)
+            #expect(try await f.app.store.course(courseId)?.events.map(\.type) == [.start, .firstAttendance])
+            let invalid = try await kari.post(client, "/forlop/\(courseId)/hendelse", ["type": "firstAttendance", "date": "22.11.2026"])
+            #expect(invalid.status == .unprocessableContent && invalid.body.contains("ÅÅÅÅ-MM-DD"))
+        }
+    }
+
+    @Test func theWorklistListsWhatWasNotAnsweredAndRemembersTheContact() async throws {
+        let f = try await ClinicianFixture.make()
+        let courseId = UUID().uuidString.lowercased()
+        try await f.app.store.createCourse(NewCourse(id: courseId, patientId: f.patientId, unit: "4208", type: .D01), actor: "t", at: fixedNow)
+        _ = try await f.app.services.pathways.record(courseId: courseId, type: .start, date: LocalDate(iso: "2026-10-01")!, unit: nil, nprCode: nil,
+                                                     actor: "t", at: fixedNow)
+        _ = try await SchedulerPass(store: f.app.store, scheduleProtocol: f.app.scheduleProtocol).run(now: fixedNow)
+        let expired = try #require(try await f.app.store.course(courseId)?.invitations.first { $0.state == .expired })
+        try await f.app.application.test(.router) { client in
+            var kari = Browser()
+            _ = try await kari.login(client, "kari")
+            let list = try await kari.get(client, "/oppfolging")
+            #expect(list.body.contains("Utløpt") && list.body.contains("/oppfolging/\(expired.id)/kontaktet"))
+            let reply16 = try await kari.post(client, "/oppfolging/\(expired.id)/kontaktet", [:])
+            #expect(reply16.status == .seeOther)
+            let after = try await kari.get(client, "/oppfolging")
+            #expect(!after.body.contains("/oppfolging/\(expired.id)/kontaktet") && after.body.contains("(kari)"))
+            #expect(try await kari.get(client, "/oversikt").body.contains("Oppstart"))
+            #expect(try await kari.get(client, "/invitasjoner").body.contains("Besvart"))
+        }
+    }
+}
