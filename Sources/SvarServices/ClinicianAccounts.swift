@@ -34,6 +34,18 @@ public struct ClinicianAccounts: Sendable {
         self.vault = vault
     }
 
+    /// The accounts of `svar serve`, with `SVAR_SESSION_IDLE` (minutes, 5–480; default 30) as the idle limit.
+    public static func fromEnvironment(_ env: [String: String], store: any Store, vault: IdentityVault) throws(ConfigurationProblem) -> ClinicianAccounts {
+        var accounts = ClinicianAccounts(store: store, vault: vault)
+        if let text = env["SVAR_SESSION_IDLE"], !text.isEmpty {
+            guard let minutes = Int(text), (5...480).contains(minutes) else {
+                throw ConfigurationProblem(variable: "SVAR_SESSION_IDLE", reason: "'\(text)' is not a whole number of minutes from 5 to 480")
+            }
+            accounts.idleTimeout = TimeInterval(minutes * 60)
+        }
+        return accounts
+    }
+
     /// Creates an account; returns the `otpauth://` URL to enrol an authenticator app when `totp` is set.
     public func add(username: String, password: String, role: Role, units: [String], totp: Bool, actor: String, at: Date) async throws -> String? {
         guard (2...64).contains(username.count), username.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-@".contains($0)) }) else {

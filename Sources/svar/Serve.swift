@@ -46,8 +46,10 @@ func serve(_ runtime: Runtime, environment: [String: String] = ProcessInfo.proce
     }
     let accessTokens: AccessTokens?
     let norms: ScaleNorms?
+    let accounts: ClinicianAccounts
     do {
         accessTokens = try await AccessTokens.fromEnvironment(environment)
+        accounts = try ClinicianAccounts.fromEnvironment(environment, store: runtime.store, vault: runtime.vault)
         norms = try NormsLoader.norms(instrument: "rand36", directories: runtime.directories)
     } catch {
         throw fail("cannot start: \(error)")
@@ -57,7 +59,7 @@ func serve(_ runtime: Runtime, environment: [String: String] = ProcessInfo.proce
         enrolment: Enrolment(store: runtime.store, vault: runtime.vault, mode: config.mode),
         pathways: Pathways(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol),
         links: links, pages: pages, vault: runtime.vault, secondFactor: runtime.scheduleProtocol.secondFactor, metrics: registry, version: Svar.version,
-        accessTokens: accessTokens, norms: norms, now: now)
+        accounts: accounts, accessTokens: accessTokens, norms: norms, now: now)
     var background: [any Service] = []
     if config.workers.contains(.scheduler) {
         background.append(PeriodicPass.scheduler(SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol), logger: logger))
