@@ -209,7 +209,8 @@ def site(svar_bin, tmp_path_factory):
 @pytest.fixture(scope="module")
 def shots():
     SHOTS.mkdir(exist_ok=True)
-    for old in list(SHOTS.glob("*.png")) + list(SHOTS.glob("axe-results.json")):
+    # Only this file's own screenshots (test_clinician_browser.py keeps its clinician-*.png beside them).
+    for old in [p for p in SHOTS.glob("*.png") if not p.name.startswith("clinician-")] + list(SHOTS.glob("axe-results.json")):
         old.unlink()
     return SHOTS
 

@@ -11,10 +11,14 @@ from __future__ import annotations
 import base64
 import email
 import email.policy
+import http.cookiejar
 import re
 import stat
 import subprocess
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -71,8 +75,13 @@ def test_demo_database_content(demo):
     assert {"active", "ended"} <= statuses, statuses
     assert query(db, "SELECT COUNT(*) FROM patients WHERE reserved_at IS NOT NULL")[0][0] >= 1
     invited = query(db, "SELECT COUNT(*) FROM invitations WHERE state = 'invited'")[0][0]
-    queued = query(db, "SELECT COUNT(*) FROM outbox WHERE kind = 'invitation'")[0][0]
+    queued = query(db, """SELECT COUNT(*) FROM outbox o JOIN invitations i ON i.id = o.invitation_id
+                          WHERE o.kind = 'invitation' AND i.state = 'invited'""")[0][0]
     assert invited >= 1 and queued == invited, (invited, queued)
+    # the demo's fictional answers completed some invitations: their messages were cancelled, not sent
+    answered = query(db, """SELECT COUNT(*), SUM(o.state = 'cancelled') FROM outbox o JOIN invitations i ON i.id = o.invitation_id
+                            WHERE o.kind = 'invitation' AND i.state = 'completed'""")[0]
+    assert answered[0] >= 1 and answered[1] == answered[0], tuple(answered)
 
 
 def test_demo_vault_key_is_private(demo):
@@ -165,6 +174,111 @@ def test_demo_serves_the_api(svar_bin, tmp_path):
     finally:
         # Stopped with SIGKILL: with its scheduler running, `svar demo` (like `svar serve` with SVAR_WORKERS=all)
         # currently takes up to a minute to stop on SIGTERM; test_serve.py has the test for that.
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+CLINICIAN_RE = re.compile(r"Clinician pages: (?P<url>http\S+/login)\s+\S+\s+user (?P<user>[^\s,]+), password (?P<password>\S+)")
+PATIENT_LINK_RE = re.compile(r"A patient's questionnaire: (?P<url>http\S+/a/\S+)")
+CSRF_FIELD_RE = re.compile(r'<input type="hidden" name="csrf" value="([^"]+)">')
+
+
+class Browser:
+    """A cookie-keeping HTTP client, as a browser without JavaScript is: follows redirects, sends forms."""
+
+    def __init__(self) -> None:
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def open(self, url: str, form: dict[str, str] | None = None) -> tuple[int, str, str]:
+        """(status, final URL, body) for any status."""
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(url, data=data)
+        if data is not None:
+            request.add_header("Content-Type", "application/x-www-form-urlencoded")
+        try:
+            with self.opener.open(request, timeout=15) as resp:
+                return resp.status, resp.geturl(), resp.read().decode("utf-8")
+        except urllib.error.HTTPError as err:
+            return err.code, err.geturl(), err.read().decode("utf-8", "replace")
+
+    def cookie(self, name: str) -> str | None:
+        return next((c.value for c in self.jar if c.name == name), None)
+
+
+def test_demo_prints_clinician_login_and_patient_link_that_work(svar_bin, tmp_path):
+    """The printed clinician user and password log in on the login page (form with CSRF field and cookie), the
+    start page lists the demo's courses, a demo patient's page shows the charts of their fictional answers, and
+    the printed patient link opens the patient's landing page."""
+    port = free_port()
+    log = tmp_path / "demo.log"
+    with open(log, "w") as out:
+        proc = subprocess.Popen([svar_bin, "demo", "--directory", str(tmp_path / "d")], cwd=tmp_path,
+                                env=clean_env({"SVAR_PORT": str(port)}), stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        ready = False
+        while time.monotonic() < deadline and not ready:
+            assert proc.poll() is None, log.read_text()
+            if "Serving on" in log.read_text():
+                try:
+                    ready = http_get(base + "/health", timeout=2)[0] == 200
+                except OSError:
+                    pass
+            time.sleep(0.1)
+        text = log.read_text()
+        assert ready, text
+        clinician = CLINICIAN_RE.search(text)
+        assert clinician, f"no 'Clinician pages: …/login — user …, password …' line:\n{text}"
+        assert clinician["url"] == base + "/login", clinician.group(0)
+        assert clinician["user"] == "behandler" and len(clinician["password"]) >= 12, clinician.group(0)
+        link = PATIENT_LINK_RE.search(text)
+        assert link and link["url"].startswith(base + "/a/"), f"no patient link on this server ({base}):\n{text}"
+
+        # Log in through the login form: its hidden CSRF field must match the CSRF cookie it set.
+        browser = Browser()
+        status, url, page = browser.open(clinician["url"])
+        assert status == 200 and 'name="username"' in page and 'name="password"' in page, (status, page[:500])
+        csrf = CSRF_FIELD_RE.search(page).group(1)
+        assert browser.cookie("svar_csrf"), "the login page set no CSRF cookie"
+        status, url, page = browser.open(clinician["url"], {"csrf": csrf, "username": clinician["user"],
+                                                            "password": clinician["password"] + "x"})
+        assert status == 401 and "Feil brukernavn, passord eller kode" in page, (status, page[:800])
+        csrf = CSRF_FIELD_RE.search(page).group(1)
+        status, url, page = browser.open(clinician["url"], {"csrf": csrf, "username": clinician["user"],
+                                                            "password": clinician["password"]})
+        assert status == 200 and url == base + "/", (status, url, page[:800])
+        assert browser.cookie("svar_session"), "no session cookie after logging in"
+        assert "<h1>Forløp</h1>" in page and "Logg ut" in page, page[:1500]
+        patients = sorted(set(re.findall(r'<a href="(/pasient/[0-9a-f-]{36})#forlop-[0-9a-f-]{36}">', page)))
+        assert len(patients) >= 5, f"the start page lists {len(patients)} patients:\n{page}"
+        assert "Demo poliklinikk Nord (4208)" in page and "Demo døgnenhet Sør (4209)" in page
+        assert "(4210)" not in page, "a unit the demo clinician does not work for is listed"
+
+        # Some demo patients have answered (fictional answers): their page shows the charts.
+        with_charts = None
+        for path in patients:
+            status, _, patient_page = browser.open(base + path)
+            assert status == 200, (path, status, patient_page[:500])
+            if '<figure class="chart"><svg' in patient_page:
+                with_charts = patient_page
+                break
+        assert with_charts, f"none of the {len(patients)} demo patients' pages has a chart"
+        charts = re.findall(r'<svg [^>]*class="svar-chart"[^>]*role="img"[^>]*>\s*<title id="[^"]+">([^<]+)</title>'
+                            r'<desc id="[^"]+">([^<]+)</desc>', with_charts)
+        assert charts, with_charts[:3000]
+        assert any(title.startswith(("RAND-36", "EQ")) for title, _ in charts), charts
+        assert all(re.search(r"\d", desc) for _, desc in charts), charts  # the description says the values
+
+        # The printed patient link opens the landing page (not the "not valid" page), in the patient's browser.
+        status, _, landing = http_get(link["url"])
+        assert status == 200, (status, landing[:500])
+        assert 'class="actions"' in landing and "Svar for behandlere" not in landing, landing[:1500]
+    finally:
+        # SIGKILL, as in test_demo_serves_the_api (the demo with its scheduler is slow to stop on SIGTERM).
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)

@@ -296,7 +296,12 @@ def test_workers_decide_whether_serve_runs_the_scheduler(svar_bin, tmp_path, wor
             if state != "scheduled":
                 break
             time.sleep(0.2)
-        assert state == ("invited" if invites else "scheduled"), (workers, state, srv.logs())
+        if invites:
+            # With the delivery worker too ("all"), the invited patient (no address) may already be unreachable.
+            history = [h["to"] for h in srv.course(course)["invitations"][0]["history"]]
+            assert state in ("invited", "unreachable") and "invited" in history, (workers, state, history, srv.logs())
+        else:
+            assert state == "scheduled", (workers, state, srv.logs())
     finally:
         srv.kill()
 

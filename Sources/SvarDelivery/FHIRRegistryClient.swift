@@ -64,14 +64,7 @@ public final class FHIRRegistryClient: RegistryTarget {
 
     public init(settings: RegistrySettings) throws {
         self.settings = settings
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let caFile = settings.caFile {
-            tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(caFile))]
-        }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(Int64(settings.timeout)))
-        configuration.redirectConfiguration = .disallow
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = try HTTPClient.peer(caFile: settings.caFile, timeout: settings.timeout)
     }
 
     public func shutdown() async throws {

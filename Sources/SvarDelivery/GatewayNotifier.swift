@@ -61,6 +61,21 @@ public struct GatewaySettings: Sendable {
     }
 }
 
+extension HTTPClient {
+    /// A client for one of Svar's peers (SMS gateway, registry): the system's CAs plus an optional PEM CA file,
+    /// a 5 s connect and `timeout` read limit, and no redirects (a redirect could carry data elsewhere).
+    static func peer(caFile: String?, timeout: TimeInterval) throws -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile {
+            tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(caFile))]
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(5), read: .seconds(Int64(timeout)))
+        configuration.redirectConfiguration = .disallow
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }
+}
+
 /// Sends SMS (or app notifications) by POSTing JSON to a gateway over HTTPS. 2xx is sent; 408, 429 and
 /// 5xx are retried (honouring `Retry-After`); 401/403 are the operator's to fix, so also retried; any other
 /// 4xx means the gateway will not take this recipient.
@@ -71,14 +86,7 @@ public final class GatewayNotifier: Notifier {
 
     public init(settings: GatewaySettings) throws {
         self.settings = settings
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let caFile = settings.caFile {
-            tls.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(caFile))]
-        }
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.timeout = .init(connect: .seconds(5), read: .seconds(Int64(settings.timeout)))
-        configuration.redirectConfiguration = .disallow
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        client = try HTTPClient.peer(caFile: settings.caFile, timeout: settings.timeout)
     }
 
     public func shutdown() async throws {

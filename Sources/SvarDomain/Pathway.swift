@@ -47,6 +47,10 @@ public enum PathwayRules {
         if event.date > today {
             throw PathwayError(kind: .invalid, field: "date", reason: "\(event.date) is in the future (today is \(today))")
         }
+        // Treatment pathways (pakkeforløp) began in 2019; a date decades back is a typing error, not history.
+        if event.date.days(until: today) > 366 * 20 {
+            throw PathwayError(kind: .invalid, field: "date", reason: "\(event.date) is more than 20 years ago; check the year")
+        }
         if let ended = existing.first(where: { $0.type.endsCourse }) {
             throw PathwayError(kind: .outOfOrder, field: "type",
                                reason: "the course ended (\(ended.type.rawValue)) on \(ended.date); a new referral is a new course")

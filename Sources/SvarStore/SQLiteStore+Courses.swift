@@ -5,8 +5,11 @@ import SvarDomain
 extension SQLiteStore {
     public func createCourse(_ course: NewCourse, actor: String, at: Date) async throws {
         try await db.write { db in
-            guard try Self.patient(in: db, id: course.patientId) != nil else {
+            guard let patient = try Self.patient(in: db, id: course.patientId) else {
                 throw StoreError.notFound(what: "patient", id: course.patientId)
+            }
+            guard patient.deletionRequestedAt == nil else {
+                throw StoreError.conflict(field: "patient", reason: "the patient's data were deleted on request; nothing more is recorded")
             }
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM units WHERE resh = ?", arguments: [course.unit]) == true else {
                 throw StoreError.notFound(what: "unit", id: course.unit)

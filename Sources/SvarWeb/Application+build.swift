@@ -76,6 +76,7 @@ public func buildApplication(
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(SecurityHeadersMiddleware(strictTransportSecurity: services.configuration.publicURL.hasPrefix("https://")))
     router.middlewares.add(MetricsMiddleware())
+    router.middlewares.add(APIProblemMiddleware())
     HealthController(services: services).addRoutes(to: router)
     APIController(services: services).addRoutes(to: router.group("api/v1"))
     PatientController(services: services, limiter: FailedLinkLimiter()).addRoutes(to: router)

@@ -50,7 +50,7 @@ extension ClinicianController {
             case let .created(id), let .existing(id): patientId = id
             }
         } catch let problem as InputProblem {
-            return try await refuse(problem.field, problem.reason)
+            return try await refuse(problem.field, RoleText.inputProblem(problem.field))
         }
         let courseId = UUID().uuidString.lowercased()
         try await services.store.createCourse(NewCourse(id: courseId, patientId: patientId, unit: unit, type: type),
@@ -60,7 +60,7 @@ extension ClinicianController {
                 _ = try await services.pathways.record(courseId: courseId, type: .start, date: start, unit: nil, nprCode: nil,
                                                        actor: clinician.username, at: services.now())
             } catch let error as PathwayError {
-                return try await refuse("startDate", error.description)
+                return try await refuse("startDate", RoleText.pathway(error))
             }
         }
         return Response(status: .seeOther, headers: [.location: "/pasient/\(patientId)#forlop-\(courseId)"])

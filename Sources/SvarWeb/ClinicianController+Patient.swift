@@ -108,7 +108,7 @@ extension ClinicianController {
             _ = try await services.pathways.record(courseId: course.id, type: type, date: date, unit: unit, nprCode: nil,
                                                    actor: clinician.username, at: services.now())
         } catch let error as PathwayError {
-            return try await patient(pageContext, clinician, csrf, problem: "Hendelsen ble ikke registrert: \(error.description)", status: .conflict)
+            return try await patient(pageContext, clinician, csrf, problem: "Hendelsen ble ikke registrert: \(RoleText.pathway(error))", status: .conflict)
         }
         return Response(status: .seeOther, headers: [.location: "/pasient/\(course.patientId)#forlop-\(course.id)"])
     }

@@ -21,13 +21,18 @@ struct ClinicianSession: Sendable {
         do {
             return try await body(clinician, csrf)
         } catch let problem as Problem {
-            return services.pages.clinicianMessage(problem.title, problem.detail, status: problem.status, clinician: clinician, csrf: csrf)
+            // The API's problems are in English; the pages say it in the users' language.
+            let (heading, text) = problem.status == .forbidden
+                ? ("Ingen tilgang", "Rollen din (\(RoleText.label(clinician.role))) gir ikke tilgang til dette.")
+                : ("Det gikk ikke", "Forespørselen kunne ikke utføres.")
+            return services.pages.clinicianMessage(heading, text, status: problem.status, clinician: clinician, csrf: csrf)
         } catch let error as StoreError {
             if case .notFound = error {
                 return services.pages.clinicianMessage("Ikke funnet", "Siden finnes ikke, eller den gjelder en enhet du ikke har tilgang til.",
                                                        status: .notFound, clinician: clinician, csrf: csrf)
             }
-            throw error
+            return services.pages.clinicianMessage("Det gikk ikke", "Endringen passer ikke med det som allerede er registrert (for eksempel en pasient som har bedt om sletting).",
+                                                   status: .conflict, clinician: clinician, csrf: csrf)
         }
     }
 

@@ -64,6 +64,23 @@ enum RoleText {
          "transfer": "Overføring", "end": "Avslutning", "breakOff": "Avbrudd"][raw] ?? raw
     }
 
+    /// Why an enrolment field was refused, in bokmål (the services' reasons are English, for the API).
+    static func inputProblem(_ field: String) -> String {
+        ["identityNumber": "er ikke et gyldig fødselsnummer, D-nummer eller H-nummer – sjekk sifrene",
+         "email": "er ikke en gyldig e-postadresse", "mobile": "skriv 8 sifre, eller + og 8–15 sifre (for eksempel +4791234567)",
+         "language": "velg bokmål, nynorsk eller engelsk", "birthDate": "skriv datoen som ÅÅÅÅ-MM-DD"][field] ?? "er ikke gyldig"
+    }
+
+    /// Why a pathway event was refused, in bokmål.
+    static func pathway(_ error: PathwayError) -> String {
+        switch error.kind {
+        case .duplicate: return "hendelsen er allerede registrert i forløpet."
+        case .outOfOrder: return "hendelsen passer ikke inn i forløpet slik det er registrert (for eksempel etter avslutning)."
+        case .invalid where error.field == "date": return "datoen kan ikke være i fremtiden eller mer enn 20 år tilbake."
+        case .invalid: return "opplysningene er ikke gyldige."
+        }
+    }
+
     /// `3. mars 2026` in Oslo time.
     static func date(_ instant: Date) -> String {
         let d = OsloTime.date(of: instant)

@@ -72,7 +72,7 @@ struct Demo: AsyncParsableCommand {
         Clinician pages: \(base)/login — user behandler, password \(password) (units 4208 and 4209).
         A patient's questionnaire: \(patientLink)
 
-        Try the API (token for this demo: \(token)):
+        Try the API (API token for this demo: \(token)):
           curl -s \(base)/health
           curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/units
           curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/courses/\(summary.followUpCourse)   # due for the one-year follow-up
@@ -156,7 +156,8 @@ struct DemoData {
     func answerSome(summary: inout Summary) async throws -> Int {
         var answered = 0
         for (i, patient) in try await runtime.store.courseSummaries(units: nil).sorted(by: { $0.startedAt < $1.startedAt }).enumerated() {
-            guard let course = try await runtime.store.course(patient.courseId) else { continue }
+            // The one-year follow-up stays open: the printed curl commands show it.
+            guard patient.courseId != summary.followUpCourse, let course = try await runtime.store.course(patient.courseId) else { continue }
             for invitation in course.invitations where [.invited, .reminded].contains(invitation.state) {
                 if summary.openInvitation.isEmpty, invitation.milestone == "baseline", course.unit == "4208" {
                     summary.openInvitation = invitation.id
