@@ -328,7 +328,9 @@ extension ResultChart {
 
     /// A value as a reader sees it: fixed decimals, the language's decimal separator, never "-0".
     static func number(_ v: Double, _ decimals: Int, _ labels: ChartLabels) -> String {
-        var s = String(format: "%.\(max(decimals, 0))f", v)
+        // Half away from zero, like every other rounded score Svar shows (printf alone rounds 62.5 to 62).
+        let scale = pow(10, Double(max(decimals, 0)))
+        var s = String(format: "%.\(max(decimals, 0))f", (v * scale).rounded(.toNearestOrAwayFromZero) / scale)
         if s.hasPrefix("-"), s.dropFirst().allSatisfy({ $0 == "0" || $0 == "." }) { s.removeFirst() }
         return s.replacingOccurrences(of: ".", with: labels.decimalSeparator)
     }

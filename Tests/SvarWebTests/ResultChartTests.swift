@@ -11,6 +11,13 @@ import FoundationXML
 /// height, gaps for missing values, norms only where comparable, escaped text, unique ids, readable contrast;
 /// and the norms file they draw from.
 @Suite struct ResultChartTests {
+    @Test func valuesAreRoundedHalfAwayFromZeroLikeEveryOtherScore() {
+        #expect(ResultChart.number(62.5, 0, .bokmal) == "63")
+        #expect(ResultChart.number(67.5, 0, .bokmal) == "68")
+        #expect(ResultChart.number(-0.0004, 3, .bokmal) == "0,000")
+        #expect(ResultChart.number(0.125, 2, .bokmal) == "0,13")
+    }
+
     static let instruments = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Sources/SvarAssets/instruments")
 
