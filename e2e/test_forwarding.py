@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 import urllib.parse
+import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
@@ -1167,3 +1168,29 @@ def test_a_password_in_the_registry_url_is_refused_without_being_repeated(svar, 
     bad_scheme = dict(env, SVAR_REGISTRY_URL=f"ftp://svar:{password}@127.0.0.1/fhir")
     refused = svar.run("forward", env=bad_scheme, cwd=tmp_path)
     assert refused.rc == 1 and password not in refused.stderr, refused
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# 11. Operations see forwarding in /metrics
+# ---------------------------------------------------------------------------------------------------------------
+def test_the_worker_counts_its_forwards_in_metrics(svar, svar_bin, tmp_path):
+    db = tmp_path / "svar.sqlite"
+    env = server_env(db, SVAR_WORKERS="forwarder")
+    srv = start_svar(svar_bin, tmp_path, env, "serve.log")
+    try:
+        srv.create_unit("4391", "E2E metrics")
+        make_answered_patients(srv, svar, env, tmp_path, synthetic_numbers(1, dt.date(1990, 3, 3)), "4391")
+        deadline = time.monotonic() + 30
+        while count(db, "SELECT count(*) FROM disclosure_log") < 2:
+            assert time.monotonic() < deadline, srv.logs()[-2000:]
+            time.sleep(0.3)
+        status, _, body = http_get_text(srv.base + "/metrics")
+    finally:
+        stop_svar(srv)
+    assert status == 200
+    assert re.search(r'^svar_forwarding_total\{outcome="forwarded"\} 2$', body, re.MULTILINE), body[-1500:]
+
+
+def http_get_text(url: str):
+    with urllib.request.urlopen(url, timeout=10) as reply:
+        return reply.status, reply.headers, reply.read().decode()

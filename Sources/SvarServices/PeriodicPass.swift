@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import Metrics
 import ServiceLifecycle
 import SvarStore
 
@@ -39,10 +40,19 @@ public struct PeriodicPass: Service {
 }
 
 extension PeriodicPass {
+    /// Counts a pass's outcomes for /metrics (`svar_<worker>_total{outcome=…}`), so operations can alert on
+    /// dead letters or undeliverable invitations without reading the database.
+    static func count(_ worker: String, _ outcomes: [(String, Int)]) {
+        for (outcome, n) in outcomes where n > 0 {
+            Counter(label: "svar_\(worker)_total", dimensions: [("outcome", outcome)]).increment(by: Int64(n))
+        }
+    }
+
     /// The scheduler, every minute.
     public static func scheduler(_ pass: SchedulerPass, logger: Logger, interval: Duration = .seconds(60)) -> PeriodicPass {
         PeriodicPass(name: "scheduler", interval: interval, logger: logger) { now in
             let report = try await pass.run(now: now)
+            count("scheduler", [("invited", report.invited), ("reminded", report.reminded), ("expired", report.expired), ("nudges", report.nudges)])
             guard report != TickReport() else { return nil }
             return ["invited": "\(report.invited)", "reminded": "\(report.reminded)", "expired": "\(report.expired)", "nudges": "\(report.nudges)"]
         }
@@ -53,6 +63,8 @@ extension PeriodicPass {
                                 onShutdown: @escaping @Sendable () async -> Void) -> PeriodicPass {
         PeriodicPass(name: "delivery", interval: interval, logger: logger, onShutdown: onShutdown) { now in
             let report = try await pass.run(now: now)
+            count("delivery", [("sent", report.sent), ("retrying", report.retrying), ("next_channel", report.nextChannel),
+                               ("undeliverable", report.undeliverable)])
             guard report != DeliveryPass.Report() else { return nil }
             return ["sent": "\(report.sent)", "retrying": "\(report.retrying)", "nextChannel": "\(report.nextChannel)",
                     "undeliverable": "\(report.undeliverable)"]
@@ -64,6 +76,8 @@ extension PeriodicPass {
                                   onShutdown: @escaping @Sendable () async -> Void) -> PeriodicPass {
         PeriodicPass(name: "forwarding", interval: interval, logger: logger, onShutdown: onShutdown) { now in
             let report = try await pass.run(now: now)
+            count("forwarding", [("forwarded", report.forwarded), ("retrying", report.retrying), ("dead_lettered", report.deadLettered),
+                                 ("erased", report.erased)])
             guard report != ForwardingPass.Report() else { return nil }
             return ["forwarded": "\(report.forwarded)", "retrying": "\(report.retrying)", "deadLettered": "\(report.deadLettered)",
                     "erased": "\(report.erased)", "cancelled": "\(report.cancelled)"]
