@@ -159,6 +159,8 @@ public struct PatientAnswering: Sendable {
     }
 
     public func markOpened(_ session: Session, now: Date) async throws {
+        // Every page view lands here; once opened, there is nothing to write (and no write lock to take).
+        guard session.invitation.state != .opened else { return }
         try await store.markOpened(invitationId: session.invitation.id, at: now)
     }
 

@@ -5,7 +5,7 @@ import SvarDomain
 extension SQLiteStore {
     public func lookUpLink(invitationId: String, nonceHash: [UInt8]) async throws -> LinkLookup? {
         try await db.read { db in
-            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM invitation_links WHERE nonce_hash = ? AND invitation_id = ?",
+            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM invitation_links WHERE nonce_hash = ? AND invitation_id = ?"),
                                     arguments: [Data(nonceHash), invitationId]) == true,
                   let invitation = try Self.invitation(in: db, id: invitationId),
                   let patient = try Self.patient(in: db, id: invitation.patientId) else { return nil }
@@ -38,7 +38,8 @@ extension SQLiteStore {
     public func drafts(invitationId: String) async throws -> [String: String] {
         try await db.read { db in
             var out: [String: String] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT instrument, answers FROM answer_drafts WHERE invitation_id = ?", arguments: [invitationId]) {
+            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT instrument, answers FROM answer_drafts WHERE invitation_id = ?"),
+                                        arguments: [invitationId]) {
                 out[row["instrument"]] = row["answers"]
             }
             return out

@@ -46,12 +46,13 @@ extension SQLiteStore {
     }
 
     static func invitation(in db: Database, id: String) throws -> InvitationRecord? {
-        guard let row = try Row.fetchOne(db, sql: "SELECT * FROM invitations WHERE id = ?", arguments: [id]) else { return nil }
-        let history = try Row.fetchAll(db, sql: "SELECT * FROM invitation_history WHERE invitation_id = ? ORDER BY id", arguments: [id]).map {
+        // Cached statements: this runs on every patient page view.
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM invitations WHERE id = ?"), arguments: [id]) else { return nil }
+        let history = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM invitation_history WHERE invitation_id = ? ORDER BY id"), arguments: [id]).map {
             InvitationChange(at: Date(seconds: $0["at"]), from: ($0["from_state"] as String?).flatMap(InvitationState.init(rawValue:)),
                              to: InvitationState(rawValue: $0["to_state"]) ?? .cancelled, cause: $0["cause"], actor: $0["actor"])
         }
-        let reminders = try Row.fetchAll(db, sql: "SELECT * FROM reminders WHERE invitation_id = ? ORDER BY seq", arguments: [id]).map {
+        let reminders = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM reminders WHERE invitation_id = ? ORDER BY seq"), arguments: [id]).map {
             ReminderRecord(sequence: $0["seq"], dueAt: Date(seconds: $0["due_at"]), state: ReminderRecord.State(rawValue: $0["state"]) ?? .cancelled)
         }
         let instruments: String = row["instruments"]

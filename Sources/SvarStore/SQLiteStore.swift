@@ -86,7 +86,7 @@ public final class SQLiteStore: Store {
     }
 
     static func patient(in db: Database, id: String) throws -> PatientRecord? {
-        try Row.fetchOne(db, sql: "SELECT * FROM patients WHERE id = ?", arguments: [id]).map {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM patients WHERE id = ?"), arguments: [id]).map {
             PatientRecord(id: $0["id"], language: $0["language"], createdAt: Date(seconds: $0["created_at"]),
                           reservedAt: ($0["reserved_at"] as Int64?).map(Date.init(seconds:)),
                           deletionRequestedAt: ($0["deletion_requested_at"] as Int64?).map(Date.init(seconds:)))
