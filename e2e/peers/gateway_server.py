@@ -21,9 +21,10 @@ import ssl
 import sys
 import threading
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peerhttp  # noqa: E402
 import selfsigned  # noqa: E402
 
 
@@ -58,44 +59,7 @@ def main():
             record.write(json.dumps({"method": method, "path": path, "headers": headers, "body": body,
                                      "status": status}) + "\n")
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"             # keep-alive, as a pooling client (AsyncHTTPClient) expects
-
-        def log_message(self, *a):                # no access log on stderr
-            pass
-
-        def setup(self):
-            # With TLS, do the handshake here, in this connection's own thread, not in the accept loop (where
-            # one slow or failing client would hold up every other).
-            if isinstance(self.request, ssl.SSLSocket):
-                self.request.settimeout(10)
-                self.request.do_handshake()
-                self.request.settimeout(None)
-            super().setup()
-
-        def answer(self, status, payload, content_type="application/json", headers=()):
-            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for header in headers:
-                self.send_header(*header)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def read_body(self):
-            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-                chunks = []
-                while True:
-                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                    if size == 0:
-                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):   # trailers
-                            pass
-                        return b"".join(chunks)
-                    chunks.append(self.rfile.read(size))
-                    self.rfile.readline()         # the CRLF after each chunk
-            return self.rfile.read(int(self.headers.get("Content-Length") or 0))
-
+    class Handler(peerhttp.PeerHandler):
         def headers_dict(self):
             return {k.lower(): v for k, v in self.headers.items()}
 

@@ -43,13 +43,14 @@ import threading
 import time
 import urllib.parse
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 from pydantic import ValidationError
 from fhir.resources.R4B import get_fhir_model_class
 from fhir.resources.R4B.bundle import Bundle
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peerhttp  # noqa: E402
 import selfsigned  # noqa: E402
 
 ACCEPTED_TYPES = ("Patient", "QuestionnaireResponse", "Observation")
@@ -296,46 +297,9 @@ def main():
         return [{"response": {"status": s, "location": f"{loc}/_history/1", "etag": 'W/"1"',
                               "lastModified": last_updated}} for s, loc in results]
 
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"             # keep-alive, as a pooling client (AsyncHTTPClient) expects
-
-        def log_message(self, *a):                # no access log on stderr
-            pass
-
-        def setup(self):
-            # With TLS, do the handshake here, in this connection's own thread, not in the accept loop.
-            if isinstance(self.request, ssl.SSLSocket):
-                self.request.settimeout(10)
-                self.request.do_handshake()
-                self.request.settimeout(None)
-            super().setup()
-
-        def answer(self, status, payload, content_type="application/fhir+json", headers=()):
-            data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", content_type)
-            self.send_header("Content-Length", str(len(data)))
-            for header in headers:
-                self.send_header(*header)
-            self.end_headers()
-            self.wfile.write(data)
-
-        def read_body(self):
-            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-                chunks, total = [], 0
-                while True:
-                    size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
-                    if size == 0:
-                        while self.rfile.readline() not in (b"\r\n", b"\n", b""):   # trailers
-                            pass
-                        return b"".join(chunks)
-                    total += size
-                    if total > MAX_BODY:
-                        return None
-                    chunks.append(self.rfile.read(size))
-                    self.rfile.readline()         # the CRLF after each chunk
-            length = int(self.headers.get("Content-Length") or 0)
-            return None if length > MAX_BODY else self.rfile.read(length)
+    class Handler(peerhttp.PeerHandler):
+        content_type = "application/fhir+json"
+        max_body = MAX_BODY
 
         def split_path(self):
             path, _, query = self.path.partition("?")
