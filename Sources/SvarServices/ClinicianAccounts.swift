@@ -90,10 +90,7 @@ public struct ClinicianAccounts: Sendable {
             let given = code?.filter(\.isNumber) ?? ""
             // The current step and one either side, for clocks that drift.
             valid = [-30.0, 0, 30].contains { offset in
-                let expected = String(format: "%06d", totp.compute(date: now.addingTimeInterval(offset)))
-                return given.count == 6 && HMAC<SHA256>.isValidAuthenticationCode(
-                    Array(HMAC<SHA256>.authenticationCode(for: Array(expected.utf8), using: Self.comparisonKey)),
-                    authenticating: Array(given.utf8), using: Self.comparisonKey)
+                constantTimeEqual(String(format: "%06d", totp.compute(date: now.addingTimeInterval(offset))).utf8, given.utf8)
             }
         }
         guard valid else {
@@ -104,9 +101,6 @@ public struct ClinicianAccounts: Sendable {
         try await store.recordLoginSuccess(username: username, at: now)
         return .signedIn(try await clinician(user))
     }
-
-    /// A key for comparing codes through HMAC: constant time whatever the inputs.
-    private static let comparisonKey = SymmetricKey(size: .bits256)
 
     public func clinician(_ user: UserRecord) async throws -> Clinician {
         Clinician(username: user.username, role: user.role, units: try await store.unitsInScope(of: user))

@@ -92,7 +92,7 @@ public struct PatientAnswering: Sendable {
         if let until = try await lockedUntil(session, now: now) { return .locked(until: until) }
         let digits = input.filter(\.isNumber)
         if let expected = try await store.currentCode(invitationId: session.invitation.id, now: now), digits.count == 6,
-           Self.constantTimeEqual(Self.hash(digits, session), expected) {
+           constantTimeEqual(Self.hash(digits, session), expected) {
             try await store.clearFactorFailures(invitationId: session.invitation.id)
             return .passed
         }
@@ -109,11 +109,6 @@ public struct PatientAnswering: Sendable {
 
     static func hash(_ code: String, _ session: Session) -> [UInt8] {
         Array(SHA256.hash(data: Array("\(session.invitation.id):\(code)".utf8)))
-    }
-
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
 
     static func parseBirthDate(_ text: String) -> LocalDate? {

@@ -168,9 +168,13 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func nudges() async throws -> [ClinicianNudge] {
-        try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM clinician_nudges WHERE resolved_at IS NULL ORDER BY due_date, course_id").map {
+    public func nudges(units: [String]?) async throws -> [ClinicianNudge] {
+        guard let (filter, values) = Self.unitClause(units) else { return [] }
+        return try await db.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT n.* FROM clinician_nudges n JOIN courses c ON c.id = n.course_id
+                WHERE n.resolved_at IS NULL\(filter) ORDER BY n.due_date, n.course_id
+                """, arguments: StatementArguments(values)).map {
                 ClinicianNudge(courseId: $0["course_id"], dueDate: LocalDate(iso: $0["due_date"]) ?? LocalDate(dayNumber: 0),
                                createdAt: Date(seconds: $0["created_at"]))
             }

@@ -50,7 +50,12 @@ public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore, Clinician
     // Reading what was written
     func auditEntries(subject: String) async throws -> [AuditEntry]
     func outbox(patientId: String) async throws -> [OutboxItem]
-    func nudges() async throws -> [ClinicianNudge]
+    /// Open nudges of courses at these units (nil: every unit).
+    func nudges(units: [String]?) async throws -> [ClinicianNudge]
+}
+
+extension Store {
+    public func nudges() async throws -> [ClinicianNudge] { try await nudges(units: nil) }
 }
 
 /// Errors a store reports in the domain's words.

@@ -43,7 +43,7 @@ struct APIAuthMiddleware: RouterMiddleware {
         }
         let token = String(header.dropFirst("Bearer ".count))
         var context = context
-        if let expectedDigest, Self.sameDigest(Array(SHA256.hash(data: Array(token.utf8))), expectedDigest) {
+        if let expectedDigest, constantTimeEqual(Array(SHA256.hash(data: Array(token.utf8))), expectedDigest) {
             context.principal = .system
             return try await next(request, context)
         }
@@ -54,14 +54,6 @@ struct APIAuthMiddleware: RouterMiddleware {
             return unauthorized(error.description)
         }
         return try await next(request, context)
-    }
-
-    /// Both digests are 32 bytes; the differences are folded without an early exit.
-    static func sameDigest(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
-        return difference == 0
     }
 
     func unauthorized(_ detail: String) -> Response {

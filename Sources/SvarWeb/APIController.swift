@@ -157,14 +157,7 @@ struct APIController: Sendable {
     }
 
     func listNudges(_ context: AppRequestContext) async throws -> Response {
-        var nudges = try await services.store.nudges()
-        if let units = principal(context).unitFilter.map(Set.init) {
-            var kept: [ClinicianNudge] = []
-            for nudge in nudges where try await services.store.course(nudge.courseId).map({ units.contains($0.unit) }) == true {
-                kept.append(nudge)
-            }
-            nudges = kept
-        }
+        let nudges = try await services.store.nudges(units: principal(context).unitFilter)
         return Response.json(.array(nudges.map { .object([("course", .string($0.courseId)), ("dueDate", .string($0.dueDate.description))]) }))
     }
 

@@ -41,7 +41,7 @@ struct ClinicianSession: Sendable {
               _ body: (Clinician, String, [String: String]) async throws -> Response) async throws -> Response {
         let fields = try await PatientController.form(request)
         return try await page(request, context) { clinician, csrf in
-            guard let given = fields["csrf"], APIAuthMiddleware.sameDigest(Array(given.utf8), Array(csrf.utf8)) else {
+            guard let given = fields["csrf"], constantTimeEqual(given.utf8, csrf.utf8) else {
                 return services.pages.clinicianMessage("Skjemaet er utløpt", "Last siden på nytt og prøv igjen.", status: .forbidden,
                                                        clinician: clinician, csrf: csrf)
             }

@@ -24,12 +24,7 @@ extension PageRenderer {
             }
         }
         full.merge(context) { _, new in new }
-        guard let html = library.render(full, withTemplate: template) else {
-            return Response(status: .internalServerError, headers: [.contentType: "text/plain; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: "template \(template) is missing")))
-        }
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                        body: .init(byteBuffer: ByteBuffer(string: html)))
+        return html(template, full, status: status, headers: [.cacheControl: "no-store"])
     }
 
     func clinicianMessage(_ heading: String, _ body: String, status: HTTPResponse.Status, clinician: Clinician?, csrf: String) -> Response {

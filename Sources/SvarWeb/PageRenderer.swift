@@ -41,11 +41,18 @@ public struct PageRenderer: Sendable {
             },
         ]
         full.merge(context) { _, new in new }
-        guard let html = library.render(full, withTemplate: template) else {
+        return html(template, full, status: status)
+    }
+
+    /// One rendered page as a response (the patient and the clinician pages alike).
+    func html(_ template: String, _ context: [String: Any], status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
+        guard let html = library.render(context, withTemplate: template) else {
             return Response(status: .internalServerError, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: "template \(template) is missing")))
         }
-        return Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: html)))
+        var all = headers
+        all[.contentType] = "text/html; charset=utf-8"
+        return Response(status: status, headers: all, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     static func languageName(_ language: Language) -> String {

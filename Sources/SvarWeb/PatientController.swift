@@ -343,12 +343,8 @@ struct PatientController: Sendable {
     }
 
     static func csrfMatches(_ request: Request, _ form: [String: String]) -> Bool {
-        guard let cookie = request.cookies[csrfCookie]?.value, let given = form["csrf"], cookie.utf8.count == given.utf8.count else {
-            return false
-        }
-        var difference: UInt8 = 0
-        for (a, b) in zip(cookie.utf8, given.utf8) { difference |= a ^ b }
-        return difference == 0
+        guard let cookie = request.cookies[csrfCookie]?.value, let given = form["csrf"] else { return false }
+        return constantTimeEqual(cookie.utf8, given.utf8)
     }
 
     /// Parses an `application/x-www-form-urlencoded` body (at most 64 KiB).

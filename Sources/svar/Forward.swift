@@ -65,7 +65,7 @@ struct Forwarding: AsyncParsableCommand {
         func run() async throws {
             let runtime = try Runtime.load(needsVault: false)
             do {
-                try await runtime.store.retryForward(id: id, actor: "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "operator")", at: Date())
+                try await runtime.store.retryForward(id: id, actor: commandLineActor(), at: Date())
             } catch let error as StoreError {
                 throw fail("ID: \(error)")
             }

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 
 /// The `svar` command line: run the service, score answers, manage instruments.
@@ -19,6 +20,9 @@ struct Svar: AsyncParsableCommand {
 }
 
 /// Prints a message to standard error, prefixed with the command, and ends with exit code 1.
+/// Who did it, for the audit log, when a command changes something: the operator's login name.
+func commandLineActor() -> String { "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "operator")" }
+
 func fail(_ message: String) -> ExitCode {
     printError("svar: \(message)")
     return ExitCode(1)

@@ -41,7 +41,7 @@ struct Users: AsyncParsableCommand {
             do {
                 let url = try await ClinicianAccounts(store: runtime.store, vault: runtime.vault)
                     .add(username: username, password: password, role: parsedRole, units: unit, totp: totp,
-                         actor: "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "operator")", at: Date())
+                         actor: commandLineActor(), at: Date())
                 print("user \(username) added (\(parsedRole.rawValue)\(unit.isEmpty ? "" : ", units \(unit.joined(separator: ", "))"))")
                 if let url { print("authenticator: \(url)") }
             } catch let error as ClinicianAccounts.AccountError {
@@ -60,7 +60,7 @@ struct Users: AsyncParsableCommand {
         func run() async throws {
             let runtime = try Runtime.load(needsVault: false)
             do {
-                try await runtime.store.disableUser(username: username, actor: "cli:\(ProcessInfo.processInfo.environment["USER"] ?? "operator")", at: Date())
+                try await runtime.store.disableUser(username: username, actor: commandLineActor(), at: Date())
             } catch {
                 throw fail("USERNAME: no user '\(username)'")
             }

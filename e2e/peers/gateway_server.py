@@ -17,15 +17,12 @@ import argparse
 import json
 import os
 import signal
-import ssl
 import sys
 import threading
 import uuid
-from http.server import ThreadingHTTPServer
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peerhttp  # noqa: E402
-import selfsigned  # noqa: E402
 
 
 def parse_args():
@@ -89,34 +86,7 @@ def main():
             write_record("POST", self.path, headers, body, status)
             self.answer(status, reply, headers=extra)
 
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True                     # idle keep-alive connections do not delay the exit
-
-        def handle_error(self, request, client_address):
-            error = sys.exc_info()[1]
-            if isinstance(error, (ssl.SSLError, ConnectionError, TimeoutError)):
-                # A client that refused our certificate or hung up: one line, not a traceback.
-                print(f"gateway: {client_address[0]}:{client_address[1]}: {error!r}", file=sys.stderr, flush=True)
-            else:
-                super().handle_error(request, client_address)
-
-    server = Server(("127.0.0.1", args.port), Handler)
-    if args.tls_dir:
-        cert, key = selfsigned.ensure(args.tls_dir)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)           # TLS 1.2 and 1.3
-        context.load_cert_chain(cert, key)
-        # The handshake happens later, in Handler.setup (see there).
-        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-
-    # serve_forever() must be stopped from another thread: a signal handler runs in this (the serving) thread.
-    def stop(*_):
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"READY {args.port}", flush=True)
-    server.serve_forever()
-    server.server_close()
+    peerhttp.serve("gateway", args.port, Handler, args.tls_dir)
     record.close()
 
 

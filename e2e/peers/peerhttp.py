@@ -49,3 +49,44 @@ class PeerHandler(BaseHTTPRequestHandler):
                 self.rfile.readline()         # the CRLF after each chunk
         length = int(self.headers.get("Content-Length") or 0)
         return None if length > self.max_body else self.rfile.read(length)
+
+
+def serve(name, port, handler, tls_dir=None, on_stop=lambda: None, poll_interval=0.5):
+    """Serves `handler` on 127.0.0.1:`port` (HTTPS with selfsigned.py's certificate when `tls_dir` is given),
+    prints `READY <port>`, and returns after SIGTERM or SIGINT (`on_stop` runs first)."""
+    import signal
+    import sys
+    import threading
+    from http.server import ThreadingHTTPServer
+
+    import selfsigned
+
+    class Server(ThreadingHTTPServer):
+        daemon_threads = True                 # idle keep-alive connections and hung requests do not delay exit
+
+        def handle_error(self, request, client_address):
+            error = sys.exc_info()[1]
+            if isinstance(error, (ssl.SSLError, ConnectionError, TimeoutError)):
+                # A client that refused our certificate or hung up: one line, not a traceback.
+                print(f"{name}: {client_address[0]}:{client_address[1]}: {error!r}", file=sys.stderr, flush=True)
+            else:
+                super().handle_error(request, client_address)
+
+    server = Server(("127.0.0.1", port), handler)
+    if tls_dir:
+        cert, key = selfsigned.ensure(tls_dir)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)       # TLS 1.2 and 1.3
+        context.load_cert_chain(cert, key)
+        # The handshake happens later, in PeerHandler.setup.
+        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
+
+    # serve_forever() must be stopped from another thread: a signal handler runs in this (the serving) thread.
+    def stop(*_):
+        on_stop()
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    print(f"READY {port}", flush=True)
+    server.serve_forever(poll_interval=poll_interval)
+    server.server_close()

@@ -37,13 +37,11 @@ import random
 import re
 import signal
 import sqlite3
-import ssl
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
-from http.server import ThreadingHTTPServer
 
 from pydantic import ValidationError
 from fhir.resources.R4B import get_fhir_model_class
@@ -51,7 +49,6 @@ from fhir.resources.R4B.bundle import Bundle
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peerhttp  # noqa: E402
-import selfsigned  # noqa: E402
 
 ACCEPTED_TYPES = ("Patient", "QuestionnaireResponse", "Observation")
 MODELS = {name: get_fhir_model_class(name) for name in ACCEPTED_TYPES}
@@ -403,33 +400,7 @@ def main():
                 db.execute("COMMIT")
             self.answer(status, outcome("invalid" if status == 400 else "not-supported", *errors))
 
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True                     # idle keep-alive connections and hung requests do not delay exit
-
-        def handle_error(self, request, client_address):
-            error = sys.exc_info()[1]
-            if isinstance(error, (ssl.SSLError, ConnectionError, TimeoutError)):
-                print(f"registry: {client_address[0]}:{client_address[1]}: {error!r}", file=sys.stderr, flush=True)
-            else:
-                super().handle_error(request, client_address)
-
-    server = Server(("127.0.0.1", args.port), Handler)
-    if args.tls_dir:
-        cert, key = selfsigned.ensure(args.tls_dir)
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)           # TLS 1.2 and 1.3
-        context.load_cert_chain(cert, key)
-        server.socket = context.wrap_socket(server.socket, server_side=True, do_handshake_on_connect=False)
-
-    # serve_forever() must be stopped from another thread: a signal handler runs in this (the serving) thread.
-    def stop(*_):
-        stopping.set()
-        threading.Thread(target=server.shutdown, daemon=True).start()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    print(f"READY {args.port}", flush=True)
-    server.serve_forever(poll_interval=0.1)      # SIGTERM is noticed within 0.1 s
-    server.server_close()
+    peerhttp.serve("registry", args.port, Handler, args.tls_dir, on_stop=stopping.set, poll_interval=0.1)   # SIGTERM noticed within 0.1 s
     with db_lock:
         db.close()
 
