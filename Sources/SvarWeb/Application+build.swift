@@ -67,12 +67,9 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     }
 }
 
-/// Builds the Svar HTTP application. Tests call this directly (HummingbirdTesting); `svar serve` runs it.
-public func buildApplication(
-    _ services: AppServices,
-    extraServices: [any Service] = [],
-    logger: Logger = Logger(label: "svar")
-) -> some ApplicationProtocol {
+/// The router with every route Svar serves. The authorization matrix test reads its route table, so a new
+/// route cannot go untested.
+public func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
     router.middlewares.add(SecurityHeadersMiddleware(strictTransportSecurity: services.configuration.publicURL.hasPrefix("https://")))
     router.middlewares.add(MetricsMiddleware())
@@ -82,8 +79,17 @@ public func buildApplication(
     PatientController(services: services, limiter: FailedLinkLimiter()).addRoutes(to: router)
     ClinicianController(services: services).addRoutes(to: router)
     router.add(middleware: FileMiddleware(services.pages.staticDirectory, urlBasePath: "/static", searchForIndexHtml: false))
+    return router
+}
+
+/// Builds the Svar HTTP application. Tests call this directly (HummingbirdTesting); `svar serve` runs it.
+public func buildApplication(
+    _ services: AppServices,
+    extraServices: [any Service] = [],
+    logger: Logger = Logger(label: "svar")
+) -> some ApplicationProtocol {
     var app = Application(
-        router: router,
+        router: buildRouter(services),
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "svar"),
         logger: logger
     )
