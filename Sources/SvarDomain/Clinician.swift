@@ -1,4 +1,4 @@
-/// What a person may do in Svar's clinician pages and API (Kvarus roles, DESIGN §7). Each capability is
+/// What a person may do in Svar's clinician pages and API (the Kvarus roles). Each capability is
 /// named, so a page asks "may this role see names?" rather than comparing roles.
 public enum Role: String, Sendable, CaseIterable, Codable {
     /// A clinician: the patients of the units they work for.
@@ -37,7 +37,7 @@ public struct Clinician: Sendable, Equatable {
         self.units = units
     }
 
-    public func covers(unit: String) -> Bool { role.runsRegistry || units.contains(unit) }
-    /// The units to filter lists by: nil means every unit.
-    public var unitFilter: [String]? { role.runsRegistry ? nil : units.sorted() }
+    public func covers(unit: String) -> Bool { scope.covers(unit: unit) }
+    /// What this person's reads may return.
+    public var scope: Scope { role.runsRegistry ? .everyUnit : .only(units) }
 }

@@ -144,7 +144,7 @@ public struct DeliveryPass: Sendable {
     }
 
     private func prepare(_ item: ClaimedDelivery, now: Date) async throws -> Preparation {
-        guard let sealed = try await store.readIdentity(of: item.patientId, actor: "outbox", purpose: "send \(item.kind)", at: now) else {
+        guard let sealed = try await store.readIdentity(of: item.patientId, in: .everyUnit, actor: "outbox", purpose: "send \(item.kind)", at: now) else {
             return .noChannelLeft(item.failures + ["no contact details on record"])
         }
         let identity = try vault.open(sealed, patientId: item.patientId)

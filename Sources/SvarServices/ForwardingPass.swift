@@ -110,7 +110,7 @@ public struct ForwardingPass: Sendable {
     /// The identity number with its OID system, read from the vault (and audited) only when the target gets it.
     private func identity(of patientId: String, now: Date) async throws -> RegistrySubject? {
         guard target.identityUse != .pseudonymOnly,
-              let sealed = try await store.readIdentity(of: patientId, actor: "forwarder", purpose: "forward to \(target.recipient)", at: now) else {
+              let sealed = try await store.readIdentity(of: patientId, in: .everyUnit, actor: "forwarder", purpose: "forward to \(target.recipient)", at: now) else {
             return nil
         }
         let number = try vault.open(sealed, patientId: patientId).identityNumber

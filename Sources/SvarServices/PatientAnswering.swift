@@ -66,7 +66,7 @@ public struct PatientAnswering: Sendable {
         if let until = try await lockedUntil(session, now: now) { return .locked(until: until) }
         let id = session.invitation.patientId
         let given = Self.parseBirthDate(input)
-        let sealed = try await store.readIdentity(of: id, actor: "patient-link", purpose: "second factor (birth date)", at: now)
+        let sealed = try await store.readIdentity(of: id, in: .everyUnit, actor: "patient-link", purpose: "second factor (birth date)", at: now)
         let stored = try sealed.map { try vault.open($0, patientId: id) }?.birthDate.flatMap(LocalDate.init(iso:))
         if let given, let stored, given == stored {
             try await store.clearFactorFailures(invitationId: session.invitation.id)

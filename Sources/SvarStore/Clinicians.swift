@@ -85,13 +85,14 @@ public protocol ClinicianStore: Sendable {
     func liveSession(tokenHash: [UInt8], now: Date, idle: TimeInterval, absolute: TimeInterval) async throws -> (username: String, csrf: String)?
     func endSession(tokenHash: [UInt8]) async throws
 
-    func courseSummaries(units: [String]?) async throws -> [CourseSummary]
-    func invitationSummaries(units: [String]?, states: [String]?) async throws -> [InvitationSummary]
+    func courseSummaries(in scope: Scope) async throws -> [CourseSummary]
+    func invitationSummaries(in scope: Scope, states: [String]?) async throws -> [InvitationSummary]
     func markContacted(invitationId: String, by: String, at: Date) async throws
-    func results(patientId: String) async throws -> [ResultRecord]
+    /// The patient's answered questionnaires from courses in `scope` only.
+    func results(patientId: String, in scope: Scope) async throws -> [ResultRecord]
     /// The units of the patient's courses (for scope checks).
     func patientUnits(_ patientId: String) async throws -> Set<String>
-    func courses(patientId: String) async throws -> [CourseRecord]
+    func courses(patientId: String, in scope: Scope) async throws -> [CourseRecord]
     /// Invited and answered per unit and milestone, and the numeric scores (the dashboard and `svar report`).
     func statisticsInput() async throws -> StatisticsInput
 }

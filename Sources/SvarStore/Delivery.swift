@@ -43,6 +43,6 @@ public protocol DeliveryStore: Sendable {
     func moveToNextChannel(deliveryId: String, reason: String, at: Date) async throws
     /// No channel left: the item fails with every reason, and its invitation becomes `unreachable`.
     func markUndeliverable(deliveryId: String, reasons: [String], at: Date) async throws
-    func unreachableInvitations(units: [String]?) async throws -> [UnreachableInvitation]
+    func unreachableInvitations(in scope: Scope) async throws -> [UnreachableInvitation]
     func outboxItem(_ id: String) async throws -> OutboxItem?
 }

@@ -107,15 +107,15 @@ extension SQLiteStore {
         try await db.write { try $0.execute(sql: "DELETE FROM sessions WHERE token_hash = ?", arguments: [Data(tokenHash)]) }
     }
 
-    /// `AND c.unit IN (…)` for a unit filter (nil: every unit), with its arguments.
-    static func unitClause(_ units: [String]?, column: String = "c.unit") -> (sql: String, arguments: [String])? {
-        guard let units else { return ("", []) }
+    /// `AND c.unit IN (…)` for a scope (nothing for every unit), with its arguments; nil when the scope is empty.
+    static func unitClause(_ scope: Scope, column: String = "c.unit") -> (sql: String, arguments: [String])? {
+        guard let units = scope.sortedUnits else { return ("", []) }
         guard !units.isEmpty else { return nil }
         return (" AND \(column) IN (\(units.map { _ in "?" }.joined(separator: ", ")))", units)
     }
 
-    public func courseSummaries(units: [String]?) async throws -> [CourseSummary] {
-        guard let (filter, values) = Self.unitClause(units) else { return [] }
+    public func courseSummaries(in scope: Scope) async throws -> [CourseSummary] {
+        guard let (filter, values) = Self.unitClause(scope) else { return [] }
         return try await db.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT c.id, c.patient_id, c.unit, c.type, c.status, c.created_at, n.milestone, n.opens_at, n.state
@@ -132,8 +132,8 @@ extension SQLiteStore {
         }
     }
 
-    public func invitationSummaries(units: [String]?, states: [String]?) async throws -> [InvitationSummary] {
-        guard let clause = Self.unitClause(units) else { return [] }
+    public func invitationSummaries(in scope: Scope, states: [String]?) async throws -> [InvitationSummary] {
+        guard let clause = Self.unitClause(scope) else { return [] }
         var sql = """
             SELECT i.id, i.course_id, i.patient_id, c.unit, i.milestone, i.state, i.opens_at, i.closes_at, i.reminders_sent,
                 (SELECT CASE o.failures WHEN '' THEN o.last_error ELSE o.failures END FROM outbox o
@@ -174,13 +174,14 @@ extension SQLiteStore {
         }
     }
 
-    public func results(patientId: String) async throws -> [ResultRecord] {
-        try await db.read { db in
+    public func results(patientId: String, in scope: Scope) async throws -> [ResultRecord] {
+        guard let (filter, units) = Self.unitClause(scope) else { return [] }
+        return try await db.read { db in
             let rows = try Row.fetchAll(db, sql: """
                 SELECT r.id, r.invitation_id, r.instrument, r.answers, r.submitted_at, i.course_id, i.milestone, c.unit
                 FROM responses r JOIN invitations i ON i.id = r.invitation_id JOIN courses c ON c.id = i.course_id
-                WHERE i.patient_id = ? ORDER BY r.submitted_at, r.instrument
-                """, arguments: [patientId])
+                WHERE i.patient_id = ?\(filter) ORDER BY r.submitted_at, r.instrument
+                """, arguments: StatementArguments([patientId] + units))
             return try rows.map { row in
                 let id: String = row["id"]
                 let scores = try Row.fetchAll(db, sql: "SELECT * FROM scores WHERE response_id = ? ORDER BY rowid", arguments: [id]).map {
@@ -198,9 +199,11 @@ extension SQLiteStore {
         try await db.read { Set(try String.fetchAll($0, sql: "SELECT DISTINCT unit FROM courses WHERE patient_id = ?", arguments: [patientId])) }
     }
 
-    public func courses(patientId: String) async throws -> [CourseRecord] {
-        try await db.read { db in
-            try String.fetchAll(db, sql: "SELECT id FROM courses WHERE patient_id = ? ORDER BY created_at", arguments: [patientId])
+    public func courses(patientId: String, in scope: Scope) async throws -> [CourseRecord] {
+        guard let (filter, units) = Self.unitClause(scope, column: "unit") else { return [] }
+        return try await db.read { db in
+            try String.fetchAll(db, sql: "SELECT id FROM courses WHERE patient_id = ?\(filter) ORDER BY created_at",
+                                arguments: StatementArguments([patientId] + units))
                 .compactMap { try Self.course(in: db, id: $0) }
         }
     }

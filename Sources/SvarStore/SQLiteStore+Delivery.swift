@@ -98,8 +98,9 @@ extension SQLiteStore {
         }
     }
 
-    public func unreachableInvitations(units: [String]?) async throws -> [UnreachableInvitation] {
-        try await db.read { db in
+    public func unreachableInvitations(in scope: Scope) async throws -> [UnreachableInvitation] {
+        let units = scope.sortedUnits
+        return try await db.read { db in
             var sql = """
                 SELECT i.id, i.course_id, i.patient_id, i.milestone, c.unit, i.updated_at,
                     (SELECT o.failures FROM outbox o WHERE o.invitation_id = i.id AND o.state = 'failed' ORDER BY o.updated_at DESC LIMIT 1) AS failures

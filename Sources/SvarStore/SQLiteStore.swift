@@ -93,8 +93,13 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func readIdentity(of patientId: String, actor: String, purpose: String, at: Date) async throws -> SealedIdentity? {
-        try await db.write { db in
+    public func readIdentity(of patientId: String, in scope: Scope, actor: String, purpose: String, at: Date) async throws -> SealedIdentity? {
+        guard let (filter, units) = Self.unitClause(scope, column: "unit") else { return nil }
+        return try await db.write { db in
+            if scope.units != nil {
+                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM courses WHERE patient_id = ?\(filter) LIMIT 1",
+                                        arguments: StatementArguments([patientId] + units)) == true else { return nil }
+            }
             guard let row = try Row.fetchOne(db, sql: "SELECT key_id, sealed FROM identity_vault WHERE patient_id = ?", arguments: [patientId]) else {
                 return nil
             }
@@ -112,11 +117,11 @@ public final class SQLiteStore: Store {
 
     // MARK: Reservation and deletion
 
-    public func reserve(patientId: String, actor: String, at: Date) async throws -> Int {
-        try await db.write { db in try Self.reserve(db, patientId: patientId, actor: actor, at: at) }
+    public func reserve(patientId: String, countingIn scope: Scope, actor: String, at: Date) async throws -> Int {
+        try await db.write { db in try Self.reserve(db, patientId: patientId, countingIn: scope, actor: actor, at: at) }
     }
 
-    static func reserve(_ db: Database, patientId: String, actor: String, at: Date) throws -> Int {
+    static func reserve(_ db: Database, patientId: String, countingIn scope: Scope = .everyUnit, actor: String, at: Date) throws -> Int {
         guard let patient = try Self.patient(in: db, id: patientId) else { throw StoreError.notFound(what: "patient", id: patientId) }
         if patient.reservedAt == nil {
             try db.execute(sql: "UPDATE patients SET reserved_at = ? WHERE id = ?", arguments: [at.seconds, patientId])
@@ -124,18 +129,25 @@ public final class SQLiteStore: Store {
         try db.execute(sql: """
             INSERT OR IGNORE INTO reservation_tombstones (lookup_hash, reserved_at)
             SELECT lookup_hash, ? FROM identity_vault WHERE patient_id = ?
-            """, arguments: [at.seconds, patientId])
-        let pending = try String.fetchAll(db, sql: """
-            SELECT id FROM invitations WHERE patient_id = ? AND state IN \(Self.pendingStates)
-            """, arguments: [patientId])
-        for id in pending {
+            """, arguments: [Self.tombstoneMonth(at).seconds, patientId])
+        let pending = try Row.fetchAll(db, sql: """
+            SELECT i.id, c.unit FROM invitations i JOIN courses c ON c.id = i.course_id
+            WHERE i.patient_id = ? AND i.state IN \(Self.pendingStates)
+            """, arguments: [patientId]).map { (id: $0["id"] as String, unit: $0["unit"] as String) }
+        for (id, _) in pending {
             try Self.transition(db, invitationId: id, to: .cancelled, cause: "reservation", actor: actor, at: at, cancelReason: .reservation)
         }
         try db.execute(sql: "UPDATE outbox SET state = 'cancelled', last_error = 'patient reserved', updated_at = ? WHERE patient_id = ? AND state = 'queued' AND kind != 'erase'",
                        arguments: [at.seconds, patientId])
         try Self.audit(db, AuditEntry(at: at, actor: actor, action: "patient.reserve", subject: patientId,
                                       detail: "\(pending.count) pending invitation(s) cancelled"))
-        return pending.count
+        return pending.filter { scope.covers(unit: $0.unit) }.count
+    }
+
+    /// The tombstone keeps only the month of the reservation: the exact instant would link it to the audit log.
+    static func tombstoneMonth(_ at: Date) -> Date {
+        let day = OsloTime.date(of: at)
+        return LocalDate(year: day.year, month: day.month, day: 1).map { OsloTime.instant($0, hour: 0) } ?? at
     }
 
     // MARK: Audit, outbox, nudges
@@ -168,8 +180,8 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func nudges(units: [String]?) async throws -> [ClinicianNudge] {
-        guard let (filter, values) = Self.unitClause(units) else { return [] }
+    public func nudges(in scope: Scope) async throws -> [ClinicianNudge] {
+        guard let (filter, values) = Self.unitClause(scope) else { return [] }
         return try await db.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT n.* FROM clinician_nudges n JOIN courses c ON c.id = n.course_id

@@ -13,8 +13,9 @@ public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore, Clinician
     // Patients and the identity vault
     func enrolPatient(_ enrolment: PatientEnrolment, actor: String, at: Date) async throws -> EnrolmentResult
     func patient(_ id: String) async throws -> PatientRecord?
-    /// Reads the sealed identity and writes the audit entry for that read, in one transaction.
-    func readIdentity(of patientId: String, actor: String, purpose: String, at: Date) async throws -> SealedIdentity?
+    /// Reads the sealed identity and writes the audit entry for that read, in one transaction; nil when the
+    /// patient has no course in `scope`.
+    func readIdentity(of patientId: String, in scope: Scope, actor: String, purpose: String, at: Date) async throws -> SealedIdentity?
     func isTombstoned(lookupHash: [UInt8]) async throws -> Bool
 
     // Courses and events
@@ -29,8 +30,9 @@ public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore, Clinician
 
     // Reservation and deletion
     /// Marks the patient reserved, cancels every pending invitation, reminder and queued notification,
-    /// and keeps a tombstone of the lookup hash. Returns the number of invitations cancelled.
-    func reserve(patientId: String, actor: String, at: Date) async throws -> Int
+    /// and keeps a tombstone of the lookup hash. Returns the number of invitations cancelled in `scope` (the
+    /// reservation itself applies everywhere: it is the patient's).
+    func reserve(patientId: String, countingIn scope: Scope, actor: String, at: Date) async throws -> Int
 
     // Scheduler passes: each handles at most `limit` rows in one transaction and returns how many it did.
     func expireDue(now: Date, limit: Int) async throws -> Int
@@ -50,12 +52,15 @@ public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore, Clinician
     // Reading what was written
     func auditEntries(subject: String) async throws -> [AuditEntry]
     func outbox(patientId: String) async throws -> [OutboxItem]
-    /// Open nudges of courses at these units (nil: every unit).
-    func nudges(units: [String]?) async throws -> [ClinicianNudge]
+    /// Open nudges of courses in `scope`.
+    func nudges(in scope: Scope) async throws -> [ClinicianNudge]
 }
 
 extension Store {
-    public func nudges() async throws -> [ClinicianNudge] { try await nudges(units: nil) }
+    public func nudges() async throws -> [ClinicianNudge] { try await nudges(in: .everyUnit) }
+    public func reserve(patientId: String, actor: String, at: Date) async throws -> Int {
+        try await reserve(patientId: patientId, countingIn: .everyUnit, actor: actor, at: at)
+    }
 }
 
 /// Errors a store reports in the domain's words.

@@ -3,23 +3,6 @@ import Hummingbird
 import SvarDomain
 import SvarServices
 
-/// Who is calling: the EHR integration with the installation's own token (every unit), or a person — from an
-/// OIDC access token on the API, or a session on the clinician pages — limited to their units and role.
-public enum Principal: Sendable, Equatable {
-    case system
-    case clinician(Clinician)
-
-    public var clinician: Clinician? {
-        if case let .clinician(c) = self { return c }
-        return nil
-    }
-
-    public func covers(unit: String) -> Bool { clinician?.covers(unit: unit) ?? true }
-    /// Units to filter lists by; nil means every unit.
-    public var unitFilter: [String]? { clinician?.unitFilter }
-    public var name: String { clinician.map { $0.username } ?? "api" }
-}
-
 /// Authenticates the JSON API: `Authorization: Bearer` with `SVAR_API_TOKEN` (compared in constant time) or an
 /// OIDC access token (`SVAR_OIDC_*`). Sets the request's principal; refuses with 401 otherwise.
 struct APIAuthMiddleware: RouterMiddleware {

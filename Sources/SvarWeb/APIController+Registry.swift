@@ -18,7 +18,8 @@ extension APIController {
     /// 202, with the report so far; GET the same path for the final report.
     func requestDeletion(_ context: AppRequestContext) async throws -> Response {
         let patientId = try id(context)
-        try access.require(principal(context), { $0.treatsPatients || $0.runsRegistry }, "record deletion requests")
+        // The registry-wide erasure: registry staff receive the patient's request (a unit cannot erase other units' data).
+        try access.require(principal(context), \.runsRegistry, "carry out deletion requests")
         try await access.patient(patientId, for: principal(context))
         let report = try await services.store.deletePatientData(patientId: patientId, actor: principal(context).name, at: services.now())
         return Response.json(report.json, status: .accepted)
@@ -26,7 +27,7 @@ extension APIController {
 
     func readDeletion(_ context: AppRequestContext) async throws -> Response {
         let patientId = try id(context)
-        try access.require(principal(context), { $0.treatsPatients || $0.runsRegistry }, "read deletion reports")
+        try access.require(principal(context), \.runsRegistry, "read deletion reports")
         try await access.patient(patientId, for: principal(context))
         guard let report = try await services.store.deletionReport(patientId: patientId) else {
             throw Problem(status: .notFound, title: "Not found", detail: "no deletion request for patient '\(patientId)'")
@@ -63,7 +64,7 @@ extension APIController {
         let patientId = try id(context)
         try access.require(principal(context), \.seesResults, "read results")
         try await access.patient(patientId, for: principal(context))
-        let results = try await services.store.results(patientId: patientId)
+        let results = try await access.results(of: patientId, for: principal(context))
         return Response.json(.array(results.map(ResultJSON.result)))
     }
 }

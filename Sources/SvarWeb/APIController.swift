@@ -65,8 +65,7 @@ struct APIController: Sendable {
     }
 
     func listUnits(_ context: AppRequestContext) async throws -> Response {
-        let scope = principal(context)
-        let units = try await services.store.units().filter { scope.covers(unit: $0.resh) }
+        let units = try await access.units(for: principal(context))
         return Response.json(.array(units.map { u in
             .object([("resh", .string(u.resh)), ("name", .string(u.name)), ("parent", u.parent.map(JSONValue.string) ?? .null)])
         }))
@@ -84,6 +83,10 @@ struct APIController: Sendable {
         switch try await services.enrolment.enrol(enrolment, actor: actor, at: services.now()) {
         case let .created(id):
             return Response.json(.object([("id", .string(id))]), status: .created)
+        case let .existing(id) where access.isUnitScoped(principal(context)):
+            // A unit cannot tell a known number from a new one: it gets the id either way and, once it starts a
+            // course, sees only what its own units record (docs: how a unit takes over a patient).
+            return Response.json(.object([("id", .string(id))]), status: .created)
         case let .existing(id):
             return Problem(status: .conflict, title: "Patient exists", detail: "this identity number is already enrolled",
                            field: "identityNumber", extra: [("id", .string(id))]).response
@@ -96,9 +99,10 @@ struct APIController: Sendable {
         let actor = principal(context).name
         let body = try await JSONBody.read(request, allowed: ["unit", "type"])
         let unit = try body.string("unit")
-        guard principal(context).covers(unit: unit) else {
+        guard access.covers(principal(context), unit: unit) else {
             throw Problem(status: .forbidden, title: "Forbidden", detail: "unit \(unit) is not one of your units", field: "unit")
         }
+        guard try await services.store.patient(patientId) != nil else { throw StoreError.notFound(what: "patient", id: patientId) }
         let typeText = try body.optionalString("type") ?? "D01"
         guard let type = CourseType(rawValue: typeText) else {
             throw Problem.invalid("type", "'\(typeText)' is not a course type (D01, D11, D12)")
@@ -144,7 +148,7 @@ struct APIController: Sendable {
         let patientId = try id(context)
         try access.require(principal(context), { $0.treatsPatients || $0.runsRegistry }, "record reservations")
         try await access.patient(patientId, for: principal(context))
-        let cancelled = try await services.store.reserve(patientId: patientId, actor: principal(context).name, at: services.now())
+        let cancelled = try await access.reserve(patientId, for: principal(context), at: services.now())
         return Response.json(.object([("cancelledInvitations", .int(cancelled))]), status: .created)
     }
 
@@ -157,19 +161,15 @@ struct APIController: Sendable {
     }
 
     func listNudges(_ context: AppRequestContext) async throws -> Response {
-        let nudges = try await services.store.nudges(units: principal(context).unitFilter)
+        let nudges = try await access.nudges(for: principal(context))
         return Response.json(.array(nudges.map { .object([("course", .string($0.courseId)), ("dueDate", .string($0.dueDate.description))]) }))
     }
 
     /// Invitations no channel could deliver, with the reasons, for the clinicians' follow-up
     /// (`?unit=RESH` may repeat to limit the list).
     func listUnreachable(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let asked = request.uri.queryParameters.getAll("unit").map { String($0) }
-        var units: [String]? = asked.isEmpty ? nil : asked
-        if let scope = principal(context).unitFilter {
-            units = (units ?? scope).filter(Set(scope).contains)
-        }
-        let list = try await services.store.unreachableInvitations(units: units)
+        let asked = Set(request.uri.queryParameters.getAll("unit").map { String($0) })
+        let list = try await access.unreachable(for: principal(context), askedUnits: asked)
         return Response.json(.array(list.map { item -> JSONValue in
             .object([
                 ("invitation", .string(item.invitationId)), ("course", .string(item.courseId)), ("patient", .string(item.patientId)),

@@ -4,10 +4,36 @@ import SvarDomain
 import SvarServices
 import SvarStore
 
-/// Scope and role checks shared by the API and the clinician pages. Something outside the caller's units is
-/// answered as if it did not exist (404), so ids cannot be probed; a role that may not act at all gets 403.
+/// Who is calling: the EHR integration with the installation's own token (every unit), or a person — from an
+/// OIDC access token on the API, or a session on the clinician pages — limited to their units and role.
+public enum Principal: Sendable, Equatable {
+    case system
+    case clinician(Clinician)
+
+    public var clinician: Clinician? {
+        if case let .clinician(c) = self { return c }
+        return nil
+    }
+
+    public var name: String { clinician.map { $0.username } ?? "api" }
+}
+
+/// The one place that decides what a caller may see and do, for the API and the clinician pages alike.
+///
+/// Every store read that returns patient data takes a `Scope`, and in the web layer only this type makes one
+/// (a test checks the sources), so a route cannot forget the caller's units. Something outside the caller's
+/// units is answered as if it did not exist (404), so ids cannot be probed; a role that may not act at all
+/// gets 403 before anything is looked up.
 struct Access: Sendable {
     let store: any Store
+
+    /// The units whose data this caller may read: the installation token and registry-wide roles every unit.
+    func scope(_ principal: Principal) -> Scope { principal.clinician?.scope ?? .everyUnit }
+
+    func covers(_ principal: Principal, unit: String) -> Bool { scope(principal).covers(unit: unit) }
+
+    /// May this caller see other patients' data under an existing record (the installation token may)?
+    func isUnitScoped(_ principal: Principal) -> Bool { scope(principal).units != nil }
 
     func require(_ principal: Principal, _ allowed: (Role) -> Bool, _ what: String) throws {
         if let clinician = principal.clinician, !allowed(clinician.role) {
@@ -16,25 +42,73 @@ struct Access: Sendable {
     }
 
     func course(_ courseId: String, for principal: Principal) async throws -> CourseRecord {
-        guard let course = try await store.course(courseId), principal.covers(unit: course.unit) else {
+        guard let course = try await store.course(courseId), covers(principal, unit: course.unit) else {
             throw StoreError.notFound(what: "course", id: courseId)
         }
         return course
     }
 
+    /// Checks that the patient exists and has a course in the caller's scope.
     func patient(_ patientId: String, for principal: Principal) async throws {
         guard try await store.patient(patientId) != nil else { throw StoreError.notFound(what: "patient", id: patientId) }
-        guard let clinician = principal.clinician, !clinician.role.runsRegistry else { return }
-        guard !(try await store.patientUnits(patientId)).isDisjoint(with: clinician.units) else {
+        guard let units = scope(principal).units else { return }
+        guard !(try await store.patientUnits(patientId)).isDisjoint(with: units) else {
             throw StoreError.notFound(what: "patient", id: patientId)
         }
     }
 
     func invitation(_ invitationId: String, for principal: Principal) async throws -> InvitationRecord {
         guard let invitation = try await store.invitation(invitationId),
-              let course = try await store.course(invitation.courseId), principal.covers(unit: course.unit) else {
+              let course = try await store.course(invitation.courseId), covers(principal, unit: course.unit) else {
             throw StoreError.notFound(what: "invitation", id: invitationId)
         }
         return invitation
+    }
+
+    // MARK: Reads of patient data, always within the caller's scope
+
+    func courses(of patientId: String, for principal: Principal) async throws -> [CourseRecord] {
+        try await store.courses(patientId: patientId, in: scope(principal))
+    }
+
+    func results(of patientId: String, for principal: Principal) async throws -> [ResultRecord] {
+        try await store.results(patientId: patientId, in: scope(principal))
+    }
+
+    /// The sealed identity, audited as read by this person; nil outside their scope.
+    func identity(of patientId: String, for principal: Principal, purpose: String, at: Date) async throws -> SealedIdentity? {
+        try await store.readIdentity(of: patientId, in: scope(principal), actor: principal.name, purpose: purpose, at: at)
+    }
+
+    func courseSummaries(for principal: Principal) async throws -> [CourseSummary] {
+        try await store.courseSummaries(in: scope(principal))
+    }
+
+    func invitationSummaries(for principal: Principal, states: [String]? = nil) async throws -> [InvitationSummary] {
+        try await store.invitationSummaries(in: scope(principal), states: states)
+    }
+
+    func nudges(for principal: Principal) async throws -> [ClinicianNudge] {
+        try await store.nudges(in: scope(principal))
+    }
+
+    /// Unreachable invitations in scope, narrowed to the units asked for (never widened).
+    func unreachable(for principal: Principal, askedUnits: Set<String>) async throws -> [UnreachableInvitation] {
+        let allowed = scope(principal)
+        return try await store.unreachableInvitations(in: askedUnits.isEmpty ? allowed : allowed.narrowed(to: askedUnits))
+    }
+
+    func units(for principal: Principal) async throws -> [SvarStore.Unit] {
+        try await store.units().filter { covers(principal, unit: $0.resh) }
+    }
+
+    /// The dashboard's counts per unit and milestone, for the caller's units.
+    func statistics(for principal: Principal) async throws -> [StatisticsCellCounts] {
+        try await store.statisticsInput().cells.filter { covers(principal, unit: $0.unit) }
+    }
+
+    /// Records the patient's reservation (it applies everywhere); the count returned is of the caller's units.
+    func reserve(_ patientId: String, for principal: Principal, at: Date) async throws -> Int {
+        try await store.reserve(patientId: patientId, countingIn: scope(principal), actor: principal.name, at: at)
     }
 }

@@ -13,7 +13,7 @@ extension ClinicianController {
     func enrolPage(_ clinician: Clinician, _ csrf: String, problem: (field: String, text: String)?, form: [String: String],
                    status: HTTPResponse.Status = .ok) async throws -> Response {
         try access.require(.clinician(clinician), \.treatsPatients, "enrol patients")
-        let units = try await services.store.units().filter { clinician.covers(unit: $0.resh) }
+        let units = try await access.units(for: .clinician(clinician))
         var context: [String: Any] = [
             "form": form, "hasProblem": problem != nil,
             "units": units.map { ["resh": $0.resh, "name": $0.name, "selected": form["unit"] == $0.resh] },

@@ -14,14 +14,14 @@ extension ClinicianController {
         try await access.patient(patientId, for: .clinician(clinician))
         var identity: [String: Any] = [:]
         if clinician.role.seesNames,
-           let sealed = try await services.store.readIdentity(of: patientId, actor: clinician.username, purpose: "clinician page", at: services.now()) {
+           let sealed = try await access.identity(of: patientId, for: .clinician(clinician), purpose: "clinician page", at: services.now()) {
             let person = try services.vault.open(sealed, patientId: patientId)
             identity["name"] = person.name ?? "(navn ikke registrert)"
             if clinician.role.seesIdentityNumbers { identity["number"] = person.identityNumber }
         }
-        let courses = try await services.store.courses(patientId: patientId).filter { clinician.covers(unit: $0.unit) }
-        let results = try await services.store.results(patientId: patientId).filter { clinician.covers(unit: $0.unit) }
-        let units = try await services.store.units().filter { clinician.covers(unit: $0.resh) }
+        let courses = try await access.courses(of: patientId, for: .clinician(clinician))
+        let results = try await access.results(of: patientId, for: .clinician(clinician))
+        let units = try await access.units(for: .clinician(clinician))
         return pages.clinicianPage("clinician-patient", title: "Pasient \(patientId.prefix(8))", context: [
             "patient": String(patientId.prefix(8)), "hasIdentity": !identity.isEmpty, "identity": identity,
             "hasProblem": problem != nil, "problem": problem ?? "",

@@ -98,8 +98,8 @@ struct ClinicianController: Sendable {
     // MARK: Lists
 
     func start(_ request: Request, _ clinician: Clinician, _ csrf: String) async throws -> Response {
-        let units = try await services.store.units().filter { clinician.covers(unit: $0.resh) }
-        let courses = try await services.store.courseSummaries(units: clinician.unitFilter)
+        let units = try await access.units(for: .clinician(clinician))
+        let courses = try await access.courseSummaries(for: .clinician(clinician))
         return pages.clinicianPage("clinician-start", title: "Forløp", context: [
             "units": units.map { ["resh": $0.resh, "name": $0.name] },
             "hasCourses": !courses.isEmpty,
@@ -118,7 +118,7 @@ struct ClinicianController: Sendable {
     }
 
     func invitations(_ request: Request, _ clinician: Clinician, _ csrf: String) async throws -> Response {
-        let list = try await services.store.invitationSummaries(units: clinician.unitFilter, states: nil)
+        let list = try await access.invitationSummaries(for: .clinician(clinician))
         return pages.clinicianPage("clinician-invitations", title: "Invitasjoner", context: [
             "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
         ], clinician: clinician, csrf: csrf)
@@ -126,7 +126,7 @@ struct ClinicianController: Sendable {
 
     func worklist(_ clinician: Clinician, _ csrf: String) async throws -> Response {
         try access.require(.clinician(clinician), \.treatsPatients, "use the follow-up worklist")
-        let list = try await services.store.invitationSummaries(units: clinician.unitFilter, states: ["unreachable", "expired", "declined"])
+        let list = try await access.invitationSummaries(for: .clinician(clinician), states: ["unreachable", "expired", "declined"])
         return pages.clinicianPage("clinician-worklist", title: "Oppfølging", context: [
             "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
         ], clinician: clinician, csrf: csrf)
@@ -153,7 +153,7 @@ struct ClinicianController: Sendable {
     }
 
     func dashboard(_ clinician: Clinician, _ csrf: String) async throws -> Response {
-        let cells = try await services.store.statisticsInput().cells.filter { clinician.covers(unit: $0.unit) }
+        let cells = try await access.statistics(for: .clinician(clinician))
         return pages.clinicianPage("clinician-dashboard", title: "Svarprosent", context: [
             "hasRows": !cells.isEmpty,
             "rows": cells.map { c -> [String: Any] in

@@ -62,10 +62,10 @@ import Testing
         let report = try await f.pass([FileMailbox(directory: folder, from: "svar@svar.test")]).run(now: t0)
         #expect(report.undeliverable == 1 && report.sent == 0)
         #expect(try await f.store.invitation(f.invitationId)?.state == .unreachable)
-        let listed = try await f.store.unreachableInvitations(units: ["4208"])
+        let listed = try await f.store.unreachableInvitations(in: .only(["4208"]))
         #expect(listed.map(\.invitationId) == [f.invitationId])
         #expect(listed.first?.reasons == ["sms: not configured in this installation", "email: no e-mail address on record"])
-        #expect(try await f.store.unreachableInvitations(units: ["9999"]).isEmpty, "limited to the units asked for")
+        #expect(try await f.store.unreachableInvitations(in: .only(["9999"])).isEmpty, "limited to the units asked for")
     }
 
     @Test func transientFailuresRetryWithBackoffThenGiveUpOnTheChannel() async throws {

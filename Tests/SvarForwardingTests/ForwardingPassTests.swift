@@ -156,7 +156,7 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
         #expect(report.erased.contains("responses: 2") && report.erased.contains("identity (vault): 1"), "\(report.erased)")
         #expect(report.kept.contains { $0.contains("disclosure log: 2 response(s) disclosed to \(local.recipient)") }, "\(report.kept)")
         #expect(try await f.store.responses(invitationId: gone.invitationId).isEmpty)
-        #expect(try await f.store.readIdentity(of: gone.patientId, actor: "test", purpose: "test", at: t0 + 86_400) == nil)
+        #expect(try await f.store.readIdentity(of: gone.patientId, in: .everyUnit, actor: "test", purpose: "test", at: t0 + 86_400) == nil)
         #expect(try await f.store.patient(gone.patientId)?.isReserved == true, "a deletion also stops everything")
         let pass = try await f.pass(local).run(now: t0 + 86_400 + 60)
         #expect(pass.erased == 1 && pass.forwarded == 0)

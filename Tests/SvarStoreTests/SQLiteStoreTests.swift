@@ -57,7 +57,7 @@ import Testing
             #expect(bytes.range(of: Data(needle.utf8)) == nil, "'\(needle)' is in the database file in clear")
         }
         // The sealed identity still opens with the key.
-        let sealed = try #require(try await store.readIdentity(of: id, actor: "t", purpose: "test", at: t0))
+        let sealed = try #require(try await store.readIdentity(of: id, in: .everyUnit, actor: "t", purpose: "test", at: t0))
         #expect(try vault.open(sealed, patientId: id).identityNumber == number)
     }
 }

@@ -79,7 +79,7 @@ let day: TimeInterval = 86_400
     func readingTheIdentityIsAudited(_ kind: StoreKind) async throws {
         let store = try kind.make()
         let id = try await enrol(store)
-        let sealed = try #require(try await store.readIdentity(of: id, actor: "clinician-1", purpose: "view patient", at: t0))
+        let sealed = try #require(try await store.readIdentity(of: id, in: .everyUnit, actor: "clinician-1", purpose: "view patient", at: t0))
         #expect(try vault.open(sealed, patientId: id).identityNumber == "01914796756")
         #expect(throws: (any Error).self) { try vault.open(sealed, patientId: "another-patient") }
         let audit = try await store.auditEntries(subject: id)

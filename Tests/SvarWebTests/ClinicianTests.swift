@@ -223,8 +223,9 @@ import Testing
                 (.post, "/api/v1/invitations/\(i)/link", nil, .notFound),
                 (.get, "/api/v1/patients/\(p)/results", nil, .notFound),
                 (.post, "/api/v1/patients/\(p)/reservation", nil, .notFound),
-                (.post, "/api/v1/patients/\(p)/deletion-request", nil, .notFound),
-                (.get, "/api/v1/patients/\(p)/deletion-request", nil, .notFound),
+                // The registry-wide erasure is for registry staff only, whatever the unit.
+                (.post, "/api/v1/patients/\(p)/deletion-request", nil, .forbidden),
+                (.get, "/api/v1/patients/\(p)/deletion-request", nil, .forbidden),
                 (.post, "/api/v1/patients/\(p)/courses", #"{"unit":"4208"}"#, .forbidden),
                 (.post, "/api/v1/units", #"{"resh":"7000","name":"Ny"}"#, .forbidden),
                 (.get, "/api/v1/forwarding/failed", nil, .forbidden),
@@ -249,6 +250,44 @@ import Testing
             #expect(results.status == .ok && list.count == 2 && list.allSatisfy { $0["unit"] == .string("4208") })
             #expect(try await client.api(.get, "/api/v1/courses/\(c)", token: own).status == .ok)
             #expect(try await client.api(.get, "/api/v1/disclosures", token: admin).status == .ok)
+        }
+    }
+
+    /// A unit that enrols a number already known elsewhere cannot tell it is known, and once it starts its own
+    /// course it sees only what its own units record — never the other unit's answers.
+    @Test func aUnitTakingOverAKnownPatientSeesOnlyItsOwnCourses() async throws {
+        let issuer = try await TokenIssuer.make()
+        let f = try await ClinicianFixture.make(accessTokens: try await issuer.verifier())
+        let other = try await issuer.token(role: "behandler", units: ["5000"])
+        try await f.app.application.test(.router) { client in
+            let known = try await client.api(.post, "/api/v1/patients", #"{"identityNumber":"\#(synthetic(1))"}"#, token: other)
+            let fresh = try await client.api(.post, "/api/v1/patients", #"{"identityNumber":"\#(synthetic(2))"}"#, token: other)
+            #expect(known.status == .created && fresh.status == .created, "the same answer for a known and a new number")
+            #expect(known.json.serialized.count == fresh.json.serialized.count, "the same shape: \(known.json) / \(fresh.json)")
+            let id = try #require(known.json["id"]?.stringValue)
+            #expect(try await client.api(.get, "/api/v1/patients/\(id)/results", token: other).status == .notFound,
+                    "no course of theirs yet: the patient is not in their scope")
+            #expect(try await client.api(.post, "/api/v1/patients/\(id)/courses", #"{"unit":"5000"}"#, token: other).status == .created)
+            let results = try await client.api(.get, "/api/v1/patients/\(id)/results", token: other)
+            #expect(results.status == .ok && results.json == .array([]), "unit 4208's answers stay with unit 4208: \(results.json)")
+            let reserved = try await client.api(.post, "/api/v1/patients/\(id)/reservation", token: other)
+            #expect(reserved.json["cancelledInvitations"] == .int(0), "only invitations of the caller's units are counted")
+            #expect(try await client.api(.post, "/api/v1/patients/\(id)/deletion-request", token: other).status == .forbidden)
+        }
+        #expect(try await f.app.store.patient(f.patientId)?.isReserved == true, "the reservation is the patient's and applies everywhere")
+    }
+
+    /// Scope by construction: in the web layer only `Access` makes a `Scope` or calls the store's reads of patient
+    /// data, so a route cannot ask for them without the caller's units.
+    @Test func onlyTheAccessLayerMakesScopesOrReadsPatientData() throws {
+        let web = sourceInstruments.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("SvarWeb")
+        let files = try FileManager.default.contentsOfDirectory(atPath: web.path).filter { $0.hasSuffix(".swift") && $0 != "Access.swift" }
+        #expect(files.count > 10)
+        let forbidden = [".everyUnit", ".only(", "Scope.", "store.results(", "store.courses(patientId", "store.readIdentity(", "store.courseSummaries(",
+                         "store.invitationSummaries(", "store.nudges(", "store.unreachableInvitations(", "store.reserve(", "store.statisticsInput("]
+        for file in files {
+            let text = try String(contentsOf: web.appendingPathComponent(file), encoding: .utf8)
+            for word in forbidden { #expect(!text.contains(word), "\(file) uses \(word): go through Access") }
         }
     }
 
