@@ -24,6 +24,13 @@ public struct SvarConfiguration: Sendable, Equatable {
     public var workers: Set<Worker> = Set(Worker.allCases)
     public var protocolId = "kvarus"
     public var logLevel = "info"
+    /// Proxies whose `X-Forwarded-For` is believed (`SVAR_TRUSTED_PROXIES`); none by default.
+    public var trustedProxies: [AddressRange] = []
+    /// Roles that must sign in with TOTP (`SVAR_REQUIRE_TOTP`): by default those that see identity numbers or
+    /// every unit.
+    public var rolesRequiringTOTP: Set<Role> = [.kvarusKontakt, .registryAdmin]
+    /// When set, `/metrics` answers only `Authorization: Bearer` with this token (`SVAR_METRICS_TOKEN`).
+    public var metricsToken: String?
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     public init() {}
@@ -51,7 +58,7 @@ public struct SvarConfiguration: Sendable, Equatable {
         if let url = value("SVAR_DATABASE_URL") {
             guard url.hasPrefix("sqlite:"), url.count > "sqlite:".count else {
                 throw ConfigurationProblem(variable: "SVAR_DATABASE_URL",
-                                           reason: "'\(url)' is not supported; use sqlite:PATH (PostgreSQL comes with a later release)")
+                                           reason: "'\(redactedURL(url))' is not supported; use sqlite:PATH (PostgreSQL comes with a later release)")
             }
             c.databasePath = String(url.dropFirst("sqlite:".count))
         }
@@ -87,6 +94,37 @@ public struct SvarConfiguration: Sendable, Equatable {
                 c.workers = set
             }
         }
+        if c.mode == .production, let url = URL(string: c.publicURL), url.scheme == "http",
+           !(url.host.map { isLoopbackHost($0) } ?? false) {
+            throw ConfigurationProblem(variable: "SVAR_PUBLIC_URL",
+                                       reason: "'\(c.publicURL)' is not https: patients' links must not travel in clear (http is allowed only for a loopback host)")
+        }
+        if let text = value("SVAR_TRUSTED_PROXIES") {
+            guard let ranges = AddressRange.list(text) else {
+                throw ConfigurationProblem(variable: "SVAR_TRUSTED_PROXIES", reason: "'\(text)' is not a comma-separated list of addresses or CIDR ranges")
+            }
+            c.trustedProxies = ranges
+        }
+        if let text = value("SVAR_REQUIRE_TOTP") {
+            switch text {
+            case "all": c.rolesRequiringTOTP = Set(Role.allCases)
+            case "none": c.rolesRequiringTOTP = []
+            default:
+                var roles = Set<Role>()
+                for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                    guard let role = Role(rawValue: name) else {
+                        throw ConfigurationProblem(variable: "SVAR_REQUIRE_TOTP",
+                                                   reason: "'\(name)' is not a role (all, none, or a list of \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
+                    }
+                    roles.insert(role)
+                }
+                c.rolesRequiringTOTP = roles
+            }
+        }
+        if let token = value("SVAR_METRICS_TOKEN") {
+            guard token.count >= 16 else { throw ConfigurationProblem(variable: "SVAR_METRICS_TOKEN", reason: "must be at least 16 characters") }
+            c.metricsToken = token
+        }
         if let id = value("SVAR_PROTOCOL") { c.protocolId = id }
         if let level = value("LOG_LEVEL") {
             guard logLevels.contains(level) else {
@@ -96,6 +134,20 @@ public struct SvarConfiguration: Sendable, Equatable {
         }
         return c
     }
+}
+
+/// 127.0.0.0/8, ::1 (with or without brackets) or `localhost`.
+public func isLoopbackHost(_ host: String) -> Bool {
+    let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    return bare.lowercased() == "localhost" || (IPAddress(bare)?.isLoopback ?? false)
+}
+
+/// A URL fit for an error message or a log line: any password in it replaced by `***`.
+public func redactedURL(_ text: String) -> String {
+    guard let schemeEnd = text.range(of: "://"), let at = text[schemeEnd.upperBound...].lastIndex(of: "@") else { return text }
+    let userInfo = text[schemeEnd.upperBound..<at]
+    guard let colon = userInfo.firstIndex(of: ":") else { return text }
+    return String(text[..<colon]) + ":***" + String(text[at...])
 }
 
 public struct ConfigurationProblem: Error, Sendable, Equatable, CustomStringConvertible {

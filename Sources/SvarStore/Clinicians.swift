@@ -26,6 +26,14 @@ public struct UserRecord: Sendable, Equatable {
     }
 }
 
+/// Whether a login attempt may go on to the password check.
+public enum LoginAdmission: Sendable, Equatable {
+    case locked
+    case admitted
+    /// Admitted, and the name is now locked unless this attempt succeeds.
+    case lastBeforeLock
+}
+
 /// A course as the clinician's start page lists it.
 public struct CourseSummary: Sendable, Equatable {
     public var courseId: String
@@ -74,9 +82,16 @@ public protocol ClinicianStore: Sendable {
     func addUser(username: String, passwordHash: String, role: Role, units: [String], totpSecret: SealedIdentity?, actor: String, at: Date) async throws
     func disableUser(username: String, actor: String, at: Date) async throws
     func user(_ username: String) async throws -> UserRecord?
-    /// Counts a failed login; the `maximum`-th in a row locks the account for `lock` seconds.
-    func recordLoginFailure(username: String, at: Date, maximum: Int, lock: TimeInterval) async throws
-    func recordLoginSuccess(username: String, at: Date) async throws
+    /// Checks the submitted name's lock and counts this attempt as a failure, in one transaction, before any
+    /// password is hashed (so parallel guesses cannot pass the lock). The `maximum`-th attempt in a row locks
+    /// the name for `lock` seconds. `nameKey` is a keyed hash: names that are no account are counted alike and
+    /// never stored in clear.
+    func admitLogin(nameKey: [UInt8], username: String, at: Date, maximum: Int, lock: TimeInterval) async throws -> LoginAdmission
+    /// Clears the name's count and records the login; with TOTP, also uses up the code's time step. False (and
+    /// nothing written) when that step was already used: a replayed code.
+    func recordLoginSuccess(username: String, nameKey: [UInt8], totpStep: Int64?, at: Date) async throws -> Bool
+    /// A new TOTP secret for the account (the last used step is forgotten with the old one).
+    func setTOTP(username: String, secret: SealedIdentity, actor: String, at: Date) async throws
     /// The assigned units and, for roles that include them, every unit below them.
     func unitsInScope(of user: UserRecord) async throws -> Set<String>
 

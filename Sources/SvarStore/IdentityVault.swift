@@ -43,6 +43,7 @@ public struct IdentityVault: Sendable {
     private let lookupKey: SymmetricKey
     private let linkKeySealingKey: SymmetricKey
     private let pseudonymKey: SymmetricKey
+    private let keyedHashKey: SymmetricKey
     /// The local registry store seals its own identity vault with this key (never the one above).
     public let registryStoreKey: SymmetricKey
 
@@ -54,6 +55,7 @@ public struct IdentityVault: Sendable {
         lookupKey = IdentityVault.derive(master, "svar identity lookup hash")
         linkKeySealingKey = IdentityVault.derive(master, "svar link signing keys")
         pseudonymKey = IdentityVault.derive(master, "svar registry pseudonym")
+        keyedHashKey = IdentityVault.derive(master, "svar keyed hashes")
         registryStoreKey = IdentityVault.derive(master, "svar local registry vault")
     }
 
@@ -102,6 +104,12 @@ public struct IdentityVault: Sendable {
     /// and means nothing without the key.
     public func lookupHash(identityNumber: String) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: Array(identityNumber.utf8), using: lookupKey))
+    }
+
+    /// HMAC-SHA256 of `text` for `purpose` (e.g. a submitted login name, which may be a mistyped password):
+    /// countable and comparable, but never stored in clear.
+    public func keyedHash(_ text: String, purpose: String) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: Array("\(purpose)\u{0}\(text)".utf8), using: keyedHashKey))
     }
 
     /// The registry's key for a patient (like Kvarus's PasientGUID): stable, and not linkable to Svar's own

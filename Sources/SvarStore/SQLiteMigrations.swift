@@ -296,6 +296,26 @@ enum SQLiteMigrations {
             CREATE INDEX courses_unit ON courses(unit, status);
             """)
         }
+        migrator.registerMigration("2026-12-05-09-security") { db in
+            try db.execute(sql: """
+            -- Login attempts per submitted user name (a keyed hash: unknown names count alike and are never
+            -- stored in clear), checked and counted in one transaction before any password is hashed.
+            CREATE TABLE login_attempts (
+                name_key BLOB PRIMARY KEY,
+                failures INTEGER NOT NULL,
+                locked_until INTEGER,
+                updated_at INTEGER NOT NULL
+            );
+            CREATE INDEX login_attempts_updated ON login_attempts(updated_at);
+            -- Each TOTP time step is accepted once per account.
+            ALTER TABLE users ADD COLUMN totp_last_step INTEGER;
+            -- The patient's second factor: how often the link was locked, and when it was voided for good.
+            ALTER TABLE link_factor ADD COLUMN locks INTEGER NOT NULL DEFAULT 0;
+            ALTER TABLE link_factor ADD COLUMN voided_at INTEGER;
+            -- A retired signing key verifies no link.
+            ALTER TABLE signing_keys ADD COLUMN retired_at INTEGER;
+            """)
+        }
         return migrator
     }
 }

@@ -47,21 +47,51 @@ extension SQLiteStore {
         }
     }
 
-    public func recordLoginFailure(username: String, at: Date, maximum: Int, lock: TimeInterval) async throws {
+    public func admitLogin(nameKey: [UInt8], username: String, at: Date, maximum: Int, lock: TimeInterval) async throws -> LoginAdmission {
         try await db.write { db in
-            try db.execute(sql: "UPDATE users SET failed_logins = failed_logins + 1 WHERE username = ?", arguments: [username])
-            let failures = try Int.fetchOne(db, sql: "SELECT failed_logins FROM users WHERE username = ?", arguments: [username]) ?? 0
-            guard failures >= maximum else { return }
-            try db.execute(sql: "UPDATE users SET failed_logins = 0, locked_until = ? WHERE username = ?",
-                           arguments: [at.addingTimeInterval(lock).seconds, username])
-            try Self.audit(db, AuditEntry(at: at, actor: "login", action: "user.locked", subject: username, detail: "\(maximum) failed logins"))
+            let key = Data(nameKey)
+            // Forget counts nobody has added to for a day (a lock outlives its row by no more than that).
+            try db.execute(sql: "DELETE FROM login_attempts WHERE updated_at < ?", arguments: [at.seconds - 86_400])
+            let row = try Row.fetchOne(db, sql: "SELECT failures, locked_until FROM login_attempts WHERE name_key = ?", arguments: [key])
+            if let until = row?["locked_until"] as Int64?, until > at.seconds { return .locked }
+            var failures = (row?["failures"] as Int? ?? 0) + 1
+            var lockedUntil: Int64?
+            if failures >= maximum {
+                failures = 0
+                lockedUntil = at.addingTimeInterval(lock).seconds
+                let known = try Bool.fetchOne(db, sql: "SELECT 1 FROM users WHERE username = ?", arguments: [username]) == true
+                try Self.audit(db, AuditEntry(at: at, actor: "login", action: "login.locked", subject: known ? username : "(no such account)",
+                                              detail: "\(maximum) attempts in a row"))
+            }
+            try db.execute(sql: """
+                INSERT INTO login_attempts (name_key, failures, locked_until, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT (name_key) DO UPDATE SET failures = excluded.failures, locked_until = excluded.locked_until,
+                    updated_at = excluded.updated_at
+                """, arguments: [key, failures, lockedUntil, at.seconds])
+            return lockedUntil == nil ? .admitted : .lastBeforeLock
         }
     }
 
-    public func recordLoginSuccess(username: String, at: Date) async throws {
+    public func recordLoginSuccess(username: String, nameKey: [UInt8], totpStep: Int64?, at: Date) async throws -> Bool {
         try await db.write { db in
-            try db.execute(sql: "UPDATE users SET failed_logins = 0, locked_until = NULL WHERE username = ?", arguments: [username])
+            if let step = totpStep {
+                try db.execute(sql: "UPDATE users SET totp_last_step = ? WHERE username = ? AND COALESCE(totp_last_step, -1) < ?",
+                               arguments: [step, username, step])
+                guard db.changesCount == 1 else { return false }
+            }
+            try db.execute(sql: "DELETE FROM login_attempts WHERE name_key = ?", arguments: [Data(nameKey)])
             try Self.audit(db, AuditEntry(at: at, actor: username, action: "user.login", subject: username))
+            return true
+        }
+    }
+
+    public func setTOTP(username: String, secret: SealedIdentity, actor: String, at: Date) async throws {
+        try await db.write { db in
+            try db.execute(sql: "UPDATE users SET totp_key_id = ?, totp_sealed = ?, totp_last_step = NULL WHERE username = ?",
+                           arguments: [secret.keyId, Data(secret.box), username])
+            guard db.changesCount == 1 else { throw StoreError.notFound(what: "user", id: username) }
+            try db.execute(sql: "DELETE FROM sessions WHERE username = ?", arguments: [username])
+            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "user.totp", subject: username, detail: "new TOTP secret"))
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
@@ -65,6 +66,16 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
     }
+
+    /// The client to count failures against (`SVAR_TRUSTED_PROXIES` decides whether X-Forwarded-For is believed).
+    func clientKey(_ request: Request, _ configuration: SvarConfiguration) -> String {
+        SvarServices.clientKey(peer: remoteAddress?.ipAddress, forwardedFor: request.headers[.xForwardedFor],
+                               trustedProxies: configuration.trustedProxies)
+    }
+}
+
+extension HTTPField.Name {
+    static let xForwardedFor = Self("X-Forwarded-For")!
 }
 
 /// The router with every route Svar serves. The authorization matrix test reads its route table, so a new
@@ -76,8 +87,8 @@ public func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     router.middlewares.add(APIProblemMiddleware())
     HealthController(services: services).addRoutes(to: router)
     APIController(services: services).addRoutes(to: router.group("api/v1"))
-    PatientController(services: services, limiter: FailedLinkLimiter()).addRoutes(to: router)
-    ClinicianController(services: services).addRoutes(to: router)
+    PatientController(services: services, limiter: RecentFailures(limit: 30, window: 600)).addRoutes(to: router)
+    ClinicianController(services: services, loginFailures: RecentFailures(limit: 20, window: 600)).addRoutes(to: router)
     router.add(middleware: FileMiddleware(services.pages.staticDirectory, urlBasePath: "/static", searchForIndexHtml: false))
     return router
 }

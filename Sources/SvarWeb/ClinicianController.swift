@@ -10,13 +10,15 @@ import SvarStore
 /// the forms to enrol a patient and record pathway events. Server-rendered; no JavaScript.
 struct ClinicianController: Sendable {
     let services: AppServices
+    /// Failed logins per client, answered before any password is hashed.
+    let loginFailures: RecentFailures
     var session: ClinicianSession { ClinicianSession(services: services) }
     var access: Access { Access(store: services.store) }
     var pages: PageRenderer { services.pages }
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("login") { request, _ in loginPage(request, problem: nil) }
-        router.post("login") { request, _ in try await login(request) }
+        router.post("login") { request, context in try await login(request, context) }
         router.post("logout") { request, context in try await logout(request, context) }
         router.get("/") { request, context in try await session.page(request, context) { c, csrf in try await start(request, c, csrf) } }
         router.get("pasient/:id") { request, context in
@@ -54,8 +56,13 @@ struct ClinicianController: Sendable {
         return response
     }
 
-    func login(_ request: Request) async throws -> Response {
+    func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await PatientController.form(request)
+        let client = context.clientKey(request, services.configuration)
+        let tooMany = "For mange mislykkede forsøk. Vent et kvarter og prøv igjen."
+        guard await !loginFailures.isBlocked(client, now: services.now()) else {
+            return loginPage(request, problem: tooMany, status: .tooManyRequests)
+        }
         guard PatientController.csrfMatches(request, form) else {
             return loginPage(request, problem: "Skjemaet var utløpt. Prøv igjen.", status: .forbidden)
         }
@@ -66,11 +73,19 @@ struct ClinicianController: Sendable {
         }
         switch try await services.accounts.login(username: username, password: password, code: form["code"], now: services.now()) {
         case .refused:
+            await loginFailures.record(client, now: services.now())
             return loginPage(request, problem: "Feil brukernavn, passord eller kode.", username: username, status: .unauthorized)
-        case let .locked(until):
-            let time = OsloTime.iso8601(until).dropFirst(11).prefix(5)
-            return loginPage(request, problem: "For mange mislykkede forsøk. Kontoen er låst til kl. \(time).", username: username,
-                             status: .tooManyRequests)
+        case .locked:
+            // The same answer whether the name is an account or not.
+            await loginFailures.record(client, now: services.now())
+            return loginPage(request, problem: tooMany, username: username, status: .tooManyRequests)
+        case .secondFactorRequired:
+            return loginPage(request, problem: """
+                Rollen din krever innlogging med engangskode (TOTP), og kontoen din har ingen ennå. Be en administrator om å kjøre \
+                «svar users totp --username \(username)» og legg koden du får inn i en autentiseringsapp.
+                """, username: username, status: .forbidden)
+        case .busy:
+            return loginPage(request, problem: "Tjenesten er opptatt akkurat nå. Prøv igjen om litt.", username: username, status: .serviceUnavailable)
         case let .signedIn(clinician):
             let (token, _) = try await services.accounts.startSession(for: clinician.username, now: services.now())
             var response = Response(status: .seeOther, headers: [.location: Self.safeNext(request.uri.queryParameters.get("neste").map { String($0) })])

@@ -5,6 +5,14 @@ import SvarDomain
 import SvarInstruments
 import SvarServices
 
+extension PatientController.LinkOpening {
+    /// The calm page of a link that did not open (a session never lands here).
+    var calmPage: Response {
+        if case let .page(page) = self { return page }
+        return Response(status: .internalServerError)
+    }
+}
+
 /// The patient pages under `/a/{token}`: landing, steps, review, submit, thank you — server-rendered, no
 /// JavaScript, CSRF-protected forms (double-submit cookie), and calm pages for every way a link can fail.
 struct PatientController: Sendable {
@@ -14,7 +22,8 @@ struct PatientController: Sendable {
     }
 
     let services: AppServices
-    let limiter: FailedLinkLimiter
+    /// Failed link checks and wrong second-factor answers per client.
+    let limiter: RecentFailures
     static let csrfCookie = "svar_csrf"
 
     func addRoutes(to router: Router<AppRequestContext>) {
@@ -41,24 +50,19 @@ struct PatientController: Sendable {
 
     func token(_ context: AppRequestContext) -> String { context.parameters.get("token") ?? "" }
 
-    func client(_ context: AppRequestContext) -> String {
-        context.remoteAddress?.ipAddress ?? "unknown"
-    }
-
-    /// Opens the link: the session and language for a valid one, or the calm page that fits.
+    /// Opens the link: the session and language for a valid one, or the calm page that fits. The signature is
+    /// checked first (no database, no limiter); only failures are counted, so a valid link always opens.
     func open(_ request: Request, _ context: AppRequestContext) async throws -> LinkOpening {
         let now = services.now()
         let csrf = Self.csrfValue(request)
         let language = Self.language(request)
-        let client = client(context)
-        if await limiter.isBlocked(client, now: now) {
-            return .page(message("tooMany", language ?? .nb, status: .tooManyRequests, request: request, csrf: csrf))
-        }
         switch try await services.answering.open(token: token(context), now: now) {
         case let .ready(session):
             return .session(session, language ?? session.patientLanguage)
         case .invalid:
-            await limiter.recordFailure(client, now: now)
+            if await limiter.record(context.clientKey(request, services.configuration), now: now) {
+                return .page(message("tooMany", language ?? .nb, status: .tooManyRequests, request: request, csrf: csrf))
+            }
             return .page(message("invalid", language ?? .nb, status: .notFound, request: request, csrf: csrf))
         case .expired, .closed:
             return .page(message("expired", language ?? .nb, status: .gone, request: request, csrf: csrf))
@@ -197,9 +201,8 @@ struct PatientController: Sendable {
     func saveStep(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await Self.form(request)
         guard Self.csrfMatches(request, form) else { return forbidden(request) }
-        guard case let .session(session, language) = try await open(request, context) else {
-            return try await page(request, context) { _, _, _ in Response(status: .internalServerError) }
-        }
+        let opening = try await open(request, context)
+        guard case let .session(session, language) = opening else { return opening.calmPage }
         if let gate = try await factorGate(session, language, request, csrf: Self.csrfValue(request).value) { return gate }
         let step = try stepNumber(context, session)
         let problems = try await services.answering.save(session, step: step, form: form, language: language, now: services.now())
@@ -279,9 +282,8 @@ struct PatientController: Sendable {
     func verify(_ request: Request, _ context: AppRequestContext) async throws -> Response {
         let form = try await Self.form(request)
         guard Self.csrfMatches(request, form) else { return forbidden(request) }
-        guard case let .session(session, language) = try await open(request, context) else {
-            return try await page(request, context) { _, _, _ in Response(status: .internalServerError) }
-        }
+        let opening = try await open(request, context)
+        guard case let .session(session, language) = opening else { return opening.calmPage }
         let now = services.now()
         let answering = services.answering
         let check: PatientAnswering.FactorCheck
@@ -300,6 +302,7 @@ struct PatientController: Sendable {
                                       httpOnly: true, sameSite: .strict))
             return response
         case .wrong:
+            await limiter.record(context.clientKey(request, services.configuration), now: now)
             return try await factorGate(session, language, request, csrf: csrf, error: true) ?? Self.redirect(base(request))
         case .locked:
             return try await factorGate(session, language, request, csrf: csrf) ?? Self.redirect(base(request))

@@ -49,7 +49,7 @@ func serve(_ runtime: Runtime, environment: [String: String] = ProcessInfo.proce
     let accounts: ClinicianAccounts
     do {
         accessTokens = try await AccessTokens.fromEnvironment(environment)
-        accounts = try ClinicianAccounts.fromEnvironment(environment, store: runtime.store, vault: runtime.vault)
+        accounts = try ClinicianAccounts.fromEnvironment(environment, store: runtime.store, vault: runtime.vault, configuration: config)
         norms = try NormsLoader.norms(instrument: "rand36", directories: runtime.directories)
     } catch {
         throw fail("cannot start: \(error)")

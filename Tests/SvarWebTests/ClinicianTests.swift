@@ -45,21 +45,26 @@ import Testing
         }
     }
 
-    @Test func wrongPasswordsLockTheAccountAndUnknownUsersGetTheSameAnswer() async throws {
+    @Test func wrongPasswordsLockTheNameAndUnknownNamesGetTheSameAnswer() async throws {
         let clock = TestClock()
         let f = try await ClinicianFixture.make(clock: clock)
         try await f.app.application.test(.router) { client in
             var browser = Browser()
-            let unknown = try await browser.login(client, "nobody")
-            let wrong = try await browser.login(client, "kari", "not the password")
-            #expect(unknown.status == .unauthorized && wrong.status == .unauthorized)
-            #expect(unknown.body.contains("Feil brukernavn, passord eller kode.") && wrong.body.contains("Feil brukernavn, passord eller kode."))
-            for _ in 0..<3 { _ = try await browser.login(client, "kari", "not the password") }
-            let fifth = try await browser.login(client, "kari", "not the password")
-            #expect(fifth.status == .tooManyRequests && fifth.body.contains("låst"))
+            var answers: [String: [(status: HTTPResponse.Status, body: String)]] = [:]
+            for name in ["kari", "nobody"] {
+                for _ in 0..<5 {
+                    let reply = try await browser.login(client, name, "not the password")
+                    answers[name, default: []].append((reply.status, reply.body.replacingOccurrences(of: name, with: "NAME")))
+                }
+            }
+            for name in ["kari", "nobody"] {
+                #expect(answers[name]?.map(\.status) == [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .tooManyRequests], "\(name)")
+                #expect(answers[name]?.first?.body.contains("Feil brukernavn, passord eller kode.") == true)
+            }
+            #expect(answers["kari"]?.last?.body == answers["nobody"]?.last?.body, "a locked account and an unknown name look the same")
             let reply2 = try await browser.login(client, "kari")
             #expect(reply2.status == .tooManyRequests, "locked even with the right password")
-            #expect(try await f.app.store.auditEntries(subject: "kari").contains { $0.action == "user.locked" })
+            #expect(try await f.app.store.auditEntries(subject: "kari").contains { $0.action == "login.locked" })
             clock.now = fixedNow.addingTimeInterval(16 * 60)
             let reply3 = try await browser.login(client, "kari")
             #expect(reply3.status == .seeOther, "the lock ends after 15 minutes")
@@ -123,6 +128,58 @@ import Testing
             #expect(reply11.status == .unauthorized)
             let reply12 = try await browser.login(client, "totp", code: code)
             #expect(reply12.status == .seeOther)
+            var eavesdropper = Browser()
+            let replayed = try await eavesdropper.login(client, "totp", code: code)
+            #expect(replayed.status == .unauthorized, "a code is accepted once per time step")
+        }
+    }
+
+    /// `SVAR_REQUIRE_TOTP`: a role that sees identity numbers cannot sign in on a password alone; once the
+    /// account has TOTP, each time step's code is good for one login, even when tried in parallel.
+    @Test func rolesThatRequireTOTPCannotSignInWithoutItAndACodeWorksOnce() async throws {
+        let f = try await ClinicianFixture.make()
+        let accounts = {
+            var accounts = TestApp.accounts(f.app.store, f.app.services.vault)
+            accounts.rolesRequiringTOTP = [.kvarusKontakt, .registryAdmin]
+            return accounts
+        }()
+        #expect(try await accounts.login(username: "kontakt", password: ClinicianFixture.password, code: nil, now: fixedNow) == .secondFactorRequired)
+        #expect(try await accounts.login(username: "kari", password: ClinicianFixture.password, code: nil, now: fixedNow) != .refused,
+                "a behandler is not required to")
+        #expect(try await accounts.enableTOTP(username: "kontakt", actor: "test", at: fixedNow).hasPrefix("otpauth://totp/kontakt?secret="))
+        let sealed = try #require(try await f.app.store.user("kontakt")?.totpSecret)
+        let secret = try f.app.services.vault.openSecret(sealed, context: "totp:kontakt")
+        let now = fixedNow.addingTimeInterval(60)
+        let code = String(format: "%06d", TOTP(secret: secret).compute(date: now))
+        let outcomes = try await withThrowingTaskGroup(of: ClinicianAccounts.LoginOutcome.self) { group in
+            for _ in 0..<4 { group.addTask { try await accounts.login(username: "kontakt", password: ClinicianFixture.password, code: code, now: now) } }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(outcomes.filter { if case .signedIn = $0 { return true } else { return false } }.count == 1, "\(outcomes)")
+        #expect(try await accounts.login(username: "kontakt", password: ClinicianFixture.password, code: code, now: now) == .refused)
+    }
+
+    /// Parallel guesses cannot pass the lock: the check and the count are one transaction, before hashing.
+    @Test func parallelGuessesStopAtTheLock() async throws {
+        let f = try await ClinicianFixture.make()
+        let accounts = TestApp.accounts(f.app.store, f.app.services.vault)
+        for name in ["kari", "nobody"] {
+            let outcomes = try await withThrowingTaskGroup(of: ClinicianAccounts.LoginOutcome.self) { group in
+                for _ in 0..<20 { group.addTask { try await accounts.login(username: name, password: "wrong password!", code: nil, now: fixedNow) } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == .refused }.count == 4 && outcomes.filter { $0 == .locked }.count == 16, "\(name): \(outcomes)")
+        }
+    }
+
+    /// One client failing with many names is stopped before any password is hashed.
+    @Test func oneClientTryingManyNamesIsThrottled() async throws {
+        let f = try await ClinicianFixture.make()
+        try await f.app.application.test(.router) { client in
+            var browser = Browser()
+            for i in 0..<20 { _ = try await browser.login(client, "guess\(i)", "not the password") }
+            let next = try await browser.login(client, "kari")
+            #expect(next.status == .tooManyRequests, "the client has used up its failures")
         }
     }
 

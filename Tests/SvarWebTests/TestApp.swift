@@ -54,10 +54,11 @@ struct TestApp {
 
     var application: some ApplicationProtocol { buildApplication(services) }
 
-    /// Accounts with a cheap bcrypt cost: the tests log in often.
+    /// Accounts with a cheap bcrypt cost (the tests log in often) and no TOTP requirement.
     static func accounts(_ store: SQLiteStore, _ vault: IdentityVault) -> ClinicianAccounts {
         var accounts = ClinicianAccounts(store: store, vault: vault)
         accounts.bcryptCost = 4
+        accounts.rolesRequiringTOTP = []  // the TOTP requirement has tests of its own
         return accounts
     }
 }
