@@ -34,19 +34,11 @@ public struct PatientAnswering: Sendable {
         case missing([(step: Int, linkId: String)])
     }
 
-    public enum FactorCheck: Sendable, Equatable {
-        case passed
-        case wrong
-        case locked(until: Date)
-    }
-
     let store: any Store
     let links: LinkIssuer
     let catalogue: InstrumentCatalogue
     let vault: IdentityVault
     public let secondFactor: ScheduleProtocol.SecondFactor
-    static let maximumFailures = 5
-    static let lockSeconds: TimeInterval = 15 * 60
 
     public init(store: any Store, links: LinkIssuer, catalogue: InstrumentCatalogue, vault: IdentityVault,
                 secondFactor: ScheduleProtocol.SecondFactor) {
@@ -57,22 +49,19 @@ public struct PatientAnswering: Sendable {
         self.secondFactor = secondFactor
     }
 
-    public func lockedUntil(_ session: Session, now: Date) async throws -> Date? {
-        try await store.factorLockedUntil(invitationId: session.invitation.id, now: now)
+    public func factorState(_ session: Session, now: Date) async throws -> FactorState {
+        try await store.factorState(invitationId: session.invitation.id, now: now)
     }
 
     /// Checks the birth date the patient typed (31.01.1980, 31011980 or 1980-01-31) against the vault.
-    public func checkBirthDate(_ session: Session, input: String, now: Date) async throws -> FactorCheck {
-        if let until = try await lockedUntil(session, now: now) { return .locked(until: until) }
-        let id = session.invitation.patientId
+    public func checkBirthDate(_ session: Session, input: String, now: Date) async throws -> FactorState {
         let given = Self.parseBirthDate(input)
-        let sealed = try await store.readIdentity(of: id, in: .everyUnit, actor: "patient-link", purpose: "second factor (birth date)", at: now)
-        let stored = try sealed.map { try vault.open($0, patientId: id) }?.birthDate.flatMap(LocalDate.init(iso:))
-        if let given, let stored, given == stored {
-            try await store.clearFactorFailures(invitationId: session.invitation.id)
-            return .passed
+        let id = session.invitation.patientId
+        let vault = vault
+        return try await store.attemptFactor(invitationId: session.invitation.id, at: now, policy: FactorPolicy(), readsIdentity: true) { evidence in
+            let stored = evidence.sealedIdentity.flatMap { try? vault.open($0, patientId: id) }?.birthDate.flatMap(LocalDate.init(iso:))
+            return given != nil && given == stored
         }
-        return try await failure(session, now: now)
     }
 
     /// Sends a new six-digit code through the outbox (kept only as a hash here); valid for 15 minutes.
@@ -88,23 +77,13 @@ public struct PatientAnswering: Sendable {
         try await store.currentCode(invitationId: session.invitation.id, now: now) != nil
     }
 
-    public func checkCode(_ session: Session, input: String, now: Date) async throws -> FactorCheck {
-        if let until = try await lockedUntil(session, now: now) { return .locked(until: until) }
+    public func checkCode(_ session: Session, input: String, now: Date) async throws -> FactorState {
         let digits = input.filter(\.isNumber)
-        if let expected = try await store.currentCode(invitationId: session.invitation.id, now: now), digits.count == 6,
-           constantTimeEqual(Self.hash(digits, session), expected) {
-            try await store.clearFactorFailures(invitationId: session.invitation.id)
-            return .passed
+        let given = Self.hash(digits, session)
+        return try await store.attemptFactor(invitationId: session.invitation.id, at: now, policy: FactorPolicy(), readsIdentity: false) { evidence in
+            guard digits.count == 6, let expected = evidence.codeHash else { return false }
+            return constantTimeEqual(given, expected)
         }
-        return try await failure(session, now: now)
-    }
-
-    func failure(_ session: Session, now: Date) async throws -> FactorCheck {
-        if let until = try await store.recordFactorFailure(invitationId: session.invitation.id, at: now,
-                                                           maximum: Self.maximumFailures, lock: Self.lockSeconds) {
-            return .locked(until: until)
-        }
-        return .wrong
     }
 
     static func hash(_ code: String, _ session: Session) -> [UInt8] {

@@ -22,6 +22,33 @@ public struct LinkLookup: Sendable, Equatable {
     public var language: String
 }
 
+/// Where an invitation's second factor stands.
+public enum FactorState: Sendable, Equatable {
+    case open
+    /// The answer just given was right (only from `attemptFactor`).
+    case passed
+    /// The answer just given was wrong (only from `attemptFactor`).
+    case wrong
+    case locked(until: Date)
+    /// Locked too often: every link of the invitation is void until a clinician issues a new one.
+    case voided
+}
+
+/// How many wrong answers lock a link, for how long, and how many locks void it.
+public struct FactorPolicy: Sendable {
+    public var maximumFailures = 5
+    public var lock: TimeInterval = 15 * 60
+    public var locksBeforeVoid = 3
+    public init() {}
+}
+
+/// What a second-factor answer is compared with, read inside the attempt's transaction.
+public struct FactorEvidence: Sendable {
+    /// The hash of the current one-time code, if one is valid now.
+    public var codeHash: [UInt8]?
+    public var sealedIdentity: SealedIdentity?
+}
+
 /// The patient-facing part of the store: links, drafts, submission.
 public protocol AnsweringStore: Sendable {
     /// The invitation behind a verified token, if this nonce was issued for it.
@@ -37,11 +64,15 @@ public protocol AnsweringStore: Sendable {
     func responses(invitationId: String) async throws -> [(instrument: String, answersJSON: String, scores: [StoredScore])]
 
     // Second factor
-    /// Until when the link is locked after repeated wrong answers (nil: not locked at `now`).
-    func factorLockedUntil(invitationId: String, now: Date) async throws -> Date?
-    /// Counts a wrong answer; the `maximum`-th locks the link for `lock` seconds. Returns the lock's end, if locked.
-    func recordFactorFailure(invitationId: String, at: Date, maximum: Int, lock: TimeInterval) async throws -> Date?
-    func clearFactorFailures(invitationId: String) async throws
+    func factorState(invitationId: String, now: Date) async throws -> FactorState
+    /// One answer to the second factor, in one write transaction: the lock is checked, `check` compares the
+    /// answer with the evidence (the current code's hash; the sealed identity when `readsIdentity`, audited),
+    /// and the outcome is counted. A passed code is used up; the `maximumFailures`-th wrong answer locks the
+    /// link, and the `locksBeforeVoid`-th lock voids the invitation's links until a clinician issues a new one.
+    func attemptFactor(invitationId: String, at: Date, policy: FactorPolicy, readsIdentity: Bool,
+                       check: @Sendable (FactorEvidence) -> Bool) async throws -> FactorState
+    /// A clinician issues a new link after the links were voided: the count starts again.
+    func restoreFactor(invitationId: String, actor: String, at: Date) async throws
     /// Keeps the hash of a new one-time code and queues its delivery (outbox kind `code`) in one transaction.
     func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: String, at: Date) async throws
     func currentCode(invitationId: String, now: Date) async throws -> [UInt8]?

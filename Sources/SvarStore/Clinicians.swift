@@ -63,6 +63,8 @@ public struct InvitationSummary: Sendable, Equatable {
     public var deliveryProblems: [String]
     public var contactedAt: Date?
     public var contactedBy: String?
+    /// When the link was voided after repeated wrong second-factor answers (the clinic issues a new one).
+    public var linkVoidedAt: Date?
 }
 
 /// One answered questionnaire, for the patient's results page.
@@ -101,7 +103,8 @@ public protocol ClinicianStore: Sendable {
     func endSession(tokenHash: [UInt8]) async throws
 
     func courseSummaries(in scope: Scope) async throws -> [CourseSummary]
-    func invitationSummaries(in scope: Scope, states: [String]?) async throws -> [InvitationSummary]
+    /// Invitations in `scope`, optionally only those in `states` — or (`orVoidedLinks`) whose links were voided.
+    func invitationSummaries(in scope: Scope, states: [String]?, orVoidedLinks: Bool) async throws -> [InvitationSummary]
     func markContacted(invitationId: String, by: String, at: Date) async throws
     /// The patient's answered questionnaires from courses in `scope` only.
     func results(patientId: String, in scope: Scope) async throws -> [ResultRecord]

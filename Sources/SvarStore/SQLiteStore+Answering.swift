@@ -95,35 +95,74 @@ extension SQLiteStore {
 
     // MARK: Second factor
 
-    public func factorLockedUntil(invitationId: String, now: Date) async throws -> Date? {
+    public func factorState(invitationId: String, now: Date) async throws -> FactorState {
         try await db.read { db in
-            guard let until = try Int64.fetchOne(db, sql: "SELECT locked_until FROM link_factor WHERE invitation_id = ?", arguments: [invitationId]),
-                  until > now.seconds else { return nil }
-            return Date(seconds: until)
+            let row = try Row.fetchOne(db, sql: "SELECT locked_until, voided_at FROM link_factor WHERE invitation_id = ?", arguments: [invitationId])
+            return Self.state(row, now: now)
         }
     }
 
-    public func recordFactorFailure(invitationId: String, at: Date, maximum: Int, lock: TimeInterval) async throws -> Date? {
+    static func state(_ row: Row?, now: Date) -> FactorState {
+        if row?["voided_at"] as Int64? != nil { return .voided }
+        if let until = row?["locked_until"] as Int64?, until > now.seconds { return .locked(until: Date(seconds: until)) }
+        return .open
+    }
+
+    public func attemptFactor(invitationId: String, at: Date, policy: FactorPolicy, readsIdentity: Bool,
+                              check: @Sendable (FactorEvidence) -> Bool) async throws -> FactorState {
+        try await db.write { db in
+            guard let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId]) else {
+                throw StoreError.notFound(what: "invitation", id: invitationId)
+            }
+            try db.execute(sql: "INSERT OR IGNORE INTO link_factor (invitation_id) VALUES (?)", arguments: [invitationId])
+            let row = try Row.fetchOne(db, sql: "SELECT * FROM link_factor WHERE invitation_id = ?", arguments: [invitationId])
+            let current = Self.state(row, now: at)
+            guard current == .open else { return current }
+            var evidence = FactorEvidence()
+            if let hash = row?["code_hash"] as Data?, let expires = row?["code_expires_at"] as Int64?, expires > at.seconds {
+                evidence.codeHash = [UInt8](hash)
+            }
+            if readsIdentity, let vault = try Row.fetchOne(db, sql: "SELECT key_id, sealed FROM identity_vault WHERE patient_id = ?", arguments: [patient]) {
+                try Self.audit(db, AuditEntry(at: at, actor: "patient-link", action: "identity.read", subject: patient, detail: "second factor"))
+                evidence.sealedIdentity = SealedIdentity(keyId: vault["key_id"], box: [UInt8](vault["sealed"] as Data))
+            }
+            if check(evidence) {
+                // A code is good once; the count starts again.
+                try db.execute(sql: "UPDATE link_factor SET failures = 0, code_hash = NULL, code_expires_at = NULL WHERE invitation_id = ?",
+                               arguments: [invitationId])
+                return .passed
+            }
+            let failures = (row?["failures"] as Int? ?? 0) + 1
+            guard failures >= policy.maximumFailures else {
+                try db.execute(sql: "UPDATE link_factor SET failures = ? WHERE invitation_id = ?", arguments: [failures, invitationId])
+                return .wrong
+            }
+            let locks = (row?["locks"] as Int? ?? 0) + 1
+            if locks >= policy.locksBeforeVoid {
+                try db.execute(sql: "UPDATE link_factor SET failures = 0, locks = ?, voided_at = ? WHERE invitation_id = ?",
+                               arguments: [locks, at.seconds, invitationId])
+                try Self.audit(db, AuditEntry(at: at, actor: "patient-link", action: "link.voided", subject: patient,
+                                              detail: "invitation \(invitationId): locked \(locks) times; the clinic issues a new link"))
+                return .voided
+            }
+            let until = at.addingTimeInterval(policy.lock)
+            try db.execute(sql: "UPDATE link_factor SET failures = 0, locks = ?, locked_until = ? WHERE invitation_id = ?",
+                           arguments: [locks, until.seconds, invitationId])
+            try Self.audit(db, AuditEntry(at: at, actor: "patient-link", action: "link.locked", subject: patient,
+                                          detail: "invitation \(invitationId): \(policy.maximumFailures) wrong second-factor answers"))
+            return .locked(until: until)
+        }
+    }
+
+    public func restoreFactor(invitationId: String, actor: String, at: Date) async throws {
         try await db.write { db in
             try db.execute(sql: """
-                INSERT INTO link_factor (invitation_id, failures) VALUES (?, 1)
-                ON CONFLICT (invitation_id) DO UPDATE SET failures = failures + 1
+                UPDATE link_factor SET failures = 0, locks = 0, locked_until = NULL, voided_at = NULL
+                WHERE invitation_id = ? AND (voided_at IS NOT NULL OR locks > 0)
                 """, arguments: [invitationId])
-            let failures = try Int.fetchOne(db, sql: "SELECT failures FROM link_factor WHERE invitation_id = ?", arguments: [invitationId]) ?? 0
-            guard failures >= maximum else { return nil }
-            let until = at.addingTimeInterval(lock)
-            try db.execute(sql: "UPDATE link_factor SET failures = 0, locked_until = ? WHERE invitation_id = ?", arguments: [until.seconds, invitationId])
-            if let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId]) {
-                try Self.audit(db, AuditEntry(at: at, actor: "patient-link", action: "link.locked", subject: patient,
-                                              detail: "invitation \(invitationId): \(maximum) wrong second-factor answers"))
-            }
-            return until
-        }
-    }
-
-    public func clearFactorFailures(invitationId: String) async throws {
-        try await db.write { db in
-            try db.execute(sql: "UPDATE link_factor SET failures = 0 WHERE invitation_id = ?", arguments: [invitationId])
+            guard db.changesCount == 1,
+                  let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId]) else { return }
+            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "link.restored", subject: patient, detail: "invitation \(invitationId)"))
         }
     }
 

@@ -162,21 +162,21 @@ extension SQLiteStore {
         }
     }
 
-    public func invitationSummaries(in scope: Scope, states: [String]?) async throws -> [InvitationSummary] {
+    public func invitationSummaries(in scope: Scope, states: [String]?, orVoidedLinks: Bool) async throws -> [InvitationSummary] {
         guard let clause = Self.unitClause(scope) else { return [] }
         var sql = """
             SELECT i.id, i.course_id, i.patient_id, c.unit, i.milestone, i.state, i.opens_at, i.closes_at, i.reminders_sent,
                 (SELECT CASE o.failures WHEN '' THEN o.last_error ELSE o.failures END FROM outbox o
                  WHERE o.invitation_id = i.id AND o.kind IN ('invitation', 'reminder') AND (o.last_error IS NOT NULL OR o.failures != '')
                  ORDER BY o.updated_at DESC LIMIT 1) AS problems,
-                f.at AS contacted_at, f.by AS contacted_by
+                f.at AS contacted_at, f.by AS contacted_by, lf.voided_at
             FROM invitations i JOIN courses c ON c.id = i.course_id LEFT JOIN follow_up_contacts f ON f.invitation_id = i.id
+                LEFT JOIN link_factor lf ON lf.invitation_id = i.id
             WHERE 1 = 1\(clause.sql)
             """
         var arguments = clause.arguments
         if let states {
-            guard !states.isEmpty else { return [] }
-            sql += " AND i.state IN (\(states.map { _ in "?" }.joined(separator: ", ")))"
+            sql += " AND (i.state IN (\(states.map { _ in "?" }.joined(separator: ", "))) \(orVoidedLinks ? "OR lf.voided_at IS NOT NULL" : ""))"
             arguments += states
         }
         sql += " ORDER BY i.opens_at DESC, i.id LIMIT 2000"
@@ -188,7 +188,8 @@ extension SQLiteStore {
                                   milestone: $0["milestone"], state: $0["state"], opensAt: Date(seconds: $0["opens_at"]),
                                   closesAt: Date(seconds: $0["closes_at"]), remindersSent: $0["reminders_sent"],
                                   deliveryProblems: (($0["problems"] as String?) ?? "").split(separator: "\n").map(String.init),
-                                  contactedAt: ($0["contacted_at"] as Int64?).map(Date.init(seconds:)), contactedBy: $0["contacted_by"])
+                                  contactedAt: ($0["contacted_at"] as Int64?).map(Date.init(seconds:)), contactedBy: $0["contacted_by"],
+                                  linkVoidedAt: ($0["voided_at"] as Int64?).map(Date.init(seconds:)))
             }
         }
     }

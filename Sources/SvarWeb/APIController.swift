@@ -156,6 +156,8 @@ struct APIController: Sendable {
         let invitationId = try id(context)
         try access.require(principal(context), \.treatsPatients, "issue links")
         _ = try await access.invitation(invitationId, for: principal(context))
+        // A clinician's new link is how a patient whose links were voided (second factor) gets back in.
+        try await services.store.restoreFactor(invitationId: invitationId, actor: principal(context).name, at: services.now())
         let link = try await services.links.issue(invitationId: invitationId, actor: principal(context).name, now: services.now())
         return Response.json(.object([("url", .string(link.url)), ("expiresAt", .string(OsloTime.iso8601(link.expiresAt)))]), status: .created)
     }

@@ -84,8 +84,8 @@ struct Access: Sendable {
         try await store.courseSummaries(in: scope(principal))
     }
 
-    func invitationSummaries(for principal: Principal, states: [String]? = nil) async throws -> [InvitationSummary] {
-        try await store.invitationSummaries(in: scope(principal), states: states)
+    func invitationSummaries(for principal: Principal, states: [String]? = nil, orVoidedLinks: Bool = false) async throws -> [InvitationSummary] {
+        try await store.invitationSummaries(in: scope(principal), states: states, orVoidedLinks: orVoidedLinks)
     }
 
     func nudges(for principal: Principal) async throws -> [ClinicianNudge] {

@@ -141,17 +141,19 @@ struct ClinicianController: Sendable {
 
     func worklist(_ clinician: Clinician, _ csrf: String) async throws -> Response {
         try access.require(.clinician(clinician), \.treatsPatients, "use the follow-up worklist")
-        let list = try await access.invitationSummaries(for: .clinician(clinician), states: ["unreachable", "expired", "declined"])
+        let list = try await access.invitationSummaries(for: .clinician(clinician), states: ["unreachable", "expired", "declined"], orVoidedLinks: true)
         return pages.clinicianPage("clinician-worklist", title: "Oppfølging", context: [
             "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
         ], clinician: clinician, csrf: csrf)
     }
 
     func row(for i: InvitationSummary, _ clinician: Clinician) -> [String: Any] {
+        let voided = i.linkVoidedAt.map { ["Lenken ble sperret \(RoleText.date($0)) etter gjentatte feil svar på kontrollspørsmålet: send en ny lenke"] } ?? []
+        let problems = voided + i.deliveryProblems
         var row: [String: Any] = [
             "id": i.invitationId, "patient": String(i.patientId.prefix(8)), "unit": i.unit, "milestone": RoleText.milestone(i.milestone),
             "state": RoleText.state(i.state), "opens": RoleText.date(i.opensAt), "closes": RoleText.date(i.closesAt.addingTimeInterval(-60)),
-            "reminders": i.remindersSent, "problems": i.deliveryProblems.joined(separator: "; "), "hasProblems": !i.deliveryProblems.isEmpty,
+            "reminders": i.remindersSent, "problems": problems.joined(separator: "; "), "hasProblems": !problems.isEmpty,
             "contactURL": "/oppfolging/\(i.invitationId)/kontaktet",
         ]
         if clinician.role.seesResults { row["patientURL"] = "/pasient/\(i.patientId)" }

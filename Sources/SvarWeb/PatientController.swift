@@ -4,6 +4,7 @@ import Hummingbird
 import SvarDomain
 import SvarInstruments
 import SvarServices
+import SvarStore
 
 extension PatientController.LinkOpening {
     /// The calm page of a link that did not open (a session never lands here).
@@ -261,10 +262,17 @@ struct PatientController: Sendable {
             return nil
         }
         let pages = services.pages
-        if try await answering.lockedUntil(session, now: now) != nil {
+        switch try await answering.factorState(session, now: now) {
+        case .locked:
             return pages.render("message", language: language, title: pages.text("lockedHeading", language),
                                 context: ["heading": pages.text("lockedHeading", language), "body": pages.text("lockedBody", language)],
                                 languageURL: { Self.url(request, language: $0) }, csrf: csrf, status: .tooManyRequests)
+        case .voided:
+            return pages.render("message", language: language, title: pages.text("voidedHeading", language),
+                                context: ["heading": pages.text("voidedHeading", language), "body": pages.text("voidedBody", language)],
+                                languageURL: { Self.url(request, language: $0) }, csrf: csrf, status: .forbidden)
+        case .open, .passed, .wrong:
+            break
         }
         if answering.secondFactor == .code, !(try await answering.hasCurrentCode(session, now: now)) {
             try await answering.sendCode(session, now: now)
@@ -286,7 +294,12 @@ struct PatientController: Sendable {
         guard case let .session(session, language) = opening else { return opening.calmPage }
         let now = services.now()
         let answering = services.answering
-        let check: PatientAnswering.FactorCheck
+        let client = context.clientKey(request, services.configuration)
+        // Wrong answers count against the client too: one client cannot grind through many invitations' factors.
+        if answering.secondFactor != .none, await limiter.isBlocked(client, now: now) {
+            return message("tooMany", language, status: .tooManyRequests, request: request, csrf: Self.csrfValue(request))
+        }
+        let check: FactorState
         switch answering.secondFactor {
         case .none: return Self.redirect("\(base(request))?lang=\(language.rawValue)")
         case .birthDate: check = try await answering.checkBirthDate(session, input: form["birthDate"] ?? "", now: now)
@@ -302,9 +315,10 @@ struct PatientController: Sendable {
                                       httpOnly: true, sameSite: .strict))
             return response
         case .wrong:
-            await limiter.record(context.clientKey(request, services.configuration), now: now)
+            await limiter.record(client, now: now)
             return try await factorGate(session, language, request, csrf: csrf, error: true) ?? Self.redirect(base(request))
-        case .locked:
+        case .locked, .voided, .open:
+            await limiter.record(client, now: now)
             return try await factorGate(session, language, request, csrf: csrf) ?? Self.redirect(base(request))
         }
     }
