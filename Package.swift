@@ -56,7 +56,7 @@ let package = Package(
         .target(
             name: "SvarDelivery",
             dependencies: [
-                "CCurl", "SvarInstruments", "SvarRegistry",
+                "CCurl", "SvarDomain", "SvarInstruments", "SvarRegistry",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

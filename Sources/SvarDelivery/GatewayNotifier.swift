@@ -138,8 +138,14 @@ public final class GatewayNotifier: Notifier {
         }
     }
 
-    /// `Retry-After` as seconds or as an HTTP date.
+    /// `Retry-After` as seconds or as an HTTP date, capped at an hour: a peer cannot park Svar's queue for days.
     static func retryAfter(_ value: String?) -> TimeInterval? {
+        parsedRetryAfter(value).map { min($0, maximumRetryAfter) }
+    }
+
+    static let maximumRetryAfter: TimeInterval = 3600
+
+    private static func parsedRetryAfter(_ value: String?) -> TimeInterval? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         if let seconds = Int(value), seconds >= 0 { return TimeInterval(seconds) }
         let formatter = DateFormatter()

@@ -56,7 +56,7 @@ public struct SMTPNotifier: Notifier {
     }
 
     private func configure(_ curl: UnsafeMutableRawPointer, errorBuffer: UnsafeMutablePointer<CChar>) -> Bool {
-        let requireTLS = settings.security == .implicitTLS || settings.username != nil
+        let requireTLS = settings.requiresTLS
         var ok = svar_curl_set_string(curl, CURLOPT_URL, settings.curlURL) == CURLE_OK
         ok = ok && svar_curl_set_string(curl, CURLOPT_MAIL_FROM, "<\(settings.from)>") == CURLE_OK
         ok = ok && svar_curl_set_long(curl, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue)) == CURLE_OK

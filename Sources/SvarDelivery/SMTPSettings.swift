@@ -1,11 +1,11 @@
 import Foundation
+import SvarDomain
 
-/// Where and how to submit mail, from `SVAR_SMTP_URL`, `SVAR_MAIL_FROM` and `SVAR_SMTP_CA_FILE`.
+/// Where and how to submit mail, from `SVAR_SMTP_URL`, `SVAR_MAIL_FROM`, `SVAR_SMTP_CA_FILE` and `SVAR_SMTP_TLS`.
 /// Credentials are kept apart from the URL so they never appear in a log line or an error.
 public struct SMTPSettings: Sendable, Equatable {
     public enum Security: String, Sendable {
-        /// `smtp://`: STARTTLS when the server offers it; required when credentials are set, so a password
-        /// never crosses the network in clear.
+        /// `smtp://`: STARTTLS (see `requiresTLS`).
         case startTLSWhenOffered
         /// `smtps://`: TLS from the first byte.
         case implicitTLS
@@ -18,6 +18,10 @@ public struct SMTPSettings: Sendable, Equatable {
     public var password: String?
     public var from: String
     public var caFile: String?
+    /// Whether a message may go out only over TLS. Yes unless the server is on this machine (loopback) or
+    /// `SVAR_SMTP_TLS=off` says otherwise: anyone on the path could strip an optional STARTTLS and read the
+    /// links. With credentials, TLS is required on loopback too, so a password never crosses in clear.
+    public var requiresTLS: Bool
     public var connectTimeout: Int = 10
     public var messageTimeout: Int = 60
 
@@ -31,7 +35,7 @@ public struct SMTPSettings: Sendable, Equatable {
     /// may refuse a bare `localhost`).
     var curlURL: String { serverURL + "/" + (from.split(separator: "@").last.map(String.init) ?? "localhost") }
 
-    public init(url text: String, from: String, caFile: String? = nil) throws(DeliveryConfigurationError) {
+    public init(url text: String, from: String, caFile: String? = nil, tls: String? = nil) throws(DeliveryConfigurationError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
               let host = components.host, !host.isEmpty else {
             throw DeliveryConfigurationError(variable: "SVAR_SMTP_URL", reason: "'\(Self.redacted(text))' is not smtp://host:port or smtps://host:port")
@@ -54,6 +58,12 @@ public struct SMTPSettings: Sendable, Equatable {
         password = components.password?.removingPercentEncoding
         if (username == nil) != (password == nil) {
             throw DeliveryConfigurationError(variable: "SVAR_SMTP_URL", reason: "give both user and password (user:password@host), or neither")
+        }
+        switch tls {
+        case nil, "": requiresTLS = security == .implicitTLS || username != nil || !isLoopbackHost(self.host)
+        case "required": requiresTLS = true
+        case "off": requiresTLS = security == .implicitTLS
+        case let other?: throw DeliveryConfigurationError(variable: "SVAR_SMTP_TLS", reason: "'\(other)' is not required or off")
         }
         let address = from.trimmingCharacters(in: .whitespaces)
         guard Self.isPlainAddress(address) else {

@@ -36,7 +36,7 @@ public struct DeliveryConfiguration: Sendable {
             guard let from = value("SVAR_MAIL_FROM") else {
                 throw DeliveryConfigurationError(variable: "SVAR_MAIL_FROM", reason: "is required with SVAR_SMTP_URL (the sender address)")
             }
-            let settings = try SMTPSettings(url: url, from: from, caFile: value("SVAR_SMTP_CA_FILE"))
+            let settings = try SMTPSettings(url: url, from: from, caFile: value("SVAR_SMTP_CA_FILE"), tls: value("SVAR_SMTP_TLS"))
             email = try SMTPNotifier(settings: settings)
             mailFrom = settings.from
         } else {

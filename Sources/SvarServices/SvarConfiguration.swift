@@ -136,12 +136,6 @@ public struct SvarConfiguration: Sendable, Equatable {
     }
 }
 
-/// 127.0.0.0/8, ::1 (with or without brackets) or `localhost`.
-public func isLoopbackHost(_ host: String) -> Bool {
-    let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
-    return bare.lowercased() == "localhost" || (IPAddress(bare)?.isLoopback ?? false)
-}
-
 /// A URL fit for an error message or a log line: any password in it replaced by `***`.
 public func redactedURL(_ text: String) -> String {
     guard let schemeEnd = text.range(of: "://"), let at = text[schemeEnd.upperBound...].lastIndex(of: "@") else { return text }

@@ -69,7 +69,7 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
 
     /// The client to count failures against (`SVAR_TRUSTED_PROXIES` decides whether X-Forwarded-For is believed).
     func clientKey(_ request: Request, _ configuration: SvarConfiguration) -> String {
-        SvarServices.clientKey(peer: remoteAddress?.ipAddress, forwardedFor: request.headers[.xForwardedFor],
+        SvarDomain.clientKey(peer: remoteAddress?.ipAddress, forwardedFor: request.headers[.xForwardedFor],
                                trustedProxies: configuration.trustedProxies)
     }
 }

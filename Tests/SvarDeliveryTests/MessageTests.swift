@@ -1,5 +1,5 @@
 import Foundation
-import SvarDelivery
+@testable import SvarDelivery
 import SvarServices
 import Testing
 
@@ -152,6 +152,26 @@ func decodeQuotedPrintable(_ text: String) -> String {
     ])
     func badSMTPSettingsNameTheVariable(_ url: String, _ from: String, _ variable: String) {
         #expect { try SMTPSettings(url: url, from: from) } throws: { ($0 as? DeliveryConfigurationError)?.variable == variable }
+    }
+
+    @Test func tlsIsRequiredUnlessTheServerIsLoopbackOrItIsTurnedOffExplicitly() throws {
+        #expect(try SMTPSettings(url: "smtp://mail.h.no", from: "svar@h.no").requiresTLS, "a remote relay: STARTTLS must succeed")
+        #expect(try SMTPSettings(url: "smtp://127.0.0.1:25", from: "svar@h.no").requiresTLS == false)
+        #expect(try SMTPSettings(url: "smtp://[::1]:25", from: "svar@h.no").requiresTLS == false)
+        #expect(try SMTPSettings(url: "smtp://u:p@127.0.0.1:25", from: "svar@h.no").requiresTLS, "a password never goes in clear")
+        #expect(try SMTPSettings(url: "smtp://127.0.0.1", from: "svar@h.no", tls: "required").requiresTLS)
+        #expect(try SMTPSettings(url: "smtp://mail.h.no", from: "svar@h.no", tls: "off").requiresTLS == false)
+        #expect(try SMTPSettings(url: "smtps://mail.h.no", from: "svar@h.no", tls: "off").requiresTLS, "smtps is TLS whatever the setting")
+        #expect { try SMTPSettings(url: "smtp://mail.h.no", from: "svar@h.no", tls: "maybe") } throws: {
+            ($0 as? DeliveryConfigurationError)?.variable == "SVAR_SMTP_TLS"
+        }
+    }
+
+    @Test func aPeersRetryAfterIsCappedAtAnHour() {
+        #expect(GatewayNotifier.retryAfter("120") == 120)
+        #expect(GatewayNotifier.retryAfter("86400") == 3600)
+        #expect(GatewayNotifier.retryAfter("Wed, 21 Oct 2099 07:28:00 GMT") == 3600)
+        #expect(GatewayNotifier.retryAfter("soon") == nil)
     }
 
     @Test func aPasswordNeverAppearsInAnError() {

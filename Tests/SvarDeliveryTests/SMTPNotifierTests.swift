@@ -8,8 +8,8 @@ func mail(_ i: Int, to recipient: String? = nil) -> OutgoingMessage {
                     text: "Hei,\n.\nlenke https://svar.test/a/T\(i)\n", html: "<p>Hei</p>", messageId: "<m\(i)@svar.test>")
 }
 
-func smtp(_ url: String, ca: String? = nil) throws -> SMTPNotifier {
-    var settings = try SMTPSettings(url: url, from: "svar@svar.test", caFile: ca)
+func smtp(_ url: String, ca: String? = nil, tls: String? = nil) throws -> SMTPNotifier {
+    var settings = try SMTPSettings(url: url, from: "svar@svar.test", caFile: ca, tls: tls)
     settings.connectTimeout = 5
     settings.messageTimeout = 10
     return try SMTPNotifier(settings: settings)
@@ -34,6 +34,18 @@ func smtp(_ url: String, ca: String? = nil) throws -> SMTPNotifier {
         #expect(first.contains("Content-Type: multipart/alternative") && first.contains("text/html"))
         #expect(decodeQuotedPrintable(first).contains("Hei,\r\n.\r\nlenke https://svar.test/a/T1"), "a lone dot line survives dot-stuffing")
         #expect(records.first?["rcpt_tos"] as? [String] == ["patient1@example.no"])
+    }
+
+    /// `SVAR_SMTP_TLS=required` against a server that offers no STARTTLS: nothing goes out in clear. On loopback
+    /// without the setting, a plain server is accepted (it is this machine's own relay).
+    @Test func requiredTLSRefusesAServerWithoutSTARTTLSAndSendsNothing() async throws {
+        let peer = try Peer("smtp_server.py")
+        defer { peer.stop() }
+        let outcome = await (try smtp("smtp://127.0.0.1:\(peer.port)", tls: "required")).deliver([mail(1)])
+        guard case let .transient(reason, _)? = outcome.first else { Issue.record("expected transient, got \(outcome)"); return }
+        #expect(reason.lowercased().contains("tls") || reason.lowercased().contains("ssl"), "\(reason)")
+        #expect(peer.records().isEmpty, "nothing was sent in clear")
+        #expect(await (try smtp("smtp://127.0.0.1:\(peer.port)")).deliver([mail(2)]) == [.sent])
     }
 
     @Test func implicitTLSWorks() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import SvarDomain
 import SvarServices
 import Testing
 @testable import SvarWeb

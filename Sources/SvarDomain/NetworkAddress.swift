@@ -81,3 +81,9 @@ public func clientKey(peer: String?, forwardedFor: String?, trustedProxies: [Add
     }
     return peerAddress.clientKey
 }
+
+/// 127.0.0.0/8, ::1 (with or without brackets) or `localhost`.
+public func isLoopbackHost(_ host: String) -> Bool {
+    let bare = host.hasPrefix("[") && host.hasSuffix("]") ? String(host.dropFirst().dropLast()) : host
+    return bare.lowercased() == "localhost" || (IPAddress(bare)?.isLoopback ?? false)
+}
