@@ -89,6 +89,7 @@ let package = Package(
             dependencies: [
                 "SvarInstruments", "SvarDomain", "SvarStore", "SvarServices", "SvarRegistry",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Mustache", package: "swift-mustache"),

@@ -20,6 +20,7 @@ public final class LocalRegistryStore: RegistryTarget {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { try SQLiteStore.prepareForErasure($0) }
         let pool = try DatabasePool(path: path, configuration: configuration)
         db = pool
         self.path = path
@@ -124,6 +125,12 @@ public final class LocalRegistryStore: RegistryTarget {
     }
 
     public func erase(pseudonym: String, at: Date) async throws -> ErasureReport {
+        let report = try await eraseResults(pseudonym: pseudonym, at: at)
+        try await db.writeWithoutTransaction { _ = try $0.checkpoint(.truncate) }
+        return report
+    }
+
+    private func eraseResults(pseudonym: String, at: Date) async throws -> ErasureReport {
         try await db.write { db in
             var report = ErasureReport()
             let results = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM results WHERE pseudonym = ?", arguments: [pseudonym]) ?? 0

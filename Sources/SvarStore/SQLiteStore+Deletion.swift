@@ -23,6 +23,12 @@ extension SQLiteStore {
     ]
 
     public func deletePatientData(patientId: String, actor: String, at: Date) async throws -> DeletionReport {
+        let report = try await erasePatientData(patientId: patientId, actor: actor, at: at)
+        try await checkpointAfterErasure()
+        return report
+    }
+
+    private func erasePatientData(patientId: String, actor: String, at: Date) async throws -> DeletionReport {
         try await db.write { db in
             guard try Self.patient(in: db, id: patientId) != nil else { throw StoreError.notFound(what: "patient", id: patientId) }
             if let earlier = try Self.deletionReport(db, patientId: patientId), earlier.state != .received {

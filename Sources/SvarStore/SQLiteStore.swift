@@ -13,6 +13,7 @@ public final class SQLiteStore: Store {
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            try Self.prepareForErasure(db)
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         db = pool
@@ -23,9 +24,26 @@ public final class SQLiteStore: Store {
     public init(inMemory: Void = ()) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { try Self.prepareForErasure($0) }
         let queue = try DatabaseQueue(configuration: configuration)
         db = queue
         try SQLiteMigrations.migrator.migrate(queue)
+    }
+
+    /// Deleted rows are overwritten, not just unlinked (whatever the SQLite build's default), so an erased
+    /// patient's data does not linger in free pages.
+    static func prepareForErasure(_ db: Database) throws {
+        try db.execute(sql: "PRAGMA secure_delete = ON")
+    }
+
+    /// Copies the WAL into the database file and empties it, so erased pages do not linger there either.
+    func checkpointAfterErasure() async throws {
+        try await db.writeWithoutTransaction { _ = try $0.checkpoint(.truncate) }
+    }
+
+    /// `PRAGMA secure_delete` as in force on a connection (1: on).
+    public func secureDelete() async throws -> Int {
+        try await db.read { try Int.fetchOne($0, sql: "PRAGMA secure_delete") ?? 0 }
     }
 
     /// The journal mode in force (WAL for a file database).

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import Prometheus
@@ -99,8 +100,14 @@ public func buildApplication(
     extraServices: [any Service] = [],
     logger: Logger = Logger(label: "svar")
 ) -> some ApplicationProtocol {
+    // An idle connection is closed after a minute and request headers are limited to 16 KiB in all: slow or
+    // bloated clients cannot hold the server's connections or memory.
+    let http = HTTP1Channel.Configuration(
+        idleTimeout: .seconds(60),
+        httpDecoderConfiguration: .init(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 100))
     var app = Application(
         router: buildRouter(services),
+        server: .http1(configuration: http),
         configuration: .init(address: .hostname(services.configuration.host, port: services.configuration.port), serverName: "svar"),
         logger: logger
     )

@@ -1,5 +1,7 @@
+import Crypto
 import Foundation
 import Hummingbird
+import SvarDomain
 import Prometheus
 import SvarInstruments
 
@@ -34,7 +36,17 @@ struct HealthController: Sendable {
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
-        router.get("/metrics") { _, _ in
+        router.get("/metrics") { request, _ in
+            // With SVAR_METRICS_TOKEN set, only the scraper that knows it sees the counters.
+            if let token = services.configuration.metricsToken {
+                let given = Array((request.headers[.authorization] ?? "").utf8)
+                guard constantTimeEqual(Array(SHA256.hash(data: given)), Array(SHA256.hash(data: Array("Bearer \(token)".utf8)))) else {
+                    var response = Problem(status: .unauthorized, title: "Unauthorized",
+                                           detail: "send Authorization: Bearer with SVAR_METRICS_TOKEN").response
+                    response.headers[.wwwAuthenticate] = "Bearer realm=\"svar-metrics\""
+                    return response
+                }
+            }
             var buffer: [UInt8] = []
             services.metrics.emit(into: &buffer)
             return Response(

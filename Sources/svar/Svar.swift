@@ -17,6 +17,22 @@ struct Svar: AsyncParsableCommand {
         version: version,
         subcommands: [Serve.self, Demo.self, Tick.self, Deliver.self, Forward.self, Forwarding.self, Export.self, Report.self, Users.self, ScoreCommand.self, Instruments.self, Keys.self]
     )
+
+    /// Every file Svar creates (the databases and their WAL/SHM, the file mailbox, exports) is the owner's
+    /// alone (0600, folders 0700), whatever umask the shell had: they hold health data or secrets.
+    static func main() async {
+        umask(0o077)
+        do {
+            var command = try parseAsRoot()
+            if var asynchronous = command as? any AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Prints a message to standard error, prefixed with the command, and ends with exit code 1.

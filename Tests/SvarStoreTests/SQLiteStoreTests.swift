@@ -19,6 +19,30 @@ import Testing
                                                               "2026-12-01-08-clinicians", "2026-12-05-09-security"])
     }
 
+    /// Deleted rows are overwritten and the WAL emptied: an erased identity is in neither file afterwards.
+    @Test func erasedDataDoesNotLingerInTheFileOrTheWAL() async throws {
+        let path = temporaryPath()
+        let store = try SQLiteStore(path: path)
+        #expect(try await store.secureDelete() == 1)
+        let marker = Array("Lingering-Name-\(UUID().uuidString)".utf8)
+        // Stored in clear in a row that deletion erases: the sealed identity is opaque, so use a unit-free marker.
+        try await store.createUnit(Unit(resh: "1", name: "U"), actor: "t", at: t0)
+        let result = try await store.enrolPatient(PatientEnrolment(id: "p-1", language: "nb", lookupHash: Array(repeating: 9, count: 32),
+                                                                   sealedIdentity: SealedIdentity(keyId: "v1", box: marker)),
+                                                  actor: "t", at: t0)
+        #expect(result == .created("p-1"))
+        func filesContainMarker() throws -> Bool {
+            try [path, path + "-wal"].contains { file in
+                guard let data = FileManager.default.contents(atPath: file) else { return false }
+                return data.range(of: Data(marker)) != nil
+            }
+        }
+        #expect(try filesContainMarker(), "the marker is on disk before the deletion (else the check proves nothing)")
+        _ = try await store.deletePatientData(patientId: "p-1", actor: "t", at: t0 + 60)
+        #expect(try filesContainMarker() == false, "no copy left in free pages or the WAL")
+        #expect((try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) == 0, "the WAL is truncated")
+    }
+
     @Test func reopeningAppliesNothingTwice() async throws {
         let path = temporaryPath()
         let first = try SQLiteStore(path: path)

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Prometheus
 import SvarAssets
+import SvarDomain
 import SvarInstruments
 import SvarServices
 import SvarWeb
@@ -34,6 +35,22 @@ import Testing
                 #expect(text.contains("svar_instruments_loaded 4"))
                 #expect(text.contains("svar_value_sets_loaded 14"))
             }
+        }
+    }
+
+    @Test func metricsCanBeLimitedToTheScraperWithItsToken() async throws {
+        let app = try await TestApp.make(configure: { $0.metricsToken = "metrics-token-0123456789" }).application
+        try await app.test(.router) { client in
+            for header in [nil, "Bearer wrong-token-0123456789", "Bearer \(apiToken)"] {
+                var headers = HTTPFields()
+                if let header { headers[.authorization] = header }
+                let status = try await client.execute(uri: "/metrics", method: .get, headers: headers) { $0.status }
+                #expect(status == .unauthorized, "\(header ?? "no header")")
+            }
+            let status = try await client.execute(uri: "/metrics", method: .get, headers: [.authorization: "Bearer metrics-token-0123456789"]) {
+                $0.status
+            }
+            #expect(status == .ok)
         }
     }
 
@@ -81,10 +98,34 @@ import Testing
                                                        "SVAR_WORKERS": "outbox", "SVAR_MODE": "demo"])
         #expect(d.host == "::1" && d.port == 9000 && d.databasePath == "/tmp/x.db" && d.workers == [.outbox] && d.mode == .demo)
         #expect(try SvarConfiguration.fromEnvironment(["SVAR_WORKERS": "none"]).workers.isEmpty)
+        #expect(c.rolesRequiringTOTP == [.kvarusKontakt, .registryAdmin] && c.trustedProxies.isEmpty && c.metricsToken == nil)
+    }
+
+    @Test func theSecuritySettingsAreReadStrictly() throws {
+        let c = try SvarConfiguration.fromEnvironment(["SVAR_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8,::1", "SVAR_REQUIRE_TOTP": "all",
+                                                       "SVAR_METRICS_TOKEN": "metrics-token-0123456789"])
+        #expect(c.trustedProxies.count == 3 && c.rolesRequiringTOTP == Set(Role.allCases) && c.metricsToken != nil)
+        #expect(try SvarConfiguration.fromEnvironment(["SVAR_REQUIRE_TOTP": "none"]).rolesRequiringTOTP.isEmpty)
+        for url in ["https://svar.sykehus.no", "http://127.0.0.1:8080", "http://[::1]:8080", "http://localhost:8080"] {
+            #expect(try SvarConfiguration.fromEnvironment(["SVAR_PUBLIC_URL": url]).publicURL == url, "production accepts \(url)")
+        }
+        #expect(try SvarConfiguration.fromEnvironment(["SVAR_PUBLIC_URL": "http://svar.test", "SVAR_MODE": "demo"]).publicURL == "http://svar.test",
+                "a demo may run on plain http")
+    }
+
+    @Test func aDatabaseURLIsNeverEchoedWithItsPassword() {
+        let error = #expect(throws: ConfigurationProblem.self) {
+            try SvarConfiguration.fromEnvironment(["SVAR_DATABASE_URL": "postgres://svar:S3cret-pw@db.example:5432/svar"])
+        }
+        #expect(error?.variable == "SVAR_DATABASE_URL")
+        #expect(error?.description.contains("S3cret-pw") == false && error?.description.contains("svar:***@db.example") == true,
+                "\(String(describing: error))")
     }
 
     @Test(arguments: [("SVAR_PORT", "http"), ("SVAR_PORT", "70000"), ("SVAR_MODE", "prod"), ("SVAR_WORKERS", "mailer"),
-                      ("SVAR_DATABASE_URL", "mysql://x"), ("SVAR_PUBLIC_URL", "ftp://x"), ("SVAR_API_TOKEN", "short")])
+                      ("SVAR_DATABASE_URL", "mysql://x"), ("SVAR_PUBLIC_URL", "ftp://x"), ("SVAR_API_TOKEN", "short"),
+                      ("SVAR_PUBLIC_URL", "http://svar.sykehus.no"), ("SVAR_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local"),
+                      ("SVAR_REQUIRE_TOTP", "behandler,doctor"), ("SVAR_METRICS_TOKEN", "short")])
     func aBadValueNamesTheVariable(_ variable: String, _ value: String) {
         let error = #expect(throws: ConfigurationProblem.self) { try SvarConfiguration.fromEnvironment([variable: value]) }
         #expect(error?.variable == variable)

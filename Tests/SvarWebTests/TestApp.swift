@@ -30,7 +30,7 @@ struct TestApp {
 
     static func make(token: String? = apiToken, mode: SvarConfiguration.Mode = .test,
                      secondFactor: ScheduleProtocol.SecondFactor = .none, clock: TestClock = TestClock(),
-                     accessTokens: AccessTokens? = nil) async throws -> TestApp {
+                     accessTokens: AccessTokens? = nil, configure: (inout SvarConfiguration) -> Void = { _ in }) async throws -> TestApp {
         let directories = AssetDirectories(instruments: sourceInstruments, web: sourceInstruments, textPacks: sourceInstruments)
         let catalogue = try InstrumentLoader.catalogue(instruments: sourceInstruments)
         let scheduleProtocol = try ProtocolLoader.load(id: "kvarus", directories: directories, catalogue: catalogue)
@@ -41,6 +41,7 @@ struct TestApp {
         configuration.mode = mode
         configuration.port = 0
         configuration.publicURL = "https://svar.test"
+        configure(&configuration)
         let links = try await LinkIssuer.load(store: store, vault: vault, publicURL: configuration.publicURL, now: fixedNow)
         let pages = try await PageRenderer.load(webDirectory: sourceWeb)
         let services = AppServices(
