@@ -28,10 +28,10 @@ class Client:
         self.jar = http.cookiejar.CookieJar()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), self.NoRedirect())
 
-    def request(self, path: str, form: dict[str, str] | None = None):
+    def request(self, path: str, form: dict[str, str] | None = None, headers: dict[str, str] | None = None):
         data = urllib.parse.urlencode(form).encode() if form is not None else None
         try:
-            with self.opener.open(self.base + path, data=data, timeout=10) as reply:
+            with self.opener.open(urllib.request.Request(self.base + path, data=data, headers=headers or {}), timeout=10) as reply:
                 return reply.status, reply.headers, reply.read().decode()
         except urllib.error.HTTPError as err:
             return err.code, err.headers, err.read().decode()

@@ -21,14 +21,14 @@ public struct LinkIssuer: Sendable {
             stored = try await store.signingKeys()
         }
         var keys: [UInt32: SymmetricKey] = [:]
-        for key in stored {
+        for key in stored where key.retiredAt == nil {
             do {
                 keys[key.id] = try vault.openSigningKey(key.sealed, id: key.id)
             } catch {
                 throw VaultError.badKey("SVAR_VAULT_KEY does not open this database's link-signing keys: is it the key this database was created with?")
             }
         }
-        return LinkIssuer(store: store, keys: keys, newestKeyId: stored.map(\.id).max() ?? 1, publicURL: publicURL)
+        return LinkIssuer(store: store, keys: keys, newestKeyId: keys.keys.max() ?? 1, publicURL: publicURL)
     }
 
     /// Adds a new newest key (`svar keys rotate`); returns its id.
@@ -37,6 +37,17 @@ public struct LinkIssuer: Sendable {
         let next = (try await store.signingKeys().map(\.id).max() ?? 0) + 1
         try await addKey(store: store, vault: vault, id: next, now: now)
         return next
+    }
+
+    /// Retires a key (`svar keys retire`): links signed with it stop opening once the service restarts. The
+    /// newest key signs new links and cannot be retired; rotate first.
+    public static func retire(store: any Store, id: UInt32, actor: String, now: Date) async throws {
+        let live = try await store.signingKeys().filter { $0.retiredAt == nil }
+        guard live.contains(where: { $0.id == id }) else { throw StoreError.notFound(what: "signing key in use", id: String(id)) }
+        guard id != live.map(\.id).max() else {
+            throw StoreError.conflict(field: "KEYID", reason: "key \(id) is the newest and signs new links: run svar keys rotate first")
+        }
+        try await store.retireSigningKey(id: id, actor: actor, at: now)
     }
 
     static func addKey(store: any Store, vault: IdentityVault, id: UInt32, now: Date) async throws {

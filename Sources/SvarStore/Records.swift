@@ -157,9 +157,12 @@ public struct StoredSigningKey: Sendable, Equatable {
     public var id: UInt32
     public var createdAt: Date
     public var sealed: SealedIdentity
-    public init(id: UInt32, createdAt: Date, sealed: SealedIdentity) {
+    /// A retired key verifies no link (`svar keys retire`).
+    public var retiredAt: Date?
+    public init(id: UInt32, createdAt: Date, sealed: SealedIdentity, retiredAt: Date? = nil) {
         self.id = id
         self.createdAt = createdAt
         self.sealed = sealed
+        self.retiredAt = retiredAt
     }
 }

@@ -218,8 +218,17 @@ public final class SQLiteStore: Store {
             try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY id").map {
                 let sealed: Data = $0["sealed"]
                 return StoredSigningKey(id: UInt32(truncatingIfNeeded: $0["id"] as Int64), createdAt: Date(seconds: $0["created_at"]),
-                                        sealed: SealedIdentity(keyId: $0["key_id"], box: [UInt8](sealed)))
+                                        sealed: SealedIdentity(keyId: $0["key_id"], box: [UInt8](sealed)),
+                                        retiredAt: ($0["retired_at"] as Int64?).map(Date.init(seconds:)))
             }
+        }
+    }
+
+    public func retireSigningKey(id: UInt32, actor: String, at: Date) async throws {
+        try await db.write { db in
+            try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE id = ? AND retired_at IS NULL", arguments: [at.seconds, Int64(id)])
+            guard db.changesCount == 1 else { throw StoreError.notFound(what: "signing key in use", id: String(id)) }
+            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "key.retire", subject: "signing key \(id)"))
         }
     }
 

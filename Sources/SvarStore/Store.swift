@@ -46,6 +46,8 @@ public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore, Clinician
     // Links
     func signingKeys() async throws -> [StoredSigningKey]
     func addSigningKey(_ key: StoredSigningKey) async throws
+    /// Marks a key retired (audited); links signed with it stop opening.
+    func retireSigningKey(id: UInt32, actor: String, at: Date) async throws
     func invitation(_ id: String) async throws -> InvitationRecord?
     func addLink(invitationId: String, nonceHash: [UInt8], expiresAt: Date, actor: String, at: Date) async throws
 

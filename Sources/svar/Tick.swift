@@ -28,22 +28,3 @@ func passTime(_ text: String?) throws -> Date {
     }
     return parsed
 }
-
-struct Keys: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Manage the keys that sign patient links.",
-        subcommands: [Rotate.self]
-    )
-
-    struct Rotate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Add a new signing key: new links use it; links signed with older keys keep working until they expire."
-        )
-
-        func run() async throws {
-            let runtime = try Runtime.load()
-            let id = try await LinkIssuer.rotate(store: runtime.store, vault: runtime.vault, now: Date())
-            print("signing key \(id) is now used for new links")
-        }
-    }
-}

@@ -43,6 +43,23 @@ import Testing
         #expect((try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int) == 0, "the WAL is truncated")
     }
 
+    /// The tombstone that keeps an erased, reserved patient from being invited again holds only the month: the
+    /// exact instant would tie it to the audit log's entries.
+    @Test func theTombstoneKeepsOnlyTheMonth() async throws {
+        let store = try SQLiteStore()
+        let hash = Array(repeating: UInt8(7), count: 32)
+        _ = try await store.enrolPatient(PatientEnrolment(id: "p-1", language: "nb", lookupHash: hash,
+                                                          sealedIdentity: SealedIdentity(keyId: "v1", box: [1, 2, 3])), actor: "t", at: t0)
+        let reservedAt = OsloTime.instant(LocalDate(iso: "2026-11-17")!, hour: 13)
+        _ = try await store.deletePatientData(patientId: "p-1", actor: "t", at: reservedAt)
+        #expect(try await store.isTombstoned(lookupHash: hash))
+        let again = try await store.enrolPatient(PatientEnrolment(id: "p-2", language: "nb", lookupHash: hash,
+                                                                  sealedIdentity: SealedIdentity(keyId: "v1", box: [4, 5, 6])), actor: "t", at: reservedAt + 86_400)
+        #expect(again == .created("p-2"))
+        #expect(try await store.patient("p-2")?.reservedAt == OsloTime.instant(LocalDate(iso: "2026-11-01")!, hour: 0),
+                "reserved again at once, dated by the month only")
+    }
+
     @Test func reopeningAppliesNothingTwice() async throws {
         let path = temporaryPath()
         let first = try SQLiteStore(path: path)
