@@ -685,22 +685,9 @@ extension AuthorizationMatrixTests {
             return (courseId, invitation)
         }
 
-        /// Answers the baseline (the first option of every choice, 70 for numbers), as ClinicianFixture does.
+        /// Answers the baseline as ClinicianFixture does.
         static func answerBaseline(_ app: TestApp, invitationId: String) async throws {
-            var responses: [SubmittedResponse] = []
-            for id in ["rand36", "eq5d-5l"] {
-                guard let instrument = app.services.catalogue.instrument(id) else { throw SetupError("no instrument \(id)") }
-                var answers: [(String, JSONValue)] = []
-                for q in instrument.questionnaire.questions {
-                    if let code = q.answerOption?.first.flatMap({ Int($0.valueCoding.code) }) { answers.append((q.linkId, .int(code))) }
-                    else if q.type == .integer { answers.append((q.linkId, .int(70))) }
-                }
-                let json = JSONValue.object(answers)
-                let score = try instrument.score(try instrument.checkAnswers(json))
-                responses.append(SubmittedResponse(instrument: id, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
-                                                   scores: score.stored))
-            }
-            try await app.store.submit(invitationId: invitationId, responses: responses, respondent: "patient", language: "nb", at: fixedNow)
+            try await ClinicianFixture.answerBaseline(app, invitationId: invitationId)
         }
 
         /// Gives each caller its API and page credentials; sessions are made through the login form.

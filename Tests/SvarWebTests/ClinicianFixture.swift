@@ -34,9 +34,22 @@ struct ClinicianFixture {
                                                    nprCode: nil, actor: "test", at: fixedNow)
         _ = try await SchedulerPass(store: store, scheduleProtocol: app.scheduleProtocol).run(now: fixedNow)
         let invitationId = try await store.course(courseId)?.invitations.first?.id ?? ""
+        try await answerBaseline(app, invitationId: invitationId)
+        let accounts = TestApp.accounts(store, app.services.vault)
+        for (user, role, units) in [("kari", Role.behandler, ["4208"]), ("kontakt", .kvarusKontakt, ["4208"]), ("other", .behandler, ["5000"]),
+                                    ("entity", .registerkontakt, ["5000"]), ("entity-a", .registerkontakt, ["4208"]), ("admin", .registryAdmin, [])] {
+            _ = try await accounts.add(username: user, password: password, role: role, units: units, totp: false, actor: "test", at: fixedNow)
+        }
+        return ClinicianFixture(app: app, patientId: patientId, courseId: courseId, invitationId: invitationId)
+    }
+}
+
+extension ClinicianFixture {
+    /// Answers RAND-36 and EQ-5D-5L (the first option of every choice, 70 for numbers) and submits them.
+    static func answerBaseline(_ app: TestApp, invitationId: String) async throws {
         var responses: [SubmittedResponse] = []
         for id in ["rand36", "eq5d-5l"] {
-            let instrument = try app.services.catalogue.instrument(id).map { $0 } ?? { throw FixtureFailure() }()
+            guard let instrument = app.services.catalogue.instrument(id) else { throw FixtureFailure() }
             var answers: [(String, JSONValue)] = []
             for q in instrument.questionnaire.questions {
                 if let code = q.answerOption?.first.flatMap({ Int($0.valueCoding.code) }) { answers.append((q.linkId, .int(code))) }
@@ -47,13 +60,7 @@ struct ClinicianFixture {
             responses.append(SubmittedResponse(instrument: id, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
                                                scores: score.stored))
         }
-        try await store.submit(invitationId: invitationId, responses: responses, respondent: "patient", language: "nb", at: fixedNow)
-        let accounts = TestApp.accounts(store, app.services.vault)
-        for (user, role, units) in [("kari", Role.behandler, ["4208"]), ("kontakt", .kvarusKontakt, ["4208"]), ("other", .behandler, ["5000"]),
-                                    ("entity", .registerkontakt, ["5000"]), ("entity-a", .registerkontakt, ["4208"]), ("admin", .registryAdmin, [])] {
-            _ = try await accounts.add(username: user, password: password, role: role, units: units, totp: false, actor: "test", at: fixedNow)
-        }
-        return ClinicianFixture(app: app, patientId: patientId, courseId: courseId, invitationId: invitationId)
+        try await app.store.submit(invitationId: invitationId, responses: responses, respondent: "patient", language: "nb", at: fixedNow)
     }
 }
 
