@@ -596,3 +596,36 @@ def test_oversized_request_headers_are_refused_and_the_server_goes_on(start_serv
         connection.close()
     assert status != 200, "24 KB of headers were accepted"
     assert srv.get("/health", token=None).status == 200
+
+
+def test_idle_and_half_sent_connections_are_closed_after_the_idle_timeout(start_server, tmp_path):
+    """SVAR_HTTP_IDLE_TIMEOUT closes a connection that sends nothing, or stops in the middle of its headers (a
+    slow client holding connections open), while a normal client is served throughout."""
+    import socket
+    import time
+    srv = start_server(server_env(tmp_path / "svar.sqlite", SVAR_HTTP_IDLE_TIMEOUT="2"))
+    host, port = urllib.parse.urlsplit(srv.base).hostname, urllib.parse.urlsplit(srv.base).port
+
+    def seconds_until_closed(first_bytes: bytes) -> float:
+        with socket.create_connection((host, port), timeout=15) as sock:
+            sock.sendall(first_bytes)
+            started = time.monotonic()
+            while True:
+                try:
+                    chunk = sock.recv(4096)
+                except ConnectionResetError:
+                    chunk = b""
+                if not chunk:
+                    return time.monotonic() - started
+
+    silent = seconds_until_closed(b"")
+    half_sent = seconds_until_closed(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+    assert 1.0 <= silent < 10, f"an idle connection was closed after {silent:.1f} s (timeout 2 s)"
+    assert 1.0 <= half_sent < 10, f"a half-sent request was closed after {half_sent:.1f} s (timeout 2 s)"
+    assert srv.get("/health", token=None).status == 200
+
+
+def test_a_bad_idle_timeout_is_refused_naming_the_variable(svar_bin, tmp_path):
+    result = refused_start(svar_bin, tmp_path, server_env(tmp_path / "svar.sqlite", SVAR_HTTP_IDLE_TIMEOUT="0"))
+    assert result.returncode != 0
+    assert "SVAR_HTTP_IDLE_TIMEOUT" in result.stderr and "1 to 3600" in result.stderr, result.stderr

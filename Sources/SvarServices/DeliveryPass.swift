@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import SvarDelivery
+import SvarDomain
 import SvarInstruments
 import SvarStore
 
@@ -144,7 +145,9 @@ public struct DeliveryPass: Sendable {
     }
 
     private func prepare(_ item: ClaimedDelivery, now: Date) async throws -> Preparation {
-        guard let sealed = try await store.readIdentity(of: item.patientId, in: .everyUnit, actor: "outbox", purpose: "send \(item.kind)", at: now) else {
+        // The contact details the invitation's unit registered (the vault's own for messages of no unit).
+        let scope: Scope = item.unit.map { .only([$0]) } ?? .everyUnit
+        guard let sealed = try await store.readIdentity(of: item.patientId, in: scope, actor: "outbox", purpose: "send \(item.kind)", at: now) else {
             return .noChannelLeft(item.failures + ["no contact details on record"])
         }
         let identity = try vault.open(sealed, patientId: item.patientId)

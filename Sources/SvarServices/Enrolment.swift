@@ -36,7 +36,10 @@ public struct Enrolment: Sendable {
         self.mode = mode
     }
 
-    public func enrol(_ request: Request, actor: String, at: Date) async throws -> EnrolmentResult {
+    /// Enrols the person, or finds them by number. `units` are the registering units: each keeps the identity
+    /// as it typed it (for a known person, the typed fields replace that unit's earlier ones and empty fields
+    /// keep them), so no unit sees what another unit typed. Empty for the installation's own token.
+    public func enrol(_ request: Request, units: Set<String> = [], actor: String, at: Date) async throws -> EnrolmentResult {
         let number: IdentityNumber
         do {
             number = try IdentityNumber(request.identityNumber, allowSynthetic: mode.allowsSyntheticNumbers)
@@ -70,8 +73,16 @@ public struct Enrolment: Sendable {
                                 channels: request.channels)
         let enrolment = PatientEnrolment(id: id, language: request.language,
                                          lookupHash: vault.lookupHash(identityNumber: number.digits),
-                                         sealedIdentity: try vault.seal(identity, patientId: id))
-        return try await store.enrolPatient(enrolment, actor: actor, at: at)
+                                         sealedIdentity: try vault.seal(identity, patientId: id), units: units)
+        let result = try await store.enrolPatient(enrolment, actor: actor, at: at)
+        if case let .existing(known) = result, !units.isEmpty {
+            let vault = self.vault
+            try await store.recordUnitIdentity(patientId: known, units: units, actor: actor, at: at) { current in
+                let earlier = try current.map { try vault.open($0, patientId: known) }
+                return try vault.seal(identity.keepingEarlier(earlier), patientId: known)
+            }
+        }
+        return result
     }
 
     static func looksLikeEmail(_ text: String) -> Bool {
@@ -93,6 +104,16 @@ public struct Enrolment: Sendable {
     static func normalisedMobile(_ text: String) -> String {
         let compact = text.filter { $0 != " " }
         return compact.hasPrefix("+") ? compact : "+47" + compact
+    }
+}
+
+extension Identity {
+    /// This registration's fields, with the earlier registration's where this one left a field empty.
+    func keepingEarlier(_ earlier: Identity?) -> Identity {
+        guard let earlier else { return self }
+        return Identity(identityNumber: identityNumber, name: name ?? earlier.name, email: email ?? earlier.email,
+                        mobile: mobile ?? earlier.mobile, birthDate: birthDate ?? earlier.birthDate,
+                        channels: channels ?? earlier.channels)
     }
 }
 

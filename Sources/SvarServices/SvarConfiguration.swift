@@ -31,6 +31,9 @@ public struct SvarConfiguration: Sendable, Equatable {
     public var rolesRequiringTOTP: Set<Role> = [.kvarusKontakt, .registryAdmin]
     /// When set, `/metrics` answers only `Authorization: Bearer` with this token (`SVAR_METRICS_TOKEN`).
     public var metricsToken: String?
+    /// Seconds an HTTP connection may sit idle, or hold a half-sent request, before it is closed
+    /// (`SVAR_HTTP_IDLE_TIMEOUT`).
+    public var idleTimeoutSeconds = 60
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     public init() {}
@@ -78,21 +81,8 @@ public struct SvarConfiguration: Sendable, Equatable {
             }
             c.mode = parsed
         }
-        if let workers = value("SVAR_WORKERS") {
-            switch workers {
-            case "all": c.workers = Set(Worker.allCases)
-            case "none": c.workers = []
-            default:
-                var set = Set<Worker>()
-                for name in workers.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                    guard let worker = Worker(rawValue: name) else {
-                        throw ConfigurationProblem(variable: "SVAR_WORKERS",
-                                                   reason: "'\(name)' is not a worker (all, none, or a list of scheduler, outbox, forwarder)")
-                    }
-                    set.insert(worker)
-                }
-                c.workers = set
-            }
+        if let text = value("SVAR_WORKERS") {
+            c.workers = try Self.choice(of: Worker.self, "SVAR_WORKERS", text, what: "worker")
         }
         if c.mode == .production, let url = URL(string: c.publicURL), url.scheme == "http",
            !(url.host.map { isLoopbackHost($0) } ?? false) {
@@ -106,24 +96,17 @@ public struct SvarConfiguration: Sendable, Equatable {
             c.trustedProxies = ranges
         }
         if let text = value("SVAR_REQUIRE_TOTP") {
-            switch text {
-            case "all": c.rolesRequiringTOTP = Set(Role.allCases)
-            case "none": c.rolesRequiringTOTP = []
-            default:
-                var roles = Set<Role>()
-                for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
-                    guard let role = Role(rawValue: name) else {
-                        throw ConfigurationProblem(variable: "SVAR_REQUIRE_TOTP",
-                                                   reason: "'\(name)' is not a role (all, none, or a list of \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
-                    }
-                    roles.insert(role)
-                }
-                c.rolesRequiringTOTP = roles
-            }
+            c.rolesRequiringTOTP = try Self.choice(of: Role.self, "SVAR_REQUIRE_TOTP", text, what: "role")
         }
         if let token = value("SVAR_METRICS_TOKEN") {
             guard token.count >= 16 else { throw ConfigurationProblem(variable: "SVAR_METRICS_TOKEN", reason: "must be at least 16 characters") }
             c.metricsToken = token
+        }
+        if let text = value("SVAR_HTTP_IDLE_TIMEOUT") {
+            guard let seconds = Int(text), (1...3600).contains(seconds) else {
+                throw ConfigurationProblem(variable: "SVAR_HTTP_IDLE_TIMEOUT", reason: "'\(text)' is not a number of seconds from 1 to 3600")
+            }
+            c.idleTimeoutSeconds = seconds
         }
         if let id = value("SVAR_PROTOCOL") { c.protocolId = id }
         if let level = value("LOG_LEVEL") {
@@ -133,6 +116,27 @@ public struct SvarConfiguration: Sendable, Equatable {
             c.logLevel = level
         }
         return c
+    }
+
+    /// A set of named cases: `all`, `none`, or a comma-separated list; an unknown name is refused with the
+    /// names that exist.
+    static func choice<Case: RawRepresentable & CaseIterable & Hashable>(
+        of: Case.Type, _ variable: String, _ text: String, what: String
+    ) throws(ConfigurationProblem) -> Set<Case> where Case.RawValue == String {
+        switch text {
+        case "all": return Set(Case.allCases)
+        case "none": return []
+        default:
+            var chosen = Set<Case>()
+            for name in text.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                guard let value = Case(rawValue: name) else {
+                    let names = Case.allCases.map(\.rawValue).joined(separator: ", ")
+                    throw ConfigurationProblem(variable: variable, reason: "'\(name)' is not a \(what) (all, none, or a list of \(names))")
+                }
+                chosen.insert(value)
+            }
+            return chosen
+        }
     }
 }
 

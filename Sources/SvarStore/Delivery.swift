@@ -16,6 +16,8 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var failures: [String]
     public var language: String
     public var closesAt: Date?
+    /// The unit of the invitation's course: its contact details for the patient are the ones used.
+    public var unit: String?
 }
 
 /// An invitation no channel could deliver, for the clinicians' follow-up list.

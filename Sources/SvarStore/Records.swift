@@ -24,16 +24,21 @@ public struct PatientRecord: Sendable, Equatable {
 }
 
 /// What is stored about a new patient: the pseudonym, the keyed lookup hash and the sealed identity.
+///
+/// `units` are the units that registered the patient: each keeps the identity as it typed it, so a unit that
+/// later registers the same number sees its own record and never what another unit typed (docs/domain.md).
 public struct PatientEnrolment: Sendable {
     public var id: String
     public var language: String
     public var lookupHash: [UInt8]
     public var sealedIdentity: SealedIdentity
-    public init(id: String, language: String, lookupHash: [UInt8], sealedIdentity: SealedIdentity) {
+    public var units: Set<String>
+    public init(id: String, language: String, lookupHash: [UInt8], sealedIdentity: SealedIdentity, units: Set<String> = []) {
         self.id = id
         self.language = language
         self.lookupHash = lookupHash
         self.sealedIdentity = sealedIdentity
+        self.units = units
     }
 }
 

@@ -316,6 +316,20 @@ enum SQLiteMigrations {
             ALTER TABLE signing_keys ADD COLUMN retired_at INTEGER;
             """)
         }
+        migrator.registerMigration("2026-12-05-10-unit-identities") { db in
+            try db.execute(sql: """
+            -- The identity as each unit registered it (sealed like the vault's): a unit sees its own record,
+            -- never what another unit typed about the same person.
+            CREATE TABLE unit_identities (
+                patient_id TEXT NOT NULL REFERENCES patients(id),
+                unit TEXT NOT NULL REFERENCES units(resh),
+                key_id TEXT NOT NULL,
+                sealed BLOB NOT NULL,
+                updated_at INTEGER NOT NULL,
+                PRIMARY KEY (patient_id, unit)
+            );
+            """)
+        }
         return migrator
     }
 }

@@ -19,6 +19,7 @@ extension SQLiteStore {
         ("clinician nudges", "DELETE FROM clinician_nudges WHERE course_id IN (SELECT id FROM courses WHERE patient_id = ?)"),
         ("pathway events", "DELETE FROM pathway_events WHERE course_id IN (SELECT id FROM courses WHERE patient_id = ?)"),
         ("courses", "DELETE FROM courses WHERE patient_id = ?"),
+        ("identity (as units registered it)", "DELETE FROM unit_identities WHERE patient_id = ?"),
         ("identity (vault)", "DELETE FROM identity_vault WHERE patient_id = ?"),
     ]
 

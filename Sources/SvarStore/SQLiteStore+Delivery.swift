@@ -8,8 +8,9 @@ extension SQLiteStore {
         return try await db.write { db in
             let marks = kinds.map { _ in "?" }.joined(separator: ", ")
             let rows = try Row.fetchAll(db, sql: """
-                SELECT o.*, p.language, p.reserved_at, i.state AS invitation_state, i.closes_at
+                SELECT o.*, p.language, p.reserved_at, i.state AS invitation_state, i.closes_at, c.unit
                 FROM outbox o JOIN patients p ON p.id = o.patient_id LEFT JOIN invitations i ON i.id = o.invitation_id
+                LEFT JOIN courses c ON c.id = i.course_id
                 WHERE o.state = 'queued' AND o.next_attempt_at <= ? AND o.kind IN (\(marks))
                 ORDER BY o.next_attempt_at LIMIT ?
                 """, arguments: StatementArguments([now.seconds] + kinds + [limit]))
@@ -32,7 +33,7 @@ extension SQLiteStore {
                     id: id, kind: row["kind"], patientId: row["patient_id"], invitationId: row["invitation_id"], payload: row["payload"],
                     attempts: row["attempts"], channelIndex: row["channel_index"],
                     failures: failures.split(separator: "\n").map(String.init), language: row["language"],
-                    closesAt: (row["closes_at"] as Int64?).map(Date.init(seconds:))))
+                    closesAt: (row["closes_at"] as Int64?).map(Date.init(seconds:)), unit: row["unit"]))
             }
             return claimed
         }

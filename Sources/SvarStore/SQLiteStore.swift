@@ -93,6 +93,9 @@ public final class SQLiteStore: Store {
                            arguments: [enrolment.id, enrolment.language, at.seconds, tombstoned])
             try db.execute(sql: "INSERT INTO identity_vault (patient_id, lookup_hash, key_id, sealed) VALUES (?, ?, ?, ?)",
                            arguments: [enrolment.id, Data(enrolment.lookupHash), enrolment.sealedIdentity.keyId, Data(enrolment.sealedIdentity.box)])
+            for unit in enrolment.units.sorted() {
+                try Self.saveUnitIdentity(db, patientId: enrolment.id, unit: unit, sealed: enrolment.sealedIdentity, at: at)
+            }
             try Self.audit(db, AuditEntry(at: at, actor: actor, action: "patient.enrol", subject: enrolment.id,
                                           detail: tombstoned == nil ? "" : "earlier reservation applies"))
             return .created(enrolment.id)
@@ -118,13 +121,40 @@ public final class SQLiteStore: Store {
                 guard try Bool.fetchOne(db, sql: "SELECT 1 FROM courses WHERE patient_id = ?\(filter) LIMIT 1",
                                         arguments: StatementArguments([patientId] + units)) == true else { return nil }
             }
-            guard let row = try Row.fetchOne(db, sql: "SELECT key_id, sealed FROM identity_vault WHERE patient_id = ?", arguments: [patientId]) else {
+            let unitRow = scope.units == nil ? nil : try Row.fetchOne(db, sql: """
+                SELECT key_id, sealed FROM unit_identities WHERE patient_id = ?\(filter) ORDER BY updated_at DESC, unit LIMIT 1
+                """, arguments: StatementArguments([patientId] + units))
+            guard let row = try unitRow ?? Row.fetchOne(db, sql: "SELECT key_id, sealed FROM identity_vault WHERE patient_id = ?",
+                                                        arguments: [patientId]) else {
                 return nil
             }
             try Self.audit(db, AuditEntry(at: at, actor: actor, action: "identity.read", subject: patientId, detail: purpose))
             let sealed: Data = row["sealed"]
             return SealedIdentity(keyId: row["key_id"], box: [UInt8](sealed))
         }
+    }
+
+    public func recordUnitIdentity(patientId: String, units: Set<String>, actor: String, at: Date,
+                                   merge: @Sendable (SealedIdentity?) throws -> SealedIdentity) async throws {
+        try await db.write { db in
+            guard try Self.patient(in: db, id: patientId) != nil else { throw StoreError.notFound(what: "patient", id: patientId) }
+            for unit in units.sorted() {
+                let current = try Row.fetchOne(db, sql: "SELECT key_id, sealed FROM unit_identities WHERE patient_id = ? AND unit = ?",
+                                               arguments: [patientId, unit]).map { row -> SealedIdentity in
+                    let sealed: Data = row["sealed"]
+                    return SealedIdentity(keyId: row["key_id"], box: [UInt8](sealed))
+                }
+                try Self.saveUnitIdentity(db, patientId: patientId, unit: unit, sealed: try merge(current), at: at)
+                try Self.audit(db, AuditEntry(at: at, actor: actor, action: "identity.register", subject: patientId, detail: "unit \(unit)"))
+            }
+        }
+    }
+
+    static func saveUnitIdentity(_ db: Database, patientId: String, unit: String, sealed: SealedIdentity, at: Date) throws {
+        try db.execute(sql: """
+            INSERT INTO unit_identities (patient_id, unit, key_id, sealed, updated_at) VALUES (?, ?, ?, ?, ?)
+            ON CONFLICT (patient_id, unit) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed, updated_at = excluded.updated_at
+            """, arguments: [patientId, unit, sealed.keyId, Data(sealed.box), at.seconds])
     }
 
     public func isTombstoned(lookupHash: [UInt8]) async throws -> Bool {

@@ -15,7 +15,15 @@ public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore, Clinician
     func patient(_ id: String) async throws -> PatientRecord?
     /// Reads the sealed identity and writes the audit entry for that read, in one transaction; nil when the
     /// patient has no course in `scope`.
+    ///
+    /// A unit-scoped read returns the identity as one of the scope's units registered it (the most recently
+    /// changed), and the vault's own record only when none of them did (a patient registered through the
+    /// installation's token).
     func readIdentity(of patientId: String, in scope: Scope, actor: String, purpose: String, at: Date) async throws -> SealedIdentity?
+    /// Keeps, for each of `units`, the identity as that unit registered it: `merge` gets the unit's current
+    /// record (nil if it has none) and returns the new one, inside the transaction; audited.
+    func recordUnitIdentity(patientId: String, units: Set<String>, actor: String, at: Date,
+                            merge: @Sendable (SealedIdentity?) throws -> SealedIdentity) async throws
     func isTombstoned(lookupHash: [UInt8]) async throws -> Bool
 
     // Courses and events

@@ -80,7 +80,8 @@ struct APIController: Sendable {
             email: try body.optionalString("email"), mobile: try body.optionalString("mobile"),
             language: try body.optionalString("language") ?? "nb", birthDate: try body.optionalString("birthDate"),
             channels: try body.optionalStrings("channels"))
-        switch try await services.enrolment.enrol(enrolment, actor: actor, at: services.now()) {
+        switch try await services.enrolment.enrol(enrolment, units: access.registeringUnits(principal(context)), actor: actor,
+                                                  at: services.now()) {
         case let .created(id):
             return Response.json(.object([("id", .string(id))]), status: .created)
         case let .existing(id) where access.isUnitScoped(principal(context)):

@@ -35,6 +35,10 @@ struct Access: Sendable {
     /// May this caller see other patients' data under an existing record (the installation token may)?
     func isUnitScoped(_ principal: Principal) -> Bool { scope(principal).units != nil }
 
+    /// The units that keep the identity a caller registers as it was typed: a unit-scoped caller's own units;
+    /// none for registry-wide callers, whose registration is the vault's record.
+    func registeringUnits(_ principal: Principal) -> Set<String> { scope(principal).units ?? [] }
+
     func require(_ principal: Principal, _ allowed: (Role) -> Bool, _ what: String) throws {
         if let clinician = principal.clinician, !allowed(clinician.role) {
             throw Problem(status: .forbidden, title: "Forbidden", detail: "the role \(clinician.role.rawValue) may not \(what)")

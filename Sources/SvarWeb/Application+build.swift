@@ -100,10 +100,10 @@ public func buildApplication(
     extraServices: [any Service] = [],
     logger: Logger = Logger(label: "svar")
 ) -> some ApplicationProtocol {
-    // An idle connection is closed after a minute and request headers are limited to 16 KiB in all: slow or
-    // bloated clients cannot hold the server's connections or memory.
+    // An idle connection (or one holding a half-sent request) is closed after a minute by default, and request
+    // headers are limited to 16 KiB in all: slow or bloated clients cannot hold the server's connections or memory.
     let http = HTTP1Channel.Configuration(
-        idleTimeout: .seconds(60),
+        idleTimeout: .seconds(Int64(services.configuration.idleTimeoutSeconds)),
         httpDecoderConfiguration: .init(maxHeaderFieldSize: 8 * 1024, maxHeaderListSize: 16 * 1024, maxHeaderFieldCount: 100))
     var app = Application(
         router: buildRouter(services),

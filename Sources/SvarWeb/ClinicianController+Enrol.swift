@@ -46,7 +46,7 @@ extension ClinicianController {
                                         language: value("language") ?? "nb")
         let patientId: String
         do {
-            switch try await services.enrolment.enrol(request, actor: clinician.username, at: services.now()) {
+            switch try await services.enrolment.enrol(request, units: [unit], actor: clinician.username, at: services.now()) {
             case let .created(id), let .existing(id): patientId = id
             }
         } catch let problem as InputProblem {

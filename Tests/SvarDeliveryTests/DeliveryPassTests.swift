@@ -29,6 +29,25 @@ import Testing
         #expect(try await f.store.auditEntries(subject: f.patientId).contains { $0.actor == "outbox" && $0.action == "identity.read" })
     }
 
+    @Test func anInvitationGoesToTheContactDetailsItsOwnUnitRegistered() async throws {
+        let f = try await DeliveryFixture.make()    // registered through the installation's token: the vault's record
+        try await f.store.createUnit(Unit(resh: "4209", name: "Other"), actor: "test", at: t0)
+        let enrolment = Enrolment(store: f.store, vault: f.vault, mode: .test)
+        #expect(try await enrolment.enrol(.init(identityNumber: "01914796756", email: "kari@b.example"), units: ["4209"], actor: "b", at: t0)
+                == .existing(f.patientId))
+        try await f.store.createCourse(NewCourse(id: "course-b", patientId: f.patientId, unit: "4209", type: .D01), actor: "b", at: t0)
+        let event = PathwayEvent(id: "start-b", type: .start, date: OsloTime.date(of: t0), unit: "4209", recordedBy: "b")
+        let plan = ScheduleProtocol.Plan(milestone: "baseline", instruments: ["eq5d-5l"], triggerEventId: event.id, dueDate: OsloTime.date(of: t0),
+                                         opensAt: t0, closesAt: t0 + 21 * day, reminders: [])
+        _ = try await f.store.recordEvent(courseId: "course-b", event: event, at: t0) { _, _ in [plan] }
+        _ = try await f.store.openDue(now: t0, limit: 10)
+        let folder = temporaryFolder("mailbox")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try await f.pass([FileMailbox(directory: folder, from: "svar@svar.test")]).run(now: t0)
+        let recipients = emlFiles(folder).compactMap { mail in mail.split(separator: "\r\n").first { $0.hasPrefix("To: ") } }.sorted()
+        #expect(recipients == ["To: kari@b.example", "To: kari@example.no"], "each unit's invitation to its own record: \(recipients)")
+    }
+
     @Test func completingTheQuestionnaireWhileItsReminderIsQueuedMeansTheReminderIsNotSent() async throws {
         let f = try await DeliveryFixture.make()
         let folder = temporaryFolder("mailbox")

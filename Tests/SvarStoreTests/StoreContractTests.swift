@@ -88,6 +88,39 @@ let day: TimeInterval = 86_400
     }
 
     @Test(arguments: StoreKind.allCases)
+    func eachUnitSeesTheIdentityAsItRegisteredIt(_ kind: StoreKind) async throws {
+        let store = try kind.make()
+        let enrolment = Enrolment(store: store, vault: vault, mode: .test)
+        for resh in ["4208", "4209"] { try await store.createUnit(Unit(resh: resh, name: resh), actor: "t", at: t0) }
+        let first = try await enrolment.enrol(.init(identityNumber: "01914796756", name: "Kari A", email: "kari@a.example"),
+                                              units: ["4208"], actor: "a", at: t0)
+        guard case let .created(id) = first else { Issue.record("a new number is created"); return }
+        try await store.createCourse(NewCourse(id: "c-a", patientId: id, unit: "4208", type: .D01), actor: "a", at: t0)
+        // Unit 4209 registers the same number with what it typed: it gets the same patient, and its own record.
+        let second = try await enrolment.enrol(.init(identityNumber: "01914796756", name: "Kari B"), units: ["4209"], actor: "b", at: t0 + 60)
+        #expect(second == .existing(id))
+        #expect(try await store.readIdentity(of: id, in: .only(["4209"]), actor: "b", purpose: "t", at: t0) == nil,
+                "no course at 4209 yet: nothing to see")
+        try await store.createCourse(NewCourse(id: "c-b", patientId: id, unit: "4209", type: .D01), actor: "b", at: t0 + 60)
+        func identity(_ scope: Scope) async throws -> Identity? {
+            try await store.readIdentity(of: id, in: scope, actor: "t", purpose: "t", at: t0 + 120).map { try vault.open($0, patientId: id) }
+        }
+        #expect(try await identity(.only(["4209"])) == Identity(identityNumber: "01914796756", name: "Kari B"), "not 4208's name or e-mail")
+        #expect(try await identity(.only(["4208"])) == Identity(identityNumber: "01914796756", name: "Kari A", email: "kari@a.example"))
+        #expect(try await identity(.everyUnit)?.name == "Kari A", "the vault keeps the first registration")
+        // Registering again at 4209: typed fields replace 4209's, empty ones keep them; 4208's record is untouched.
+        _ = try await enrolment.enrol(.init(identityNumber: "01914796756", mobile: "91234567"), units: ["4209"], actor: "b", at: t0 + 180)
+        #expect(try await identity(.only(["4209"])) == Identity(identityNumber: "01914796756", name: "Kari B", mobile: "+4791234567"))
+        #expect(try await identity(.only(["4208"]))?.mobile == nil)
+        // A scope over both units sees the most recently changed record.
+        #expect(try await identity(.only(["4208", "4209"]))?.name == "Kari B")
+        #expect(try await store.auditEntries(subject: id).filter { $0.action == "identity.register" }.map(\.detail) == ["unit 4209", "unit 4209"])
+        // Deletion erases every unit's record with the vault's.
+        _ = try await store.deletePatientData(patientId: id, actor: "registry", at: t0 + 240)
+        #expect(try await identity(.only(["4209"])) == nil)
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func coursesNeedAKnownPatientAndUnit(_ kind: StoreKind) async throws {
         let store = try kind.make()
         let patient = try await enrol(store)

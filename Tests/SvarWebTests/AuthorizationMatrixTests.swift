@@ -11,7 +11,7 @@ import SvarStore
 import SvarWeb
 import Testing
 
-/// The access policy of notes/security-spec.md as one table: every route `buildRouter` serves × every kind of
+/// The access policy of SECURITY.md ("Who may see what") as one table: every route `buildRouter` serves × every kind of
 /// caller × a target at the unit-scoped callers' own unit (5001), at its parent (5000) and at an unrelated unit
 /// (4208). Each cell checks the status the policy gives, and that nothing of a patient outside the caller's scope
 /// (patient ids and their 8-character prefixes, course and invitation ids, names, e-mail addresses, identity
@@ -115,14 +115,12 @@ extension AuthorizationMatrixTests {
         },
         .page(.get, "/oversikt", treats: .allowed(.ok), contact: .allowed(.ok), admin: .allowed(.ok)),
         .page(.get, "/registrer", treats: .allowed(.ok), contact: .forbidden, admin: .forbidden),
-        // The number of the target's patient, enrolled at 5001: the answer shows nothing of another unit (the
-        // patient's id is the caller's once it has a course at 5001). The patient page it leads to shows the
-        // person's name as the identity vault holds it — one identity per person, whichever unit typed it; whether
-        // a taking-over unit should see a name another unit typed is open (see the issue note), so this row does
-        // not follow the redirect. The page's course and result lists are covered by the `pasient/{id}` rows.
+        // The number of the target's patient, registered anew at 5001: the answer carries the id (the caller's
+        // once it has a course at 5001), and the patient page it leads to shows only what 5001 recorded — not the
+        // name, contact details, courses or results another unit typed or collected.
         .page(.post, "/registrer", treats: .allowed(.seeOther), contact: .forbidden, admin: .forbidden, targeted: true) { t in
             Call("/registrer", form: ["identityNumber": t.number, "unit": "5001", "type": "D01"])
-        }.answeringWithTheTargetsId(),
+        }.answeringWithTheTargetsId().followingTheRedirect(),
         .page(.post, "/logout", treats: .allowed(.seeOther), contact: .allowed(.seeOther), admin: .allowed(.seeOther)) { _ in
             Call("/logout", form: [:])
         },
