@@ -3,17 +3,18 @@
 
 Three independent routes must agree before a vector is trusted:
 
-1. HAND: the coefficient tables below, copied from Svar's shared/facts/scoring.md §1.4 (decimal strings as
-   printed there), scored with hand-written code per model family (plain main effects, Dutch constant,
-   Dolan-type constant + N3, Canada's level-1 / level-4-5 terms, the US 3L D1 model).
+1. HAND: the coefficient tables below, typed from the published coefficients (decimal strings as printed in
+   the sources that docs/scoring.md cites), scored with hand-written code per model family (plain main
+   effects, Dutch constant, Dolan-type constant + N3, Canada's level-1 / level-4-5 terms, the US 3L D1 model).
 2. JSON: the value-set files under instruments/eq5d-5l/valuesets and instruments/eq5d-3l/valuesets, scored with a
    tiny evaluator that implements only the generic model of instruments/README.md ("any", "dimension", "count").
-3. PUBLISHED: anchors from scoring.md and from the peer's (fragla/eq5d) tests.
+3. PUBLISHED: anchors from the papers and from the peer's (fragla/eq5d) tests.
 
 Both evaluators use exact decimal arithmetic (decimal.Decimal); nothing goes through binary floating point.
 HAND and JSON are compared on every state (3125 per 5L set, 243 per 3L set), not just on the vectors.
-If scoring.md can be found (SVAR_SCORING_MD, or ../shared/facts/scoring.md relative to the repo), the HAND tables
-are also checked cell by cell against it.
+The HAND tables are also checked cell by cell against the coefficient tables in docs/scoring.md (between the
+markers <!-- eq5d-coefficients:begin --> and <!-- eq5d-coefficients:end -->), so the documentation, the data
+and this model cannot drift apart.
 
 Usage:
     python3 e2e/eq5d_hand_vectors.py            # print the table, run all checks, compare with the vector file
@@ -36,60 +37,60 @@ VECTORS = os.path.join(REPO, "Tests", "SvarInstrumentsTests", "Vectors", "eq5d.j
 DIMS = ("MO", "SC", "UA", "PD", "AD")
 
 # ---------------------------------------------------------------------------------------------------------------
-# 1. HAND tables (scoring.md §1.4). Per dimension: coefficients for levels 2..5 (5L) or 2..3 (3L), space separated,
+# 1. HAND tables (published coefficients). Per dimension: coefficients for levels 2..5 (5L) or 2..3 (3L), space separated,
 #    "." = empty cell (no term). Canada lists levels 1..5. Extra terms are spelled out per set.
 # ---------------------------------------------------------------------------------------------------------------
 HAND = {
     # ---- EQ-5D-5L ----
-    "no-2024": {"instrument": "eq5d-5l", "col": "Norway", "start": "1",
+    "no-2024": {"instrument": "eq5d-5l", "start": "1",
                 "MO": "-0.03116 -0.064985 -0.158875 -0.205",
                 "SC": "-0.031312 -0.065302 -0.15965 -0.206",
                 "UA": "-0.027208 -0.056743 -0.138725 -0.179",
                 "PD": "-0.059432 -0.123947 -0.303025 -0.391",
                 "AD": "-0.071744 -0.149624 -0.3658 -0.472"},
-    "england-2018": {"instrument": "eq5d-5l", "col": "England 2018", "start": "1",
+    "england-2018": {"instrument": "eq5d-5l", "start": "1",
                      "MO": "-0.058 -0.076 -0.207 -0.274",
                      "SC": "-0.05 -0.08 -0.164 -0.203",
                      "UA": "-0.05 -0.063 -0.162 -0.184",
                      "PD": "-0.063 -0.084 -0.276 -0.335",
                      "AD": "-0.078 -0.104 -0.285 -0.289"},
-    "uk-2026": {"instrument": "eq5d-5l", "col": "UK 2026", "start": "1",
+    "uk-2026": {"instrument": "eq5d-5l", "start": "1",
                 "MO": "-0.032 -0.058 -0.179 -0.279",
                 "SC": "-0.038 -0.06 -0.162 -0.206",
                 "UA": "-0.049 -0.086 -0.184 -0.212",
                 "PD": "-0.056 -0.066 -0.371 -0.479",
                 "AD": "-0.041 -0.126 -0.313 -0.391"},
-    "dk-2021": {"instrument": "eq5d-5l", "col": "Denmark", "start": "1",
+    "dk-2021": {"instrument": "eq5d-5l", "start": "1",
                 "MO": "-0.041 -0.054 -0.157 -0.22",
                 "SC": "-0.035 -0.05 -0.144 -0.209",
                 "UA": "-0.033 -0.04 -0.139 -0.174",
                 "PD": "-0.048 -0.094 -0.381 -0.537",
                 "AD": "-0.072 -0.191 -0.43 -0.618"},
-    "se-2022": {"instrument": "eq5d-5l", "col": "Sweden 2022", "start": "1",
+    "se-2022": {"instrument": "eq5d-5l", "start": "1",
                 "MO": "-0.022 -0.026 -0.087 -0.132",
                 "SC": "-0.019 -0.056 -0.113 -0.159",
                 "UA": "-0.022 -0.048 -0.131 -0.187",
                 "PD": "-0.01 -0.047 -0.319 -0.442",
                 "AD": "-0.031 -0.122 -0.277 -0.394"},
-    "de-2018": {"instrument": "eq5d-5l", "col": "Germany", "start": "1",
+    "de-2018": {"instrument": "eq5d-5l", "start": "1",
                 "MO": "-0.026 -0.042 -0.139 -0.224",
                 "SC": "-0.05 -0.056 -0.169 -0.26",
                 "UA": "-0.036 -0.049 -0.129 -0.209",
                 "PD": "-0.057 -0.109 -0.404 -0.612",
                 "AD": "-0.03 -0.082 -0.244 -0.356"},  # AD4: see the decision in de-2018.json
-    "nl-2016": {"instrument": "eq5d-5l", "col": "Netherlands", "start": "1", "constant": "-0.047",
+    "nl-2016": {"instrument": "eq5d-5l", "start": "1", "constant": "-0.047",
                 "MO": "-0.035 -0.057 -0.166 -0.203",
                 "SC": "-0.038 -0.061 -0.168 -0.168",
                 "UA": "-0.039 -0.087 -0.192 -0.192",
                 "PD": "-0.066 -0.092 -0.36 -0.415",
                 "AD": "-0.07 -0.145 -0.356 -0.421"},
-    "us-2019": {"instrument": "eq5d-5l", "col": "USA 2019", "start": "1",
+    "us-2019": {"instrument": "eq5d-5l", "start": "1",
                 "MO": "-0.096 -0.122 -0.237 -0.322",
                 "SC": "-0.089 -0.107 -0.22 -0.261",
                 "UA": "-0.068 -0.101 -0.255 -0.255",
                 "PD": "-0.06 -0.098 -0.318 -0.414",
                 "AD": "-0.057 -0.123 -0.299 -0.321"},
-    "ca-2016": {"instrument": "eq5d-5l", "col": "Canada 2016", "start": "1.1351", "level1": True,
+    "ca-2016": {"instrument": "eq5d-5l", "start": "1.1351", "level1": True,
                 "MO": "-0.0389 -0.0778 -0.1167 -0.1556 -0.1945",
                 "SC": "-0.0458 -0.0916 -0.1374 -0.1832 -0.229",
                 "UA": "-0.0195 -0.039 -0.0585 -0.078 -0.0975",
@@ -98,19 +99,19 @@ HAND = {
                 "d45": {"MO": "-0.051", "SC": "-0.0584", "UA": "-0.1103", "PD": "-0.1409", "AD": "-0.1277"},
                 "num45sq": "0.0085"},
     # ---- EQ-5D-3L ----
-    "uk-1997": {"instrument": "eq5d-3l", "col": "UK (Dolan 1997)", "start": "1", "constant": "-0.081", "n3": "-0.269",
+    "uk-1997": {"instrument": "eq5d-3l", "start": "1", "constant": "-0.081", "n3": "-0.269",
                 "MO": "-0.069 -0.314", "SC": "-0.104 -0.214", "UA": "-0.036 -0.094",
                 "PD": "-0.123 -0.386", "AD": "-0.071 -0.236"},
-    "dk-2009": {"instrument": "eq5d-3l", "col": "Denmark", "start": "1", "constant": "-0.114",
+    "dk-2009": {"instrument": "eq5d-3l", "start": "1", "constant": "-0.114",
                 "MO": "-0.053 -0.411", "SC": "-0.063 -0.192", "UA": "-0.048 -0.144",
                 "PD": "-0.062 -0.396", "AD": "-0.068 -0.367"},
-    "de-2005": {"instrument": "eq5d-3l", "col": "Germany", "start": "1", "constant": "-0.001", "n3": "-0.323",
+    "de-2005": {"instrument": "eq5d-3l", "start": "1", "constant": "-0.001", "n3": "-0.323",
                 "MO": "-0.099 -0.327", "SC": "-0.087 -0.174", "UA": ". .",
                 "PD": "-0.112 -0.315", "AD": ". -0.065"},
-    "nl-2006": {"instrument": "eq5d-3l", "col": "Netherlands 2006", "start": "1", "constant": "-0.071", "n3": "-0.234",
+    "nl-2006": {"instrument": "eq5d-3l", "start": "1", "constant": "-0.071", "n3": "-0.234",
                 "MO": "-0.036 -0.161", "SC": "-0.082 -0.152", "UA": "-0.032 -0.057",
                 "PD": "-0.086 -0.329", "AD": "-0.124 -0.325"},
-    "us-2005": {"instrument": "eq5d-3l", "col": "USA 2005", "start": "1",
+    "us-2005": {"instrument": "eq5d-3l", "start": "1",
                 "MO": "-0.146016 -0.557685", "SC": "-0.1753425 -0.4711896", "UA": "-0.1397295 -0.3742594",
                 "PD": "-0.1728907 -0.5371011", "AD": "-0.156223 -0.4501876",
                 "d1": {"D1": "0.1395949", "I2square": "-0.0106868", "I3": "0.1215579", "I3square": "0.0147963"}},
@@ -135,13 +136,13 @@ EXTRA = {
 
 # Published anchors: (set, state, expected, how) with how = "exact" (unrounded sum) or "3dp" (rounded).
 ANCHORS = [
-    # required by the brief / scoring.md
-    ("no-2024", "55555", "-0.453", "exact", "scoring.md: Norway range -0.453..1"),
-    ("dk-2021", "55555", "-0.758", "exact", "scoring.md: identical in EuroQol's eq5dsuite"),
-    ("uk-1997", "12321", "0.329", "exact", "scoring.md: Dolan worked example"),
-    ("us-2005", "33333", "-0.109", "3dp", "scoring.md: Shaw D1 model range -0.109..1"),
-    ("ca-2016", "11111", "0.9489", "exact", "scoring.md: Canada full health"),
-    ("nl-2016", "11111", "1", "exact", "scoring.md: no constant for 11111"),
+    # from the papers (abstracts and worked examples)
+    ("no-2024", "55555", "-0.453", "exact", "Garratt 2024: range -0.453..1"),
+    ("dk-2021", "55555", "-0.758", "exact", "Jensen 2021; identical in EuroQol's eq5dsuite"),
+    ("uk-1997", "12321", "0.329", "exact", "Dolan 1997 worked example"),
+    ("us-2005", "33333", "-0.109", "3dp", "Shaw 2005: D1 model range -0.109..1"),
+    ("ca-2016", "11111", "0.9489", "exact", "Xie 2016: Canada full health"),
+    ("nl-2016", "11111", "1", "exact", "Versteegh 2016: no constant for 11111"),
     # peer tests (fragla/eq5d tests/testthat/test-eq5d5l.R and test-eq5d3l.R), 3 dp
     ("england-2018", "23245", "0.247", "3dp", "peer test"),
     ("england-2018", "11112", "0.922", "3dp", "peer test"),
@@ -162,7 +163,7 @@ ANCHORS = [
     ("nl-2016", "55511", "0.390", "3dp", "peer test"),
     ("nl-2016", "44444", "-0.289", "3dp", "peer test"),
     ("nl-2016", "55555", "-0.446", "3dp", "peer test"),
-    ("nl-2016", "43333", "0.402", "3dp", "scoring.md: published-coefficient value (eq5dsuite: 0.4032918)"),
+    ("nl-2016", "43333", "0.402", "3dp", "published coefficients (eq5dsuite: 0.4032918)"),
     ("us-2019", "21111", "0.904", "3dp", "peer test"),
     ("us-2019", "12111", "0.911", "3dp", "peer test"),
     ("us-2019", "11211", "0.932", "3dp", "peer test"),
@@ -377,21 +378,16 @@ def json_index(vs: dict, state: str) -> Decimal:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Optional: HAND tables against scoring.md itself
+# HAND tables against the coefficient tables of docs/scoring.md
 # ---------------------------------------------------------------------------------------------------------------
-def scoring_md_path():
-    cands = [os.environ.get("SVAR_SCORING_MD"),
-             os.path.join(REPO, "..", "shared", "facts", "scoring.md"),
-             "/work/shared/facts/scoring.md"]
-    for c in cands:
-        if c and os.path.isfile(c):
-            return os.path.normpath(c)
-    return None
+SCORING_DOC = os.path.join(REPO, "docs", "scoring.md")
+BEGIN, END = "<!-- eq5d-coefficients:begin -->", "<!-- eq5d-coefficients:end -->"
 
 
-def scoring_md_tables(path):
+def scoring_doc_tables(path):
+    """The Markdown tables between the markers: [{"cols": [value-set ids], "rows": {term: [cells]}}]."""
     text = open(path, encoding="utf-8").read()
-    sec = text[text.index("### 1.4"):text.index("### 1.5")]
+    sec = text[text.index(BEGIN) + len(BEGIN):text.index(END)]
     tables, cur = [], None
     for line in sec.splitlines():
         if line.startswith("|"):
@@ -405,26 +401,34 @@ def scoring_md_tables(path):
             cur = None
     if cur is not None:
         tables.append(cur)
-    return tables  # [5L part 1, 5L USA/Canada, 3L]
+    return tables
 
 
-def check_against_scoring_md(problems):
-    path = scoring_md_path()
-    if not path:
-        print("note: scoring.md not found; skipped the cell-by-cell check of the HAND tables")
+def check_against_scoring_doc(problems):
+    rel = os.path.relpath(SCORING_DOC, REPO)
+    if not os.path.isfile(SCORING_DOC):
+        problems.append(f"{rel} is missing: it documents the coefficient tables")
         return
-    t5a, t5b, t3 = scoring_md_tables(path)
+    try:
+        tables = scoring_doc_tables(SCORING_DOC)
+    except ValueError:
+        problems.append(f"{rel} has no {BEGIN} ... {END} section")
+        return
+    documented = [c for t in tables for c in t["cols"]]
+    if sorted(documented) != sorted(HAND):
+        problems.append(f"{rel} documents {sorted(documented)}, the hand model has {sorted(HAND)}")
     checked = 0
     for set_id, vs in HAND.items():
-        table = t3 if vs["instrument"] == "eq5d-3l" else (t5b if set_id in ("us-2019", "ca-2016") else t5a)
-        col = table["cols"].index(vs["col"])
-        cell = lambda term: table["rows"].get(term, [""] * len(table["cols"]))[col]
-        expected = {}  # term -> string, from HAND
-        expected["FullHealth" if vs["instrument"] == "eq5d-3l" else "StartValue"] = vs["start"]
+        table = next((t for t in tables if set_id in t["cols"]), None)
+        if table is None:
+            continue
+        col = table["cols"].index(set_id)
+        cell = lambda term: (table["rows"].get(term) or [""] * len(table["cols"]))[col]  # noqa: E731
+        expected = {"start": vs["start"]}  # term -> string, from HAND
         if "constant" in vs:
-            expected["AtLeastOne2Or3" if vs["instrument"] == "eq5d-3l" else "Intercept"] = vs["constant"]
+            expected["constant"] = vs["constant"]
         if "n3" in vs:
-            expected["AtLeastOne3"] = vs["n3"]
+            expected["N3"] = vs["n3"]
         for dim in DIMS:
             for level in range(1, max_level(vs["instrument"]) + 1):
                 c = hand_coef(vs, dim, level)
@@ -438,15 +442,13 @@ def check_against_scoring_md(problems):
         # every non-empty cell of the column must be in HAND with the same string, and vice versa
         for term in table["rows"]:
             v = cell(term)
-            if set_id == "england-2018" and term.endswith("1") and v == "0":
-                continue  # explicit zero level-1 terms: no effect on any index
             if v != "" and expected.get(term) != v:
-                problems.append(f"HAND {set_id} {term} = {expected.get(term)!r}, scoring.md says {v!r}")
+                problems.append(f"HAND {set_id} {term} = {expected.get(term)!r}, {rel} says {v!r}")
             checked += 1
         for term, v in expected.items():
             if cell(term) != v:
-                problems.append(f"HAND {set_id} has {term} = {v!r}, scoring.md cell is {cell(term)!r}")
-    print(f"HAND tables match scoring.md ({path}), {checked} cells checked")
+                problems.append(f"HAND {set_id} has {term} = {v!r}, {rel} cell is {cell(term)!r}")
+    print(f"HAND tables match {rel}, {checked} cells checked")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -456,7 +458,7 @@ def main(argv):
     problems += p
     if sorted(valuesets) != sorted(HAND):
         problems.append(f"value-set files {sorted(valuesets)} != hand sets {sorted(HAND)}")
-    check_against_scoring_md(problems)
+    check_against_scoring_doc(problems)
 
     # HAND vs JSON on every state of every set
     n_states = 0

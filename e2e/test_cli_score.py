@@ -155,7 +155,7 @@ def test_eq5d_default_value_set(svar, instrument):
 @pytest.mark.parametrize("value_set", sorted(VALUE_SETS))
 def test_eq5d_every_state_matches_independent_hand_model(svar, value_set):
     """Bulk rescoring: all 3125 (5L) / 243 (3L) states in one --batch run, against the HAND model of
-    e2e/eq5d_hand_vectors.py (coefficients typed from scoring.md, model families written out by hand)."""
+    e2e/eq5d_hand_vectors.py (coefficients typed from docs/scoring.md, model families written out by hand)."""
     instrument = VALUE_SETS[value_set]
     states = list(eq5d_hand_vectors.all_states(instrument))
     results = score_batch(svar, instrument, [json.dumps(answers_for(s)) for s in states], "--value-set", value_set)
@@ -174,7 +174,7 @@ def test_eq5d_output_keys_and_vas(svar):
     assert res["state"] == "12345"
     assert res["valueSet"] == "no-2024"
     assert res["vas"] == 70 and is_number(res["vas"])
-    # 1 - 0.031312 - 0.056743 - 0.303025 - 0.472 (scoring.md §1.4, Norway)
+    # 1 - 0.031312 - 0.056743 - 0.303025 - 0.472 (docs/scoring.md, EQ-5D-5L table, Norway)
     assert res["index"] == Decimal("0.136920")
     assert str(res["indexRounded"]) == "0.137"
 
@@ -372,7 +372,7 @@ def test_batch_rand36(svar):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# RAND-36: RAND's recode table (scoring.md §2.1) and scales (§2.2), written out here independently of
+# RAND-36: RAND's recode table and scales (docs/scoring.md, RAND-36), written out here independently of
 # the repository's scoring.json
 # ---------------------------------------------------------------------------------------------------------------
 DOWN5 = {1: 100, 2: 75, 3: 50, 4: 25, 5: 0}
@@ -397,7 +397,7 @@ SCALES = {
     "generalHealth": [1, 33, 34, 35, 36],
     "healthChange": [2],
 }
-# SF-36 half rule (scoring.md §2.3): minimum items answered; health change is a single item
+# SF-36 half rule (docs/scoring.md, missing data): minimum items answered; health change is a single item
 HALF_RULE = {"physicalFunctioning": 5, "rolePhysical": 2, "roleEmotional": 2, "energyFatigue": 2,
              "emotionalWellbeing": 3, "socialFunctioning": 1, "pain": 1, "generalHealth": 3, "healthChange": 1}
 RAND36_KEYS = set(SCALES) | {"itemsAnswered", "halfRuleMet"}

@@ -1,4 +1,4 @@
-"""Collects e2e/eq5d_hand_vectors.py: the HAND tables agree with scoring.md and with the value-set files on
+"""Collects e2e/eq5d_hand_vectors.py: the HAND tables agree with docs/scoring.md and with the value-set files on
 every state, the published anchors hold, and Tests/SvarInstrumentsTests/Vectors/eq5d.json is up to date."""
 from __future__ import annotations
 

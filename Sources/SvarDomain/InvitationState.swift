@@ -14,7 +14,7 @@ public enum InvitationState: String, Sendable, Codable, CaseIterable {
     /// States in which reminders may still go out.
     public var acceptsReminders: Bool { self == .invited || self == .reminded || self == .opened }
 
-    /// The legal moves (DESIGN §2): scheduled → invited → reminded(n) → opened → completed, or an ending.
+    /// The legal moves (docs/domain.md): scheduled → invited → reminded(n) → opened → completed, or an ending.
     public func canMove(to next: InvitationState) -> Bool {
         switch (self, next) {
         case (.scheduled, .invited), (.scheduled, .opened), (.scheduled, .completed),

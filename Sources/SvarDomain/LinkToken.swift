@@ -3,7 +3,7 @@ import Foundation
 
 /// The token in a patient's link (`/a/{token}`): which invitation, until when, signed.
 ///
-/// Layout (DESIGN §3): version ‖ keyId ‖ invitationId ‖ expiry ‖ nonce ‖ HMAC-SHA256 over everything before,
+/// Layout (docs/architecture.md): version ‖ keyId ‖ invitationId ‖ expiry ‖ nonce ‖ HMAC-SHA256 over everything before,
 /// base64url without padding. It carries no personal data; the database keeps only a hash of the nonce.
 public struct LinkToken: Sendable, Equatable {
     public static let version: UInt8 = 1

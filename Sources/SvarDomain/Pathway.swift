@@ -40,7 +40,7 @@ public struct PathwayError: Error, Sendable, Equatable, CustomStringConvertible 
     public var description: String { "\(field): \(reason)" }
 }
 
-/// The rules that keep a course's history coherent (DESIGN §2, facts/domain.md §2).
+/// The rules that keep a course's history coherent (docs/domain.md).
 public enum PathwayRules {
     /// Checks `event` against the events already recorded; `today` is the Oslo date now.
     public static func check(_ event: PathwayEvent, after existing: [PathwayEvent], today: LocalDate) throws(PathwayError) {

@@ -40,7 +40,7 @@ public struct ForwardedResponse: Sendable, Equatable {
     }
 }
 
-/// How the patient is named to the registry (DESIGN §6): the identity number under its OID where the
+/// How the patient is named to the registry (docs/architecture.md): the identity number under its OID where the
 /// registry is entitled to it, otherwise the registry pseudonym.
 public struct RegistrySubject: Sendable, Equatable {
     public var system: String
@@ -119,7 +119,7 @@ public enum IdentityUse: Sendable, Equatable {
 public protocol RegistryTarget: Sendable {
     /// Who receives the data, as written to the disclosure log (§ 4-7).
     var recipient: String { get }
-    /// Whether and how the recipient gets the identity number (DESIGN §6).
+    /// Whether and how the recipient gets the identity number (docs/regulation.md).
     var identityUse: IdentityUse { get }
     func submit(_ submission: RegistrySubmission) async -> ForwardOutcome
     /// Carries out a deletion request for one registry pseudonym.

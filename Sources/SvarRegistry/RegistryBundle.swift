@@ -3,7 +3,7 @@ import Foundation
 import SvarDomain
 import SvarInstruments
 
-/// The FHIR R4 mapping of a forwarded response (DESIGN §6): a `transaction` Bundle with the Patient (only an
+/// The FHIR R4 mapping of a forwarded response (docs/architecture.md): a `transaction` Bundle with the Patient (only an
 /// identifier), the `QuestionnaireResponse` and one `Observation` per score. Every entry is a conditional
 /// create (`ifNoneExist` on its identifier), so a retried Bundle never duplicates anything at the registry;
 /// the `urn:uuid` full URLs are derived from the response id, so every retry sends the same Bundle.

@@ -4,7 +4,7 @@ import GRDB
 import SvarDomain
 import SvarRegistry
 
-/// The embedded registry (DESIGN §6): a separate SQLite database holding pseudonymised results and, apart
+/// The embedded registry (docs/architecture.md): a separate SQLite database holding pseudonymised results and, apart
 /// from them, its own identity vault (numbers sealed with a key derived for this store alone). It is the
 /// default target, so Svar works end to end with nothing else installed; export and statistics read it.
 public final class LocalRegistryStore: RegistryTarget {

@@ -5,7 +5,7 @@ import SvarInstruments
 import SvarServices
 import SvarStore
 
-/// The clinicians' and registry staff's pages (DESIGN §7): login, the courses of their units, a patient's
+/// The clinicians' and registry staff's pages (docs/architecture.md): login, the courses of their units, a patient's
 /// results with charts, the invitation tracking list, the follow-up worklist, the response-rate dashboard and
 /// the forms to enrol a patient and record pathway events. Server-rendered; no JavaScript.
 struct ClinicianController: Sendable {

@@ -1,7 +1,7 @@
 import SvarDomain
 import Testing
 
-/// The worked examples of facts/domain.md §4.4 (synthetic or constructed numbers only).
+/// The worked examples of docs/domain.md (synthetic or constructed numbers only).
 @Suite struct IdentityNumberTests {
     @Test func skatteetatenSyntheticNumbersAreValidInTestMode() throws {
         let a = try IdentityNumber("01914796756", allowSynthetic: true)

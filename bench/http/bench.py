@@ -1,4 +1,4 @@
-"""HTTP benchmark of a release `svar serve` with wrk (DESIGN.md §10), driven by bench/http/run.
+"""HTTP benchmark of a release `svar serve` with wrk (budget: docs/operations.md), driven by bench/http/run.
 
 Measures, at 64 connections and 2 wrk threads on 127.0.0.1, each as a ratio to GET /health on the same server:
   - GET /health (the hello-world baseline);
@@ -399,7 +399,7 @@ def main() -> int:
     print(f"submit: {sub['ok']:,} of {sub['requests']:,} requests answered 303 -> /done; {stored:,} invitations got stored responses; "
           f"statuses {sub['statuses']}; fresh invitations left {len(pool) - stored:,}")
     page = rows[1][1]
-    print(f"budget (DESIGN.md §10): submit {sub['rps'] / base:.0%} of /health (>= 30 %), p99 {sub['p99_us'] / 1000:.1f} ms "
+    print(f"budget (docs/operations.md): submit {sub['rps'] / base:.0%} of /health (>= 30 %), p99 {sub['p99_us'] / 1000:.1f} ms "
           f"(< 25 ms); page {page['rps'] / base:.0%} (>= 50 %); peak RSS {hwm / 1024:.0f} MiB (< 150 MB)")
     for label, _, _, command in rows:
         print(f"command ({label}): {shlex.join(command)}")
