@@ -1,8 +1,9 @@
 /// A Norwegian national identity number (fødselsnummer), D-number, H-number or FH-number, checked.
 ///
 /// Svar never derives sex or century from the number (meaningless for numbers issued from 2032); it only
-/// decides whether the number is well-formed and which kind it is. Synthetic test numbers (month + 80, and
-/// NAV's month + 40 that collides with H-numbers) are accepted only outside production.
+/// decides whether the number is well-formed and which kind it is. Synthetic test numbers (month + 80) are
+/// accepted only outside production; NAV's synthetic month + 40 cannot be told from an H-number and is read as
+/// one (docs/domain.md).
 public struct IdentityNumber: Sendable, Hashable, CustomStringConvertible {
     public enum Kind: String, Sendable, Codable {
         case fnr, dNumber, hNumber, fhNumber

@@ -89,6 +89,11 @@ extension SQLiteStore {
             switch event.type {
             case .transfer:
                 try db.execute(sql: "UPDATE courses SET unit = ? WHERE id = ?", arguments: [event.unit, courseId])
+                // The referral carries the sending unit's record of the patient, unless the receiving unit has its own.
+                try db.execute(sql: """
+                    INSERT OR IGNORE INTO unit_identities (patient_id, unit, key_id, sealed, updated_at)
+                    SELECT patient_id, ?, key_id, sealed, ? FROM unit_identities WHERE patient_id = ? AND unit = ?
+                    """, arguments: [event.unit, at.seconds, course.patientId, course.unit])
             case .end:
                 try db.execute(sql: "UPDATE courses SET status = 'ended' WHERE id = ?", arguments: [courseId])
             case .breakOff:

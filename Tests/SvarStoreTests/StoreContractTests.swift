@@ -115,6 +115,11 @@ let day: TimeInterval = 86_400
         // A scope over both units sees the most recently changed record.
         #expect(try await identity(.only(["4208", "4209"]))?.name == "Kari B")
         #expect(try await store.auditEntries(subject: id).filter { $0.action == "identity.register" }.map(\.detail) == ["unit 4209", "unit 4209"])
+        // A transfer hands the sending unit's record to the receiving unit.
+        try await store.createUnit(Unit(resh: "4300", name: "4300"), actor: "t", at: t0)
+        let transfer = PathwayEvent(id: "transfer-b", type: .transfer, date: LocalDate(iso: "2026-01-06")!, unit: "4300", recordedBy: "b")
+        _ = try await store.recordEvent(courseId: "c-b", event: transfer, at: t0 + 200) { _, _ in [] }
+        #expect(try await identity(.only(["4300"]))?.name == "Kari B")
         // Deletion erases every unit's record with the vault's.
         _ = try await store.deletePatientData(patientId: id, actor: "registry", at: t0 + 240)
         #expect(try await identity(.only(["4209"])) == nil)
