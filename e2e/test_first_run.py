@@ -19,7 +19,7 @@ import pytest
 
 from conftest import REPO, clean_env
 
-BUILD_PACKAGES = ["libsqlite3-dev", "libssl-dev", "libcurl4-openssl-dev"]
+BUILD_PACKAGES = ["libsqlite3-dev", "libssl-dev", "libcurl4-openssl-dev", "pkg-config"]
 AT_ONCE = 10  # seconds: far below a build's minutes
 
 # dpkg -s PKG: "installed" unless PKG is listed in FAKE_MISSING, or in FAKE_CONFIG_ONLY (removed, configuration

@@ -15,9 +15,9 @@
 #   SVAR_NO_INSTALL=1  never install: behave as a user who is not root and has no non-interactive sudo.
 # The check itself is `dpkg -s`, found on PATH, so a test can put a stand-in dpkg first on PATH.
 
-# The packages Svar's build needs: SQLite (GRDB), OpenSSL headers, libcurl (the CCurl module, for SMTP).
+# The packages Svar's build needs: SQLite (GRDB), OpenSSL headers, libcurl and pkg-config (the CCurl module, for SMTP).
 # shellcheck disable=SC2034  # used by the scripts that source this file
-svar_build_packages=(libsqlite3-dev libssl-dev libcurl4-openssl-dev)
+svar_build_packages=(libsqlite3-dev libssl-dev libcurl4-openssl-dev pkg-config)
 
 # Prints the PKGs that are not installed (one line, space-separated; empty when all are installed).
 missing_debian_packages() {
