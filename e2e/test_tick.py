@@ -268,3 +268,61 @@ def test_nudge_when_no_evaluation_for_90_days(tickdb):
     assert tickdb.tick("2025-05-04T12:00")["nudges"] == 0          # not twice
     rows = query(tickdb.db, "SELECT due_date FROM clinician_nudges WHERE course_id = ?", (course,))
     assert [r["due_date"] for r in rows] == ["2025-05-04"]
+
+
+CLINIC_PROTOCOL = {
+    "id": "clinic", "version": "1", "sendTime": "09:00",
+    "milestones": [
+        {"id": "checkIn", "label": {"nb": "Innsjekk", "nn": "Innsjekk", "en": "Check-in"},
+         "triggers": ["clinicalDecision"], "occurs": "each", "instruments": ["eq5d-5l"],
+         "opens": {"days": 0}, "closes": {"days": 7}, "reminders": [],
+         "nudgeAfterDays": 30, "nudgeCountsFrom": ["start", "clinicalDecision"]},
+        {"id": "evaluation", "triggers": ["evaluation"], "occurs": "each", "instruments": ["eq5d-5l"],
+         "opens": {"days": 0}, "closes": {"days": 14}, "reminders": [],
+         "nudgeAfterDays": 60, "nudgeCountsFrom": ["start", "evaluation"]},
+    ],
+}
+
+
+def clinic_env(tickdb, tmp_path: Path) -> dict[str, str]:
+    """The bundled instruments plus a second protocol file, chosen with SVAR_PROTOCOL."""
+    import json
+    import shutil
+    folder = tmp_path / "instruments"
+    shutil.copytree(Path(__file__).resolve().parent.parent / "instruments", folder)
+    (folder / "protocols" / "clinic.json").write_text(json.dumps(CLINIC_PROTOCOL))
+    return {**tickdb.env, "SVAR_INSTRUMENTS_DIR": str(folder), "SVAR_PROTOCOL": "clinic"}
+
+
+def open_nudges(db: Path, course: str) -> list[tuple[str, str]]:
+    rows = query(db, "SELECT milestone, due_date FROM clinician_nudges WHERE course_id = ? AND resolved_at IS NULL "
+                     "ORDER BY due_date", (course,))
+    return [(r["milestone"], r["due_date"]) for r in rows]
+
+
+def test_nudges_follow_the_protocol_file_each_milestone_with_its_own_count(tickdb, tmp_path):
+    """A second protocol with two nudging milestones: each raises its own nudge after its own days, counted from
+    the events the file names (a clinical decision restarts the check-in count, which the bundled protocol
+    would ignore), and the two never collide."""
+    tickdb.env = clinic_env(tickdb, tmp_path)
+    [course] = tickdb.populate([[("start", dt.date(2025, 1, 6))]])
+    assert tickdb.tick("2025-02-04T12:00")["nudges"] == 0          # 29 days
+    assert tickdb.tick("2025-02-05T12:00")["nudges"] == 1          # 30 days: check-in
+    assert tickdb.tick("2025-03-07T12:00")["nudges"] == 1          # 60 days: evaluation
+    assert open_nudges(tickdb.db, course) == [("checkIn", "2025-02-05"), ("evaluation", "2025-03-07")]
+    with running_server(tickdb.svar_bin, tickdb.cwd, tickdb.env) as srv:
+        srv.event(course, "clinicalDecision", "2025-03-10")
+    assert open_nudges(tickdb.db, course) == [("evaluation", "2025-03-07")], "the decision resolves only the check-in"
+    assert tickdb.tick("2025-04-08T12:00")["nudges"] == 0          # 29 days after the decision
+    assert tickdb.tick("2025-04-09T12:00")["nudges"] == 1          # 30 days: check-in again
+    assert open_nudges(tickdb.db, course) == [("evaluation", "2025-03-07"), ("checkIn", "2025-04-09")]
+
+
+def test_a_new_nudge_rule_counts_from_the_course_history(tickdb, tmp_path):
+    """Courses recorded under the bundled protocol, then ticked under one with a new nudging milestone: its counts
+    are built from the events already recorded, so the nudge comes on time, not 30 days after the switch."""
+    [course] = tickdb.populate([[("start", dt.date(2025, 1, 6)), ("clinicalDecision", dt.date(2025, 1, 20))]])
+    tickdb.env = clinic_env(tickdb, tmp_path)
+    assert tickdb.tick("2025-02-18T12:00")["nudges"] == 0          # 29 days after the decision
+    assert tickdb.tick("2025-02-19T12:00")["nudges"] == 1
+    assert open_nudges(tickdb.db, course) == [("checkIn", "2025-02-19")]

@@ -61,8 +61,54 @@ public struct ScheduleProtocol: Sendable, Equatable {
         public var opens: Offset
         public var closes: Offset
         public var reminders: [Reminder]
-        /// Nudge the clinician when the course has had no trigger event for this many days.
+        /// Nudge the clinician when the course has had none of the `nudgeCountsFrom` events for this many days.
         public var nudgeAfterDays: Int?
+        /// The events that start the nudge's count again (by default the milestone's triggers); e.g. an evaluation
+        /// is due 90 days after the start or the last evaluation.
+        public var nudgeCountsFrom: [PathwayEventType]?
+        /// The milestone's name for people, per language (`nb`, `nn`, `en`); the id where a language is missing.
+        public var label: [String: String]?
+
+        public init(id: String, triggers: [PathwayEventType], occurs: Occurrence, instruments: [String], opens: Offset,
+                    closes: Offset, reminders: [Reminder], nudgeAfterDays: Int? = nil, nudgeCountsFrom: [PathwayEventType]? = nil,
+                    label: [String: String]? = nil) {
+            self.id = id
+            self.triggers = triggers
+            self.occurs = occurs
+            self.instruments = instruments
+            self.opens = opens
+            self.closes = closes
+            self.reminders = reminders
+            self.nudgeAfterDays = nudgeAfterDays
+            self.nudgeCountsFrom = nudgeCountsFrom
+            self.label = label
+        }
+
+        /// The name in `language`, else bokmål, else the id.
+        public func label(_ language: String) -> String { label?[language] ?? label?["nb"] ?? id }
+    }
+
+    /// A clinician nudge the protocol asks for: none of `countsFrom` for `afterDays` on an active course.
+    public struct NudgeRule: Sendable, Equatable {
+        public let milestone: String
+        public let afterDays: Int
+        public let countsFrom: [PathwayEventType]
+        public init(milestone: String, afterDays: Int, countsFrom: [PathwayEventType]) {
+            self.milestone = milestone
+            self.afterDays = afterDays
+            self.countsFrom = countsFrom
+        }
+    }
+
+    public var nudgeRules: [NudgeRule] {
+        milestones.compactMap { m in
+            m.nudgeAfterDays.map { NudgeRule(milestone: m.id, afterDays: $0, countsFrom: m.nudgeCountsFrom ?? m.triggers) }
+        }
+    }
+
+    /// The milestones whose nudge count an event of this type starts again.
+    public func nudgeCountsRestarted(by type: PathwayEventType) -> [String] {
+        nudgeRules.filter { $0.countsFrom.contains(type) }.map(\.milestone)
     }
 
     /// One invitation the protocol asks for.
@@ -163,6 +209,18 @@ public struct ScheduleProtocolFile: Codable, Sendable {
             }
             if let nudge = milestone.nudgeAfterDays, nudge < 1 {
                 throw ProtocolError(field: "\(field).nudgeAfterDays", reason: "must be at least 1")
+            }
+            if let from = milestone.nudgeCountsFrom {
+                guard milestone.nudgeAfterDays != nil else {
+                    throw ProtocolError(field: "\(field).nudgeCountsFrom", reason: "needs nudgeAfterDays")
+                }
+                guard !from.isEmpty else { throw ProtocolError(field: "\(field).nudgeCountsFrom", reason: "needs at least one pathway event") }
+            }
+            if let label = milestone.label {
+                for language in label.keys.sorted() where !["nb", "nn", "en"].contains(language) {
+                    throw ProtocolError(field: "\(field).label.\(language)", reason: "'\(language)' is not one of nb, nn, en")
+                }
+                guard label["nb"] != nil else { throw ProtocolError(field: "\(field).label.nb", reason: "the bokmål label is required") }
             }
         }
         return ScheduleProtocol(id: id, version: version, sendHour: hour, sendMinute: minute, milestones: milestones, secondFactor: factor)

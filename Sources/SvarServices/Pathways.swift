@@ -22,7 +22,8 @@ public struct Pathways: Sendable {
                                  nprCode: nprCode, recordedBy: actor)
         let today = OsloTime.date(of: at)
         let planner = scheduleProtocol
-        return try await store.recordEvent(courseId: courseId, event: event, at: at) { current, patient in
+        let restarting = scheduleProtocol.nudgeCountsRestarted(by: type)
+        return try await store.recordEvent(courseId: courseId, event: event, restartingNudges: restarting, at: at) { current, patient in
             try PathwayRules.check(event, after: current.events, today: today)
             return patient.isReserved ? [] : planner.plans(for: event, after: current.events)
         }
@@ -59,10 +60,10 @@ public struct SchedulerPass: Sendable {
             report.reminded += n
             if n < batchSize { break }
         }
-        for milestone in scheduleProtocol.milestones {
-            guard let days = milestone.nudgeAfterDays else { continue }
+        for rule in scheduleProtocol.nudgeRules {
+            _ = try await store.prepareNudges(milestone: rule.milestone, countsFrom: rule.countsFrom)
             while true {
-                let (raised, examined) = try await store.raiseNudges(milestone: milestone.id, triggers: milestone.triggers, afterDays: days,
+                let (raised, examined) = try await store.raiseNudges(milestone: rule.milestone, afterDays: rule.afterDays,
                                                                      today: OsloTime.date(of: now), at: now, limit: batchSize)
                 report.nudges += raised
                 if examined < batchSize { break }

@@ -153,6 +153,8 @@ public struct TickReport: Sendable, Equatable {
 
 public struct ClinicianNudge: Sendable, Equatable {
     public var courseId: String
+    /// The protocol milestone the nudge is about (its `nudgeAfterDays`).
+    public var milestone: String
     public var dueDate: LocalDate
     public var createdAt: Date
 }

@@ -330,6 +330,41 @@ enum SQLiteMigrations {
             );
             """)
         }
+        migrator.registerMigration("2026-12-05-11-nudges-by-milestone") { db in
+            try db.execute(sql: """
+            -- A nudge count per course and protocol milestone, restarted by the events the protocol names.
+            CREATE TABLE nudge_counts (
+                course_id TEXT NOT NULL REFERENCES courses(id),
+                milestone TEXT NOT NULL,
+                since TEXT NOT NULL,
+                nudged INTEGER NOT NULL DEFAULT 0,
+                PRIMARY KEY (course_id, milestone)
+            );
+            CREATE INDEX nudge_count_candidates ON nudge_counts(milestone, since) WHERE nudged = 0;
+            -- The events each milestone's counts were built from: a change rebuilds them from the history.
+            CREATE TABLE nudge_rules (
+                milestone TEXT PRIMARY KEY,
+                counts_from TEXT NOT NULL
+            );
+            -- Nudges name their milestone; those raised before are adopted by the first nudging milestone prepared.
+            CREATE TABLE clinician_nudges_by_milestone (
+                course_id TEXT NOT NULL REFERENCES courses(id),
+                milestone TEXT NOT NULL,
+                due_date TEXT NOT NULL,
+                created_at INTEGER NOT NULL,
+                resolved_at INTEGER,
+                PRIMARY KEY (course_id, milestone, due_date)
+            );
+            INSERT INTO clinician_nudges_by_milestone (course_id, milestone, due_date, created_at, resolved_at)
+                SELECT course_id, '', due_date, created_at, resolved_at FROM clinician_nudges;
+            DROP TABLE clinician_nudges;
+            ALTER TABLE clinician_nudges_by_milestone RENAME TO clinician_nudges;
+            CREATE INDEX clinician_nudges_open ON clinician_nudges(course_id) WHERE resolved_at IS NULL;
+            DROP INDEX courses_nudge_candidates;
+            ALTER TABLE courses DROP COLUMN last_trigger_date;
+            ALTER TABLE courses DROP COLUMN nudge_open;
+            """)
+        }
         return migrator
     }
 }

@@ -68,7 +68,7 @@ extension SQLiteStore {
     }
 
     public func recordEvent(
-        courseId: String, event: PathwayEvent, at: Date,
+        courseId: String, event: PathwayEvent, restartingNudges: [String], at: Date,
         decide: @Sendable (CourseRecord, PatientRecord) throws -> [ScheduleProtocol.Plan]
     ) async throws -> CourseRecord {
         try await db.write { db in
@@ -94,18 +94,26 @@ extension SQLiteStore {
                     INSERT OR IGNORE INTO unit_identities (patient_id, unit, key_id, sealed, updated_at)
                     SELECT patient_id, ?, key_id, sealed, ? FROM unit_identities WHERE patient_id = ? AND unit = ?
                     """, arguments: [event.unit, at.seconds, course.patientId, course.unit])
-            case .end:
-                try db.execute(sql: "UPDATE courses SET status = 'ended' WHERE id = ?", arguments: [courseId])
-            case .breakOff:
-                try db.execute(sql: "UPDATE courses SET status = 'brokenOff' WHERE id = ?", arguments: [courseId])
-            case .start, .evaluation:
-                try db.execute(sql: "UPDATE courses SET last_trigger_date = MAX(COALESCE(last_trigger_date, ''), ?), nudge_open = 0 WHERE id = ?",
-                               arguments: [event.date.description, courseId])
-                // The evaluation the nudge asked for has come: the nudge is done, and the 90 days start again.
+            case .end, .breakOff:
+                try db.execute(sql: "UPDATE courses SET status = ? WHERE id = ?",
+                               arguments: [event.type == .end ? "ended" : "brokenOff", courseId])
+                // A course that is over is nudged about nothing.
+                try db.execute(sql: "DELETE FROM nudge_counts WHERE course_id = ?", arguments: [courseId])
                 try db.execute(sql: "UPDATE clinician_nudges SET resolved_at = ? WHERE course_id = ? AND resolved_at IS NULL",
                                arguments: [at.seconds, courseId])
             default:
                 break
+            }
+            if course.status == .active, ![.end, .breakOff].contains(event.type) {
+                for milestone in restartingNudges {
+                    // What the nudge asked for has come: it is done, and the count starts again.
+                    try db.execute(sql: """
+                        INSERT INTO nudge_counts (course_id, milestone, since, nudged) VALUES (?, ?, ?, 0)
+                        ON CONFLICT (course_id, milestone) DO UPDATE SET since = MAX(since, excluded.since), nudged = 0
+                        """, arguments: [courseId, milestone, event.date.description])
+                    try db.execute(sql: "UPDATE clinician_nudges SET resolved_at = ? WHERE course_id = ? AND milestone = ? AND resolved_at IS NULL",
+                                   arguments: [at.seconds, courseId, milestone])
+                }
             }
             if !patient.isReserved {
                 for plan in plans {

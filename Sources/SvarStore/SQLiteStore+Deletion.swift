@@ -17,6 +17,7 @@ extension SQLiteStore {
         ("messages", "DELETE FROM outbox WHERE patient_id = ? AND kind != 'erase'"),
         ("invitations", "DELETE FROM invitations WHERE patient_id = ?"),
         ("clinician nudges", "DELETE FROM clinician_nudges WHERE course_id IN (SELECT id FROM courses WHERE patient_id = ?)"),
+        ("nudge counts", "DELETE FROM nudge_counts WHERE course_id IN (SELECT id FROM courses WHERE patient_id = ?)"),
         ("pathway events", "DELETE FROM pathway_events WHERE course_id IN (SELECT id FROM courses WHERE patient_id = ?)"),
         ("courses", "DELETE FROM courses WHERE patient_id = ?"),
         ("identity (as units registered it)", "DELETE FROM unit_identities WHERE patient_id = ?"),

@@ -62,25 +62,50 @@ extension SQLiteStore {
         }
     }
 
-    public func raiseNudges(milestone: String, triggers: [PathwayEventType], afterDays: Int, today: LocalDate, at: Date,
-                            limit: Int) async throws -> (raised: Int, examined: Int) {
+    public func prepareNudges(milestone: String, countsFrom: [PathwayEventType]) async throws -> Int {
+        let rule = countsFrom.map(\.rawValue).sorted().joined(separator: ",")
+        return try await db.write { db in
+            if try String.fetchOne(db, sql: "SELECT counts_from FROM nudge_rules WHERE milestone = ?", arguments: [milestone]) == rule {
+                return 0
+            }
+            try db.execute(sql: "UPDATE clinician_nudges SET milestone = ? WHERE milestone = ''", arguments: [milestone])
+            try db.execute(sql: "DELETE FROM nudge_counts WHERE milestone = ?", arguments: [milestone])
+            let types = countsFrom.map(\.rawValue)
+            let marks = types.map { _ in "?" }.joined(separator: ", ")
+            try db.execute(sql: """
+                INSERT INTO nudge_counts (course_id, milestone, since, nudged)
+                SELECT e.course_id, ?, MAX(e.date),
+                       EXISTS (SELECT 1 FROM clinician_nudges n WHERE n.course_id = e.course_id AND n.milestone = ? AND n.resolved_at IS NULL)
+                FROM pathway_events e JOIN courses c ON c.id = e.course_id
+                WHERE c.status = 'active' AND e.type IN (\(marks)) GROUP BY e.course_id
+                """, arguments: StatementArguments([milestone, milestone] + types))
+            let counted = db.changesCount
+            try db.execute(sql: "INSERT INTO nudge_rules (milestone, counts_from) VALUES (?, ?) ON CONFLICT (milestone) DO UPDATE SET counts_from = excluded.counts_from",
+                           arguments: [milestone, rule])
+            return counted
+        }
+    }
+
+    public func raiseNudges(milestone: String, afterDays: Int, today: LocalDate, at: Date, limit: Int) async throws -> (raised: Int, examined: Int) {
         try await db.write { db in
             let cutoff = today.adding(days: -afterDays).description
             let rows = try Row.fetchAll(db, sql: """
-                SELECT c.id, c.last_trigger_date, p.reserved_at FROM courses c JOIN patients p ON p.id = c.patient_id
-                WHERE c.status = 'active' AND c.nudge_open = 0 AND c.last_trigger_date IS NOT NULL AND c.last_trigger_date <= ?
-                ORDER BY c.last_trigger_date LIMIT ?
-                """, arguments: [cutoff, limit])
+                SELECT k.course_id, k.since, p.reserved_at FROM nudge_counts k
+                JOIN courses c ON c.id = k.course_id JOIN patients p ON p.id = c.patient_id
+                WHERE k.milestone = ? AND k.nudged = 0 AND k.since <= ?
+                ORDER BY k.since LIMIT ?
+                """, arguments: [milestone, cutoff, limit])
             var raised = 0
             for row in rows {
                 // Every candidate leaves the index, so the next batch starts on new rows; a reserved patient's
                 // course gets no nudge (nothing more is asked of them).
-                try db.execute(sql: "UPDATE courses SET nudge_open = 1 WHERE id = ?", arguments: [row["id"] as String])
+                let course: String = row["course_id"]
+                try db.execute(sql: "UPDATE nudge_counts SET nudged = 1 WHERE course_id = ? AND milestone = ?", arguments: [course, milestone])
                 if row["reserved_at"] as Int64? != nil { continue }
-                raised += 1
-                let last = LocalDate(iso: row["last_trigger_date"]) ?? today
-                try db.execute(sql: "INSERT OR IGNORE INTO clinician_nudges (course_id, due_date, created_at) VALUES (?, ?, ?)",
-                               arguments: [row["id"] as String, last.adding(days: afterDays).description, at.seconds])
+                let since = LocalDate(iso: row["since"]) ?? today
+                try db.execute(sql: "INSERT OR IGNORE INTO clinician_nudges (course_id, milestone, due_date, created_at) VALUES (?, ?, ?, ?)",
+                               arguments: [course, milestone, since.adding(days: afterDays).description, at.seconds])
+                raised += db.changesCount
             }
             return (raised, rows.count)
         }

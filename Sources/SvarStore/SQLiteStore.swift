@@ -233,9 +233,9 @@ public final class SQLiteStore: Store {
         return try await db.read { db in
             try Row.fetchAll(db, sql: """
                 SELECT n.* FROM clinician_nudges n JOIN courses c ON c.id = n.course_id
-                WHERE n.resolved_at IS NULL\(filter) ORDER BY n.due_date, n.course_id
+                WHERE n.resolved_at IS NULL\(filter) ORDER BY n.due_date, n.course_id, n.milestone
                 """, arguments: StatementArguments(values)).map {
-                ClinicianNudge(courseId: $0["course_id"], dueDate: LocalDate(iso: $0["due_date"]) ?? LocalDate(dayNumber: 0),
+                ClinicianNudge(courseId: $0["course_id"], milestone: $0["milestone"], dueDate: LocalDate(iso: $0["due_date"]) ?? LocalDate(dayNumber: 0),
                                createdAt: Date(seconds: $0["created_at"]))
             }
         }

@@ -30,9 +30,10 @@ public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore, Clinician
     func createCourse(_ course: NewCourse, actor: String, at: Date) async throws
     func course(_ id: String) async throws -> CourseRecord?
     /// Records `event`; `decide` sees the course and patient as they are inside the transaction, checks the
-    /// event and returns the invitations to create (none for a reserved patient).
+    /// event and returns the invitations to create (none for a reserved patient). The nudge counts of the
+    /// milestones in `restartingNudges` start again from the event's date, and their open nudges are resolved.
     func recordEvent(
-        courseId: String, event: PathwayEvent, at: Date,
+        courseId: String, event: PathwayEvent, restartingNudges: [String], at: Date,
         decide: @Sendable (CourseRecord, PatientRecord) throws -> [ScheduleProtocol.Plan]
     ) async throws -> CourseRecord
 
@@ -46,10 +47,13 @@ public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore, Clinician
     func expireDue(now: Date, limit: Int) async throws -> Int
     func openDue(now: Date, limit: Int) async throws -> (invited: Int, staleRemindersCancelled: Int)
     func remindDue(now: Date, limit: Int) async throws -> Int
-    /// Examines at most `limit` candidate courses; returns the nudges raised and the courses examined (a
-    /// reserved patient's course is examined but gets no nudge).
-    func raiseNudges(milestone: String, triggers: [PathwayEventType], afterDays: Int, today: LocalDate, at: Date,
-                     limit: Int) async throws -> (raised: Int, examined: Int)
+    /// Makes the nudge counts of `milestone` agree with the events that restart them: when the rule is new or
+    /// its events changed, the counts of active courses are rebuilt from their history. Returns the courses
+    /// counted anew (0 when the rule is unchanged).
+    func prepareNudges(milestone: String, countsFrom: [PathwayEventType]) async throws -> Int
+    /// Examines at most `limit` active courses whose count for `milestone` is at least `afterDays` old; returns
+    /// the nudges raised and the courses examined (a reserved patient's course is examined but gets no nudge).
+    func raiseNudges(milestone: String, afterDays: Int, today: LocalDate, at: Date, limit: Int) async throws -> (raised: Int, examined: Int)
 
     // Links
     func signingKeys() async throws -> [StoredSigningKey]

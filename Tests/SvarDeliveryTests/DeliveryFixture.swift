@@ -34,7 +34,7 @@ struct DeliveryFixture {
         let event = PathwayEvent(id: "start-\(courseId)", type: .start, date: OsloTime.date(of: t0), unit: "4208", recordedBy: "test")
         let plan = ScheduleProtocol.Plan(milestone: "baseline", instruments: ["eq5d-5l"], triggerEventId: event.id, dueDate: OsloTime.date(of: t0),
                                          opensAt: t0, closesAt: t0 + 21 * day, reminders: [t0 + 7 * day])
-        _ = try await store.recordEvent(courseId: courseId, event: event, at: t0) { _, _ in [plan] }
+        _ = try await store.recordEvent(courseId: courseId, event: event, restartingNudges: [], at: t0) { _, _ in [plan] }
         _ = try await store.openDue(now: t0, limit: 10)
         let invitationId = try await store.course(courseId)?.invitations.first?.id ?? ""
         let links = try await LinkIssuer.load(store: store, vault: vault, publicURL: publicURL, now: t0)

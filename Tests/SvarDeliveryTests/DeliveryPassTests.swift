@@ -39,7 +39,7 @@ import Testing
         let event = PathwayEvent(id: "start-b", type: .start, date: OsloTime.date(of: t0), unit: "4209", recordedBy: "b")
         let plan = ScheduleProtocol.Plan(milestone: "baseline", instruments: ["eq5d-5l"], triggerEventId: event.id, dueDate: OsloTime.date(of: t0),
                                          opensAt: t0, closesAt: t0 + 21 * day, reminders: [])
-        _ = try await f.store.recordEvent(courseId: "course-b", event: event, at: t0) { _, _ in [plan] }
+        _ = try await f.store.recordEvent(courseId: "course-b", event: event, restartingNudges: [], at: t0) { _, _ in [plan] }
         _ = try await f.store.openDue(now: t0, limit: 10)
         let folder = temporaryFolder("mailbox")
         defer { try? FileManager.default.removeItem(at: folder) }

@@ -102,6 +102,33 @@ func oslo(_ date: String, _ hour: Int = 0) throws -> Date { OsloTime.instant(try
         #expect(error?.field == "milestones[3].closes")
     }
 
+    @Test func nudgeRulesAndLabelsComeFromTheFile() throws {
+        let p = try kvarus()
+        #expect(p.nudgeRules == [ScheduleProtocol.NudgeRule(milestone: "evaluation", afterDays: 90, countsFrom: [.start, .evaluation])])
+        #expect(p.nudgeCountsRestarted(by: .start) == ["evaluation"])
+        #expect(p.nudgeCountsRestarted(by: .clinicalDecision).isEmpty)
+        #expect(p.milestone("followUp1y")?.label("nn") == "Oppfølging etter eitt år")
+        #expect(p.milestone("baseline")?.label("se") == "Oppstart", "a language without a label falls back to bokmål")
+        var file = try kvarusFile()
+        file.milestones[1].nudgeCountsFrom = nil
+        #expect(try file.scheduleProtocol(knownInstruments: knownInstruments).nudgeRules.first?.countsFrom == [.evaluation],
+                "without nudgeCountsFrom the count follows the triggers")
+    }
+
+    @Test func badNudgeAndLabelFieldsAreRefusedNamingTheField() throws {
+        var file = try kvarusFile()
+        file.milestones[0].nudgeCountsFrom = [.start]
+        var error = #expect(throws: ProtocolError.self) { try file.scheduleProtocol(knownInstruments: knownInstruments) }
+        #expect(error?.field == "milestones[0].nudgeCountsFrom" && error?.reason == "needs nudgeAfterDays")
+        file = try kvarusFile()
+        file.milestones[2].label = ["nb": "Slutt", "de": "Ende"]
+        error = #expect(throws: ProtocolError.self) { try file.scheduleProtocol(knownInstruments: knownInstruments) }
+        #expect(error?.field == "milestones[2].label.de")
+        file.milestones[2].label = ["en": "End"]
+        error = #expect(throws: ProtocolError.self) { try file.scheduleProtocol(knownInstruments: knownInstruments) }
+        #expect(error?.field == "milestones[2].label.nb")
+    }
+
     @Test func aBadSendTimeIsRefused() throws {
         var file = try kvarusFile()
         file.sendTime = "25:00"

@@ -68,7 +68,7 @@ func population(_ units: [(resh: String, answered: Int, unanswered: Int)], instr
             let event = PathwayEvent(id: "start-\(courseId)", type: .start, date: OsloTime.date(of: t0), unit: unit.resh, recordedBy: "test")
             let plan = ScheduleProtocol.Plan(milestone: "baseline", instruments: instruments, triggerEventId: event.id,
                                              dueDate: OsloTime.date(of: t0), opensAt: t0, closesAt: t0 + 21 * 86_400, reminders: [])
-            _ = try await f.store.recordEvent(courseId: courseId, event: event, at: t0) { _, _ in [plan] }
+            _ = try await f.store.recordEvent(courseId: courseId, event: event, restartingNudges: [], at: t0) { _, _ in [plan] }
             _ = try await f.store.openDue(now: t0, limit: 10)
             if k < unit.answered {
                 let invitationId = try await f.store.course(courseId)?.invitations.first?.id ?? ""

@@ -63,7 +63,7 @@ struct ForwardingFixture {
             let event = PathwayEvent(id: "start-\(courseId)", type: .start, date: OsloTime.date(of: t0), unit: "4208", recordedBy: "test")
             let plan = ScheduleProtocol.Plan(milestone: "baseline", instruments: instruments, triggerEventId: event.id,
                                              dueDate: OsloTime.date(of: t0), opensAt: t0, closesAt: t0 + 21 * 86_400, reminders: [])
-            _ = try await f.store.recordEvent(courseId: courseId, event: event, at: t0) { _, _ in [plan] }
+            _ = try await f.store.recordEvent(courseId: courseId, event: event, restartingNudges: [], at: t0) { _, _ in [plan] }
             _ = try await f.store.openDue(now: t0, limit: 10)
             let invitationId = try await f.store.course(courseId)?.invitations.first?.id ?? ""
             try await f.store.submit(invitationId: invitationId, responses: try instruments.map { try submitted($0) }, respondent: "patient",

@@ -45,7 +45,7 @@ func startCourse(_ store: any Store, patient: String, plans: [ScheduleProtocol.P
     let event = PathwayEvent(id: "start-\(courseId)", type: .start, date: LocalDate(iso: "2026-01-05")!, unit: "4208", recordedBy: "test")
     let thePlans = plans.map { ScheduleProtocol.Plan(milestone: $0.milestone, instruments: $0.instruments, triggerEventId: event.id,
                                                      dueDate: $0.dueDate, opensAt: $0.opensAt, closesAt: $0.closesAt, reminders: $0.reminders) }
-    _ = try await store.recordEvent(courseId: courseId, event: event, at: t0) { _, _ in thePlans }
+    _ = try await store.recordEvent(courseId: courseId, event: event, restartingNudges: ["evaluation"], at: t0) { _, _ in thePlans }
     return (courseId, event.id)
 }
 
@@ -118,7 +118,7 @@ let day: TimeInterval = 86_400
         // A transfer hands the sending unit's record to the receiving unit.
         try await store.createUnit(Unit(resh: "4300", name: "4300"), actor: "t", at: t0)
         let transfer = PathwayEvent(id: "transfer-b", type: .transfer, date: LocalDate(iso: "2026-01-06")!, unit: "4300", recordedBy: "b")
-        _ = try await store.recordEvent(courseId: "c-b", event: transfer, at: t0 + 200) { _, _ in [] }
+        _ = try await store.recordEvent(courseId: "c-b", event: transfer, restartingNudges: [], at: t0 + 200) { _, _ in [] }
         #expect(try await identity(.only(["4300"]))?.name == "Kari B")
         // Deletion erases every unit's record with the vault's.
         _ = try await store.deletePatientData(patientId: id, actor: "registry", at: t0 + 240)
@@ -147,7 +147,7 @@ let day: TimeInterval = 86_400
         struct Refused: Error {}
         await #expect(throws: Refused.self) {
             _ = try await store.recordEvent(courseId: course, event: PathwayEvent(id: "e2", type: .evaluation, date: LocalDate(iso: "2026-02-01")!,
-                                                                                   unit: "4208", recordedBy: "t"), at: t0) { _, _ in throw Refused() }
+                                                                                   unit: "4208", recordedBy: "t"), restartingNudges: ["evaluation"], at: t0) { _, _ in throw Refused() }
         }
         #expect(try await store.course(course) == before)
     }
@@ -234,8 +234,8 @@ let day: TimeInterval = 86_400
         let patient = try await enrol(store)
         _ = try await startCourse(store, patient: patient)
         let today = LocalDate(iso: "2026-05-01")!
-        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 10) == (1, 1))
-        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 10) == (0, 0))
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0, limit: 10) == (1, 1))
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0, limit: 10) == (0, 0))
         #expect(try await store.nudges().first?.dueDate == LocalDate(iso: "2026-04-05"))
     }
 
@@ -243,13 +243,13 @@ let day: TimeInterval = 86_400
     func anEvaluationResolvesTheNudgeAndTheNinetyDaysStartAgain(_ kind: StoreKind) async throws {
         let store = try kind.make()
         let (course, _) = try await startCourse(store, patient: try await enrol(store))
-        _ = try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0, limit: 10)
+        _ = try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0, limit: 10)
         let evaluation = PathwayEvent(id: "eval-1", type: .evaluation, date: LocalDate(iso: "2026-05-02")!, unit: "4208", recordedBy: "test")
-        _ = try await store.recordEvent(courseId: course, event: evaluation, at: t0 + 120 * day) { _, _ in [] }
+        _ = try await store.recordEvent(courseId: course, event: evaluation, restartingNudges: ["evaluation"], at: t0 + 120 * day) { _, _ in [] }
         #expect(try await store.nudges().isEmpty, "the evaluation came: nothing to nudge about")
         let early = LocalDate(iso: "2026-07-30")!, due = LocalDate(iso: "2026-07-31")!
-        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: early, at: t0, limit: 10) == (0, 0))
-        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: due, at: t0, limit: 10) == (1, 1))
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: early, at: t0, limit: 10) == (0, 0))
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: due, at: t0, limit: 10) == (1, 1))
         #expect(try await store.nudges().map(\.dueDate) == [due])
     }
 
@@ -261,9 +261,9 @@ let day: TimeInterval = 86_400
         _ = try await store.reserve(patientId: reserved, actor: "t", at: t0)
         let (other, _) = try await startCourse(store, patient: try await enrol(store, number: "15076500565"))
         let today = LocalDate(iso: "2026-05-01")!
-        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 1) == (0, 1))
-        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 1) == (1, 1))
-        #expect(try await store.raiseNudges(milestone: "evaluation", triggers: [.evaluation], afterDays: 90, today: today, at: t0, limit: 1) == (0, 0))
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0, limit: 1) == (0, 1))
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0, limit: 1) == (1, 1))
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0, limit: 1) == (0, 0))
         #expect(try await store.nudges().map(\.courseId) == [other])
         #expect(reservedCourse != other)
     }
