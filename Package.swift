@@ -39,6 +39,14 @@ let package = Package(
             name: "SvarStore",
             dependencies: [
                 "SvarDomain", "SvarInstruments", "SvarRegistry",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Edge: the storage contract on SQLite (GRDB): Svar's own database and the local registry store.
+        .target(
+            name: "SvarSQLite",
+            dependencies: [
+                "SvarStore", "SvarDomain", "SvarInstruments", "SvarRegistry",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -102,7 +110,7 @@ let package = Package(
         .executableTarget(
             name: "svar",
             dependencies: [
-                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore", "SvarServices", "SvarRegistry", "SvarDelivery",
+                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore", "SvarSQLite", "SvarServices", "SvarRegistry", "SvarDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -117,19 +125,19 @@ let package = Package(
         .testTarget(name: "SvarInstrumentsTests", dependencies: ["SvarInstruments", "SvarAssets"], exclude: ["Vectors"]),
         .testTarget(name: "SvarDomainTests", dependencies: ["SvarDomain"]),
         .testTarget(name: "SvarDeliveryTests", dependencies: [
-            "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarDomain", "SvarInstruments", "SvarRegistry",
+            "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarSQLite", "SvarDomain", "SvarInstruments", "SvarRegistry",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "SvarForwardingTests", dependencies: [
-            "SvarRegistry", "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarDomain", "SvarInstruments",
+            "SvarRegistry", "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarSQLite", "SvarDomain", "SvarInstruments",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "SvarStoreTests", dependencies: ["SvarStore", "SvarDomain", "SvarAssets", "SvarServices"]),
+        .testTarget(name: "SvarStoreTests", dependencies: ["SvarStore", "SvarSQLite", "SvarDomain", "SvarAssets", "SvarServices"]),
         .testTarget(
             name: "SvarWebTests",
             dependencies: [
-                "SvarWeb", "SvarAssets", "SvarStore", "SvarDomain", "SvarServices", "SvarDelivery",
+                "SvarWeb", "SvarAssets", "SvarStore", "SvarSQLite", "SvarDomain", "SvarServices", "SvarDelivery",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -10,9 +10,13 @@ public struct ForwardingConfiguration: Sendable {
     public var target: any RegistryTarget
     public var policy: ForwardingPolicy
     /// The local registry store, when it is the target (export and statistics read it).
-    public var localStore: LocalRegistryStore?
+    public var localStore: (any RegistryArchive)?
 
-    public static func fromEnvironment(_ env: [String: String], databasePath: String, vault: IdentityVault) throws(DeliveryConfigurationError) -> ForwardingConfiguration {
+    /// `openLocalStore` opens the local registry store at a path (the storage engine is the caller's choice).
+    public static func fromEnvironment(
+        _ env: [String: String], databasePath: String, vault: IdentityVault,
+        openLocalStore: (_ path: String, _ vault: IdentityVault) throws -> any RegistryArchive
+    ) throws(DeliveryConfigurationError) -> ForwardingConfiguration {
         func value(_ key: String) -> String? {
             guard let v = env[key]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
             return v
@@ -56,7 +60,7 @@ public struct ForwardingConfiguration: Sendable {
             throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE", reason: "must be a database of its own, not Svar's")
         }
         do {
-            let store = try LocalRegistryStore(path: path, sealingKey: vault.registryStoreKey)
+            let store = try openLocalStore(path, vault)
             return ForwardingConfiguration(target: store, policy: policy, localStore: store)
         } catch {
             throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE", reason: "cannot open sqlite:\(path) (\(error))")

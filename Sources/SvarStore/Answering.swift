@@ -20,6 +20,10 @@ public struct SubmittedResponse: Sendable {
 public struct LinkLookup: Sendable, Equatable {
     public var invitation: InvitationRecord
     public var language: String
+    public init(invitation: InvitationRecord, language: String) {
+        self.invitation = invitation
+        self.language = language
+    }
 }
 
 /// Where an invitation's second factor stands.
@@ -47,6 +51,10 @@ public struct FactorEvidence: Sendable {
     /// The hash of the current one-time code, if one is valid now.
     public var codeHash: [UInt8]?
     public var sealedIdentity: SealedIdentity?
+    public init(codeHash: [UInt8]? = nil, sealedIdentity: SealedIdentity? = nil) {
+        self.codeHash = codeHash
+        self.sealedIdentity = sealedIdentity
+    }
 }
 
 /// The patient-facing part of the store: links, drafts, submission.

@@ -46,6 +46,17 @@ public struct CourseSummary: Sendable, Equatable {
     public var nextMilestone: String?
     public var nextOpensAt: Date?
     public var nextState: String?
+    public init(courseId: String, patientId: String, unit: String, type: String, status: String, startedAt: Date, nextMilestone: String? = nil, nextOpensAt: Date? = nil, nextState: String? = nil) {
+        self.courseId = courseId
+        self.patientId = patientId
+        self.unit = unit
+        self.type = type
+        self.status = status
+        self.startedAt = startedAt
+        self.nextMilestone = nextMilestone
+        self.nextOpensAt = nextOpensAt
+        self.nextState = nextState
+    }
 }
 
 /// One invitation in the tracking list and the follow-up worklist.
@@ -65,6 +76,21 @@ public struct InvitationSummary: Sendable, Equatable {
     public var contactedBy: String?
     /// When the link was voided after repeated wrong second-factor answers (the clinic issues a new one).
     public var linkVoidedAt: Date?
+    public init(invitationId: String, courseId: String, patientId: String, unit: String, milestone: String, state: String, opensAt: Date, closesAt: Date, remindersSent: Int, deliveryProblems: [String], contactedAt: Date? = nil, contactedBy: String? = nil, linkVoidedAt: Date? = nil) {
+        self.invitationId = invitationId
+        self.courseId = courseId
+        self.patientId = patientId
+        self.unit = unit
+        self.milestone = milestone
+        self.state = state
+        self.opensAt = opensAt
+        self.closesAt = closesAt
+        self.remindersSent = remindersSent
+        self.deliveryProblems = deliveryProblems
+        self.contactedAt = contactedAt
+        self.contactedBy = contactedBy
+        self.linkVoidedAt = linkVoidedAt
+    }
 }
 
 /// One answered questionnaire, for the patient's results page.
@@ -77,6 +103,16 @@ public struct ResultRecord: Sendable, Equatable {
     public var submittedAt: Date
     public var answersJSON: String
     public var scores: [StoredScore]
+    public init(invitationId: String, courseId: String, milestone: String, unit: String, instrument: String, submittedAt: Date, answersJSON: String, scores: [StoredScore]) {
+        self.invitationId = invitationId
+        self.courseId = courseId
+        self.milestone = milestone
+        self.unit = unit
+        self.instrument = instrument
+        self.submittedAt = submittedAt
+        self.answersJSON = answersJSON
+        self.scores = scores
+    }
 }
 
 /// Accounts, sessions and what the clinician pages read. Every method is one transaction.

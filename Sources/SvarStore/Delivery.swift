@@ -18,6 +18,19 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var closesAt: Date?
     /// The unit of the invitation's course: its contact details for the patient are the ones used.
     public var unit: String?
+    public init(id: String, kind: String, patientId: String, invitationId: String? = nil, payload: String, attempts: Int, channelIndex: Int, failures: [String], language: String, closesAt: Date? = nil, unit: String? = nil) {
+        self.id = id
+        self.kind = kind
+        self.patientId = patientId
+        self.invitationId = invitationId
+        self.payload = payload
+        self.attempts = attempts
+        self.channelIndex = channelIndex
+        self.failures = failures
+        self.language = language
+        self.closesAt = closesAt
+        self.unit = unit
+    }
 }
 
 /// An invitation no channel could deliver, for the clinicians' follow-up list.
@@ -29,6 +42,15 @@ public struct UnreachableInvitation: Sendable, Equatable {
     public var milestone: String
     public var since: Date
     public var reasons: [String]
+    public init(invitationId: String, courseId: String, patientId: String, unit: String, milestone: String, since: Date, reasons: [String]) {
+        self.invitationId = invitationId
+        self.courseId = courseId
+        self.patientId = patientId
+        self.unit = unit
+        self.milestone = milestone
+        self.since = since
+        self.reasons = reasons
+    }
 }
 
 /// The outbox as the delivery worker sees it. Every method is one transaction.

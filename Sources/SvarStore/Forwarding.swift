@@ -11,6 +11,13 @@ public struct ClaimedForward: Sendable, Equatable {
     public var responseId: String?
     /// Attempts so far.
     public var attempts: Int
+    public init(id: String, kind: Kind, patientId: String, responseId: String? = nil, attempts: Int) {
+        self.id = id
+        self.kind = kind
+        self.patientId = patientId
+        self.responseId = responseId
+        self.attempts = attempts
+    }
 }
 
 /// One entry of the disclosure log (§ 4-7): who received what about whom, on which basis, when.
@@ -48,6 +55,14 @@ public struct FailedForward: Sendable, Equatable {
     public var attempts: Int
     public var reason: String
     public var failedAt: Date
+    public init(id: String, patientId: String, responseId: String? = nil, attempts: Int, reason: String, failedAt: Date) {
+        self.id = id
+        self.patientId = patientId
+        self.responseId = responseId
+        self.attempts = attempts
+        self.reason = reason
+        self.failedAt = failedAt
+    }
 }
 
 /// What a deletion request did: what was erased, what was kept and why (§ 3-3: data already disclosed or
@@ -61,6 +76,15 @@ public struct DeletionReport: Sendable, Equatable {
     public var completedAt: Date?
     public var erased: [String]
     public var kept: [String]
+    public init(patientId: String, requestedAt: Date, deadline: Date, state: State, completedAt: Date? = nil, erased: [String], kept: [String]) {
+        self.patientId = patientId
+        self.requestedAt = requestedAt
+        self.deadline = deadline
+        self.state = state
+        self.completedAt = completedAt
+        self.erased = erased
+        self.kept = kept
+    }
 }
 
 /// The outbox as the forwarding worker sees it, the disclosure log and deletion. Every method is one transaction.

@@ -21,6 +21,13 @@ public struct PatientRecord: Sendable, Equatable {
     public var reservedAt: Date?
     public var deletionRequestedAt: Date?
     public var isReserved: Bool { reservedAt != nil }
+    public init(id: String, language: String, createdAt: Date, reservedAt: Date? = nil, deletionRequestedAt: Date? = nil) {
+        self.id = id
+        self.language = language
+        self.createdAt = createdAt
+        self.reservedAt = reservedAt
+        self.deletionRequestedAt = deletionRequestedAt
+    }
 }
 
 /// What is stored about a new patient: the pseudonym, the keyed lookup hash and the sealed identity.
@@ -74,6 +81,16 @@ public struct CourseRecord: Sendable, Equatable {
     public var createdAt: Date
     public var events: [PathwayEvent]
     public var invitations: [InvitationRecord]
+    public init(id: String, patientId: String, unit: String, type: CourseType, status: CourseStatus, createdAt: Date, events: [PathwayEvent], invitations: [InvitationRecord]) {
+        self.id = id
+        self.patientId = patientId
+        self.unit = unit
+        self.type = type
+        self.status = status
+        self.createdAt = createdAt
+        self.events = events
+        self.invitations = invitations
+    }
 }
 
 public struct InvitationChange: Sendable, Equatable {
@@ -82,6 +99,13 @@ public struct InvitationChange: Sendable, Equatable {
     public var to: InvitationState
     public var cause: String
     public var actor: String
+    public init(at: Date, from: InvitationState? = nil, to: InvitationState, cause: String, actor: String) {
+        self.at = at
+        self.from = from
+        self.to = to
+        self.cause = cause
+        self.actor = actor
+    }
 }
 
 public struct ReminderRecord: Sendable, Equatable {
@@ -89,6 +113,11 @@ public struct ReminderRecord: Sendable, Equatable {
     public var sequence: Int
     public var dueAt: Date
     public var state: State
+    public init(sequence: Int, dueAt: Date, state: State) {
+        self.sequence = sequence
+        self.dueAt = dueAt
+        self.state = state
+    }
 }
 
 public struct InvitationRecord: Sendable, Equatable {
@@ -106,6 +135,22 @@ public struct InvitationRecord: Sendable, Equatable {
     public var closesAt: Date
     public var history: [InvitationChange]
     public var reminders: [ReminderRecord]
+    public init(id: String, courseId: String, patientId: String, milestone: String, instruments: [String], triggerEventId: String, dueDate: LocalDate, state: InvitationState, remindersSent: Int, cancelReason: CancelReason? = nil, opensAt: Date, closesAt: Date, history: [InvitationChange], reminders: [ReminderRecord]) {
+        self.id = id
+        self.courseId = courseId
+        self.patientId = patientId
+        self.milestone = milestone
+        self.instruments = instruments
+        self.triggerEventId = triggerEventId
+        self.dueDate = dueDate
+        self.state = state
+        self.remindersSent = remindersSent
+        self.cancelReason = cancelReason
+        self.opensAt = opensAt
+        self.closesAt = closesAt
+        self.history = history
+        self.reminders = reminders
+    }
 }
 
 public struct AuditEntry: Sendable, Equatable {
@@ -139,6 +184,20 @@ public struct OutboxItem: Sendable, Equatable {
     public var messageId: String? = nil
     public var lastError: String? = nil
     public var failures: [String] = []
+    public init(id: String, kind: String, patientId: String, invitationId: String? = nil, idempotencyKey: String, state: State, attempts: Int, createdAt: Date, channel: String? = nil, messageId: String? = nil, lastError: String? = nil, failures: [String] = []) {
+        self.id = id
+        self.kind = kind
+        self.patientId = patientId
+        self.invitationId = invitationId
+        self.idempotencyKey = idempotencyKey
+        self.state = state
+        self.attempts = attempts
+        self.createdAt = createdAt
+        self.channel = channel
+        self.messageId = messageId
+        self.lastError = lastError
+        self.failures = failures
+    }
 }
 
 /// What one scheduler pass changed.
@@ -157,6 +216,12 @@ public struct ClinicianNudge: Sendable, Equatable {
     public var milestone: String
     public var dueDate: LocalDate
     public var createdAt: Date
+    public init(courseId: String, milestone: String, dueDate: LocalDate, createdAt: Date) {
+        self.courseId = courseId
+        self.milestone = milestone
+        self.dueDate = dueDate
+        self.createdAt = createdAt
+    }
 }
 
 /// A signing key for patient links, stored sealed by the vault.

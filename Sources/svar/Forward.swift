@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import SvarDomain
+import SvarSQLite
 import SvarServices
 import SvarStore
 
@@ -94,7 +95,9 @@ struct Forwarding: AsyncParsableCommand {
 
 func loadForwarding(_ runtime: Runtime, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ForwardingConfiguration {
     do {
-        return try ForwardingConfiguration.fromEnvironment(environment, databasePath: runtime.configuration.databasePath, vault: runtime.vault)
+        return try ForwardingConfiguration.fromEnvironment(environment, databasePath: runtime.configuration.databasePath, vault: runtime.vault) {
+            try LocalRegistryStore(path: $0, sealingKey: $1.registryStoreKey)
+        }
     } catch {
         throw fail("cannot start: \(error)")
     }

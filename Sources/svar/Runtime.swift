@@ -2,6 +2,7 @@ import Foundation
 import SvarAssets
 import SvarDomain
 import SvarInstruments
+import SvarSQLite
 import SvarServices
 import SvarStore
 

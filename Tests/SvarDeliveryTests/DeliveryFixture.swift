@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SvarDelivery
 import SvarDomain
+import SvarSQLite
 import SvarServices
 import SvarStore
 

@@ -2,6 +2,7 @@ import Foundation
 import SvarDomain
 import SvarInstruments
 import SvarRegistry
+import SvarSQLite
 import SvarServices
 import SvarStore
 import Testing

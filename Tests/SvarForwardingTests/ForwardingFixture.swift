@@ -4,6 +4,7 @@ import SvarAssets
 import SvarDomain
 import SvarInstruments
 import SvarRegistry
+import SvarSQLite
 import SvarServices
 import SvarStore
 

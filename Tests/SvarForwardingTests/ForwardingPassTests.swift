@@ -1,6 +1,7 @@
 import Foundation
 import SvarDomain
 import SvarRegistry
+import SvarSQLite
 import SvarServices
 import SvarStore
 import Testing

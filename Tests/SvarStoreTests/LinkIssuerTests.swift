@@ -1,5 +1,6 @@
 import Foundation
 import SvarDomain
+import SvarSQLite
 import SvarServices
 import SvarStore
 import Testing

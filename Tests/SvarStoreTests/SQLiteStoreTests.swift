@@ -1,5 +1,6 @@
 import Foundation
 import SvarDomain
+import SvarSQLite
 import SvarServices
 import SvarStore
 import Testing
@@ -9,6 +10,20 @@ import Testing
 @Suite struct SQLiteStoreTests {
     func temporaryPath() -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("svar-\(UUID().uuidString).sqlite").path
+    }
+
+    /// The storage contract stands apart from any engine: a second implementation needs nothing of GRDB.
+    @Test func theStorageContractImportsNoDatabaseLibrary() throws {
+        let contract = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/SvarStore")
+        let files = try FileManager.default.contentsOfDirectory(atPath: contract.path).filter { $0.hasSuffix(".swift") }
+        #expect(files.contains("Store.swift"))
+        for file in files {
+            let text = try String(contentsOf: contract.appendingPathComponent(file), encoding: .utf8)
+            for library in ["GRDB", "SQLite3", "PostgresNIO", "SQLiteNIO"] {
+                #expect(!text.contains("import \(library)"), "\(file) imports \(library)")
+            }
+        }
     }
 
     @Test func theFileIsInWALModeWithNamedMigrations() async throws {

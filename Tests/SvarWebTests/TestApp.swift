@@ -5,6 +5,7 @@ import Prometheus
 import SvarAssets
 import SvarDomain
 import SvarInstruments
+import SvarSQLite
 import SvarServices
 import SvarStore
 import SvarWeb

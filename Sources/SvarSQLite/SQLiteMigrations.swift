@@ -1,4 +1,5 @@
 import GRDB
+import SvarStore
 
 /// The SQLite schema, as named migrations that are only ever appended to (never edited once released).
 enum SQLiteMigrations {

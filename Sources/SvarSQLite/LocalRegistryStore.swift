@@ -3,11 +3,12 @@ import Foundation
 import GRDB
 import SvarDomain
 import SvarRegistry
+import SvarStore
 
 /// The embedded registry (docs/architecture.md): a separate SQLite database holding pseudonymised results and, apart
 /// from them, its own identity vault (numbers sealed with a key derived for this store alone). It is the
 /// default target, so Svar works end to end with nothing else installed; export and statistics read it.
-public final class LocalRegistryStore: RegistryTarget {
+public final class LocalRegistryStore: RegistryArchive {
     let db: any DatabaseWriter
     let sealingKey: SymmetricKey
     public let path: String

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SvarDomain
+import SvarStore
 
 extension SQLiteStore {
     public func lookUpLink(invitationId: String, nonceHash: [UInt8]) async throws -> LinkLookup? {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SvarDomain
 import SvarRegistry
+import SvarStore
 
 extension SQLiteStore {
     public func claimForwards(now: Date, leaseUntil: Date, limit: Int) async throws -> [ClaimedForward] {

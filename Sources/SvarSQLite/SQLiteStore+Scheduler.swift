@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SvarDomain
+import SvarStore
 
 /// The scheduler's passes: each reads due rows through an index on due time, in a bounded batch, and
 /// changes them in one transaction together with their history and outbox rows.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SvarDomain
+import SvarStore
 
 extension SQLiteStore {
     public func addUser(username: String, passwordHash: String, role: Role, units: [String], totpSecret: SealedIdentity?, actor: String,

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SvarDomain
 import SvarInstruments
+import SvarStore
 
 /// One variable as the codebook describes it; `name` is as in the files of this export's format.
 struct CodebookVariable {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SvarDomain
+import SvarStore
 
 extension SQLiteStore {
     public func createCourse(_ course: NewCourse, actor: String, at: Date) async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SvarDomain
+import SvarStore
 
 /// The embedded default store: one SQLite file in WAL mode, foreign keys on, through GRDB.
 public final class SQLiteStore: Store {
@@ -57,7 +58,7 @@ public final class SQLiteStore: Store {
 
     // MARK: Units
 
-    public func createUnit(_ unit: Unit, actor: String, at: Date) async throws {
+    public func createUnit(_ unit: SvarStore.Unit, actor: String, at: Date) async throws {
         try await db.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM units WHERE resh = ?", arguments: [unit.resh]) == true {
                 throw StoreError.conflict(field: "resh", reason: "unit \(unit.resh) exists already")
@@ -71,7 +72,7 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func units() async throws -> [Unit] {
+    public func units() async throws -> [SvarStore.Unit] {
         try await db.read { db in
             try Row.fetchAll(db, sql: "SELECT resh, name, parent FROM units ORDER BY resh").map {
                 Unit(resh: $0["resh"], name: $0["name"], parent: $0["parent"])

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import SvarDomain
 import SvarRegistry
+import SvarStore
 
 extension SQLiteStore {
     /// Tables erased for a deleted patient, children first. Kept: the patient row (pseudonym, reservation and
