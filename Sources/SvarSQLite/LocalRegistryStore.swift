@@ -22,11 +22,34 @@ public final class LocalRegistryStore: RegistryArchive {
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { try SQLiteStore.prepareForErasure($0) }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        db = pool
+        db = try MigrationLock.whileHeld(beside: path) {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+            return pool
+        }
         self.path = path
         self.sealingKey = sealingKey
-        try Self.migrator.migrate(pool)
+    }
+
+    public func appliedMigrations() async throws -> [String] {
+        try await db.read { try Self.migrator.appliedMigrations($0) }
+    }
+
+    /// Every migration this version of Svar knows for the registry store, in order.
+    public static var knownMigrations: [String] { migrator.migrations }
+
+    /// Applies the pending migrations to the registry store at `path` (creating it), without its key.
+    public static func migrate(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        try MigrationLock.whileHeld(beside: path) {
+            try migrator.migrate(try DatabasePool(path: path, configuration: configuration))
+        }
+    }
+
+    /// The migrations applied to the registry store at `path`, read without changing it.
+    public static func appliedMigrations(readingOnly path: String) throws -> [String] {
+        try MigrationStatus.applied(path: path, migrator: migrator)
     }
 
     static var migrator: DatabaseMigrator {

@@ -16,9 +16,12 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try Self.prepareForErasure(db)
         }
-        let pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try MigrationLock.whileHeld(beside: path) {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try SQLiteMigrations.migrator.migrate(pool)
+            return pool
+        }
         db = pool
-        try SQLiteMigrations.migrator.migrate(pool)
     }
 
     /// A private in-memory database, for tests.
@@ -54,6 +57,14 @@ public final class SQLiteStore: Store {
 
     public func appliedMigrations() async throws -> [String] {
         try await db.read { try SQLiteMigrations.migrator.appliedMigrations($0) }
+    }
+
+    /// Every migration this version of Svar knows, in the order it applies them.
+    public static var knownMigrations: [String] { SQLiteMigrations.migrator.migrations }
+
+    /// The migrations applied to the file at `path`, read without changing it (empty for no file yet).
+    public static func appliedMigrations(readingOnly path: String) throws -> [String] {
+        try MigrationStatus.applied(path: path, migrator: SQLiteMigrations.migrator)
     }
 
     // MARK: Units

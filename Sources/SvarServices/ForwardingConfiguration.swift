@@ -55,7 +55,7 @@ public struct ForwardingConfiguration: Sendable {
         for variable in ["SVAR_REGISTRY_TOKEN", "SVAR_REGISTRY_CA_FILE", "SVAR_REGISTRY_IDENTITY", "SVAR_REGISTRY_TIMEOUT"] where value(variable) != nil {
             throw DeliveryConfigurationError(variable: variable, reason: "applies only with SVAR_REGISTRY_URL (the local registry store is in use)")
         }
-        let path = value("SVAR_REGISTRY_STORE") ?? URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("registry.sqlite").path
+        let path = localStorePath(env, databasePath: databasePath)
         guard path != databasePath else {
             throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE", reason: "must be a database of its own, not Svar's")
         }
@@ -65,6 +65,12 @@ public struct ForwardingConfiguration: Sendable {
         } catch {
             throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE", reason: "cannot open sqlite:\(path) (\(error))")
         }
+    }
+
+    /// Where the local registry store is: `SVAR_REGISTRY_STORE`, or `registry.sqlite` beside Svar's database.
+    public static func localStorePath(_ env: [String: String], databasePath: String) -> String {
+        if let configured = env["SVAR_REGISTRY_STORE"]?.trimmingCharacters(in: .whitespaces), !configured.isEmpty { return configured }
+        return URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("registry.sqlite").path
     }
 
     public func shutdown() async {

@@ -15,7 +15,7 @@ struct Svar: AsyncParsableCommand {
         SVAR_PROTOCOL, SVAR_INSTRUMENTS_DIR, SVAR_WEB_DIR, SVAR_TEXT_PACKS_DIR, LOG_LEVEL.
         """,
         version: version,
-        subcommands: [Serve.self, Demo.self, Tick.self, Deliver.self, Forward.self, Forwarding.self, Export.self, Report.self, Users.self, ScoreCommand.self, Instruments.self, Keys.self]
+        subcommands: [Serve.self, Demo.self, Tick.self, Deliver.self, Forward.self, Forwarding.self, Export.self, Report.self, Users.self, ScoreCommand.self, Instruments.self, Keys.self, Migrate.self]
     )
 
     /// Every file Svar creates (the databases and their WAL/SHM, the file mailbox, exports) is the owner's
