@@ -133,7 +133,9 @@ let package = Package(
             "SvarRegistry", "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarSQLite", "SvarDomain", "SvarInstruments",
             .product(name: "Logging", package: "swift-log"),
         ]),
-        .testTarget(name: "SvarStoreTests", dependencies: ["SvarStore", "SvarSQLite", "SvarDomain", "SvarAssets", "SvarServices"]),
+        .testTarget(name: "SvarStoreTests", dependencies: [
+            "SvarStore", "SvarSQLite", "SvarDomain", "SvarAssets", "SvarServices", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(
             name: "SvarWebTests",
             dependencies: [

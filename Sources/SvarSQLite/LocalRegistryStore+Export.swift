@@ -62,7 +62,7 @@ extension LocalRegistryStore {
         try await db.read { db in
             try Row.fetchAll(db, sql: "SELECT id, at, format, rows FROM exports ORDER BY at, id").map { row in
                 let id: String = row["id"]
-                return ExportRecord(id: id, at: Date(seconds: row["at"]), format: ExportFormat(rawValue: row["format"]) ?? .csv, rows: row["rows"],
+                return ExportRecord(id: id, at: Date(seconds: row["at"]), format: try row.strict("format", in: "exports"), rows: row["rows"],
                                     pseudonyms: try String.fetchAll(db, sql: "SELECT pseudonym FROM export_members WHERE export_id = ? ORDER BY pseudonym",
                                                                     arguments: [id]))
             }

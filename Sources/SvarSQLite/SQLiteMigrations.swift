@@ -366,6 +366,51 @@ enum SQLiteMigrations {
             ALTER TABLE courses DROP COLUMN nudge_open;
             """)
         }
+        migrator.registerMigration("2026-12-05-12-value-checks") { db in
+            // SQLite cannot add a CHECK constraint to a table it has; these triggers are the same check: a
+            // state, kind or role outside the listed values is refused on insert and on update. A new value in
+            // the code needs a migration that replaces the trigger (a test tries every case of every enum).
+            for check in ValueCheck.all { try db.execute(sql: check.triggers) }
+        }
         return migrator
+    }
+}
+
+/// A text column that may hold only the listed values (nullable columns may also be NULL).
+struct ValueCheck {
+    let table: String
+    let column: String
+    let values: [String]
+    let nullable: Bool
+
+    /// Fixed lists, as the migration ran: never derive them from today's enums (see the migration).
+    static let all = [
+        ValueCheck(table: "invitations", column: "state", values: ["scheduled", "invited", "reminded", "opened", "completed", "expired",
+                                                                    "declined", "unreachable", "cancelled"], nullable: false),
+        ValueCheck(table: "invitations", column: "cancel_reason", values: ["reservation", "death", "newCourse", "duplicate", "clinician"],
+                   nullable: true),
+        ValueCheck(table: "invitation_history", column: "to_state", values: ["scheduled", "invited", "reminded", "opened", "completed",
+                                                                             "expired", "declined", "unreachable", "cancelled"], nullable: false),
+        ValueCheck(table: "invitation_history", column: "from_state", values: ["scheduled", "invited", "reminded", "opened", "completed",
+                                                                               "expired", "declined", "unreachable", "cancelled"], nullable: true),
+        ValueCheck(table: "reminders", column: "state", values: ["pending", "sent", "cancelled"], nullable: false),
+        ValueCheck(table: "courses", column: "status", values: ["active", "ended", "brokenOff"], nullable: false),
+        ValueCheck(table: "courses", column: "type", values: ["D01", "D11", "D12"], nullable: false),
+        ValueCheck(table: "pathway_events", column: "type", values: ["start", "firstAttendance", "clinicalDecision", "evaluation", "transfer",
+                                                                     "end", "breakOff"], nullable: false),
+        ValueCheck(table: "outbox", column: "kind", values: ["invitation", "reminder", "code", "forward", "erase"], nullable: false),
+        ValueCheck(table: "outbox", column: "state", values: ["queued", "sent", "failed", "cancelled"], nullable: false),
+        ValueCheck(table: "deletion_requests", column: "state", values: ["received", "erasing-at-registry", "done"], nullable: false),
+        ValueCheck(table: "users", column: "role", values: ["behandler", "kvarus-kontakt", "registerkontakt", "registry-admin"], nullable: false),
+    ]
+
+    var triggers: String {
+        let list = values.map { "'\($0)'" }.joined(separator: ", ")
+        let bad = nullable ? "NEW.\(column) IS NOT NULL AND NEW.\(column) NOT IN (\(list))" : "NEW.\(column) IS NULL OR NEW.\(column) NOT IN (\(list))"
+        let refuse = "SELECT RAISE(ABORT, '\(table).\(column): not one of \(values.joined(separator: ", "))');"
+        return """
+            CREATE TRIGGER check_\(table)_\(column)_insert BEFORE INSERT ON \(table) WHEN \(bad) BEGIN \(refuse) END;
+            CREATE TRIGGER check_\(table)_\(column)_update BEFORE UPDATE OF \(column) ON \(table) WHEN \(bad) BEGIN \(refuse) END;
+            """
     }
 }

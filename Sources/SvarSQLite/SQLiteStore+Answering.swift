@@ -59,7 +59,7 @@ extension SQLiteStore {
             for response in responses {
                 let responseId = newId()
                 // The forward to the registry, queued in the same transaction: nothing answered is left behind.
-                try Self.enqueue(db, kind: "forward", patientId: row["patient_id"], invitationId: invitationId, key: "forward:\(responseId)",
+                try Self.enqueue(db, kind: .forward, patientId: row["patient_id"], invitationId: invitationId, key: "forward:\(responseId)",
                                  payload: #"{"response":"\#(responseId)"}"#, at: at, responseId: responseId)
                 try db.execute(sql: """
                     INSERT INTO responses (id, invitation_id, instrument, instrument_version, answers, respondent, language, submitted_at)
@@ -176,7 +176,7 @@ extension SQLiteStore {
                 INSERT INTO link_factor (invitation_id, code_hash, code_expires_at) VALUES (?, ?, ?)
                 ON CONFLICT (invitation_id) DO UPDATE SET code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at
                 """, arguments: [invitationId, Data(codeHash), expiresAt.seconds])
-            try Self.enqueue(db, kind: "code", patientId: patient, invitationId: invitationId, key: "code:\(invitationId):\(at.seconds)",
+            try Self.enqueue(db, kind: .code, patientId: patient, invitationId: invitationId, key: "code:\(invitationId):\(at.seconds)",
                              payload: payload, at: at)
         }
     }

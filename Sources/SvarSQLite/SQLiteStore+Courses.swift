@@ -29,14 +29,14 @@ extension SQLiteStore {
     static func course(in db: Database, id: String) throws -> CourseRecord? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM courses WHERE id = ?", arguments: [id]) else { return nil }
         let events = try Row.fetchAll(db, sql: "SELECT * FROM pathway_events WHERE course_id = ? ORDER BY seq", arguments: [id]).map {
-            PathwayEvent(id: $0["id"], type: PathwayEventType(rawValue: $0["type"]) ?? .evaluation,
-                         date: LocalDate(iso: $0["date"]) ?? LocalDate(dayNumber: 0), unit: $0["unit"],
+            PathwayEvent(id: $0["id"], type: try $0.strict("type", in: "pathway_events"),
+                         date: try $0.date("date", in: "pathway_events"), unit: $0["unit"],
                          nprCode: $0["npr_code"], recordedBy: $0["recorded_by"])
         }
         let invitationIds = try String.fetchAll(db, sql: "SELECT id FROM invitations WHERE course_id = ? ORDER BY opens_at, milestone", arguments: [id])
         return CourseRecord(
             id: row["id"], patientId: row["patient_id"], unit: row["unit"],
-            type: CourseType(rawValue: row["type"]) ?? .D01, status: CourseStatus(rawValue: row["status"]) ?? .active,
+            type: try row.strict("type", in: "courses"), status: try row.strict("status", in: "courses"),
             createdAt: Date(seconds: row["created_at"]), events: events,
             invitations: try invitationIds.compactMap { try invitation(in: db, id: $0) }
         )
@@ -50,19 +50,19 @@ extension SQLiteStore {
         // Cached statements: this runs on every patient page view.
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM invitations WHERE id = ?"), arguments: [id]) else { return nil }
         let history = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM invitation_history WHERE invitation_id = ? ORDER BY id"), arguments: [id]).map {
-            InvitationChange(at: Date(seconds: $0["at"]), from: ($0["from_state"] as String?).flatMap(InvitationState.init(rawValue:)),
-                             to: InvitationState(rawValue: $0["to_state"]) ?? .cancelled, cause: $0["cause"], actor: $0["actor"])
+            InvitationChange(at: Date(seconds: $0["at"]), from: try $0.strictIfPresent("from_state", in: "invitation_history"),
+                             to: try $0.strict("to_state", in: "invitation_history"), cause: $0["cause"], actor: $0["actor"])
         }
         let reminders = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM reminders WHERE invitation_id = ? ORDER BY seq"), arguments: [id]).map {
-            ReminderRecord(sequence: $0["seq"], dueAt: Date(seconds: $0["due_at"]), state: ReminderRecord.State(rawValue: $0["state"]) ?? .cancelled)
+            ReminderRecord(sequence: $0["seq"], dueAt: Date(seconds: $0["due_at"]), state: try $0.strict("state", in: "reminders"))
         }
         let instruments: String = row["instruments"]
         return InvitationRecord(
             id: row["id"], courseId: row["course_id"], patientId: row["patient_id"], milestone: row["milestone"],
             instruments: instruments.split(separator: ",").map(String.init), triggerEventId: row["trigger_event_id"],
-            dueDate: LocalDate(iso: row["due_date"]) ?? LocalDate(dayNumber: 0),
-            state: InvitationState(rawValue: row["state"]) ?? .cancelled, remindersSent: row["reminders_sent"],
-            cancelReason: (row["cancel_reason"] as String?).flatMap(CancelReason.init(rawValue:)),
+            dueDate: try row.date("due_date", in: "invitations"),
+            state: try row.strict("state", in: "invitations"), remindersSent: row["reminders_sent"],
+            cancelReason: try row.strictIfPresent("cancel_reason", in: "invitations"),
             opensAt: Date(seconds: row["opens_at"]), closesAt: Date(seconds: row["closes_at"]),
             history: history, reminders: reminders
         )

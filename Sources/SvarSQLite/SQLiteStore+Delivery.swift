@@ -4,7 +4,7 @@ import SvarDomain
 import SvarStore
 
 extension SQLiteStore {
-    public func claimDeliveries(kinds: [String], now: Date, leaseUntil: Date, limit: Int) async throws -> [ClaimedDelivery] {
+    public func claimDeliveries(kinds: [OutboxKind], now: Date, leaseUntil: Date, limit: Int) async throws -> [ClaimedDelivery] {
         guard !kinds.isEmpty, limit > 0 else { return [] }
         return try await db.write { db in
             let marks = kinds.map { _ in "?" }.joined(separator: ", ")
@@ -14,7 +14,7 @@ extension SQLiteStore {
                 LEFT JOIN courses c ON c.id = i.course_id
                 WHERE o.state = 'queued' AND o.next_attempt_at <= ? AND o.kind IN (\(marks))
                 ORDER BY o.next_attempt_at LIMIT ?
-                """, arguments: StatementArguments([now.seconds] + kinds + [limit]))
+                """, arguments: StatementArguments([now.seconds] + kinds.map(\.rawValue) + [limit]))
             var claimed: [ClaimedDelivery] = []
             for row in rows {
                 let id: String = row["id"]
@@ -31,7 +31,7 @@ extension SQLiteStore {
                                arguments: [leaseUntil.seconds, now.seconds, id])
                 let failures: String = row["failures"]
                 claimed.append(ClaimedDelivery(
-                    id: id, kind: row["kind"], patientId: row["patient_id"], invitationId: row["invitation_id"], payload: row["payload"],
+                    id: id, kind: try row.strict("kind", in: "outbox"), patientId: row["patient_id"], invitationId: row["invitation_id"], payload: row["payload"],
                     attempts: row["attempts"], channelIndex: row["channel_index"],
                     failures: failures.split(separator: "\n").map(String.init), language: row["language"],
                     closesAt: (row["closes_at"] as Int64?).map(Date.init(seconds:)), unit: row["unit"]))
@@ -126,13 +126,13 @@ extension SQLiteStore {
 
     public func outboxItem(_ id: String) async throws -> OutboxItem? {
         try await db.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map(Self.outboxItem)
+            try Row.fetchOne(db, sql: "SELECT * FROM outbox WHERE id = ?", arguments: [id]).map { try Self.outboxItem($0) }
         }
     }
 
-    static func outboxItem(_ row: Row) -> OutboxItem {
-        OutboxItem(id: row["id"], kind: row["kind"], patientId: row["patient_id"], invitationId: row["invitation_id"],
-                   idempotencyKey: row["idempotency_key"], state: OutboxItem.State(rawValue: row["state"]) ?? .failed,
+    static func outboxItem(_ row: Row) throws -> OutboxItem {
+        OutboxItem(id: row["id"], kind: try row.strict("kind", in: "outbox"), patientId: row["patient_id"], invitationId: row["invitation_id"],
+                   idempotencyKey: row["idempotency_key"], state: try row.strict("state", in: "outbox"),
                    attempts: row["attempts"], createdAt: Date(seconds: row["created_at"]),
                    channel: row["channel"], messageId: row["message_id"], lastError: row["last_error"],
                    failures: ((row["failures"] as String?) ?? "").split(separator: "\n").map(String.init))

@@ -17,7 +17,7 @@ extension SQLiteStore {
             var claimed: [ClaimedForward] = []
             for row in rows {
                 let id: String = row["id"]
-                guard let kind = ClaimedForward.Kind(rawValue: row["kind"]) else { continue }
+                let kind: ClaimedForward.Kind = try row.strict("kind", in: "outbox")
                 if kind == .forward, row["reserved_at"] as Int64? != nil {
                     try Self.cancelDelivery(db, id: id, reason: "patient reserved", at: now)
                     continue

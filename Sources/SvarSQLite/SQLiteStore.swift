@@ -225,18 +225,18 @@ public final class SQLiteStore: Store {
         }
     }
 
-    static func enqueue(_ db: Database, kind: String, patientId: String, invitationId: String?, key: String, payload: String, at: Date,
+    static func enqueue(_ db: Database, kind: OutboxKind, patientId: String, invitationId: String?, key: String, payload: String, at: Date,
                         responseId: String? = nil) throws {
         try db.execute(sql: """
             INSERT OR IGNORE INTO outbox (id, kind, patient_id, invitation_id, idempotency_key, payload, state, attempts, next_attempt_at,
                                           created_at, updated_at, response_id)
             VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)
-            """, arguments: [newId(), kind, patientId, invitationId, key, payload, at.seconds, at.seconds, at.seconds, responseId])
+            """, arguments: [newId(), kind.rawValue, patientId, invitationId, key, payload, at.seconds, at.seconds, at.seconds, responseId])
     }
 
     public func outbox(patientId: String) async throws -> [OutboxItem] {
         try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE patient_id = ? ORDER BY created_at, idempotency_key", arguments: [patientId]).map(Self.outboxItem)
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE patient_id = ? ORDER BY created_at, idempotency_key", arguments: [patientId]).map { try Self.outboxItem($0) }
         }
     }
 
@@ -247,7 +247,7 @@ public final class SQLiteStore: Store {
                 SELECT n.* FROM clinician_nudges n JOIN courses c ON c.id = n.course_id
                 WHERE n.resolved_at IS NULL\(filter) ORDER BY n.due_date, n.course_id, n.milestone
                 """, arguments: StatementArguments(values)).map {
-                ClinicianNudge(courseId: $0["course_id"], milestone: $0["milestone"], dueDate: LocalDate(iso: $0["due_date"]) ?? LocalDate(dayNumber: 0),
+                ClinicianNudge(courseId: $0["course_id"], milestone: $0["milestone"], dueDate: try $0.date("due_date", in: "clinician_nudges"),
                                createdAt: Date(seconds: $0["created_at"]))
             }
         }
@@ -328,9 +328,9 @@ extension SQLiteStore {
 
 extension SQLiteStore {
     /// Outbox items of one kind, oldest first — for operations and tests.
-    public func outboxItems(kind: String) async throws -> [OutboxItem] {
+    public func outboxItems(kind: OutboxKind) async throws -> [OutboxItem] {
         try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE kind = ? ORDER BY created_at, idempotency_key", arguments: [kind]).map(Self.outboxItem)
+            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE kind = ? ORDER BY created_at, idempotency_key", arguments: [kind.rawValue]).map { try Self.outboxItem($0) }
         }
     }
 }

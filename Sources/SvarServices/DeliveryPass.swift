@@ -83,7 +83,7 @@ public struct DeliveryPass: Sendable {
     public func run(now: Date) async throws -> Report {
         var report = Report()
         while true {
-            let claimed = try await store.claimDeliveries(kinds: ["invitation", "reminder", "code"], now: now,
+            let claimed = try await store.claimDeliveries(kinds: [.invitation, .reminder, .code], now: now,
                                                           leaseUntil: now.addingTimeInterval(policy.lease), limit: policy.batchSize)
             if claimed.isEmpty { break }
             try await deliver(claimed, now: now, report: &report)
@@ -168,7 +168,7 @@ public struct DeliveryPass: Sendable {
             return .noChannelLeft(item.failures + unusable)
         }
         let (channel, address) = routes[item.channelIndex]
-        guard let kind = MessageComposer.Kind(rawValue: item.kind) else {
+        guard let kind = MessageComposer.Kind(rawValue: item.kind.rawValue) else {
             return .noChannelLeft(item.failures + ["unknown message kind '\(item.kind)'"])
         }
         var content = MessageComposer.Content(closesAt: item.closesAt)

@@ -4,7 +4,7 @@ import SvarDomain
 /// An outbox item the delivery worker has claimed: everything it needs to compose and send one message.
 public struct ClaimedDelivery: Sendable, Equatable {
     public var id: String
-    public var kind: String
+    public var kind: OutboxKind
     public var patientId: String
     public var invitationId: String?
     public var payload: String
@@ -18,7 +18,7 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var closesAt: Date?
     /// The unit of the invitation's course: its contact details for the patient are the ones used.
     public var unit: String?
-    public init(id: String, kind: String, patientId: String, invitationId: String? = nil, payload: String, attempts: Int, channelIndex: Int, failures: [String], language: String, closesAt: Date? = nil, unit: String? = nil) {
+    public init(id: String, kind: OutboxKind, patientId: String, invitationId: String? = nil, payload: String, attempts: Int, channelIndex: Int, failures: [String], language: String, closesAt: Date? = nil, unit: String? = nil) {
         self.id = id
         self.kind = kind
         self.patientId = patientId
@@ -58,7 +58,7 @@ public protocol DeliveryStore: Sendable {
     /// Claims up to `limit` due items of the given kinds by moving their next attempt to `leaseUntil` (so a
     /// crashed worker's items come back by themselves). Items of reserved patients and of ended invitations
     /// are cancelled here instead of being returned.
-    func claimDeliveries(kinds: [String], now: Date, leaseUntil: Date, limit: Int) async throws -> [ClaimedDelivery]
+    func claimDeliveries(kinds: [OutboxKind], now: Date, leaseUntil: Date, limit: Int) async throws -> [ClaimedDelivery]
     /// Which of these items may still go out (not cancelled meanwhile by a submission or a reservation).
     func stillQueued(deliveryIds: [String]) async throws -> Set<String>
     func markSent(deliveryId: String, channel: String, messageId: String, at: Date) async throws

@@ -68,7 +68,7 @@ public struct FailedForward: Sendable, Equatable {
 /// What a deletion request did: what was erased, what was kept and why (§ 3-3: data already disclosed or
 /// used in analyses).
 public struct DeletionReport: Sendable, Equatable {
-    public enum State: String, Sendable { case received, erasingAtRegistry = "erasing-at-registry", done }
+    public enum State: String, Sendable, CaseIterable { case received, erasingAtRegistry = "erasing-at-registry", done }
     public var patientId: String
     public var requestedAt: Date
     public var deadline: Date

@@ -82,9 +82,12 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(what: String, id: String)
     case conflict(field: String, reason: String)
     case illegalTransition(String)
+    /// A stored value outside what the code knows (a state, kind or date): an error, never a silent default.
+    case corruptValue(table: String, column: String, value: String)
 
     public var description: String {
         switch self {
+        case let .corruptValue(table, column, value): return "\(table).\(column) holds '\(value)', which this version of Svar does not know"
         case let .notFound(what, id): return "no \(what) with id '\(id)'"
         case let .conflict(field, reason): return "\(field): \(reason)"
         case let .illegalTransition(reason): return reason

@@ -43,6 +43,8 @@ struct Problem: Error {
                 return Problem(status: .conflict, title: "Conflict", detail: "\(field): \(reason)", field: field)
             case let .illegalTransition(reason):
                 return Problem(status: .conflict, title: "Not allowed in this state", detail: reason)
+            case .corruptValue:
+                return nil    // the server's fault: a plain 500, logged, nothing of the row shown
             }
         default: return nil
         }

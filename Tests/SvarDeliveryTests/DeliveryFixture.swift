@@ -48,7 +48,7 @@ struct DeliveryFixture {
     }
 
     func items(_ kind: String) async throws -> [OutboxItem] {
-        try await store.outbox(patientId: patientId).filter { $0.kind == kind }
+        try await store.outbox(patientId: patientId).filter { $0.kind.rawValue == kind }
     }
 }
 

@@ -86,6 +86,6 @@ struct ForwardingFixture {
     }
 
     func forwards() async throws -> [OutboxItem] {
-        try await store.outboxItems(kind: "forward")
+        try await store.outboxItems(kind: .forward)
     }
 }

@@ -137,7 +137,7 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
         let report = try await f.pass(target).run(now: t0 + 7200)
         #expect(report.forwarded == 2)
         #expect(target.received.allSatisfy { $0.response.patientId == f.patients[1].patientId })
-        #expect(try await f.store.outbox(patientId: f.patients[0].patientId).filter { $0.kind == "forward" }.map(\.state) == [.cancelled, .cancelled])
+        #expect(try await f.store.outbox(patientId: f.patients[0].patientId).filter { $0.kind == .forward }.map(\.state) == [.cancelled, .cancelled])
         await #expect(throws: StoreError.self, "a reserved patient's forward cannot be sent again by hand") {
             let id = try await f.store.outbox(patientId: f.patients[0].patientId)[0].id
             try await f.store.execute(rawSQL: "UPDATE outbox SET state = 'failed' WHERE id = '\(id)'")

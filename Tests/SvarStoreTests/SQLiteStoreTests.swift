@@ -32,7 +32,7 @@ import Testing
         #expect(try await store.appliedMigrations() == ["2026-11-22-01-core", "2026-11-22-02-answering", "2026-11-22-03-second-factor", "2026-11-22-04-outbox-by-invitation",
                                                               "2026-11-22-05-delivery", "2026-11-22-06-nudge-index", "2026-12-01-07-forwarding",
                                                               "2026-12-01-08-clinicians", "2026-12-05-09-security", "2026-12-05-10-unit-identities",
-                                                              "2026-12-05-11-nudges-by-milestone"])
+                                                              "2026-12-05-11-nudges-by-milestone", "2026-12-05-12-value-checks"])
     }
 
     /// Deleted rows are overwritten and the WAL emptied: an erased identity is in neither file afterwards.
@@ -82,7 +82,7 @@ import Testing
         try await first.createUnit(Unit(resh: "1", name: "U"), actor: "t", at: t0)
         let second = try SQLiteStore(path: path)
         #expect(try await second.units().count == 1)
-        #expect(try await second.appliedMigrations().count == 11)
+        #expect(try await second.appliedMigrations().count == 12)
     }
 
     @Test func theAuditLogIsAppendOnly() async throws {

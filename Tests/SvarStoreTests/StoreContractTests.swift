@@ -184,7 +184,7 @@ let day: TimeInterval = 86_400
         #expect(invitation.remindersSent == 2)
         #expect(invitation.history.map(\.to) == [.scheduled, .invited, .reminded, .reminded, .expired])
         let outbox = try await store.outbox(patientId: patient)
-        #expect(outbox.map(\.kind).sorted() == ["invitation", "reminder", "reminder"])
+        #expect(outbox.map(\.kind.rawValue).sorted() == ["invitation", "reminder", "reminder"])
         #expect(Set(outbox.map(\.idempotencyKey)).count == 3)
     }
 
@@ -320,6 +320,6 @@ let day: TimeInterval = 86_400
         #expect(try await store.remindDue(now: t0 + 8 * day, limit: 10) == 0)
         #expect(try await store.drafts(invitationId: invitation.id).isEmpty)
         #expect(try await store.responses(invitationId: invitation.id).count == 1)
-        #expect(try await store.outbox(patientId: patient).filter { $0.kind == "forward" }.count == 1)
+        #expect(try await store.outbox(patientId: patient).filter { $0.kind == .forward }.count == 1)
     }
 }

@@ -122,7 +122,7 @@ import Testing
         try await second.application.test(.router) { client in
             let link = try await enrolWithBirthDate(client)
             _ = try await Browser(client).get(link)
-            let itemId = try #require(try await second.store.outboxItems(kind: "code").first?.id)
+            let itemId = try #require(try await second.store.outboxItems(kind: .code).first?.id)
             let payload = try #require(try await second.store.outboxPayload(id: itemId))
             let code = try #require(try JSONParser.parse(payload)["code"]?.stringValue)
             guard case let .ready(session) = try await second.services.answering.open(token: String(link.dropFirst(3)), now: fixedNow) else {
@@ -141,7 +141,7 @@ import Testing
             let gate = try await browser.get(link)
             #expect(gate.html.contains(#"id="code""#))
             _ = try await browser.get(link)                               // a reload does not send a second code
-            let items = try await app.store.outboxItems(kind: "code")
+            let items = try await app.store.outboxItems(kind: .code)
             #expect(items.count == 1)
             let itemId = try #require(items.first?.id)
             let payloadText = try #require(try await app.store.outboxPayload(id: itemId))
