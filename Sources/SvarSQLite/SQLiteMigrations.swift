@@ -372,6 +372,14 @@ enum SQLiteMigrations {
             // the code needs a migration that replaces the trigger (a test tries every case of every enum).
             for check in ValueCheck.all { try db.execute(sql: check.triggers) }
         }
+        migrator.registerMigration("2026-12-05-13-sending") { db in
+            // A message being sent is `sending` (no longer cancellable); one whose sender died is due again when
+            // its lease passes, so the delivery index covers both.
+            try db.execute(sql: """
+                DROP INDEX outbox_due;
+                CREATE INDEX outbox_delivery_due ON outbox(next_attempt_at) WHERE state IN ('queued', 'sending');
+                """)
+        }
         return migrator
     }
 }
@@ -399,7 +407,7 @@ struct ValueCheck {
         ValueCheck(table: "pathway_events", column: "type", values: ["start", "firstAttendance", "clinicalDecision", "evaluation", "transfer",
                                                                      "end", "breakOff"], nullable: false),
         ValueCheck(table: "outbox", column: "kind", values: ["invitation", "reminder", "code", "forward", "erase"], nullable: false),
-        ValueCheck(table: "outbox", column: "state", values: ["queued", "sent", "failed", "cancelled"], nullable: false),
+        ValueCheck(table: "outbox", column: "state", values: ["queued", "sending", "sent", "failed", "cancelled"], nullable: false),
         ValueCheck(table: "deletion_requests", column: "state", values: ["received", "erasing-at-registry", "done"], nullable: false),
         ValueCheck(table: "users", column: "role", values: ["behandler", "kvarus-kontakt", "registerkontakt", "registry-admin"], nullable: false),
     ]

@@ -12,7 +12,7 @@ extension SQLiteStore {
                 SELECT o.*, p.language, p.reserved_at, i.state AS invitation_state, i.closes_at, c.unit
                 FROM outbox o JOIN patients p ON p.id = o.patient_id LEFT JOIN invitations i ON i.id = o.invitation_id
                 LEFT JOIN courses c ON c.id = i.course_id
-                WHERE o.state = 'queued' AND o.next_attempt_at <= ? AND o.kind IN (\(marks))
+                WHERE o.state IN ('queued', 'sending') AND o.next_attempt_at <= ? AND o.kind IN (\(marks))
                 ORDER BY o.next_attempt_at LIMIT ?
                 """, arguments: StatementArguments([now.seconds] + kinds.map(\.rawValue) + [limit]))
             var claimed: [ClaimedDelivery] = []
@@ -41,16 +41,17 @@ extension SQLiteStore {
     }
 
     static func cancelDelivery(_ db: Database, id: String, reason: String, at: Date) throws {
-        try db.execute(sql: "UPDATE outbox SET state = 'cancelled', last_error = ?, updated_at = ? WHERE id = ? AND state = 'queued'",
+        try db.execute(sql: "UPDATE outbox SET state = 'cancelled', last_error = ?, updated_at = ? WHERE id = ? AND state IN ('queued', 'sending')",
                        arguments: [reason, at.seconds, id])
     }
 
-    public func stillQueued(deliveryIds: [String]) async throws -> Set<String> {
+    public func beginSending(deliveryIds: [String], at: Date) async throws -> Set<String> {
         guard !deliveryIds.isEmpty else { return [] }
-        return try await db.read { db in
+        return try await db.write { db in
             let marks = deliveryIds.map { _ in "?" }.joined(separator: ", ")
-            return Set(try String.fetchAll(db, sql: "SELECT id FROM outbox WHERE state = 'queued' AND id IN (\(marks))",
-                                           arguments: StatementArguments(deliveryIds)))
+            return Set(try String.fetchAll(db, sql: """
+                UPDATE outbox SET state = 'sending', updated_at = ? WHERE state IN ('queued', 'sending') AND id IN (\(marks)) RETURNING id
+                """, arguments: StatementArguments([at.seconds] + deliveryIds)))
         }
     }
 
@@ -60,7 +61,7 @@ extension SQLiteStore {
             try db.execute(sql: """
                 UPDATE outbox SET state = 'sent', channel = ?, message_id = ?, sent_at = ?, updated_at = ?, attempts = attempts + 1,
                     last_error = NULL, payload = CASE kind WHEN 'code' THEN '{}' ELSE payload END
-                WHERE id = ? AND state = 'queued'
+                WHERE id = ? AND state IN ('queued', 'sending')
                 """, arguments: [channel, messageId, at.seconds, at.seconds, deliveryId])
         }
     }
@@ -68,7 +69,8 @@ extension SQLiteStore {
     public func scheduleRetry(deliveryId: String, reason: String, nextAttemptAt: Date, at: Date) async throws {
         try await db.write { db in
             try db.execute(sql: """
-                UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'
+                UPDATE outbox SET state = 'queued', attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ?
+                WHERE id = ? AND state IN ('queued', 'sending')
                 """, arguments: [reason, nextAttemptAt.seconds, at.seconds, deliveryId])
         }
     }
@@ -76,9 +78,9 @@ extension SQLiteStore {
     public func moveToNextChannel(deliveryId: String, reason: String, at: Date) async throws {
         try await db.write { db in
             try db.execute(sql: """
-                UPDATE outbox SET channel_index = channel_index + 1, attempts = 0, last_error = ?, next_attempt_at = ?, updated_at = ?,
-                    failures = CASE failures WHEN '' THEN ? ELSE failures || char(10) || ? END
-                WHERE id = ? AND state = 'queued'
+                UPDATE outbox SET state = 'queued', channel_index = channel_index + 1, attempts = 0, last_error = ?, next_attempt_at = ?,
+                    updated_at = ?, failures = CASE failures WHEN '' THEN ? ELSE failures || char(10) || ? END
+                WHERE id = ? AND state IN ('queued', 'sending')
                 """, arguments: [reason, at.seconds, at.seconds, reason, reason, deliveryId])
         }
     }
@@ -88,7 +90,7 @@ extension SQLiteStore {
             let text = reasons.joined(separator: "\n")
             try db.execute(sql: """
                 UPDATE outbox SET state = 'failed', failures = ?, last_error = ?, updated_at = ?, payload = CASE kind WHEN 'code' THEN '{}' ELSE payload END
-                WHERE id = ? AND state = 'queued'
+                WHERE id = ? AND state IN ('queued', 'sending')
                 """, arguments: [text, reasons.last ?? "no channel", at.seconds, deliveryId])
             guard db.changesCount == 1,
                   let row = try Row.fetchOne(db, sql: "SELECT o.kind, o.invitation_id, i.state FROM outbox o JOIN invitations i ON i.id = o.invitation_id WHERE o.id = ?",

@@ -128,8 +128,8 @@ public struct DeliveryPass: Sendable {
         for channel in Channel.allCases {
             let batch = prepared.filter { $0.channel == channel }
             guard !batch.isEmpty, let notifier = notifiers[channel] else { continue }
-            // A submission or reservation may have cancelled an item since it was claimed.
-            let queued = try await store.stillQueued(deliveryIds: batch.map(\.item.id))
+            // A submission or reservation may have cancelled an item since it was claimed; from here on it cannot.
+            let queued = try await store.beginSending(deliveryIds: batch.map(\.item.id), at: now)
             let live = batch.filter { queued.contains($0.item.id) }
             report.skipped += batch.count - live.count
             let outcomes = await notifier.deliver(live.map(\.message))

@@ -59,8 +59,12 @@ public protocol DeliveryStore: Sendable {
     /// crashed worker's items come back by themselves). Items of reserved patients and of ended invitations
     /// are cancelled here instead of being returned.
     func claimDeliveries(kinds: [OutboxKind], now: Date, leaseUntil: Date, limit: Int) async throws -> [ClaimedDelivery]
-    /// Which of these items may still go out (not cancelled meanwhile by a submission or a reservation).
-    func stillQueued(deliveryIds: [String]) async throws -> Set<String>
+    /// Marks the items that may still go out (not cancelled meanwhile by a submission or a reservation) as
+    /// being sent, in one transaction, and returns them. The decision to send and a submission's cancelling
+    /// serialise on the row: whichever commits first wins, so a message is either sent and recorded as sent,
+    /// or cancelled and not sent. A row whose sender died stays `sending` until its lease passes, then is
+    /// claimed again.
+    func beginSending(deliveryIds: [String], at: Date) async throws -> Set<String>
     func markSent(deliveryId: String, channel: String, messageId: String, at: Date) async throws
     func scheduleRetry(deliveryId: String, reason: String, nextAttemptAt: Date, at: Date) async throws
     /// A permanent failure on the current channel: move to the next one, due at once.

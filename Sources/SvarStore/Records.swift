@@ -176,7 +176,7 @@ public enum OutboxKind: String, Sendable, CaseIterable {
 }
 
 public struct OutboxItem: Sendable, Equatable {
-    public enum State: String, Sendable, CaseIterable { case queued, sent, failed, cancelled }
+    public enum State: String, Sendable, CaseIterable { case queued, sending, sent, failed, cancelled }
     public var id: String
     public var kind: OutboxKind
     public var patientId: String

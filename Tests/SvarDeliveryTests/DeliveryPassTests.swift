@@ -1,6 +1,7 @@
 import Foundation
 import SvarDelivery
 import SvarDomain
+import SvarSQLite
 import SvarServices
 import SvarStore
 import Testing
@@ -60,6 +61,22 @@ import Testing
         #expect(try await pass.run(now: t0 + 7 * day + 120).sent == 0)
         #expect(try await f.items("reminder").map(\.state) == [.cancelled])
         #expect(emlFiles(folder).count == 1, "only the invitation went out")
+    }
+
+    /// The race the row settles: a submission that commits while the reminder is already going out cannot
+    /// cancel it behind the sender's back — the record says what happened (sent), and the questionnaire is
+    /// completed. (Before, the row ended `cancelled` while the message went out.)
+    @Test func aSubmissionDuringTheSendLeavesTheRecordTrue() async throws {
+        let f = try await DeliveryFixture.make()
+        let folder = temporaryFolder("mailbox")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try await f.pass([FileMailbox(directory: folder, from: "svar@svar.test")]).run(now: t0)
+        #expect(try await f.store.remindDue(now: t0 + 7 * day, limit: 10) == 1)
+        let submitting = SubmitsWhileDelivering(inner: FileMailbox(directory: folder, from: "svar@svar.test"), store: f.store,
+                                                invitationId: f.invitationId, at: t0 + 7 * day + 61)
+        #expect(try await f.pass([submitting]).run(now: t0 + 7 * day + 60).sent == 1)
+        #expect(try await f.items("reminder").map(\.state) == [.sent], "the reminder went out, and the row says so")
+        #expect(try await f.store.invitation(f.invitationId)?.state == .completed)
     }
 
     @Test func aReservedPatientReceivesNothingWhateverIsQueued() async throws {
@@ -136,5 +153,23 @@ import Testing
         let code = try #require(try await f.items("code").first)
         #expect(code.state == .sent)
         #expect(try await f.store.outboxPayload(id: code.id) == "{}")
+    }
+}
+
+/// A notifier that, while its messages go out, lets the patient submit the questionnaire.
+struct SubmitsWhileDelivering: Notifier {
+    let inner: FileMailbox
+    let store: SQLiteStore
+    let invitationId: String
+    let at: Date
+    var channel: Channel { inner.channel }
+
+    func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryOutcome] {
+        do {
+            try await store.submit(invitationId: invitationId, responses: [], respondent: "patient", language: "nb", at: at)
+        } catch {
+            Issue.record("the submission failed: \(error)")
+        }
+        return await inner.deliver(messages)
     }
 }
