@@ -42,9 +42,11 @@ public enum InstrumentLoader {
         for file in try jsonFiles(in: dir.appendingPathComponent("valuesets")) {
             valueSets.append(("\(folder)/valuesets/\(file.lastPathComponent)", try decode(file, relativeTo: root)))
         }
+        let safetyFile = dir.appendingPathComponent("safety.json")
+        let safety: SafetyFile? = FileManager.default.fileExists(atPath: safetyFile.path) ? try decode(safetyFile, relativeTo: root) : nil
         return InstrumentDefinition(folder: folder, questionnaire: questionnaire,
                                     textPacks: packs.keys.sorted().compactMap { packs[$0] },
-                                    scoring: scoring, valueSets: valueSets)
+                                    scoring: scoring, valueSets: valueSets, safety: safety)
     }
 
     static func checkFileName(_ file: URL, pack: TextPack) throws {

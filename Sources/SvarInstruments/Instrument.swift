@@ -12,15 +12,18 @@ public struct Instrument: Sendable {
     public let questionnaire: Questionnaire
     public let texts: [Language: TextPack]
     public let scoring: Scoring
+    /// Sensitive questions and the answers that raise a flag (`safety.json`; none when the file is absent).
+    public let safety: [SafetyItem]
     /// The questions by linkId, built once: answers are checked on every submission and every batch row.
     let questionsByLinkId: [String: Questionnaire.Item]
 
     public var id: String { questionnaire.id }
 
-    public init(questionnaire: Questionnaire, texts: [Language: TextPack], scoring: Scoring) {
+    public init(questionnaire: Questionnaire, texts: [Language: TextPack], scoring: Scoring, safety: [SafetyItem] = []) {
         self.questionnaire = questionnaire
         self.texts = texts
         self.scoring = scoring
+        self.safety = safety
         self.questionsByLinkId = Dictionary(questionnaire.questions.map { ($0.linkId, $0) }, uniquingKeysWith: { first, _ in first })
     }
 

@@ -10,14 +10,16 @@ public struct InstrumentDefinition: Sendable {
     public var textPacks: [(file: String, pack: TextPack)]
     public var scoring: ScoringFile
     public var valueSets: [(file: String, valueSet: ValueSetFile)]
+    public var safety: SafetyFile?
 
     public init(folder: String, questionnaire: Questionnaire, textPacks: [(file: String, pack: TextPack)],
-                scoring: ScoringFile, valueSets: [(file: String, valueSet: ValueSetFile)]) {
+                scoring: ScoringFile, valueSets: [(file: String, valueSet: ValueSetFile)], safety: SafetyFile? = nil) {
         self.folder = folder
         self.questionnaire = questionnaire
         self.textPacks = textPacks
         self.scoring = scoring
         self.valueSets = valueSets
+        self.safety = safety
     }
 
     static let requiredLanguages: [Language] = [.nb, .nn, .en]
@@ -48,7 +50,13 @@ public struct InstrumentDefinition: Sendable {
         } catch {
             throw error.inFile(scoringFile)
         }
-        return Instrument(questionnaire: q, texts: texts, scoring: scoring)
+        let safetyItems: [SafetyItem]
+        do throws(DefinitionError) {
+            safetyItems = try safety?.safetyItems(for: q) ?? []
+        } catch {
+            throw error.inFile("\(folder)/safety.json")
+        }
+        return Instrument(questionnaire: q, texts: texts, scoring: scoring, safety: safetyItems)
     }
 
     private func checkQuestionnaire(file: String) throws(DefinitionError) {
