@@ -3,7 +3,9 @@ import SvarDomain
 import SvarInstruments
 import SvarStore
 
-/// The JSON shape of one answered questionnaire in the API (a contract: see /openapi.json).
+/// The JSON shape of one answered questionnaire in the API (a contract: see /openapi.json). Built as a `JSONValue`
+/// rather than an `Encodable` type on purpose: answers and scores are exact decimals (an EQ-5D index is a decimal
+/// sum), which `JSONEncoder` would pass through binary floating point.
 enum ResultJSON {
     static func result(_ r: ResultRecord) -> JSONValue {
         let answers = (try? JSONParser.parse(r.answersJSON)) ?? .object([])
