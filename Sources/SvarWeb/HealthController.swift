@@ -3,7 +3,6 @@ import Foundation
 import Hummingbird
 import SvarDomain
 import Prometheus
-import SvarInstruments
 
 /// `/health` for load balancers and `/metrics` for Prometheus. Neither shows anything about patients.
 struct HealthController: Sendable {
@@ -52,16 +51,5 @@ struct HealthController: Sendable {
         services.metrics.emit(into: &buffer)
         return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                         body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
-    }
-}
-
-extension Response {
-    /// A `JSONValue` document, for the answers and scores whose numbers must keep their exact decimal text.
-    static func exactJSON(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: value.serialized))
-        )
     }
 }

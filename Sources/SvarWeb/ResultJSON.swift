@@ -1,4 +1,5 @@
 import Foundation
+import Hummingbird
 import SvarDomain
 import SvarInstruments
 import SvarStore
@@ -23,5 +24,16 @@ enum ResultJSON {
                 return .object(members)
             })),
         ])
+    }
+}
+
+extension Response {
+    /// A `JSONValue` document, for the answers and scores whose numbers must keep their exact decimal text.
+    static func exactJSON(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: value.serialized))
+        )
     }
 }
