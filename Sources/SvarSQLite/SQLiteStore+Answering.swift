@@ -60,7 +60,7 @@ extension SQLiteStore {
                 let responseId = newId()
                 // The forward to the registry, queued in the same transaction: nothing answered is left behind.
                 try Self.enqueue(db, kind: .forward, patientId: row["patient_id"], invitationId: invitationId, key: "forward:\(responseId)",
-                                 payload: #"{"response":"\#(responseId)"}"#, at: at, responseId: responseId)
+                                 payload: OutboxPayload(response: responseId), at: at, responseId: responseId)
                 try db.execute(sql: """
                     INSERT INTO responses (id, invitation_id, instrument, instrument_version, answers, respondent, language, submitted_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -167,7 +167,7 @@ extension SQLiteStore {
         }
     }
 
-    public func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: String, at: Date) async throws {
+    public func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: OutboxPayload, at: Date) async throws {
         try await db.write { db in
             guard let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId]) else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)

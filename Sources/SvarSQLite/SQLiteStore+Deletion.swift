@@ -60,7 +60,7 @@ extension SQLiteStore {
                 ON CONFLICT (patient_id) DO UPDATE SET state = excluded.state, erased = excluded.erased, kept = excluded.kept
                 """, arguments: [patientId, at.seconds, at.seconds + 30 * 86_400, DeletionReport.State.erasingAtRegistry.rawValue,
                                  erased.joined(separator: "\n"), kept.joined(separator: "\n")])
-            try Self.enqueue(db, kind: .erase, patientId: patientId, invitationId: nil, key: "erase:\(patientId)", payload: "{}", at: at)
+            try Self.enqueue(db, kind: .erase, patientId: patientId, invitationId: nil, key: "erase:\(patientId)", payload: OutboxPayload(), at: at)
             try Self.audit(db, AuditEntry(at: at, actor: actor, action: "patient.delete", subject: patientId,
                                           detail: "erased in Svar: \(erased.joined(separator: "; ")); registry erasure queued"))
             guard let report = try Self.deletionReport(db, patientId: patientId) else { throw StoreError.notFound(what: "deletion request", id: patientId) }

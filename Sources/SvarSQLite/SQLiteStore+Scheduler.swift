@@ -37,7 +37,7 @@ extension SQLiteStore {
                                arguments: [id, now.seconds])
                 stale += db.changesCount
                 try Self.enqueue(db, kind: .invitation, patientId: patientId, invitationId: id, key: "invitation:\(id)",
-                                 payload: #"{"invitation":"\#(id)"}"#, at: now)
+                                 payload: OutboxPayload(invitation: id), at: now)
             }
             return (rows.count, stale)
         }
@@ -57,7 +57,7 @@ extension SQLiteStore {
                 try db.execute(sql: "UPDATE reminders SET state = 'sent' WHERE invitation_id = ? AND seq = ?", arguments: [id, seq])
                 try Self.transition(db, invitationId: id, to: .reminded, cause: "reminder \(seq)", actor: "scheduler", at: now)
                 try Self.enqueue(db, kind: .reminder, patientId: patientId, invitationId: id, key: "reminder:\(id):\(seq)",
-                                 payload: #"{"invitation":"\#(id)","reminder":\#(seq)}"#, at: now)
+                                 payload: OutboxPayload(invitation: id, reminder: seq), at: now)
             }
             return rows.count
         }

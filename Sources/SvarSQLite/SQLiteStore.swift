@@ -225,13 +225,13 @@ public final class SQLiteStore: Store {
         }
     }
 
-    static func enqueue(_ db: Database, kind: OutboxKind, patientId: String, invitationId: String?, key: String, payload: String, at: Date,
+    static func enqueue(_ db: Database, kind: OutboxKind, patientId: String, invitationId: String?, key: String, payload: OutboxPayload, at: Date,
                         responseId: String? = nil) throws {
         try db.execute(sql: """
             INSERT OR IGNORE INTO outbox (id, kind, patient_id, invitation_id, idempotency_key, payload, state, attempts, next_attempt_at,
                                           created_at, updated_at, response_id)
             VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)
-            """, arguments: [newId(), kind.rawValue, patientId, invitationId, key, payload, at.seconds, at.seconds, at.seconds, responseId])
+            """, arguments: [newId(), kind.rawValue, patientId, invitationId, key, try payload.json(), at.seconds, at.seconds, at.seconds, responseId])
     }
 
     public func outbox(patientId: String) async throws -> [OutboxItem] {

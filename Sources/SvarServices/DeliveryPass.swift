@@ -173,8 +173,7 @@ public struct DeliveryPass: Sendable {
         }
         var content = MessageComposer.Content(closesAt: item.closesAt)
         if kind == .code {
-            guard case let .object(members)? = try? JSONParser.parse(Array(item.payload.utf8)),
-                  case let .string(code)? = members.first(where: { $0.0 == "code" })?.1 else {
+            guard let code = (try? OutboxPayload(json: item.payload))?.code else {
                 return .noChannelLeft(item.failures + ["the code is no longer on record"])
             }
             content.code = code

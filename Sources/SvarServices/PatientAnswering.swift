@@ -68,9 +68,8 @@ public struct PatientAnswering: Sendable {
     public func sendCode(_ session: Session, now: Date) async throws {
         var generator = SystemRandomNumberGenerator()
         let code = String(format: "%06d", Int.random(in: 0..<1_000_000, using: &generator))
-        let payload = JSONValue.object([("invitation", .string(session.invitation.id)), ("code", .string(code))]).serialized
-        try await store.issueCode(invitationId: session.invitation.id, codeHash: Self.hash(code, session), expiresAt: now.addingTimeInterval(15 * 60),
-                                  payload: payload, at: now)
+                try await store.issueCode(invitationId: session.invitation.id, codeHash: Self.hash(code, session), expiresAt: now.addingTimeInterval(15 * 60),
+                                  payload: OutboxPayload(invitation: session.invitation.id, code: code), at: now)
     }
 
     public func hasCurrentCode(_ session: Session, now: Date) async throws -> Bool {

@@ -82,6 +82,6 @@ public protocol AnsweringStore: Sendable {
     /// A clinician issues a new link after the links were voided: the count starts again.
     func restoreFactor(invitationId: String, actor: String, at: Date) async throws
     /// Keeps the hash of a new one-time code and queues its delivery (outbox kind `code`) in one transaction.
-    func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: String, at: Date) async throws
+    func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: OutboxPayload, at: Date) async throws
     func currentCode(invitationId: String, now: Date) async throws -> [UInt8]?
 }

@@ -1,6 +1,27 @@
 import Foundation
 import SvarDomain
 
+/// What an outbox item carries for its notifier: the invitation (and reminder number), the registry response, or a
+/// one-time code. Absent members are left out, so an item with nothing to carry is `{}`.
+public struct OutboxPayload: Codable, Sendable, Equatable {
+    public var invitation: String?
+    public var reminder: Int?
+    public var response: String?
+    public var code: String?
+
+    public init(invitation: String? = nil, reminder: Int? = nil, response: String? = nil, code: String? = nil) {
+        self.invitation = invitation
+        self.reminder = reminder
+        self.response = response
+        self.code = code
+    }
+
+    /// The text stored in the outbox row.
+    public func json() throws -> String { try JSONText.string(self) }
+
+    public init(json: String) throws { self = try JSONDecoder().decode(Self.self, from: Data(json.utf8)) }
+}
+
 /// An outbox item the delivery worker has claimed: everything it needs to compose and send one message.
 public struct ClaimedDelivery: Sendable, Equatable {
     public var id: String

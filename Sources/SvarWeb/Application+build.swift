@@ -60,8 +60,13 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
     public var principal: Principal?
+    /// The signed-in clinician on the clinician pages (set by their session middleware).
+    public var clinician: Clinician?
     /// The clinician session's CSRF token (clinician pages only).
     public var sessionCSRF: String?
+
+    /// API responses: sorted keys, `/` unescaped (`JSONText`).
+    public var responseEncoder: JSONEncoder { JSONText.encoder() }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

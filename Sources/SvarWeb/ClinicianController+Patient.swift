@@ -8,6 +8,11 @@ import SvarStore
 /// A patient's page (courses, results over time with charts, every answer) and the forms that change a
 /// course: record a pathway event, enrol a new patient.
 extension ClinicianController {
+    func patientPage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (clinician, csrf) = try context.session()
+        return try await patient(context.parameters.get("id") ?? "", clinician, csrf, problem: nil)
+    }
+
     func patient(_ patientId: String, _ clinician: Clinician, _ csrf: String, problem: String?,
                  status: HTTPResponse.Status = .ok) async throws -> Response {
         try access.require(.clinician(clinician), \.seesResults, "see individual results")
@@ -93,17 +98,19 @@ extension ClinicianController {
         ]
     }
 
-    func recordEvent(_ context: AppRequestContext, _ clinician: Clinician, _ csrf: String, _ form: [String: String]) async throws -> Response {
+    func recordEvent(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (clinician, csrf) = try context.session()
         try access.require(.clinician(clinician), \.treatsPatients, "record pathway events")
+        let form = try await FormBody.read(EventForm.self, from: request)
         let course = try await access.course(context.parameters.get("id") ?? "", for: .clinician(clinician))
         let pageContext = course.patientId
-        guard let type = form["type"].flatMap(PathwayEventType.init(rawValue:)) else {
+        guard let type = form.type.flatMap(PathwayEventType.init(rawValue:)) else {
             return try await patient(pageContext, clinician, csrf, problem: "Velg en hendelse.", status: .unprocessableContent)
         }
-        guard let date = form["date"].flatMap(LocalDate.init(iso:)) else {
+        guard let date = form.date.flatMap(LocalDate.init(iso:)) else {
             return try await patient(pageContext, clinician, csrf, problem: "Datoen må skrives som ÅÅÅÅ-MM-DD.", status: .unprocessableContent)
         }
-        let unit = type == .transfer ? form["unit"].flatMap { $0.isEmpty ? nil : $0 } : nil
+        let unit = type == .transfer ? form.unit.flatMap { $0.isEmpty ? nil : $0 } : nil
         do {
             _ = try await services.pathways.record(courseId: course.id, type: type, date: date, unit: unit, nprCode: nil,
                                                    actor: clinician.username, at: services.now())
@@ -112,6 +119,13 @@ extension ClinicianController {
         }
         return Response(status: .seeOther, headers: [.location: "/pasient/\(course.patientId)#forlop-\(course.id)"])
     }
+}
+
+/// The pathway event form on a patient's page (`unit` only for a transfer).
+struct EventForm: Decodable {
+    var type: String?
+    var date: String?
+    var unit: String?
 }
 
 /// Bokmål names of the RAND-36 scales.

@@ -35,7 +35,7 @@ public struct PageRenderer: Sendable {
                 csrf: String, status: HTTPResponse.Status = .ok) -> Response {
         var full: [String: Any] = [
             "lang": language.rawValue, "pageTitle": title, "t": texts[language] ?? [:], "csrf": csrf,
-            "accessibilityURL": "/tilgjengelighet?lang=\(language.rawValue)",
+            "accessibilityURL": language.url("/tilgjengelighet"),
             "languages": Language.allCases.map { code -> [String: Any] in
                 ["code": code.rawValue, "name": PageRenderer.languageName(code), "url": languageURL(code), "current": code == language]
             },

@@ -1,9 +1,12 @@
 import Foundation
+import Hummingbird
 import SvarDomain
 import SvarInstruments
 import SvarStore
 
-/// The JSON shape of one answered questionnaire in the API (a contract: see /openapi.json).
+/// The JSON shape of one answered questionnaire in the API (a contract: see /openapi.json). Built as a `JSONValue`
+/// rather than an `Encodable` type on purpose: answers and scores are exact decimals (an EQ-5D index is a decimal
+/// sum), which `JSONEncoder` would pass through binary floating point.
 enum ResultJSON {
     static func result(_ r: ResultRecord) -> JSONValue {
         let answers = (try? JSONParser.parse(r.answersJSON)) ?? .object([])
@@ -21,5 +24,16 @@ enum ResultJSON {
                 return .object(members)
             })),
         ])
+    }
+}
+
+extension Response {
+    /// A `JSONValue` document, for the answers and scores whose numbers must keep their exact decimal text.
+    static func exactJSON(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: value.serialized))
+        )
     }
 }

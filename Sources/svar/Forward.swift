@@ -87,7 +87,7 @@ struct Forwarding: AsyncParsableCommand {
             guard limit > 0 else { throw fail("--limit: must be at least 1") }
             let runtime = try Runtime.load(needsVault: false)
             for entry in try await runtime.store.disclosures(subject: patient, limit: limit) {
-                print(entry.json.serialized)
+                print(try JSONText.string(entry.json))
             }
         }
     }

@@ -133,7 +133,7 @@ import Testing
         // The window closed a moment ago but the scheduler has not expired it yet: no link can be issued.
         try await f.store.execute(rawSQL: "UPDATE invitations SET closes_at = \(Int(t0.timeIntervalSince1970) - 1) WHERE id = '\(f.invitationId)'")
         try await f.store.issueCode(invitationId: f.invitationId, codeHash: [1], expiresAt: t0 + 900,
-                                    payload: #"{"invitation":"\#(f.invitationId)","code":"111222"}"#, at: t0)
+                                    payload: OutboxPayload(invitation: f.invitationId, code: "111222"), at: t0)
         let report = try await f.pass([FileMailbox(directory: folder, from: "svar@svar.test")]).run(now: t0)
         #expect(report.retrying == 1 && report.sent == 1, "\(report)")
         #expect(try await f.items("invitation").first?.state == .queued)
@@ -147,7 +147,7 @@ import Testing
         let pass = try f.pass([FileMailbox(directory: folder, from: "svar@svar.test")])
         _ = try await pass.run(now: t0)
         try await f.store.issueCode(invitationId: f.invitationId, codeHash: [1, 2, 3], expiresAt: t0 + 900,
-                                    payload: #"{"invitation":"\#(f.invitationId)","code":"493817"}"#, at: t0 + 10)
+                                    payload: OutboxPayload(invitation: f.invitationId, code: "493817"), at: t0 + 10)
         #expect(try await pass.run(now: t0 + 20).sent == 1)
         #expect(emlFiles(folder).contains { decodeQuotedPrintable($0).contains("Engangskoden din er 493817") })
         let code = try #require(try await f.items("code").first)

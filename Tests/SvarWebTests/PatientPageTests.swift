@@ -219,6 +219,26 @@ import Testing
         }
     }
 
+    /// A request to a bad link is one failed link check, however the route uses the link: the per-client limit (30)
+    /// is reached on the 30th such request, not the 15th (each request opens its link once).
+    @Test(arguments: [(HTTPRequest.Method.post, "s/1"), (.post, "submit"), (.post, "verify"), (.get, "done"), (.get, "s/1")])
+    func aBadLinkCountsOneFailurePerRequest(_ method: HTTPRequest.Method, _ action: String) async throws {
+        let app = try await TestApp.make()
+        try await app.application.test(.router) { client in
+            let browser = Browser(client)
+            _ = try await browser.get("/tilgjengelighet")       // the CSRF cookie, without touching a link
+            let csrf = try #require(browser.cookie?.split(separator: "=", maxSplits: 1).last.map(String.init))
+            let bad = "/a/" + String(repeating: "A", count: 60) + "/" + action
+            func send() async throws -> HTTPResponse.Status {
+                method == .post ? try await browser.post(bad, ["csrf": csrf]).status : try await browser.get(bad).status
+            }
+            for attempt in 1..<30 {
+                #expect(try await send() == .notFound, "attempt \(attempt)")
+            }
+            #expect(try await send() == .tooManyRequests, "the 30th failure reaches the limit")
+        }
+    }
+
     @Test func theAccessibilityStatementIsServedInEachLanguage() async throws {
         let app = try await TestApp.make()
         try await app.application.test(.router) { client in
