@@ -29,20 +29,20 @@ public struct Instrument: Sendable {
 
     /// Value sets this instrument can be scored with (EQ-5D only).
     public var valueSets: [ValueSet] {
-        if case let .eq5d(eq5d) = scoring { return eq5d.valueSets }
+        if case .eq5d(let eq5d) = scoring { return eq5d.valueSets }
         return []
     }
 
     /// Scores checked answers. `valueSet` selects an EQ-5D value set (default: the instrument's default).
     public func score(_ answers: Answers, valueSet: String? = nil) throws(AnswerError) -> Score {
         switch scoring {
-        case let .scaleMeans(scoring):
+        case .scaleMeans(let scoring):
             try refuseValueSet(valueSet)
             return scoring.score(answers)
-        case let .indicators(scoring):
+        case .indicators(let scoring):
             try refuseValueSet(valueSet)
             return scoring.score(answers)
-        case let .eq5d(scoring):
+        case .eq5d(let scoring):
             guard let set = scoring.valueSet(id: valueSet) else {
                 let known = scoring.valueSets.map(\.id).joined(separator: ", ")
                 throw AnswerError(field: "valueSet", reason: "'\(valueSet ?? "")' is not a value set of \(id) (known: \(known))")

@@ -35,16 +35,21 @@ extension SafetyFile {
         var seen = Set<String>()
         return try items.enumerated().map { (i, entry) throws(DefinitionError) -> SafetyItem in
             let field = "items[\(i)]"
-            guard seen.insert(entry.item).inserted else { throw DefinitionError(field: "\(field).item", reason: "'\(entry.item)' is listed twice") }
+            guard seen.insert(entry.item).inserted else {
+                throw DefinitionError(field: "\(field).item", reason: "'\(entry.item)' is listed twice")
+            }
             guard let question = questionnaire.item(linkId: entry.item), question.type == .choice else {
                 throw DefinitionError(field: "\(field).item", reason: "'\(entry.item)' is not a choice question of \(questionnaire.id)")
             }
-            guard !entry.flagAnswers.isEmpty else { throw DefinitionError(field: "\(field).flagAnswers", reason: "name at least one answer code") }
+            guard !entry.flagAnswers.isEmpty else {
+                throw DefinitionError(field: "\(field).flagAnswers", reason: "name at least one answer code")
+            }
             var codes = Set<Int>()
             for (j, code) in entry.flagAnswers.enumerated() {
                 guard question.optionCodes.contains(code), let number = Int(code) else {
-                    throw DefinitionError(field: "\(field).flagAnswers[\(j)]",
-                                          reason: "'\(code)' is not an answer of \(entry.item) (\(question.optionCodes.joined(separator: ", ")))")
+                    throw DefinitionError(
+                        field: "\(field).flagAnswers[\(j)]",
+                        reason: "'\(code)' is not an answer of \(entry.item) (\(question.optionCodes.joined(separator: ", ")))")
                 }
                 codes.insert(number)
             }

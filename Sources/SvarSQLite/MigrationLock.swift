@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Serialises schema migration between processes that open the same SQLite file at once (two `svar`

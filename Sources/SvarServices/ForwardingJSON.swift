@@ -36,21 +36,24 @@ public struct DeletionReportJSON: Encodable, Sendable {
 
 extension Disclosure {
     public var json: DisclosureJSON {
-        DisclosureJSON(at: OsloTime.iso8601(at), recipient: recipient, patient: subject, identifiedBy: identifiedBy, dataSet: dataSet,
-                       response: responseId, basis: basis, receipt: receipt)
+        DisclosureJSON(
+            at: OsloTime.iso8601(at), recipient: recipient, patient: subject, identifiedBy: identifiedBy, dataSet: dataSet,
+            response: responseId, basis: basis, receipt: receipt)
     }
 }
 
 extension FailedForward {
     public var json: FailedForwardJSON {
-        FailedForwardJSON(id: id, patient: patientId, response: responseId, attempts: attempts, failedAt: OsloTime.iso8601(failedAt),
-                          reason: reason)
+        FailedForwardJSON(
+            id: id, patient: patientId, response: responseId, attempts: attempts, failedAt: OsloTime.iso8601(failedAt),
+            reason: reason)
     }
 }
 
 extension DeletionReport {
     public var json: DeletionReportJSON {
-        DeletionReportJSON(patient: patientId, state: state.rawValue, requestedAt: OsloTime.iso8601(requestedAt),
-                           deadline: OsloTime.iso8601(deadline), completedAt: completedAt.map(OsloTime.iso8601), erased: erased, kept: kept)
+        DeletionReportJSON(
+            patient: patientId, state: state.rawValue, requestedAt: OsloTime.iso8601(requestedAt),
+            deadline: OsloTime.iso8601(deadline), completedAt: completedAt.map(OsloTime.iso8601), erased: erased, kept: kept)
     }
 }

@@ -39,7 +39,10 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var closesAt: Date?
     /// The unit of the invitation's course: its contact details for the patient are the ones used.
     public var unit: String?
-    public init(id: String, kind: OutboxKind, patientId: String, invitationId: String? = nil, payload: String, attempts: Int, channelIndex: Int, failures: [String], language: String, closesAt: Date? = nil, unit: String? = nil) {
+    public init(
+        id: String, kind: OutboxKind, patientId: String, invitationId: String? = nil, payload: String, attempts: Int, channelIndex: Int,
+        failures: [String], language: String, closesAt: Date? = nil, unit: String? = nil
+    ) {
         self.id = id
         self.kind = kind
         self.patientId = patientId
@@ -63,7 +66,8 @@ public struct UnreachableInvitation: Sendable, Equatable {
     public var milestone: String
     public var since: Date
     public var reasons: [String]
-    public init(invitationId: String, courseId: String, patientId: String, unit: String, milestone: String, since: Date, reasons: [String]) {
+    public init(invitationId: String, courseId: String, patientId: String, unit: String, milestone: String, since: Date, reasons: [String])
+    {
         self.invitationId = invitationId
         self.courseId = courseId
         self.patientId = patientId

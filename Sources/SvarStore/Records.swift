@@ -81,7 +81,10 @@ public struct CourseRecord: Sendable, Equatable {
     public var createdAt: Date
     public var events: [PathwayEvent]
     public var invitations: [InvitationRecord]
-    public init(id: String, patientId: String, unit: String, type: CourseType, status: CourseStatus, createdAt: Date, events: [PathwayEvent], invitations: [InvitationRecord]) {
+    public init(
+        id: String, patientId: String, unit: String, type: CourseType, status: CourseStatus, createdAt: Date, events: [PathwayEvent],
+        invitations: [InvitationRecord]
+    ) {
         self.id = id
         self.patientId = patientId
         self.unit = unit
@@ -135,7 +138,11 @@ public struct InvitationRecord: Sendable, Equatable {
     public var closesAt: Date
     public var history: [InvitationChange]
     public var reminders: [ReminderRecord]
-    public init(id: String, courseId: String, patientId: String, milestone: String, instruments: [String], triggerEventId: String, dueDate: LocalDate, state: InvitationState, remindersSent: Int, cancelReason: CancelReason? = nil, opensAt: Date, closesAt: Date, history: [InvitationChange], reminders: [ReminderRecord]) {
+    public init(
+        id: String, courseId: String, patientId: String, milestone: String, instruments: [String], triggerEventId: String,
+        dueDate: LocalDate, state: InvitationState, remindersSent: Int, cancelReason: CancelReason? = nil, opensAt: Date, closesAt: Date,
+        history: [InvitationChange], reminders: [ReminderRecord]
+    ) {
         self.id = id
         self.courseId = courseId
         self.patientId = patientId
@@ -190,7 +197,10 @@ public struct OutboxItem: Sendable, Equatable {
     public var messageId: String? = nil
     public var lastError: String? = nil
     public var failures: [String] = []
-    public init(id: String, kind: OutboxKind, patientId: String, invitationId: String? = nil, idempotencyKey: String, state: State, attempts: Int, createdAt: Date, channel: String? = nil, messageId: String? = nil, lastError: String? = nil, failures: [String] = []) {
+    public init(
+        id: String, kind: OutboxKind, patientId: String, invitationId: String? = nil, idempotencyKey: String, state: State, attempts: Int,
+        createdAt: Date, channel: String? = nil, messageId: String? = nil, lastError: String? = nil, failures: [String] = []
+    ) {
         self.id = id
         self.kind = kind
         self.patientId = patientId

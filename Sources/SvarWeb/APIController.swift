@@ -65,18 +65,22 @@ struct APIController: Sendable {
         let body = try await JSONBody.read(EnrolRequest.self, from: request)
         let enrolment = Enrolment.Request(
             identityNumber: try body.identityNumber.required("identityNumber"), name: body.name.trimmed, email: body.email.trimmed,
-            mobile: body.mobile.trimmed, language: body.language.trimmed ?? "nb", birthDate: body.birthDate.trimmed, channels: body.channels)
-        switch try await services.enrolment.enrol(enrolment, units: access.registeringUnits(principal(context)), actor: actor,
-                                                  at: services.now()) {
-        case let .created(id):
+            mobile: body.mobile.trimmed, language: body.language.trimmed ?? "nb", birthDate: body.birthDate.trimmed, channels: body.channels
+        )
+        switch try await services.enrolment.enrol(
+            enrolment, units: access.registeringUnits(principal(context)), actor: actor,
+            at: services.now())
+        {
+        case .created(let id):
             return EditedResponse(status: .created, response: CreatedJSON(id: id))
-        case let .existing(id) where access.isUnitScoped(principal(context)):
+        case .existing(let id) where access.isUnitScoped(principal(context)):
             // A unit cannot tell a known number from a new one: it gets the id either way and, once it starts a
             // course, sees only what its own units record (docs: how a unit takes over a patient).
             return EditedResponse(status: .created, response: CreatedJSON(id: id))
-        case let .existing(id):
-            throw Problem(status: .conflict, title: "Patient exists", detail: "this identity number is already enrolled",
-                          field: "identityNumber", id: id)
+        case .existing(let id):
+            throw Problem(
+                status: .conflict, title: "Patient exists", detail: "this identity number is already enrolled",
+                field: "identityNumber", id: id)
         }
     }
 
@@ -96,8 +100,9 @@ struct APIController: Sendable {
         }
         let courseId = UUID().uuidString.lowercased()
         do {
-            try await services.store.createCourse(NewCourse(id: courseId, patientId: patientId, unit: unit, type: type),
-                                                  actor: actor, at: services.now())
+            try await services.store.createCourse(
+                NewCourse(id: courseId, patientId: patientId, unit: unit, type: type),
+                actor: actor, at: services.now())
         } catch StoreError.notFound("unit", _) {
             throw Problem.invalid("unit", "no unit with RESH-id '\(unit)'")
         }
@@ -116,13 +121,15 @@ struct APIController: Sendable {
         let body = try await JSONBody.read(EventRequest.self, from: request)
         let typeText = try body.type.required("type")
         guard let type = PathwayEventType(rawValue: typeText) else {
-            throw Problem.invalid("type", "'\(typeText)' is not one of \(PathwayEventType.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw Problem.invalid(
+                "type", "'\(typeText)' is not one of \(PathwayEventType.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let dateText = try body.date.required("date")
         guard let date = LocalDate(iso: dateText) else { throw Problem.invalid("date", "'\(dateText)' is not a date YYYY-MM-DD") }
         do {
-            let course = try await services.pathways.record(courseId: courseId, type: type, date: date, unit: body.unit.trimmed,
-                                                            nprCode: body.nprCode.trimmed, actor: actor, at: services.now())
+            let course = try await services.pathways.record(
+                courseId: courseId, type: type, date: date, unit: body.unit.trimmed,
+                nprCode: body.nprCode.trimmed, actor: actor, at: services.now())
             return EditedResponse(status: .created, response: CourseJSON(course))
         } catch StoreError.notFound("unit", let resh) {
             throw Problem.invalid("unit", "no unit with RESH-id '\(resh)'")

@@ -11,7 +11,8 @@ struct APIProblemMiddleware: RouterMiddleware {
         do {
             let response = try await next(request, context)
             guard response.status == .notFound || response.status == .methodNotAllowed,
-                  response.headers[.contentType] == nil else { return response }
+                response.headers[.contentType] == nil
+            else { return response }
             return try problem(request, response.status)
         } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
             return try problem(request, error.status)
@@ -22,7 +23,9 @@ struct APIProblemMiddleware: RouterMiddleware {
     }
 
     func problem(_ request: Request, _ status: HTTPResponse.Status) throws -> Response {
-        try Problem(status: status, title: status == .notFound ? "Not found" : "Method not allowed",
-                    detail: "the API has no operation \(request.method.rawValue) \(request.uri.path.prefix(200))").response()
+        try Problem(
+            status: status, title: status == .notFound ? "Not found" : "Method not allowed",
+            detail: "the API has no operation \(request.method.rawValue) \(request.uri.path.prefix(200))"
+        ).response()
     }
 }

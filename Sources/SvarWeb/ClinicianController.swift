@@ -39,10 +39,14 @@ struct ClinicianController: Sendable {
     func loginPage(_ request: Request, problem: String?, username: String = "", status: HTTPResponse.Status = .ok) -> Response {
         let csrf = PatientController.csrfValue(request)
         let next = Self.safeNext(request.uri.queryParameters.get("neste").map { String($0) })
-        var response = pages.clinicianPage("clinician-login", title: "Logg inn", context: [
-            "action": "/login" + (next == "/" ? "" : "?neste=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["/", "-"])) ?? "")"),
-            "username": username, "hasProblem": problem != nil, "problem": problem ?? "",
-        ], clinician: nil, csrf: csrf.value, status: status)
+        var response = pages.clinicianPage(
+            "clinician-login", title: "Logg inn",
+            context: [
+                "action": "/login"
+                    + (next == "/"
+                        ? "" : "?neste=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["/", "-"])) ?? "")"),
+                "username": username, "hasProblem": problem != nil, "problem": problem ?? "",
+            ], clinician: nil, csrf: csrf.value, status: status)
         // The login form's double-submit CSRF cookie (there is no session yet).
         if csrf.isNew { response.setCookie(services.cookies.make(PatientController.csrfCookie, csrf.value)) }
         return response
@@ -61,7 +65,8 @@ struct ClinicianController: Sendable {
         let username = (form.username ?? "").trimmingCharacters(in: .whitespaces)
         let password = form.password ?? ""
         guard !username.isEmpty, !password.isEmpty, username.count <= 64, password.count <= 256 else {
-            return loginPage(request, problem: "Skriv inn brukernavn og passord.", username: String(username.prefix(64)), status: .unprocessableContent)
+            return loginPage(
+                request, problem: "Skriv inn brukernavn og passord.", username: String(username.prefix(64)), status: .unprocessableContent)
         }
         switch try await services.accounts.login(username: username, password: password, code: form.code, now: services.now()) {
         case .refused:
@@ -72,15 +77,19 @@ struct ClinicianController: Sendable {
             await loginFailures.record(client, now: services.now())
             return loginPage(request, problem: tooMany, username: username, status: .tooManyRequests)
         case .secondFactorRequired:
-            return loginPage(request, problem: """
-                Rollen din krever innlogging med engangskode (TOTP), og kontoen din har ingen ennå. Be en administrator om å kjøre \
-                «svar users totp --username \(username)» og legg koden du får inn i en autentiseringsapp.
-                """, username: username, status: .forbidden)
+            return loginPage(
+                request,
+                problem: """
+                    Rollen din krever innlogging med engangskode (TOTP), og kontoen din har ingen ennå. Be en administrator om å kjøre \
+                    «svar users totp --username \(username)» og legg koden du får inn i en autentiseringsapp.
+                    """, username: username, status: .forbidden)
         case .busy:
-            return loginPage(request, problem: "Tjenesten er opptatt akkurat nå. Prøv igjen om litt.", username: username, status: .serviceUnavailable)
-        case let .signedIn(clinician):
+            return loginPage(
+                request, problem: "Tjenesten er opptatt akkurat nå. Prøv igjen om litt.", username: username, status: .serviceUnavailable)
+        case .signedIn(let clinician):
             let (token, _) = try await services.accounts.startSession(for: clinician.username, now: services.now())
-            var response = Response(status: .seeOther, headers: [.location: Self.safeNext(request.uri.queryParameters.get("neste").map { String($0) })])
+            var response = Response(
+                status: .seeOther, headers: [.location: Self.safeNext(request.uri.queryParameters.get("neste").map { String($0) })])
             response.setCookie(services.cookies.make(ClinicianSessionMiddleware.cookieName, token))
             return response
         }
@@ -88,7 +97,9 @@ struct ClinicianController: Sendable {
 
     /// Ends the session (the middleware has checked it and the form's CSRF token).
     func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
-        if let token = request.cookies[ClinicianSessionMiddleware.cookieName]?.value { try await services.accounts.endSession(token: token) }
+        if let token = request.cookies[ClinicianSessionMiddleware.cookieName]?.value {
+            try await services.accounts.endSession(token: token)
+        }
         var response = Response(status: .seeOther, headers: [.location: "/login"])
         response.setCookie(services.cookies.make(ClinicianSessionMiddleware.cookieName, "", maxAge: 0))
         return response
@@ -97,7 +108,8 @@ struct ClinicianController: Sendable {
     /// Only a path on this site: never `//host` or a scheme, so the login cannot send anyone elsewhere.
     static func safeNext(_ next: String?) -> String {
         guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), next.count < 200,
-              next.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else { return "/" }
+            next.allSatisfy({ $0.isASCII && !$0.isWhitespace })
+        else { return "/" }
         return next
     }
 
@@ -107,46 +119,58 @@ struct ClinicianController: Sendable {
         let (clinician, csrf) = try context.session()
         let units = try await access.units(for: .clinician(clinician))
         let courses = try await access.courseSummaries(for: .clinician(clinician))
-        return pages.clinicianPage("clinician-start", title: "Forløp", context: [
-            "units": units.map { ["resh": $0.resh, "name": $0.name] },
-            "hasCourses": !courses.isEmpty,
-            "courses": courses.map { c -> [String: Any] in
-                var row: [String: Any] = [
-                    "patientURL": "/pasient/\(c.patientId)#forlop-\(c.courseId)", "patient": String(c.patientId.prefix(8)), "unit": c.unit,
-                    "type": c.type, "status": RoleText.state(c.status), "started": RoleText.date(c.startedAt),
-                ]
-                if let milestone = c.nextMilestone, let opens = c.nextOpensAt {
-                    row["next"] = "\(RoleText.milestone(milestone)), \(RoleText.date(opens)) (\(RoleText.state(c.nextState ?? "")))"
-                }
-                return row
-            },
-            "canSeePatients": clinician.role.seesResults,
-        ], clinician: clinician, csrf: csrf)
+        return pages.clinicianPage(
+            "clinician-start", title: "Forløp",
+            context: [
+                "units": units.map { ["resh": $0.resh, "name": $0.name] },
+                "hasCourses": !courses.isEmpty,
+                "courses": courses.map { c -> [String: Any] in
+                    var row: [String: Any] = [
+                        "patientURL": "/pasient/\(c.patientId)#forlop-\(c.courseId)", "patient": String(c.patientId.prefix(8)),
+                        "unit": c.unit,
+                        "type": c.type, "status": RoleText.state(c.status), "started": RoleText.date(c.startedAt),
+                    ]
+                    if let milestone = c.nextMilestone, let opens = c.nextOpensAt {
+                        row["next"] = "\(RoleText.milestone(milestone)), \(RoleText.date(opens)) (\(RoleText.state(c.nextState ?? "")))"
+                    }
+                    return row
+                },
+                "canSeePatients": clinician.role.seesResults,
+            ], clinician: clinician, csrf: csrf)
     }
 
     func invitations(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (clinician, csrf) = try context.session()
         let list = try await access.invitationSummaries(for: .clinician(clinician))
-        return pages.clinicianPage("clinician-invitations", title: "Invitasjoner", context: [
-            "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
-        ], clinician: clinician, csrf: csrf)
+        return pages.clinicianPage(
+            "clinician-invitations", title: "Invitasjoner",
+            context: [
+                "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
+            ], clinician: clinician, csrf: csrf)
     }
 
     func worklist(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (clinician, csrf) = try context.session()
         try access.require(.clinician(clinician), \.treatsPatients, "use the follow-up worklist")
-        let list = try await access.invitationSummaries(for: .clinician(clinician), states: ["unreachable", "expired", "declined"], orVoidedLinks: true)
-        return pages.clinicianPage("clinician-worklist", title: "Oppfølging", context: [
-            "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
-        ], clinician: clinician, csrf: csrf)
+        let list = try await access.invitationSummaries(
+            for: .clinician(clinician), states: ["unreachable", "expired", "declined"], orVoidedLinks: true)
+        return pages.clinicianPage(
+            "clinician-worklist", title: "Oppfølging",
+            context: [
+                "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
+            ], clinician: clinician, csrf: csrf)
     }
 
     func row(for i: InvitationSummary, _ clinician: Clinician) -> [String: Any] {
-        let voided = i.linkVoidedAt.map { ["Lenken ble sperret \(RoleText.date($0)) etter gjentatte feil svar på kontrollspørsmålet: send en ny lenke"] } ?? []
+        let voided =
+            i.linkVoidedAt.map {
+                ["Lenken ble sperret \(RoleText.date($0)) etter gjentatte feil svar på kontrollspørsmålet: send en ny lenke"]
+            } ?? []
         let problems = voided + i.deliveryProblems
         var row: [String: Any] = [
             "id": i.invitationId, "patient": String(i.patientId.prefix(8)), "unit": i.unit, "milestone": RoleText.milestone(i.milestone),
-            "state": RoleText.state(i.state), "opens": RoleText.date(i.opensAt), "closes": RoleText.date(i.closesAt.addingTimeInterval(-60)),
+            "state": RoleText.state(i.state), "opens": RoleText.date(i.opensAt),
+            "closes": RoleText.date(i.closesAt.addingTimeInterval(-60)),
             "reminders": i.remindersSent, "problems": problems.joined(separator: "; "), "hasProblems": !problems.isEmpty,
             "contactURL": "/oppfolging/\(i.invitationId)/kontaktet",
         ]
@@ -167,14 +191,18 @@ struct ClinicianController: Sendable {
     func dashboard(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (clinician, csrf) = try context.session()
         let cells = try await access.statistics(for: .clinician(clinician))
-        return pages.clinicianPage("clinician-dashboard", title: "Svarprosent", context: [
-            "hasRows": !cells.isEmpty,
-            "rows": cells.map { c -> [String: Any] in
-                let rate = c.invited == 0 ? 0 : Int((Double(c.answered) / Double(c.invited) * 100).rounded())
-                return ["unit": "\(c.unitName) (\(c.unit))", "milestone": RoleText.milestone(c.milestone), "invited": c.invited,
-                        "answered": c.answered, "rate": rate]
-            },
-        ], clinician: clinician, csrf: csrf)
+        return pages.clinicianPage(
+            "clinician-dashboard", title: "Svarprosent",
+            context: [
+                "hasRows": !cells.isEmpty,
+                "rows": cells.map { c -> [String: Any] in
+                    let rate = c.invited == 0 ? 0 : Int((Double(c.answered) / Double(c.invited) * 100).rounded())
+                    return [
+                        "unit": "\(c.unitName) (\(c.unit))", "milestone": RoleText.milestone(c.milestone), "invited": c.invited,
+                        "answered": c.answered, "rate": rate,
+                    ]
+                },
+            ], clinician: clinician, csrf: csrf)
     }
 }
 

@@ -23,8 +23,10 @@ struct ClinicianSessionMiddleware: RouterMiddleware {
             _ = try await request.collectBody(upTo: FormBody.maximumSize)
         }
         guard let token = request.cookies[Self.cookieName]?.value,
-              let (clinician, csrf) = try await services.accounts.resume(token: token, now: services.now()) else {
-            let back = request.uri.path == "/"
+            let (clinician, csrf) = try await services.accounts.resume(token: token, now: services.now())
+        else {
+            let back =
+                request.uri.path == "/"
                 ? "" : "?neste=\(request.uri.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["/", "-"])) ?? "")"
             return Response(status: .seeOther, headers: [.location: "/login\(back)"])
         }
@@ -33,25 +35,30 @@ struct ClinicianSessionMiddleware: RouterMiddleware {
         if request.method == .post {
             let form = try await FormBody.read(CSRFForm.self, from: request)
             guard let given = form.csrf, constantTimeEqual(given.utf8, csrf.utf8) else {
-                return services.pages.clinicianMessage("Skjemaet er utløpt", "Last siden på nytt og prøv igjen.", status: .forbidden,
-                                                       clinician: clinician, csrf: csrf)
+                return services.pages.clinicianMessage(
+                    "Skjemaet er utløpt", "Last siden på nytt og prøv igjen.", status: .forbidden,
+                    clinician: clinician, csrf: csrf)
             }
         }
         do {
             return try await next(request, context)
         } catch let problem as Problem {
             // The API's problems are in English; the pages say it in the users' language.
-            let (heading, text) = problem.status == .forbidden
+            let (heading, text) =
+                problem.status == .forbidden
                 ? ("Ingen tilgang", "Rollen din (\(RoleText.label(clinician.role))) gir ikke tilgang til dette.")
                 : ("Det gikk ikke", "Forespørselen kunne ikke utføres.")
             return services.pages.clinicianMessage(heading, text, status: problem.status, clinician: clinician, csrf: csrf)
         } catch let error as StoreError {
             if case .notFound = error {
-                return services.pages.clinicianMessage("Ikke funnet", "Siden finnes ikke, eller den gjelder en enhet du ikke har tilgang til.",
-                                                       status: .notFound, clinician: clinician, csrf: csrf)
+                return services.pages.clinicianMessage(
+                    "Ikke funnet", "Siden finnes ikke, eller den gjelder en enhet du ikke har tilgang til.",
+                    status: .notFound, clinician: clinician, csrf: csrf)
             }
-            return services.pages.clinicianMessage("Det gikk ikke", "Endringen passer ikke med det som allerede er registrert (for eksempel en pasient som har bedt om sletting).",
-                                                   status: .conflict, clinician: clinician, csrf: csrf)
+            return services.pages.clinicianMessage(
+                "Det gikk ikke",
+                "Endringen passer ikke med det som allerede er registrert (for eksempel en pasient som har bedt om sletting).",
+                status: .conflict, clinician: clinician, csrf: csrf)
         }
     }
 }

@@ -15,8 +15,9 @@ enum JSONBody {
     static func read<Body: APIRequestBody>(_ type: Body.Type, from request: Request) async throws -> Body {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         guard contentType.hasPrefix("application/json") else {
-            throw Problem(status: .unsupportedMediaType, title: "Unsupported media type",
-                          detail: "send the body as application/json (got '\(contentType.isEmpty ? "nothing" : contentType)')")
+            throw Problem(
+                status: .unsupportedMediaType, title: "Unsupported media type",
+                detail: "send the body as application/json (got '\(contentType.isEmpty ? "nothing" : contentType)')")
         }
         let buffer: ByteBuffer
         do {
@@ -52,7 +53,7 @@ enum JSONBody {
     static func mismatch(_ expected: Any.Type, _ path: [any CodingKey], _ members: [String: Kind]) -> Problem {
         let field = path.first?.stringValue ?? "$"
         let kind = members[field] ?? .null
-        if path.count > 1, case let .list(items) = kind, let index = path[1].intValue, index < items.count {
+        if path.count > 1, case .list(let items) = kind, let index = path[1].intValue, index < items.count {
             return Problem.invalid(field, "expected a list of texts (JSON strings), found \(items[index].description) in it")
         }
         let wanted = expected == String.self ? "text (a JSON string)" : "a list of texts (JSON strings)"
@@ -61,7 +62,12 @@ enum JSONBody {
 
     /// What a member holds, for the error messages.
     indirect enum Kind: Decodable, CustomStringConvertible {
-        case null, bool, number(String), text, list([Kind]), object
+        case null
+        case bool
+        case number(String)
+        case text
+        case list([Kind])
+        case object
 
         init(from decoder: any Decoder) throws {
             let value = try decoder.singleValueContainer()
@@ -84,7 +90,7 @@ enum JSONBody {
             switch self {
             case .null: return "null"
             case .bool: return "true/false"
-            case let .number(text): return text.isEmpty ? "a number" : "the number \(text)"
+            case .number(let text): return text.isEmpty ? "a number" : "the number \(text)"
             case .text: return "text"
             case .list: return "a list"
             case .object: return "an object"
@@ -93,7 +99,7 @@ enum JSONBody {
     }
 }
 
-extension Optional<String> {
+extension String? {
     /// The text without surrounding spaces; nil when nothing is left (an empty member counts as absent).
     var trimmed: String? {
         guard let text = self?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return nil }

@@ -21,7 +21,7 @@ extension PatientController {
         let form = try await FormBody.read([String: String].self, from: request)
         guard Self.csrfMatches(request, form["csrf"]) else { return forbidden(request) }
         let opening = try await open(request, context)
-        guard case let .session(session, language) = opening else { return calmPage(opening, request) }
+        guard case .session(let session, let language) = opening else { return calmPage(opening, request) }
         let csrf = Self.csrfValue(request).value
         if let gate = try await factorGate(session, language, request, csrf: csrf) { return gate }
         let step = try stepNumber(context, session)
@@ -38,17 +38,17 @@ extension PatientController {
         let form = try await FormBody.read(CSRFForm.self, from: request)
         guard Self.csrfMatches(request, form.csrf) else { return forbidden(request) }
         switch try await open(request, context) {
-        case let .answered(language):
+        case .answered(let language):
             // A second submission (double click, two devices) lands here once the first completed.
             return Self.redirect(language.url("\(base(request))/done"))
-        case let .page(page):
+        case .page(let page):
             return page
-        case let .session(session, language):
+        case .session(let session, let language):
             if let gate = try await factorGate(session, language, request, csrf: Self.csrfValue(request).value) { return gate }
             switch try await services.answering.submit(session, language: language, now: services.now()) {
             case .done, .alreadyAnswered:
                 return Self.redirect(language.url("\(base(request))/done"))
-            case let .missing(items):
+            case .missing(let items):
                 return Self.redirect(language.url("\(base(request))/s/\(items.first?.step ?? 1)"))
             }
         }
@@ -56,25 +56,30 @@ extension PatientController {
 
     /// Nil when no second factor is needed or this browser has passed it; otherwise the page to show
     /// (the question, or the locked page).
-    func factorGate(_ session: PatientAnswering.Session, _ language: Language, _ request: Request, csrf: String,
-                    error: Bool = false) async throws -> Response? {
+    func factorGate(
+        _ session: PatientAnswering.Session, _ language: Language, _ request: Request, csrf: String,
+        error: Bool = false
+    ) async throws -> Response? {
         let answering = services.answering
         guard answering.secondFactor != .none else { return nil }
         let now = services.now()
         if let proof = request.cookies[Self.factorCookie]?.value,
-           services.links.verifyFactorProof(proof, invitationId: session.invitation.id, now: now) {
+            services.links.verifyFactorProof(proof, invitationId: session.invitation.id, now: now)
+        {
             return nil
         }
         let pages = services.pages
         switch try await answering.factorState(session, now: now) {
         case .locked:
-            return pages.render("message", language: language, title: pages.text("lockedHeading", language),
-                                context: ["heading": pages.text("lockedHeading", language), "body": pages.text("lockedBody", language)],
-                                languageURL: { $0.url(request.uri.path) }, csrf: csrf, status: .tooManyRequests)
+            return pages.render(
+                "message", language: language, title: pages.text("lockedHeading", language),
+                context: ["heading": pages.text("lockedHeading", language), "body": pages.text("lockedBody", language)],
+                languageURL: { $0.url(request.uri.path) }, csrf: csrf, status: .tooManyRequests)
         case .voided:
-            return pages.render("message", language: language, title: pages.text("voidedHeading", language),
-                                context: ["heading": pages.text("voidedHeading", language), "body": pages.text("voidedBody", language)],
-                                languageURL: { $0.url(request.uri.path) }, csrf: csrf, status: .forbidden)
+            return pages.render(
+                "message", language: language, title: pages.text("voidedHeading", language),
+                context: ["heading": pages.text("voidedHeading", language), "body": pages.text("voidedBody", language)],
+                languageURL: { $0.url(request.uri.path) }, csrf: csrf, status: .forbidden)
         case .open, .passed, .wrong:
             break
         }
@@ -87,15 +92,16 @@ extension PatientController {
             "hasError": error,
         ]
         if error { context["error"] = pages.text(answering.secondFactor == .code ? "errorCode" : "errorBirthDate", language) }
-        return pages.render("secondfactor", language: language, title: pages.text("secondFactorHeading", language), context: context,
-                            languageURL: { $0.url(request.uri.path) }, csrf: csrf, status: error ? .unprocessableContent : .ok)
+        return pages.render(
+            "secondfactor", language: language, title: pages.text("secondFactorHeading", language), context: context,
+            languageURL: { $0.url(request.uri.path) }, csrf: csrf, status: error ? .unprocessableContent : .ok)
     }
 
     func verify(_ request: Request, context: AppRequestContext) async throws -> Response {
         let form = try await FormBody.read(FactorForm.self, from: request)
         guard Self.csrfMatches(request, form.csrf) else { return forbidden(request) }
         let opening = try await open(request, context)
-        guard case let .session(session, language) = opening else { return calmPage(opening, request) }
+        guard case .session(let session, let language) = opening else { return calmPage(opening, request) }
         let now = services.now()
         let answering = services.answering
         let client = context.clientKey(request, services.configuration)
@@ -128,8 +134,9 @@ extension PatientController {
     func forbidden(_ request: Request) -> Response {
         let language = Self.language(request) ?? .nb
         let pages = services.pages
-        return pages.render("message", language: language, title: pages.text("csrfHeading", language),
-                            context: ["heading": pages.text("csrfHeading", language), "body": pages.text("csrfBody", language)],
-                            languageURL: { $0.url(request.uri.path) }, csrf: Self.csrfValue(request).value, status: .forbidden)
+        return pages.render(
+            "message", language: language, title: pages.text("csrfHeading", language),
+            context: ["heading": pages.text("csrfHeading", language), "body": pages.text("csrfBody", language)],
+            languageURL: { $0.url(request.uri.path) }, csrf: Self.csrfValue(request).value, status: .forbidden)
     }
 }

@@ -13,8 +13,10 @@ extension PatientController {
         return step
     }
 
-    func step(_ session: PatientAnswering.Session, _ language: Language, _ csrf: String, _ request: Request, _ context: AppRequestContext,
-              problems: [String: String], form: [String: String]?) throws -> Response {
+    func step(
+        _ session: PatientAnswering.Session, _ language: Language, _ csrf: String, _ request: Request, _ context: AppRequestContext,
+        problems: [String: String], form: [String: String]?
+    ) throws -> Response {
         let step = try stepNumber(context, session)
         let pages = services.pages
         let pack = step.instrument.texts[language] ?? step.instrument.texts[.nb]
@@ -27,7 +29,10 @@ extension PatientController {
             if let problem = problems[q.linkId] {
                 switch problem {
                 case "required": error = pages.text("errorRequired", language)
-                case "range": error = "\(pages.text("errorRangeFrom", language)) \(q.minValue ?? 0) \(pages.text("errorRangeTo", language)) \(q.maxValue ?? 0)"
+                case "range":
+                    error =
+                        "\(pages.text("errorRangeFrom", language)) \(q.minValue ?? 0) \(pages.text("errorRangeTo", language)) "
+                        + "\(q.maxValue ?? 0)"
                 default: error = pages.text("errorInvalid", language)
                 }
             }
@@ -38,8 +43,10 @@ extension PatientController {
                 "min": q.minValue ?? 0, "max": q.maxValue ?? 0, "hintId": "\(inputId)-hint",
                 "options": (q.answerOption ?? []).map { option -> [String: Any] in
                     let code = option.valueCoding.code
-                    return ["id": "\(inputId)-\(code)", "code": code, "label": text?.options?[code] ?? option.valueCoding.display ?? code,
-                            "checked": current == code]
+                    return [
+                        "id": "\(inputId)-\(code)", "code": code, "label": text?.options?[code] ?? option.valueCoding.display ?? code,
+                        "checked": current == code,
+                    ]
                 },
             ]
             // swift-mustache treats an empty string as true: leave empty texts out altogether.
@@ -49,7 +56,8 @@ extension PatientController {
             return question
         }
         let errors: [[String: Any]] = questions.compactMap { q in
-            (q["hasError"] as? Bool) == true ? ["anchor": "#\(q["inputId"] ?? "")", "text": "\(q["text"] ?? ""): \(q["error"] ?? "")"] : nil
+            (q["hasError"] as? Bool) == true
+                ? ["anchor": "#\(q["inputId"] ?? "")", "text": "\(q["text"] ?? ""): \(q["error"] ?? "")"] : nil
         }
         let groupText = pack?.items[step.group.linkId]?.text ?? step.group.text ?? ""
         let title = (pack?.title ?? step.instrument.questionnaire.title ?? "")
@@ -60,9 +68,10 @@ extension PatientController {
         ]
         if !groupText.isEmpty { context["stepIntro"] = groupText }
         if step.number > 1 { context["backURL"] = language.url("\(base(request))/s/\(step.number - 1)") }
-        return pages.render("step", language: language, title: "\(title) – \(pages.text("progressStep", language)) \(step.number)",
-                            context: context, languageURL: { $0.url(request.uri.path) }, csrf: csrf,
-                            status: problems.isEmpty ? .ok : .unprocessableContent)
+        return pages.render(
+            "step", language: language, title: "\(title) – \(pages.text("progressStep", language)) \(step.number)",
+            context: context, languageURL: { $0.url(request.uri.path) }, csrf: csrf,
+            status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 
     func reviewPage(_ session: PatientAnswering.Session, _ language: Language, _ csrf: String, _ request: Request) -> Response {
@@ -84,10 +93,12 @@ extension PatientController {
             }
             return ["title": pack?.items[step.group.linkId]?.text ?? step.group.text ?? "", "editURL": editURL, "answers": answers]
         }
-        return pages.render("review", language: language, title: pages.text("reviewHeading", language), context: [
-            "heading": pages.text("reviewHeading", language), "sections": sections,
-            "action": language.url("\(base(request))/submit"),
-            "hasMissingRequired": !missingRequired.isEmpty, "missingRequired": missingRequired,
-        ], languageURL: { $0.url(request.uri.path) }, csrf: csrf)
+        return pages.render(
+            "review", language: language, title: pages.text("reviewHeading", language),
+            context: [
+                "heading": pages.text("reviewHeading", language), "sections": sections,
+                "action": language.url("\(base(request))/submit"),
+                "hasMissingRequired": !missingRequired.isEmpty, "missingRequired": missingRequired,
+            ], languageURL: { $0.url(request.uri.path) }, csrf: csrf)
     }
 }

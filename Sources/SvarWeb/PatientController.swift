@@ -46,7 +46,7 @@ struct PatientController: Sendable {
         let csrf = Self.csrfValue(request).value
         let language = Self.language(request)
         switch try await services.answering.open(token: token(context), now: now) {
-        case let .ready(session):
+        case .ready(let session):
             return .session(session, language ?? session.patientLanguage)
         case .answered:
             return .answered(language ?? .nb)
@@ -63,21 +63,23 @@ struct PatientController: Sendable {
     /// The page for a link that gave no session: its calm page, or "already answered".
     func calmPage(_ opening: LinkOpening, _ request: Request) -> Response {
         switch opening {
-        case let .page(page): return page
-        case let .answered(language), let .session(_, language):
+        case .page(let page): return page
+        case .answered(let language), .session(_, let language):
             return message("answered", language, status: .ok, request: request, csrf: Self.csrfValue(request).value)
         }
     }
 
     /// Renders `body` for a valid link (marking the invitation opened), or the page that fits; sets the CSRF cookie
     /// on a browser's first page.
-    func page(_ request: Request, _ context: AppRequestContext, whenAnswered: ((String) -> Response)? = nil,
-              _ body: (PatientAnswering.Session, Language, String) throws -> Response) async throws -> Response {
+    func page(
+        _ request: Request, _ context: AppRequestContext, whenAnswered: ((String) -> Response)? = nil,
+        _ body: (PatientAnswering.Session, Language, String) throws -> Response
+    ) async throws -> Response {
         let csrf = Self.csrfValue(request)
         let opening = try await open(request, context)
         var response: Response
         switch opening {
-        case let .session(session, language):
+        case .session(let session, let language):
             if let gate = try await factorGate(session, language, request, csrf: csrf.value) {
                 response = gate
             } else {
@@ -86,7 +88,7 @@ struct PatientController: Sendable {
             }
         case .answered:
             response = whenAnswered?(csrf.value) ?? calmPage(opening, request)
-        case let .page(page):
+        case .page(let page):
             response = page
         }
         if csrf.isNew { response.setCookie(services.cookies.make(Self.csrfCookie, csrf.value)) }
@@ -97,8 +99,9 @@ struct PatientController: Sendable {
         let pages = services.pages
         let heading = kind == "tooMany" ? pages.text("invalidHeading", language) : pages.text("\(kind)Heading", language)
         let body = kind == "tooMany" ? pages.text("lockedBody", language) : pages.text("\(kind)Body", language)
-        return pages.render("message", language: language, title: heading, context: ["heading": heading, "body": body],
-                            languageURL: { $0.url(request.uri.path) }, csrf: csrf, status: status)
+        return pages.render(
+            "message", language: language, title: heading, context: ["heading": heading, "body": body],
+            languageURL: { $0.url(request.uri.path) }, csrf: csrf, status: status)
     }
 
     // MARK: Pages
@@ -107,11 +110,13 @@ struct PatientController: Sendable {
         try await page(request, context) { session, language, csrf in
             let pages = services.pages
             let questions = session.steps.reduce(0) { $0 + $1.questions.count }
-            return pages.render("landing", language: language, title: pages.text("landingHeading", language), context: [
-                "heading": pages.text("landingHeading", language), "intro": pages.text("landingIntro", language),
-                "startURL": language.url("\(base(request))/s/1"),
-                "instrumentCount": session.invitation.instruments.count, "minutes": max(5, questions / 4),
-            ], languageURL: { $0.url(request.uri.path) }, csrf: csrf)
+            return pages.render(
+                "landing", language: language, title: pages.text("landingHeading", language),
+                context: [
+                    "heading": pages.text("landingHeading", language), "intro": pages.text("landingIntro", language),
+                    "startURL": language.url("\(base(request))/s/1"),
+                    "instrumentCount": session.invitation.instruments.count, "minutes": max(5, questions / 4),
+                ], languageURL: { $0.url(request.uri.path) }, csrf: csrf)
         }
     }
 
@@ -128,19 +133,22 @@ struct PatientController: Sendable {
     func done(_ request: Request, context: AppRequestContext) async throws -> Response {
         let pages = services.pages
         let language = Self.language(request) ?? .nb
-        return try await page(request, context, whenAnswered: { csrf in
-            pages.render("thanks", language: language, title: pages.text("thanksHeading", language),
-                         context: ["heading": pages.text("thanksHeading", language), "body": pages.text("thanksBody", language)],
-                         languageURL: { $0.url(request.uri.path) }, csrf: csrf)
-        }) { _, _, _ in Self.redirect(base(request)) }
+        let thanks = { (csrf: String) -> Response in
+            pages.render(
+                "thanks", language: language, title: pages.text("thanksHeading", language),
+                context: ["heading": pages.text("thanksHeading", language), "body": pages.text("thanksBody", language)],
+                languageURL: { $0.url(request.uri.path) }, csrf: csrf)
+        }
+        return try await page(request, context, whenAnswered: thanks) { _, _, _ in Self.redirect(base(request)) }
     }
 
     func accessibility(_ request: Request, context: AppRequestContext) -> Response {
         let language = Self.language(request) ?? .nb
         let csrf = Self.csrfValue(request)
         let pages = services.pages
-        var response = pages.render("accessibility", language: language, title: pages.text("accessibilityHeading", language),
-                                    context: [:], languageURL: { $0.url("/tilgjengelighet") }, csrf: csrf.value)
+        var response = pages.render(
+            "accessibility", language: language, title: pages.text("accessibilityHeading", language),
+            context: [:], languageURL: { $0.url("/tilgjengelighet") }, csrf: csrf.value)
         if csrf.isNew { response.setCookie(services.cookies.make(Self.csrfCookie, csrf.value)) }
         return response
     }

@@ -29,8 +29,9 @@ struct Problem: HTTPResponseError {
 
     func response() throws -> Response {
         let body = Body(title: title, status: Int(status.code), detail: detail, field: field, id: id)
-        return Response(status: status, headers: [.contentType: "application/problem+json"],
-                        body: .init(byteBuffer: ByteBuffer(bytes: try JSONText.encoder().encode(body))))
+        return Response(
+            status: status, headers: [.contentType: "application/problem+json"],
+            body: .init(byteBuffer: ByteBuffer(bytes: try JSONText.encoder().encode(body))))
     }
 
     static func invalid(_ field: String, _ detail: String) -> Problem {
@@ -45,18 +46,19 @@ struct Problem: HTTPResponseError {
         case let input as InputProblem: return .invalid(input.field, input.reason)
         case let pathway as PathwayError:
             let status: HTTPResponse.Status = pathway.kind == .invalid ? .badRequest : .conflict
-            return Problem(status: status, title: pathway.kind == .duplicate ? "Duplicate event" : "Event not allowed now",
-                           detail: pathway.description, field: pathway.field)
+            return Problem(
+                status: status, title: pathway.kind == .duplicate ? "Duplicate event" : "Event not allowed now",
+                detail: pathway.description, field: pathway.field)
         case let store as StoreError:
             switch store {
-            case let .notFound(what, id):
+            case .notFound(let what, let id):
                 return Problem(status: .notFound, title: "Not found", detail: "no \(what) with id '\(id)'")
-            case let .conflict(field, reason):
+            case .conflict(let field, let reason):
                 return Problem(status: .conflict, title: "Conflict", detail: "\(field): \(reason)", field: field)
-            case let .illegalTransition(reason):
+            case .illegalTransition(let reason):
                 return Problem(status: .conflict, title: "Not allowed in this state", detail: reason)
             case .corruptValue:
-                return nil    // the server's fault: a plain 500, logged, nothing of the row shown
+                return nil  // the server's fault: a plain 500, logged, nothing of the row shown
             }
         default: return nil
         }

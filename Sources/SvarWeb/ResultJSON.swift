@@ -12,17 +12,26 @@ enum ResultJSON {
         let answers = (try? JSONParser.parse(r.answersJSON)) ?? .object([])
         return .object([
             ("invitation", .string(r.invitationId)), ("course", .string(r.courseId)), ("unit", .string(r.unit)),
-            ("milestone", .string(r.milestone)), ("instrument", .string(r.instrument)), ("submittedAt", .string(OsloTime.iso8601(r.submittedAt))),
+            ("milestone", .string(r.milestone)), ("instrument", .string(r.instrument)),
+            ("submittedAt", .string(OsloTime.iso8601(r.submittedAt))),
             ("answers", answers),
-            ("scores", .array(r.scores.map { score in
-                var members: [(String, JSONValue)] = [("key", .string(score.key))]
-                if let number = score.number { members.append(("value", .number(number))) }
-                else if let flag = score.flag { members.append(("value", .bool(flag))) }
-                else { members.append(("value", .null)) }
-                members.append(("algorithm", .string(score.algorithm)))
-                members.append(("valueSet", score.valueSet.map(JSONValue.string) ?? .null))
-                return .object(members)
-            })),
+            (
+                "scores",
+                .array(
+                    r.scores.map { score in
+                        var members: [(String, JSONValue)] = [("key", .string(score.key))]
+                        if let number = score.number {
+                            members.append(("value", .number(number)))
+                        } else if let flag = score.flag {
+                            members.append(("value", .bool(flag)))
+                        } else {
+                            members.append(("value", .null))
+                        }
+                        members.append(("algorithm", .string(score.algorithm)))
+                        members.append(("valueSet", score.valueSet.map(JSONValue.string) ?? .null))
+                        return .object(members)
+                    })
+            ),
         ])
     }
 }

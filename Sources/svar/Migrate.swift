@@ -9,10 +9,10 @@ struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Apply pending schema migrations, or list them with --status.",
         discussion: """
-        Migrations are named and append-only; every svar command applies the pending ones when it opens a database \
-        (one process at a time: others wait). --status changes nothing: it lists each migration of Svar's database \
-        and of the local registry store as applied or pending.
-        """
+            Migrations are named and append-only; every svar command applies the pending ones when it opens a database \
+            (one process at a time: others wait). --status changes nothing: it lists each migration of Svar's database \
+            and of the local registry store as applied or pending.
+            """
     )
 
     @Flag(help: "List applied and pending migrations without applying any.")
@@ -39,11 +39,13 @@ struct Migrate: AsyncParsableCommand {
             }
         }
         do {
-            try show("database sqlite:\(databasePath)", applied: try SQLiteStore.appliedMigrations(readingOnly: databasePath),
-                     known: SQLiteStore.knownMigrations)
+            try show(
+                "database sqlite:\(databasePath)", applied: try SQLiteStore.appliedMigrations(readingOnly: databasePath),
+                known: SQLiteStore.knownMigrations)
             if environment["SVAR_REGISTRY_URL"]?.isEmpty ?? true {
-                try show("registry store sqlite:\(registryPath)", applied: try LocalRegistryStore.appliedMigrations(readingOnly: registryPath),
-                         known: LocalRegistryStore.knownMigrations)
+                try show(
+                    "registry store sqlite:\(registryPath)", applied: try LocalRegistryStore.appliedMigrations(readingOnly: registryPath),
+                    known: LocalRegistryStore.knownMigrations)
             }
         } catch {
             throw fail("cannot read the migrations: \(error)")

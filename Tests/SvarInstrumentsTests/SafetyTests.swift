@@ -23,7 +23,9 @@ import Testing
         #expect(eq5d.safetyFlags(severe).map(\.item) == ["AD"])
         #expect(eq5d.safetyFlags(moderate).isEmpty)
         let kvarus = try instrument("kvarus-followup")
-        #expect(kvarus.safetyFlags(Answers(instrument: "kvarus-followup", checked: ["overdose": 1, "injecting": 2])).map(\.item) == ["overdose"])
+        #expect(
+            kvarus.safetyFlags(Answers(instrument: "kvarus-followup", checked: ["overdose": 1, "injecting": 2])).map(\.item) == ["overdose"]
+        )
         #expect(kvarus.safetyFlags(Answers(instrument: "kvarus-followup", checked: [:])).isEmpty, "an unanswered question raises nothing")
     }
 

@@ -47,9 +47,11 @@ import Testing
         let marker = Array("Lingering-Name-\(UUID().uuidString)".utf8)
         // Stored in clear in a row that deletion erases: the sealed identity is opaque, so use a unit-free marker.
         try await store.createUnit(Unit(resh: "1", name: "U"), actor: "t", at: t0)
-        let result = try await store.enrolPatient(PatientEnrolment(id: "p-1", language: "nb", lookupHash: Array(repeating: 9, count: 32),
-                                                                   sealedIdentity: SealedIdentity(keyId: "v1", box: marker)),
-                                                  actor: "t", at: t0)
+        let result = try await store.enrolPatient(
+            PatientEnrolment(
+                id: "p-1", language: "nb", lookupHash: Array(repeating: 9, count: 32),
+                sealedIdentity: SealedIdentity(keyId: "v1", box: marker)),
+            actor: "t", at: t0)
         #expect(result == .created("p-1"))
         func filesContainMarker() -> Bool {
             [path, path + "-wal"].contains { file in
@@ -68,16 +70,21 @@ import Testing
     @Test func theTombstoneKeepsOnlyTheMonth() async throws {
         let store = try SQLiteStore()
         let hash = Array(repeating: UInt8(7), count: 32)
-        _ = try await store.enrolPatient(PatientEnrolment(id: "p-1", language: "nb", lookupHash: hash,
-                                                          sealedIdentity: SealedIdentity(keyId: "v1", box: [1, 2, 3])), actor: "t", at: t0)
+        _ = try await store.enrolPatient(
+            PatientEnrolment(
+                id: "p-1", language: "nb", lookupHash: hash,
+                sealedIdentity: SealedIdentity(keyId: "v1", box: [1, 2, 3])), actor: "t", at: t0)
         let reservedAt = OsloTime.instant(LocalDate(iso: "2026-11-17")!, hour: 13)
         _ = try await store.deletePatientData(patientId: "p-1", actor: "t", at: reservedAt)
         #expect(try await store.isTombstoned(lookupHash: hash))
-        let again = try await store.enrolPatient(PatientEnrolment(id: "p-2", language: "nb", lookupHash: hash,
-                                                                  sealedIdentity: SealedIdentity(keyId: "v1", box: [4, 5, 6])), actor: "t", at: reservedAt + 86_400)
+        let again = try await store.enrolPatient(
+            PatientEnrolment(
+                id: "p-2", language: "nb", lookupHash: hash,
+                sealedIdentity: SealedIdentity(keyId: "v1", box: [4, 5, 6])), actor: "t", at: reservedAt + 86_400)
         #expect(again == .created("p-2"))
-        #expect(try await store.patient("p-2")?.reservedAt == OsloTime.instant(LocalDate(iso: "2026-11-01")!, hour: 0),
-                "reserved again at once, dated by the month only")
+        #expect(
+            try await store.patient("p-2")?.reservedAt == OsloTime.instant(LocalDate(iso: "2026-11-01")!, hour: 0),
+            "reserved again at once, dated by the month only")
     }
 
     @Test func reopeningAppliesNothingTwice() async throws {
@@ -102,10 +109,15 @@ import Testing
         let store = try SQLiteStore(path: path)
         let enrolment = Enrolment(store: store, vault: vault, mode: .test)
         let number = "02838897382"
-        let result = try await enrolment.enrol(.init(identityNumber: number, name: "Kari Nordmann", email: "kari@example.org",
-                                                     mobile: "91234567", language: "nb", birthDate: "1988-03-02"),
-                                               actor: "test", at: t0)
-        guard case let .created(id) = result else { Issue.record("not created"); return }
+        let result = try await enrolment.enrol(
+            .init(
+                identityNumber: number, name: "Kari Nordmann", email: "kari@example.org",
+                mobile: "91234567", language: "nb", birthDate: "1988-03-02"),
+            actor: "test", at: t0)
+        guard case .created(let id) = result else {
+            Issue.record("not created")
+            return
+        }
         try await store.createUnit(Unit(resh: "4208", name: "U"), actor: "t", at: t0)
         try await store.createCourse(NewCourse(id: "c1", patientId: id, unit: "4208", type: .D01), actor: "t", at: t0)
         try await store.checkpoint()

@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import SvarDomain
-@testable import SvarSQLite
 import SvarStore
 import Testing
+
+@testable import SvarSQLite
 
 /// States, kinds and roles are enums in the code and checked lists in the schema; the two must agree, a value
 /// outside the list is refused by the database, and one that got there anyway is an error when read.
@@ -26,20 +27,26 @@ import Testing
     @Test func aValueOutsideTheListIsRefusedByTheDatabase() async throws {
         let store = try SQLiteStore()
         let patient = try await enrol(store)
-        let (course, _) = try await startCourse(store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + day)])
+        let (course, _) = try await startCourse(
+            store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + day)])
         await #expect(throws: DatabaseError.self) {
-            try await store.db.write { try $0.execute(sql: "UPDATE invitations SET state = 'lost' WHERE course_id = ?", arguments: [course]) }
+            try await store.db.write {
+                try $0.execute(sql: "UPDATE invitations SET state = 'lost' WHERE course_id = ?", arguments: [course])
+            }
         }
         await #expect(throws: DatabaseError.self) {
             try await store.db.write { try $0.execute(sql: "UPDATE courses SET status = NULL WHERE id = ?", arguments: [course]) }
         }
-        try await store.db.write { try $0.execute(sql: "UPDATE invitations SET cancel_reason = NULL WHERE course_id = ?", arguments: [course]) }
+        try await store.db.write {
+            try $0.execute(sql: "UPDATE invitations SET cancel_reason = NULL WHERE course_id = ?", arguments: [course])
+        }
     }
 
     @Test func aValueThatGotThereAnywayIsAnErrorNotADefault() async throws {
         let store = try SQLiteStore()
         let patient = try await enrol(store)
-        let (course, _) = try await startCourse(store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + day)])
+        let (course, _) = try await startCourse(
+            store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + day)])
         try await store.db.write { db in
             try db.execute(sql: "DROP TRIGGER check_invitations_state_update")
             try db.execute(sql: "UPDATE invitations SET state = 'lost' WHERE course_id = ?", arguments: [course])
