@@ -46,10 +46,12 @@ public enum InstrumentLoader {
         }
         let safetyFile = dir.appendingPathComponent("safety.json")
         let safety: SafetyFile? = FileManager.default.fileExists(atPath: safetyFile.path) ? try decode(safetyFile, relativeTo: root) : nil
+        let chartsFile = dir.appendingPathComponent("charts.json")
+        let charts: ChartFile? = FileManager.default.fileExists(atPath: chartsFile.path) ? try decode(chartsFile, relativeTo: root) : nil
         return InstrumentDefinition(
             folder: folder, questionnaire: questionnaire,
             textPacks: packs.keys.sorted().compactMap { packs[$0] },
-            scoring: scoring, valueSets: valueSets, safety: safety)
+            scoring: scoring, valueSets: valueSets, safety: safety, charts: charts)
     }
 
     static func checkFileName(_ file: URL, pack: TextPack) throws {

@@ -14,16 +14,25 @@ public struct Instrument: Sendable {
     public let scoring: Scoring
     /// Sensitive questions and the answers that raise a flag (`safety.json`; none when the file is absent).
     public let safety: [SafetyItem]
+    /// How the clinicians' pages chart the scores (`charts.json`; none when the file is absent).
+    public let charts: [ChartDefinition]
+    /// People's names for score keys, per language (`charts.json`).
+    public let scoreLabels: [String: [Language: String]]
     /// The questions by linkId, built once: answers are checked on every submission and every batch row.
     let questionsByLinkId: [String: Questionnaire.Item]
 
     public var id: String { questionnaire.id }
 
-    public init(questionnaire: Questionnaire, texts: [Language: TextPack], scoring: Scoring, safety: [SafetyItem] = []) {
+    public init(
+        questionnaire: Questionnaire, texts: [Language: TextPack], scoring: Scoring, safety: [SafetyItem] = [],
+        charts: [ChartDefinition] = [], scoreLabels: [String: [Language: String]] = [:]
+    ) {
         self.questionnaire = questionnaire
         self.texts = texts
         self.scoring = scoring
         self.safety = safety
+        self.charts = charts
+        self.scoreLabels = scoreLabels
         self.questionsByLinkId = Dictionary(questionnaire.questions.map { ($0.linkId, $0) }, uniquingKeysWith: { first, _ in first })
     }
 

@@ -11,10 +11,12 @@ public struct InstrumentDefinition: Sendable {
     public var scoring: ScoringFile
     public var valueSets: [(file: String, valueSet: ValueSetFile)]
     public var safety: SafetyFile?
+    public var charts: ChartFile?
 
     public init(
         folder: String, questionnaire: Questionnaire, textPacks: [(file: String, pack: TextPack)],
-        scoring: ScoringFile, valueSets: [(file: String, valueSet: ValueSetFile)], safety: SafetyFile? = nil
+        scoring: ScoringFile, valueSets: [(file: String, valueSet: ValueSetFile)], safety: SafetyFile? = nil,
+        charts: ChartFile? = nil
     ) {
         self.folder = folder
         self.questionnaire = questionnaire
@@ -22,6 +24,7 @@ public struct InstrumentDefinition: Sendable {
         self.scoring = scoring
         self.valueSets = valueSets
         self.safety = safety
+        self.charts = charts
     }
 
     static let requiredLanguages: [Language] = [.nb, .nn, .en]
@@ -61,7 +64,15 @@ public struct InstrumentDefinition: Sendable {
         } catch {
             throw error.inFile("\(folder)/safety.json")
         }
-        return Instrument(questionnaire: q, texts: texts, scoring: scoring, safety: safetyItems)
+        let scoreKeys = Instrument(questionnaire: q, texts: texts, scoring: scoring).scoreKeys
+        let charted: (charts: [ChartDefinition], labels: [String: [Language: String]])
+        do throws(DefinitionError) {
+            charted = try charts?.definitions(scoreKeys: scoreKeys) ?? ([], [:])
+        } catch {
+            throw error.inFile("\(folder)/charts.json")
+        }
+        return Instrument(
+            questionnaire: q, texts: texts, scoring: scoring, safety: safetyItems, charts: charted.charts, scoreLabels: charted.labels)
     }
 
     private func checkQuestionnaire(file: String) throws(DefinitionError) {

@@ -5,7 +5,7 @@ import SvarStore
 /// Records pathway events and lets the protocol turn them into invitations, in the same transaction.
 public struct Pathways: Sendable {
     let store: any Store
-    let scheduleProtocol: ScheduleProtocol
+    public let scheduleProtocol: ScheduleProtocol
 
     public init(store: any Store, scheduleProtocol: ScheduleProtocol) {
         self.store = store

@@ -9,6 +9,8 @@ import SvarStore
 /// given, so no withheld figure can be recovered by subtracting the shown cells from a total.
 public struct StatisticsReport: Sendable {
     public static let smallestMinCell = 3
+    /// The smallest cell shown, unless `svar report --min-cell` says otherwise; the clinicians' dashboard uses it too.
+    public static let defaultMinCell = 5
 
     /// One shown (or withheld) figure.
     public enum Figure: Sendable, Equatable {

@@ -123,3 +123,10 @@ public func buildApplication(
     app.addServices(extraServices)
     return app
 }
+
+extension AppServices {
+    /// A milestone's name for people, from the protocol file (the id when the file gives none).
+    func milestoneLabel(_ id: String, _ language: Language = .nb) -> String {
+        pathways.scheduleProtocol.milestone(id)?.label(language.rawValue) ?? id
+    }
+}

@@ -49,7 +49,7 @@ extension ClinicianController {
             "events": course.events.map { ["type": RoleText.event($0.type.rawValue), "date": $0.date.description, "unit": $0.unit] },
             "invitations": course.invitations.map { i -> [String: Any] in
                 [
-                    "milestone": RoleText.milestone(i.milestone), "state": RoleText.state(i.state.rawValue),
+                    "milestone": services.milestoneLabel(i.milestone), "state": RoleText.state(i.state.rawValue),
                     "opens": RoleText.date(i.opensAt),
                     "closes": RoleText.date(i.closesAt.addingTimeInterval(-60)), "instruments": i.instruments.joined(separator: ", "),
                 ]
@@ -59,31 +59,36 @@ extension ClinicianController {
         ]
     }
 
-    /// The RAND-36 profile per milestone with the norm, and EQ-5D index and VAS over time, as inline SVG.
+    /// The charts each instrument's data ask for (`charts.json`), as inline SVG: a profile (RAND-36's scales per
+    /// milestone, with the norm) or a trend of one score over time.
     func charts(_ results: [ResultRecord]) -> [[String: Any]] {
         var charts: [[String: Any]] = []
-        let rand = results.filter { $0.instrument == "rand36" }
-        if !rand.isEmpty, let instrument = services.catalogue.instrument("rand36"), case .scaleMeans(let scoring) = instrument.scoring {
-            let scales = scoring.scales.map(\.id).filter { $0 != "healthChange" }.map { ($0, ScaleText.rand36[$0] ?? $0) }
-            let series = rand.map { r in
-                (
-                    label: "\(RoleText.milestone(r.milestone)) \(RoleText.date(r.submittedAt))",
-                    values: Dictionary(uniqueKeysWithValues: r.scores.map { ($0.key, $0.number.flatMap(Double.init)) })
-                )
+        for instrument in services.catalogue.instruments {
+            let answered = results.filter { $0.instrument == instrument.id }
+            guard !answered.isEmpty else { continue }
+            for chart in instrument.charts {
+                let title = chart.title[.nb] ?? instrument.id
+                switch chart.kind {
+                case .profile:
+                    let scales = chart.scores.map { ($0, instrument.scoreLabel($0, .nb)) }
+                    let series = answered.map { r in
+                        (
+                            label: "\(services.milestoneLabel(r.milestone)) \(RoleText.date(r.submittedAt))",
+                            values: Dictionary(uniqueKeysWithValues: r.scores.map { ($0.key, $0.number.flatMap(Double.init)) })
+                        )
+                    }
+                    let norms = services.norms?.instrument == instrument.id ? services.norms : nil
+                    charts.append(["svg": ResultChart.profile(series: series, scales: scales, norms: norms, title: title)])
+                case .trend:
+                    let key = chart.scores[0]
+                    let points = answered.map { r in
+                        (date: RoleText.date(r.submittedAt), value: r.scores.first { $0.key == key }?.number.flatMap(Double.init))
+                    }
+                    // A value below the axis (an EQ-5D index under the range) widens it rather than leaving the chart.
+                    let low = min(chart.range.lowerBound, points.compactMap(\.value).min() ?? chart.range.lowerBound)
+                    charts.append(["svg": ResultChart.trend(points: points, yRange: low...chart.range.upperBound, title: title, unit: "")])
+                }
             }
-            charts.append([
-                "svg": ResultChart.profile(
-                    series: series, scales: scales, norms: services.norms, title: "RAND-36: profil per måletidspunkt")
-            ])
-        }
-        let eq = results.filter { $0.instrument.hasPrefix("eq5d") }
-        if !eq.isEmpty {
-            func points(_ key: String) -> [(date: String, value: Double?)] {
-                eq.map { r in (RoleText.date(r.submittedAt), r.scores.first { $0.key == key }?.number.flatMap(Double.init)) }
-            }
-            let low = min(-0.6, points("index").compactMap(\.value).min() ?? 0)
-            charts.append(["svg": ResultChart.trend(points: points("index"), yRange: low...1, title: "EQ-5D indeks over tid", unit: "")])
-            charts.append(["svg": ResultChart.trend(points: points("vas"), yRange: 0...100, title: "EQ VAS over tid", unit: "")])
         }
         return charts
     }
@@ -104,7 +109,7 @@ extension ClinicianController {
             return ["question": pack?.items[q.linkId]?.text ?? q.text ?? q.linkId, "answer": answer, "missing": value == nil]
         }
         return [
-            "title": "\(pack?.title ?? r.instrument) – \(RoleText.milestone(r.milestone)), \(RoleText.date(r.submittedAt))",
+            "title": "\(pack?.title ?? r.instrument) – \(services.milestoneLabel(r.milestone)), \(RoleText.date(r.submittedAt))",
             "answers": rows,
             "scores": r.scores.map { s -> [String: Any] in
                 let value =
@@ -112,7 +117,7 @@ extension ClinicianController {
                         $0 ? "ja" : "nei"
                     } ?? "–"
                 return [
-                    "key": ScaleText.rand36[s.key] ?? s.key, "value": value,
+                    "key": instrument?.scoreLabel(s.key, .nb) ?? s.key, "value": value,
                     "method": s.valueSet.map { "\(s.algorithm), \($0)" } ?? s.algorithm,
                 ]
             },
@@ -150,14 +155,4 @@ struct EventForm: Decodable {
     var type: String?
     var date: String?
     var unit: String?
-}
-
-/// Bokmål names of the RAND-36 scales.
-enum ScaleText {
-    static let rand36 = [
-        "physicalFunctioning": "Fysisk funksjon", "rolePhysical": "Rollebegrensning, fysisk",
-        "roleEmotional": "Rollebegrensning, følelsesmessig",
-        "energyFatigue": "Energi", "emotionalWellbeing": "Psykisk velvære", "socialFunctioning": "Sosial funksjon", "pain": "Smerte",
-        "generalHealth": "Generell helse", "healthChange": "Endring i helse",
-    ]
 }

@@ -131,7 +131,8 @@ struct ClinicianController: Sendable {
                         "type": c.type, "status": RoleText.state(c.status), "started": RoleText.date(c.startedAt),
                     ]
                     if let milestone = c.nextMilestone, let opens = c.nextOpensAt {
-                        row["next"] = "\(RoleText.milestone(milestone)), \(RoleText.date(opens)) (\(RoleText.state(c.nextState ?? "")))"
+                        row["next"] =
+                            "\(services.milestoneLabel(milestone)), \(RoleText.date(opens)) (\(RoleText.state(c.nextState ?? "")))"
                     }
                     return row
                 },
@@ -168,7 +169,8 @@ struct ClinicianController: Sendable {
             } ?? []
         let problems = voided + i.deliveryProblems
         var row: [String: Any] = [
-            "id": i.invitationId, "patient": String(i.patientId.prefix(8)), "unit": i.unit, "milestone": RoleText.milestone(i.milestone),
+            "id": i.invitationId, "patient": String(i.patientId.prefix(8)), "unit": i.unit,
+            "milestone": services.milestoneLabel(i.milestone),
             "state": RoleText.state(i.state), "opens": RoleText.date(i.opensAt),
             "closes": RoleText.date(i.closesAt.addingTimeInterval(-60)),
             "reminders": i.remindersSent, "problems": problems.joined(separator: "; "), "hasProblems": !problems.isEmpty,
@@ -191,15 +193,24 @@ struct ClinicianController: Sendable {
     func dashboard(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (clinician, csrf) = try context.session()
         let cells = try await access.statistics(for: .clinician(clinician))
+        // The same small-cell rule as `svar report`: a count below the smallest cell is not shown, nor a rate resting on it.
+        let report = try StatisticsReport(StatisticsInput(cells: cells, scores: []), minCell: StatisticsReport.defaultMinCell)
+        func shown(_ figure: StatisticsReport.Figure) -> String {
+            switch figure {
+            case .count(let n): return "\(n)"
+            case .decimal(let text): return "\(Int(((Double(text) ?? 0) * 100).rounded())) %"
+            case .suppressed: return report.suppressedLabel
+            }
+        }
         return pages.clinicianPage(
             "clinician-dashboard", title: "Svarprosent",
             context: [
-                "hasRows": !cells.isEmpty,
-                "rows": cells.map { c -> [String: Any] in
-                    let rate = c.invited == 0 ? 0 : Int((Double(c.answered) / Double(c.invited) * 100).rounded())
-                    return [
-                        "unit": "\(c.unitName) (\(c.unit))", "milestone": RoleText.milestone(c.milestone), "invited": c.invited,
-                        "answered": c.answered, "rate": rate,
+                "hasRows": !report.rows.isEmpty,
+                "minCell": report.minCell,
+                "rows": report.rows.map { r -> [String: Any] in
+                    [
+                        "unit": "\(r.unitName) (\(r.unit))", "milestone": services.milestoneLabel(r.milestone), "invited": shown(r.invited),
+                        "answered": shown(r.answered), "rate": r.responseRate == .suppressed ? "–" : shown(r.responseRate),
                     ]
                 },
             ], clinician: clinician, csrf: csrf)

@@ -47,10 +47,6 @@ enum RoleText {
         }
     }
 
-    static func milestone(_ id: String) -> String {
-        ["baseline": "Oppstart", "evaluation": "Evaluering", "end": "Avslutning", "followUp1y": "Oppfølging etter ett år"][id] ?? id
-    }
-
     static func state(_ raw: String) -> String {
         [
             "scheduled": "Planlagt", "invited": "Invitert", "reminded": "Påminnet", "opened": "Åpnet", "completed": "Besvart",

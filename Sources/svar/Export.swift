@@ -76,7 +76,7 @@ struct Report: AsyncParsableCommand {
     var format = "csv"
 
     @Option(name: .long, help: "The smallest count shown (at least 3).")
-    var minCell = "5"
+    var minCell = "\(StatisticsReport.defaultMinCell)"
 
     func run() async throws {
         guard format == "csv" || format == "json" else { throw fail("--format: '\(format)' is not csv or json") }
