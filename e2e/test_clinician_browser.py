@@ -744,8 +744,9 @@ def check_scores(drv, clinic: Clinic, patient: str) -> list[str]:
     rand = expected_rand36()
     for scale, label in SCALE_NAMES.items():
         compare(label, by_instrument["rand36"][scale], rand[scale])
-    compare("index", by_instrument["eq5d-5l"]["index"], expected_eq5d_index())
-    compare("vas", by_instrument["eq5d-5l"]["vas"], Fraction(EQ5D_VAS))
+    # EQ-5D scores under their names from instruments/eq5d-5l/charts.json
+    compare("EQ-5D-indeks", by_instrument["eq5d-5l"]["index"], expected_eq5d_index())
+    compare("EQ VAS", by_instrument["eq5d-5l"]["vas"], Fraction(EQ5D_VAS))
 
     # The chart's own data point is the API's number too.
     index_points = drv.execute_script(

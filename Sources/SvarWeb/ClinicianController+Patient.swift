@@ -63,9 +63,12 @@ extension ClinicianController {
     /// milestone, with the norm) or a trend of one score over time.
     func charts(_ results: [ResultRecord]) -> [[String: Any]] {
         var charts: [[String: Any]] = []
-        for instrument in services.catalogue.instruments {
+        // Instruments in the order the protocol asks for them, then any others the patient answered.
+        var seen = Set<String>()
+        let protocolOrder = services.pathways.scheduleProtocol.milestones.flatMap(\.instruments)
+        let order = (protocolOrder + results.map(\.instrument)).filter { seen.insert($0).inserted }
+        for instrument in order.compactMap({ services.catalogue.instrument($0) }) {
             let answered = results.filter { $0.instrument == instrument.id }
-            guard !answered.isEmpty else { continue }
             for chart in instrument.charts {
                 let title = chart.title[.nb] ?? instrument.id
                 switch chart.kind {
