@@ -1,22 +1,39 @@
 import Foundation
 import SvarDomain
+import SvarPostgres
 import SvarSQLite
 import SvarServices
 import SvarStore
 import Testing
 
-/// Every Store implementation must pass these (the PostgreSQL store will be added to `StoreKind`).
+/// Every Store implementation must pass these. `postgres` joins the cases when `SVAR_TEST_POSTGRES_URL` names a
+/// database (scripts/postgres-test-cluster starts a throwaway one).
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
-    case sqliteMemory, sqliteFile
+    case sqliteMemory, sqliteFile, postgres
     var testDescription: String { rawValue }
 
-    func make() throws -> any Store {
+    static var allCases: [StoreKind] { PostgresTestDatabase.url == nil ? [.sqliteMemory, .sqliteFile] : [.sqliteMemory, .sqliteFile, .postgres] }
+
+    func make() async throws -> any Store {
         switch self {
         case .sqliteMemory: return try SQLiteStore()
         case .sqliteFile:
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("svar-contract-\(UUID().uuidString).sqlite").path
             return try SQLiteStore(path: path)
+        case .postgres: return try await PostgresTestDatabase.emptyStore()
         }
+    }
+}
+
+/// One pool for the whole test process; each test gets its own schema in it (an empty database without the
+/// cost of CREATE DATABASE). The schemas are left behind: the cluster is thrown away after the run.
+enum PostgresTestDatabase {
+    static let url = ProcessInfo.processInfo.environment["SVAR_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let shared: Task<PostgresStore, any Error>? = url.map { url in Task { try await PostgresStore.connect(url: url, poolSize: 8) } }
+
+    static func emptyStore() async throws -> PostgresStore {
+        guard let shared else { throw StoreError.notFound(what: "test database", id: "SVAR_TEST_POSTGRES_URL") }
+        return try await shared.value.inSchema("t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))
     }
 }
 
@@ -56,7 +73,7 @@ let day: TimeInterval = 86_400
 @Suite struct StoreContractTests {
     @Test(arguments: StoreKind.allCases)
     func unitsAreUniqueByRESH(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         try await store.createUnit(Unit(resh: "4208", name: "A"), actor: "t", at: t0)
         await #expect(throws: StoreError.self) { try await store.createUnit(Unit(resh: "4208", name: "B"), actor: "t", at: t0) }
         await #expect(throws: StoreError.notFound(what: "parent unit", id: "1")) {
@@ -67,7 +84,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func aPatientIsFoundByTheKeyedHashNotEnrolledTwice(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try await enrol(store)
         let second = try await enrol(store)
         #expect(first == second)
@@ -78,7 +95,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func readingTheIdentityIsAudited(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let id = try await enrol(store)
         let sealed = try #require(try await store.readIdentity(of: id, in: .everyUnit, actor: "clinician-1", purpose: "view patient", at: t0))
         #expect(try vault.open(sealed, patientId: id).identityNumber == "01914796756")
@@ -90,7 +107,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func eachUnitSeesTheIdentityAsItRegisteredIt(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let enrolment = Enrolment(store: store, vault: vault, mode: .test)
         for resh in ["4208", "4209"] { try await store.createUnit(Unit(resh: resh, name: resh), actor: "t", at: t0) }
         let first = try await enrolment.enrol(.init(identityNumber: "01914796756", name: "Kari A", email: "kari@a.example"),
@@ -128,7 +145,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func coursesNeedAKnownPatientAndUnit(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         await #expect(throws: StoreError.notFound(what: "unit", id: "9")) {
             try await store.createCourse(NewCourse(id: "c", patientId: patient, unit: "9", type: .D01), actor: "t", at: t0)
@@ -141,7 +158,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func aRefusedEventWritesNothing(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let (course, _) = try await startCourse(store, patient: patient)
         let before = try await store.course(course)
@@ -155,7 +172,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func theSameTriggerNeverCreatesTwoInvitations(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let p = plan("baseline", trigger: "x", opens: t0 + hour, closes: t0 + 21 * day, reminders: [t0 + 7 * day])
         let (course, event) = try await startCourse(store, patient: patient, plans: [p, p])
@@ -167,7 +184,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func tickPassesInviteRemindAndExpireExactlyOnce(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let p = plan("baseline", trigger: "x", opens: t0 + hour, closes: t0 + 21 * day, reminders: [t0 + 7 * day, t0 + 18 * day])
         let (course, _) = try await startCourse(store, patient: patient, plans: [p])
@@ -190,7 +207,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func aLateOpeningDropsOverdueReminders(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let p = plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day, t0 + 18 * day])
         _ = try await startCourse(store, patient: patient, plans: [p])
@@ -202,7 +219,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func aWindowThatClosedBeforeItWasOpenedExpiresWithoutAnInvitation(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         _ = try await startCourse(store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + day)])
         #expect(try await store.expireDue(now: t0 + 2 * day, limit: 10) == 1)
@@ -212,7 +229,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func reservationCancelsEverythingPendingAndLeavesATombstone(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let plans = [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day]),
                      plan("followUp1y", trigger: "x", opens: t0 + 300 * day, closes: t0 + 400 * day)]
@@ -231,7 +248,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func nudgesAreRaisedOncePerOverdueCourse(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         _ = try await startCourse(store, patient: patient)
         let today = LocalDate(iso: "2026-05-01")!
@@ -242,7 +259,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func anEvaluationResolvesTheNudgeAndTheNinetyDaysStartAgain(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let (course, _) = try await startCourse(store, patient: try await enrol(store))
         _ = try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0, limit: 10)
         let evaluation = PathwayEvent(id: "eval-1", type: .evaluation, date: LocalDate(iso: "2026-05-02")!, unit: "4208", recordedBy: "test")
@@ -256,7 +273,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func aReservedPatientsCourseGetsNoNudgeAndDoesNotStopTheBatches(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let reserved = try await enrol(store, number: "01914796756")
         let (reservedCourse, _) = try await startCourse(store, patient: reserved)
         _ = try await store.reserve(patientId: reserved, actor: "t", at: t0)
@@ -271,7 +288,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func linksAreRecordedOnlyForOpenInvitations(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let (course, _) = try await startCourse(store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + day)])
         let invitation = try #require(try await store.course(course)?.invitations.first)
@@ -284,7 +301,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func aLinkOpensOnlyItsOwnInvitation(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let plans = [plan("baseline", trigger: "x", opens: t0, closes: t0 + day), plan("end", trigger: "x", opens: t0, closes: t0 + day)]
         let (course, _) = try await startCourse(store, patient: patient, plans: plans)
@@ -299,7 +316,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func submissionCompletesCancelsRemindersAndQueuesOneForward(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let p = plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day, t0 + 18 * day])
         let (course, _) = try await startCourse(store, patient: patient, plans: [p])
