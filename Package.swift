@@ -144,7 +144,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .testTarget(name: "SvarStoreTests", dependencies: [
-            "SvarStore", "SvarSQLite", "SvarPostgres", "SvarDomain", "SvarAssets", "SvarServices",
+            "SvarStore", "SvarSQLite", "SvarPostgres", "SvarDomain", "SvarAssets", "SvarServices", "SvarRegistry",
         ]),
         .testTarget(
             name: "SvarWebTests",

@@ -64,4 +64,9 @@ extension PostgresStore {
     public func outboxPayload(id: String) async throws -> String? {
         try await transaction { tx in try await tx.value("SELECT payload FROM outbox WHERE id = \(id)", as: String.self) }
     }
+
+    /// Runs fixed SQL in one transaction — for tests and maintenance only; never with values from a request.
+    public func execute(rawSQL sql: String) async throws {
+        try await transaction { tx in try await tx.execute(PostgresQuery(unsafeSQL: sql)) }
+    }
 }
