@@ -5,7 +5,7 @@ let package = Package(
     name: "Svar",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "svar", targets: ["svar"]),
+        .executable(name: "svar", targets: ["svar"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -120,7 +120,8 @@ let package = Package(
         .executableTarget(
             name: "svar",
             dependencies: [
-                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore", "SvarSQLite", "SvarServices", "SvarRegistry", "SvarDelivery",
+                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore", "SvarSQLite", "SvarServices", "SvarRegistry",
+                "SvarDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -134,18 +135,25 @@ let package = Package(
         // The vectors are read from disk by path (also by e2e), not bundled.
         .testTarget(name: "SvarInstrumentsTests", dependencies: ["SvarInstruments", "SvarAssets"], exclude: ["Vectors"]),
         .testTarget(name: "SvarDomainTests", dependencies: ["SvarDomain"]),
-        .testTarget(name: "SvarDeliveryTests", dependencies: [
-            "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarSQLite", "SvarDomain", "SvarInstruments", "SvarRegistry",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "GRDB", package: "GRDB.swift"),
-        ]),
-        .testTarget(name: "SvarForwardingTests", dependencies: [
-            "SvarRegistry", "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarSQLite", "SvarDomain", "SvarInstruments",
-            .product(name: "Logging", package: "swift-log"),
-        ]),
-        .testTarget(name: "SvarStoreTests", dependencies: [
-            "SvarStore", "SvarSQLite", "SvarPostgres", "SvarDomain", "SvarAssets", "SvarServices", "SvarRegistry",
-        ]),
+        .testTarget(
+            name: "SvarDeliveryTests",
+            dependencies: [
+                "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarSQLite", "SvarDomain", "SvarInstruments", "SvarRegistry",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
+        .testTarget(
+            name: "SvarForwardingTests",
+            dependencies: [
+                "SvarRegistry", "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarSQLite", "SvarDomain", "SvarInstruments",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        .testTarget(
+            name: "SvarStoreTests",
+            dependencies: [
+                "SvarStore", "SvarSQLite", "SvarPostgres", "SvarDomain", "SvarAssets", "SvarServices", "SvarRegistry",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .testTarget(
             name: "SvarWebTests",
             dependencies: [

@@ -326,3 +326,22 @@ def test_a_new_nudge_rule_counts_from_the_course_history(tickdb, tmp_path):
     assert tickdb.tick("2025-02-18T12:00")["nudges"] == 0          # 29 days after the decision
     assert tickdb.tick("2025-02-19T12:00")["nudges"] == 1
     assert open_nudges(tickdb.db, course) == [("checkIn", "2025-02-19")]
+
+
+def test_two_ticks_at_the_same_instant_do_each_thing_once(tickdb):
+    """Two `svar tick --now T` started together on one database: the work is split or serialised, never doubled —
+    the totals are those of one pass, and each invitation has exactly one queued message."""
+    import subprocess
+    from conftest import clean_env
+    start = dt.date(2025, 9, 1)
+    courses = tickdb.populate([[("start", start)] for _ in range(40)])
+    procs = [subprocess.Popen([tickdb.svar_bin, "tick", "--now", "2025-09-01T09:00"], env=clean_env(tickdb.env), cwd=tickdb.cwd,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    reports = [parse_tick(out) for out, _ in outputs]
+    assert sum(r["invited"] for r in reports) == len(courses), reports
+    rows = query(tickdb.db, "SELECT invitation_id, COUNT(*) AS n FROM outbox WHERE kind = 'invitation' GROUP BY invitation_id")
+    assert len(rows) == len(courses) and all(r["n"] == 1 for r in rows), [dict(r) for r in rows]
+    states = {tickdb.invitation(c, "baseline")["state"] for c in courses}
+    assert states == {"invited"}, states

@@ -14,7 +14,9 @@ public enum InstrumentLoader {
         guard AssetDirectories.isDirectory(root) else { throw AssetError("\(root.path): not a directory") }
         let folders = try FileManager.default.contentsOfDirectory(atPath: root.path)
             .filter { AssetDirectories.isDirectory(root.appendingPathComponent($0)) }
-            .filter { FileManager.default.fileExists(atPath: root.appendingPathComponent($0).appendingPathComponent("questionnaire.json").path) }
+            .filter {
+                FileManager.default.fileExists(atPath: root.appendingPathComponent($0).appendingPathComponent("questionnaire.json").path)
+            }
             .sorted()
         guard !folders.isEmpty else { throw AssetError("\(root.path): no instrument folders (with questionnaire.json) found") }
         let definitions = try folders.map { try definition(folder: $0, root: root, textPacks: textPacks) }
@@ -42,9 +44,12 @@ public enum InstrumentLoader {
         for file in try jsonFiles(in: dir.appendingPathComponent("valuesets")) {
             valueSets.append(("\(folder)/valuesets/\(file.lastPathComponent)", try decode(file, relativeTo: root)))
         }
-        return InstrumentDefinition(folder: folder, questionnaire: questionnaire,
-                                    textPacks: packs.keys.sorted().compactMap { packs[$0] },
-                                    scoring: scoring, valueSets: valueSets)
+        let safetyFile = dir.appendingPathComponent("safety.json")
+        let safety: SafetyFile? = FileManager.default.fileExists(atPath: safetyFile.path) ? try decode(safetyFile, relativeTo: root) : nil
+        return InstrumentDefinition(
+            folder: folder, questionnaire: questionnaire,
+            textPacks: packs.keys.sorted().compactMap { packs[$0] },
+            scoring: scoring, valueSets: valueSets, safety: safety)
     }
 
     static func checkFileName(_ file: URL, pack: TextPack) throws {

@@ -20,14 +20,21 @@ public enum TextPackInstaller {
         for file in files {
             let pack: TextPack = try InstrumentLoader.decode(file)
             guard let instrument = catalogue.instrument(pack.instrument) else {
-                throw AssetError("\(file.lastPathComponent): instrument '\(pack.instrument)' is unknown (known: \(catalogue.instruments.map(\.id).joined(separator: ", ")))")
+                throw AssetError(
+                    "\(file.lastPathComponent): instrument '\(pack.instrument)' is unknown (known: "
+                        + "\(catalogue.instruments.map(\.id).joined(separator: ", ")))"
+                )
             }
             let problems = pack.mismatches(against: instrument.questionnaire)
             guard problems.isEmpty else {
-                throw AssetError("\(file.lastPathComponent): refused, it does not match \(instrument.id): " + problems.joined(separator: "; "))
+                throw AssetError(
+                    "\(file.lastPathComponent): refused, it does not match \(instrument.id): " + problems.joined(separator: "; "))
             }
             if let version = pack.instrumentVersion, version != instrument.questionnaire.version {
-                throw AssetError("\(file.lastPathComponent): refused, it is for \(instrument.id) version \(version), installed is \(instrument.questionnaire.version)")
+                throw AssetError(
+                    "\(file.lastPathComponent): refused, it is for \(instrument.id) version \(version), installed is "
+                        + "\(instrument.questionnaire.version)"
+                )
             }
             checked.append((file, pack))
         }

@@ -19,7 +19,8 @@ public struct RegistrySettings: Sendable {
 
     public init(base text: String, token: String?, caFile: String?, identity: String?) throws(DeliveryConfigurationError) {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty,
-              scheme == "https" || scheme == "http", url.query == nil else {
+            scheme == "https" || scheme == "http", url.query == nil
+        else {
             let shown = text.replacingOccurrences(of: #"//[^/@]*@"#, with: "//…@", options: .regularExpression)
             throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_URL", reason: "'\(shown)' is not an https URL of a FHIR base")
         }
@@ -28,7 +29,8 @@ public struct RegistrySettings: Sendable {
         }
         // The URL is written to the log and the disclosure log: credentials belong in SVAR_REGISTRY_TOKEN.
         guard url.user == nil, url.password == nil else {
-            throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_URL", reason: "must not carry a user or password; use SVAR_REGISTRY_TOKEN")
+            throw DeliveryConfigurationError(
+                variable: "SVAR_REGISTRY_URL", reason: "must not carry a user or password; use SVAR_REGISTRY_TOKEN")
         }
         base = url
         if let token, !token.isEmpty {
@@ -87,8 +89,9 @@ public final class FHIRRegistryClient: RegistryTarget {
             case 200..<300:
                 return Self.receipt(body, status: status)
             case 408, 429, 500..<600:
-                return .transient(reason: "registry answered \(status)\(Self.issue(body))",
-                                  retryAfter: GatewayNotifier.retryAfter(response.headers.first(name: "Retry-After")))
+                return .transient(
+                    reason: "registry answered \(status)\(Self.issue(body))",
+                    retryAfter: GatewayNotifier.retryAfter(response.headers.first(name: "Retry-After")))
             case 401, 403:
                 return .transient(reason: "registry refused Svar's credentials (\(status)); check SVAR_REGISTRY_TOKEN", retryAfter: nil)
             default:
@@ -101,13 +104,16 @@ public final class FHIRRegistryClient: RegistryTarget {
 
     /// A FHIR server keeps its own copy; Svar cannot erase there. The report says so, for the letter to the patient.
     public func erase(pseudonym: String, at: Date) async throws -> ErasureReport {
-        ErasureReport(kept: ["data already forwarded to \(recipient) stays there: the deletion must be carried out by that registry (§ 3-3)"])
+        ErasureReport(kept: [
+            "data already forwarded to \(recipient) stays there: the deletion must be carried out by that registry (§ 3-3)"
+        ])
     }
 
     /// Reads the `transaction-response`: every entry must be 200 or 201; the receipt names where they went.
     static func receipt(_ body: String, status: Int) -> ForwardOutcome {
         guard let json = try? JSONParser.parse(body), json["resourceType"]?.stringValue == "Bundle",
-              case let .array(entries)? = json["entry"] else {
+            case .array(let entries)? = json["entry"]
+        else {
             return .accepted(detail: "HTTP \(status)")
         }
         var locations: [String] = []
@@ -124,7 +130,8 @@ public final class FHIRRegistryClient: RegistryTarget {
     /// The first diagnostics of an OperationOutcome, for the dead-letter list (never the Bundle itself).
     static func issue(_ body: String) -> String {
         guard let json = try? JSONParser.parse(body), json["resourceType"]?.stringValue == "OperationOutcome",
-              case let .array(issues)? = json["issue"], let first = issues.first else { return "" }
+            case .array(let issues)? = json["issue"], let first = issues.first
+        else { return "" }
         let text = first["diagnostics"]?.stringValue ?? first["details"]?["text"]?.stringValue ?? first["code"]?.stringValue ?? ""
         return text.isEmpty ? "" : ": \(text.prefix(300))"
     }

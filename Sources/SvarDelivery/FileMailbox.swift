@@ -17,8 +17,9 @@ public struct FileMailbox: Notifier {
     public func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryOutcome] {
         do {
             // Messages carry addresses and links: readable by the service's user only.
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try FileManager.default.createDirectory(
+                at: directory, withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         } catch {
             return messages.map { _ in .transient(reason: "mailbox folder \(directory.path): \(error.localizedDescription)") }
         }
@@ -29,13 +30,17 @@ public struct FileMailbox: Notifier {
     private func write(_ message: OutgoingMessage) -> DeliveryOutcome {
         let now = clock()
         let stamp = String(format: "%.0f", (now.timeIntervalSince1970 * 1000).rounded(.down))
-        let safeId = String(message.messageId.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "." || $0 == "-" }
-            .map(Character.init))
+        let safeId = String(
+            message.messageId.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) || $0 == "." || $0 == "-" }
+                .map(Character.init))
         let final = directory.appendingPathComponent("\(stamp)-\(safeId).eml")
         let partial = directory.appendingPathComponent(".\(safeId).partial")
         do {
-            guard FileManager.default.createFile(atPath: partial.path, contents: Data(MailFormat.render(message, from: from, date: now).utf8),
-                                                 attributes: [.posixPermissions: 0o600]) else {
+            guard
+                FileManager.default.createFile(
+                    atPath: partial.path, contents: Data(MailFormat.render(message, from: from, date: now).utf8),
+                    attributes: [.posixPermissions: 0o600])
+            else {
                 return .transient(reason: "mailbox folder \(directory.path): cannot write")
             }
             try? FileManager.default.removeItem(at: final)

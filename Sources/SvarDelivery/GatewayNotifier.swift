@@ -19,7 +19,8 @@ public struct GatewaySettings: Sendable {
 
     public init(url text: String, header: String? = nil, body: String? = nil, caFile: String? = nil) throws(DeliveryConfigurationError) {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), let host = url.host, !host.isEmpty,
-              scheme == "https" || scheme == "http" else {
+            scheme == "https" || scheme == "http"
+        else {
             throw DeliveryConfigurationError(variable: "SVAR_SMS_URL", reason: "'\(text)' is not an https URL")
         }
         if scheme == "http", !["127.0.0.1", "::1", "[::1]", "localhost"].contains(host) {
@@ -29,16 +30,19 @@ public struct GatewaySettings: Sendable {
         if let header, !header.isEmpty {
             let parts = header.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty,
-                  parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" }) else {
-                throw DeliveryConfigurationError(variable: "SVAR_SMS_HEADER", reason: "must be 'Name: value', e.g. 'Authorization: Bearer …'")
+                parts[0].allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" })
+            else {
+                throw DeliveryConfigurationError(
+                    variable: "SVAR_SMS_HEADER", reason: "must be 'Name: value', e.g. 'Authorization: Bearer …'")
             }
             self.header = (parts[0], parts[1])
         }
         bodyTemplate = (body?.isEmpty == false ? body : nil) ?? Self.defaultBody
         let sample = Self.render(bodyTemplate, to: "+4700000000", text: "a \"quoted\"\nline", id: "x")
         guard (try? JSONSerialization.jsonObject(with: Data(sample.utf8))) != nil else {
-            throw DeliveryConfigurationError(variable: "SVAR_SMS_BODY",
-                                             reason: "is not JSON once filled in; put {{to}}, {{text}} and {{id}} inside JSON strings")
+            throw DeliveryConfigurationError(
+                variable: "SVAR_SMS_BODY",
+                reason: "is not JSON once filled in; put {{to}}, {{text}} and {{id}} inside JSON strings")
         }
         if let caFile, !caFile.isEmpty {
             guard FileManager.default.isReadableFile(atPath: caFile) else {
@@ -118,7 +122,8 @@ public final class GatewayNotifier: Notifier {
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "Idempotency-Key", value: message.messageId)
         if let header = settings.header { request.headers.add(name: header.name, value: header.value) }
-        request.body = .bytes(ByteBuffer(string: GatewaySettings.render(settings.bodyTemplate, to: number, text: message.text, id: message.messageId)))
+        request.body = .bytes(
+            ByteBuffer(string: GatewaySettings.render(settings.bodyTemplate, to: number, text: message.text, id: message.messageId)))
         do {
             let response = try await client.execute(request, timeout: .seconds(Int64(settings.timeout)))
             let status = Int(response.status.code)
@@ -127,7 +132,8 @@ public final class GatewayNotifier: Notifier {
             case 200..<300:
                 return .sent
             case 408, 429, 500..<600:
-                return .transient(reason: "gateway answered \(status)", retryAfter: Self.retryAfter(response.headers.first(name: "Retry-After")))
+                return .transient(
+                    reason: "gateway answered \(status)", retryAfter: Self.retryAfter(response.headers.first(name: "Retry-After")))
             case 401, 403:
                 return .transient(reason: "gateway refused Svar's credentials (\(status)); check SVAR_SMS_HEADER")
             default:

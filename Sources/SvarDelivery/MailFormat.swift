@@ -15,7 +15,8 @@ public enum MailFormat {
         ]
         var body: [String] = []
         if let html = message.html {
-            let boundary = "=_svar_" + String(message.messageId.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
+            let boundary =
+                "=_svar_" + String(message.messageId.unicodeScalars.filter { CharacterSet.alphanumerics.contains($0) }.map(Character.init))
             headers.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
             body = [
                 "--\(boundary)", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: quoted-printable", "",
@@ -39,8 +40,9 @@ public enum MailFormat {
         let c = calendar.dateComponents([.weekday, .day, .month, .year, .hour, .minute, .second], from: date)
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        return String(format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[((c.weekday ?? 1) - 1) % 7], c.day ?? 1,
-                      months[((c.month ?? 1) - 1) % 12], c.year ?? 1970, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
+        return String(
+            format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[((c.weekday ?? 1) - 1) % 7], c.day ?? 1,
+            months[((c.month ?? 1) - 1) % 12], c.year ?? 1970, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
     }
 
     /// RFC 2047 encoded word for a header with non-ASCII text (base64, UTF-8).

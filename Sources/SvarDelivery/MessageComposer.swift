@@ -43,7 +43,8 @@ public struct MessageComposer: Sendable {
                 let key = "\(language)/\(kind.rawValue)"
                 let text = try read("\(key).mustache")
                 guard let newline = text.firstIndex(of: "\n"), text.hasPrefix("Subject: ") else {
-                    throw DeliveryConfigurationError(variable: "SVAR_WEB_DIR", reason: "messages/\(key).mustache must start with a 'Subject: ' line")
+                    throw DeliveryConfigurationError(
+                        variable: "SVAR_WEB_DIR", reason: "messages/\(key).mustache must start with a 'Subject: ' line")
                 }
                 subjects[key] = try MustacheTemplate(string: String(text[text.index(text.startIndex, offsetBy: 9)..<newline]))
                 bodies[key] = try MustacheTemplate(string: String(text[text.index(after: newline)...]))
@@ -52,10 +53,12 @@ public struct MessageComposer: Sendable {
         }
         let labels = try JSONDecoder().decode([String: Labels].self, from: Data(try read("labels.json").utf8))
         for language in languages where labels[language]?.months.count != 12 {
-            throw DeliveryConfigurationError(variable: "SVAR_WEB_DIR", reason: "messages/labels.json: '\(language)' needs a link label and 12 month names")
+            throw DeliveryConfigurationError(
+                variable: "SVAR_WEB_DIR", reason: "messages/labels.json: '\(language)' needs a link label and 12 month names")
         }
-        return MessageComposer(bodies: bodies, subjects: subjects, sms: sms, layout: try MustacheTemplate(string: try read("layout.html.mustache")),
-                               labels: labels)
+        return MessageComposer(
+            bodies: bodies, subjects: subjects, sms: sms, layout: try MustacheTemplate(string: try read("layout.html.mustache")),
+            labels: labels)
     }
 
     /// What to say: the link and its closing time for invitations and reminders, the code for `code`.
@@ -72,8 +75,10 @@ public struct MessageComposer: Sendable {
         }
     }
 
-    public func compose(_ kind: Kind, language requested: String, channel: Channel, content: Content,
-                        recipient: String, messageId: String) -> OutgoingMessage {
+    public func compose(
+        _ kind: Kind, language requested: String, channel: Channel, content: Content,
+        recipient: String, messageId: String
+    ) -> OutgoingMessage {
         let language = Self.languages.contains(requested) ? requested : "nb"
         let key = "\(language)/\(kind.rawValue)"
         var context: [String: Any] = ["minutes": content.codeMinutes]
@@ -83,11 +88,13 @@ public struct MessageComposer: Sendable {
         let subject = subjects[key]?.render(context) ?? ""
         switch channel {
         case .sms:
-            return OutgoingMessage(channel: .sms, recipient: recipient, subject: subject, text: sms[key]?.render(context) ?? "", messageId: messageId)
+            return OutgoingMessage(
+                channel: .sms, recipient: recipient, subject: subject, text: sms[key]?.render(context) ?? "", messageId: messageId)
         case .email:
             let text = bodies[key]?.render(context) ?? ""
-            return OutgoingMessage(channel: .email, recipient: recipient, subject: subject, text: text,
-                                   html: html(text, subject: subject, language: language, link: content.link), messageId: messageId)
+            return OutgoingMessage(
+                channel: .email, recipient: recipient, subject: subject, text: text,
+                html: html(text, subject: subject, language: language, link: content.link), messageId: messageId)
         }
     }
 
@@ -115,7 +122,8 @@ public struct MessageComposer: Sendable {
         calendar.timeZone = TimeZone(identifier: "Europe/Oslo") ?? TimeZone(secondsFromGMT: 3600) ?? .current
         let parts = calendar.dateComponents([.year, .month, .day, .hour, .minute], from: instant.addingTimeInterval(-60))
         guard let labels = labels[language], let month = parts.month, let day = parts.day, let year = parts.year,
-              let hour = parts.hour, let minute = parts.minute else { return "" }
+            let hour = parts.hour, let minute = parts.minute
+        else { return "" }
         return labels.dateFormat
             .replacingOccurrences(of: "{{day}}", with: String(day))
             .replacingOccurrences(of: "{{month}}", with: labels.months[month - 1])

@@ -41,7 +41,7 @@ public enum DeliveryOutcome: Sendable, Equatable {
     public var reason: String? {
         switch self {
         case .sent: return nil
-        case let .transient(reason, _), let .permanent(reason): return reason
+        case .transient(let reason, _), .permanent(let reason): return reason
         }
     }
 }

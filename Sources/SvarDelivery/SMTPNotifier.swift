@@ -59,7 +59,8 @@ public struct SMTPNotifier: Notifier {
         let requireTLS = settings.requiresTLS
         var ok = svar_curl_set_string(curl, CURLOPT_URL, settings.curlURL) == CURLE_OK
         ok = ok && svar_curl_set_string(curl, CURLOPT_MAIL_FROM, "<\(settings.from)>") == CURLE_OK
-        ok = ok && svar_curl_set_long(curl, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue)) == CURLE_OK
+        ok =
+            ok && svar_curl_set_long(curl, CURLOPT_USE_SSL, Int(requireTLS ? CURLUSESSL_ALL.rawValue : CURLUSESSL_TRY.rawValue)) == CURLE_OK
         ok = ok && svar_curl_set_long(curl, CURLOPT_UPLOAD, 1) == CURLE_OK
         ok = ok && svar_curl_set_long(curl, CURLOPT_NOSIGNAL, 1) == CURLE_OK
         ok = ok && svar_curl_set_long(curl, CURLOPT_CONNECTTIMEOUT, settings.connectTimeout) == CURLE_OK
@@ -76,7 +77,8 @@ public struct SMTPNotifier: Notifier {
         return ok
     }
 
-    private func send(_ message: OutgoingMessage, curl: UnsafeMutableRawPointer, errorText: UnsafeMutablePointer<CChar>) -> DeliveryOutcome {
+    private func send(_ message: OutgoingMessage, curl: UnsafeMutableRawPointer, errorText: UnsafeMutablePointer<CChar>) -> DeliveryOutcome
+    {
         guard SMTPSettings.isPlainAddress(message.recipient) else {
             return .permanent(reason: "the e-mail address is not valid")
         }
@@ -88,7 +90,8 @@ public struct SMTPNotifier: Notifier {
         let context = Unmanaged.passRetained(source)
         defer { context.release() }
         guard svar_curl_set_slist(curl, CURLOPT_MAIL_RCPT, recipients) == CURLE_OK,
-              svar_curl_set_pointer(curl, CURLOPT_READDATA, context.toOpaque()) == CURLE_OK else {
+            svar_curl_set_pointer(curl, CURLOPT_READDATA, context.toOpaque()) == CURLE_OK
+        else {
             return .transient(reason: "libcurl refused the message options")
         }
         let result = curl_easy_perform(curl)

@@ -37,8 +37,10 @@ public struct SMTPSettings: Sendable, Equatable {
 
     public init(url text: String, from: String, caFile: String? = nil, tls: String? = nil) throws(DeliveryConfigurationError) {
         guard let components = URLComponents(string: text), let scheme = components.scheme?.lowercased(),
-              let host = components.host, !host.isEmpty else {
-            throw DeliveryConfigurationError(variable: "SVAR_SMTP_URL", reason: "'\(Self.redacted(text))' is not smtp://host:port or smtps://host:port")
+            let host = components.host, !host.isEmpty
+        else {
+            throw DeliveryConfigurationError(
+                variable: "SVAR_SMTP_URL", reason: "'\(Self.redacted(text))' is not smtp://host:port or smtps://host:port")
         }
         switch scheme {
         case "smtp": security = .startTLSWhenOffered
@@ -57,7 +59,8 @@ public struct SMTPSettings: Sendable, Equatable {
         username = components.user?.removingPercentEncoding
         password = components.password?.removingPercentEncoding
         if (username == nil) != (password == nil) {
-            throw DeliveryConfigurationError(variable: "SVAR_SMTP_URL", reason: "give both user and password (user:password@host), or neither")
+            throw DeliveryConfigurationError(
+                variable: "SVAR_SMTP_URL", reason: "give both user and password (user:password@host), or neither")
         }
         switch tls {
         case nil, "": requiresTLS = security == .implicitTLS || username != nil || !isLoopbackHost(self.host)
@@ -67,7 +70,8 @@ public struct SMTPSettings: Sendable, Equatable {
         }
         let address = from.trimmingCharacters(in: .whitespaces)
         guard Self.isPlainAddress(address) else {
-            throw DeliveryConfigurationError(variable: "SVAR_MAIL_FROM", reason: "'\(from)' is not an e-mail address like svar@hospital.example")
+            throw DeliveryConfigurationError(
+                variable: "SVAR_MAIL_FROM", reason: "'\(from)' is not an e-mail address like svar@hospital.example")
         }
         self.from = address
         if let caFile, !caFile.isEmpty {

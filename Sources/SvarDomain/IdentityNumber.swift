@@ -103,7 +103,7 @@ public enum IdentityNumberError: Error, Sendable, Equatable, CustomStringConvert
 
     public var description: String {
         switch self {
-        case let .wrongLength(n): return "must be 11 digits (got \(n))"
+        case .wrongLength(let n): return "must be 11 digits (got \(n))"
         case .notDigits: return "must contain digits only"
         case .invalidDate: return "the first six digits are not a valid date (day, month) for a fødselsnummer, D- or H-number"
         case .firstControlDigit: return "the first control digit (K1, digit 10) is wrong"
@@ -118,8 +118,10 @@ extension IdentityNumber {
     /// or nil when that individual number gives no valid control digits. For demo data and tests only.
     public static func synthetic(birthDate: LocalDate, individual: Int) -> String? {
         let yy = birthDate.year % 100
-        let body = [birthDate.day / 10, birthDate.day % 10, (birthDate.month + 80) / 10, (birthDate.month + 80) % 10,
-                    yy / 10, yy % 10, individual / 100 % 10, individual / 10 % 10, individual % 10]
+        let body = [
+            birthDate.day / 10, birthDate.day % 10, (birthDate.month + 80) / 10, (birthDate.month + 80) % 10,
+            yy / 10, yy % 10, individual / 100 % 10, individual / 10 % 10, individual % 10,
+        ]
         let k1 = (11 - zip(body, [3, 7, 6, 1, 8, 9, 4, 5, 2]).map(*).reduce(0, +) % 11) % 11
         guard k1 < 10 else { return nil }
         let k2 = (11 - zip(body + [k1], [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]).map(*).reduce(0, +) % 11) % 11

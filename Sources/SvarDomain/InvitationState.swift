@@ -18,18 +18,18 @@ public enum InvitationState: String, Sendable, Codable, CaseIterable {
     public func canMove(to next: InvitationState) -> Bool {
         switch (self, next) {
         case (.scheduled, .invited), (.scheduled, .opened), (.scheduled, .completed),
-             (.scheduled, .expired), (.scheduled, .cancelled):
+            (.scheduled, .expired), (.scheduled, .cancelled):
             return true
         case (.invited, .reminded), (.invited, .opened), (.invited, .completed), (.invited, .expired),
-             (.invited, .declined), (.invited, .unreachable), (.invited, .cancelled):
+            (.invited, .declined), (.invited, .unreachable), (.invited, .cancelled):
             return true
         case (.reminded, .reminded), (.reminded, .opened), (.reminded, .completed), (.reminded, .expired),
-             (.reminded, .declined), (.reminded, .unreachable), (.reminded, .cancelled):
+            (.reminded, .declined), (.reminded, .unreachable), (.reminded, .cancelled):
             return true
         case (.opened, .reminded), (.opened, .completed), (.opened, .expired), (.opened, .declined), (.opened, .cancelled):
             return true
         case (.unreachable, .opened), (.unreachable, .completed), (.unreachable, .expired),
-             (.unreachable, .declined), (.unreachable, .cancelled):
+            (.unreachable, .declined), (.unreachable, .cancelled):
             return true
         default:
             return false

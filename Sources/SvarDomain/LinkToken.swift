@@ -25,8 +25,9 @@ public struct LinkToken: Sendable, Equatable {
     /// A new token with a fresh random nonce.
     public static func issue(keyId: UInt32, invitationId: UUID, expiresAt: Date) -> LinkToken {
         var generator = SystemRandomNumberGenerator()
-        return LinkToken(keyId: keyId, invitationId: invitationId, expiresAt: expiresAt,
-                         nonce: (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        return LinkToken(
+            keyId: keyId, invitationId: invitationId, expiresAt: expiresAt,
+            nonce: (0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 
     /// SHA-256 of the nonce: what the database stores to recognise this link.
@@ -57,8 +58,11 @@ public struct LinkToken: Sendable, Equatable {
         guard let signingKey = key(keyId) else { throw .unknownKey }
         guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: body, using: signingKey) else { throw .badSignature }
         let idBytes = Array(body[5..<21])
-        let uuid = UUID(uuid: (idBytes[0], idBytes[1], idBytes[2], idBytes[3], idBytes[4], idBytes[5], idBytes[6], idBytes[7],
-                               idBytes[8], idBytes[9], idBytes[10], idBytes[11], idBytes[12], idBytes[13], idBytes[14], idBytes[15]))
+        let uuid = UUID(
+            uuid: (
+                idBytes[0], idBytes[1], idBytes[2], idBytes[3], idBytes[4], idBytes[5], idBytes[6], idBytes[7],
+                idBytes[8], idBytes[9], idBytes[10], idBytes[11], idBytes[12], idBytes[13], idBytes[14], idBytes[15]
+            ))
         let seconds = body[21..<29].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         let expiresAt = Date(timeIntervalSince1970: TimeInterval(Int64(bitPattern: seconds)))
         guard now < expiresAt else { throw .expired }

@@ -22,7 +22,8 @@ public struct LocalDate: Sendable, Hashable, Comparable, Codable, CustomStringCo
     public init?(iso text: String) {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
-              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]) else { return nil }
+            let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2])
+        else { return nil }
         self.init(year: y, month: m, day: d)
     }
 
@@ -136,8 +137,9 @@ extension OsloTime {
     public static func parse(_ text: String) -> Date? {
         let pattern = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?(Z|[+-]\d{2}:?\d{2})?$/
         guard let m = try? pattern.wholeMatch(in: text),
-              let date = LocalDate(year: Int(m.1) ?? 0, month: Int(m.2) ?? 0, day: Int(m.3) ?? 0),
-              let hour = Int(m.4), let minute = Int(m.5), (0...23).contains(hour), (0...59).contains(minute) else { return nil }
+            let date = LocalDate(year: Int(m.1) ?? 0, month: Int(m.2) ?? 0, day: Int(m.3) ?? 0),
+            let hour = Int(m.4), let minute = Int(m.5), (0...23).contains(hour), (0...59).contains(minute)
+        else { return nil }
         let second = m.6.flatMap { Int($0) } ?? 0
         guard (0...59).contains(second) else { return nil }
         guard let offset = m.7 else {
@@ -148,7 +150,8 @@ extension OsloTime {
         var seconds = 0
         if offset != "Z" {
             let digits = offset.dropFirst().filter(\.isNumber)
-            let h = Int(digits.prefix(2)) ?? 0, mm = Int(digits.suffix(2)) ?? 0
+            let h = Int(digits.prefix(2)) ?? 0
+            let mm = Int(digits.suffix(2)) ?? 0
             guard h <= 14, mm < 60 else { return nil }
             seconds = (h * 3600 + mm * 60) * (offset.hasPrefix("-") ? -1 : 1)
         }

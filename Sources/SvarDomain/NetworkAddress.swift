@@ -27,7 +27,8 @@ public struct IPAddress: Sendable, Equatable, Hashable {
     /// usually has a whole /64, so counting single addresses would let one client look like millions).
     public var clientKey: String {
         if isIPv4 { return bytes.map(String.init).joined(separator: ".") }
-        return stride(from: 0, to: 8, by: 2).map { String(format: "%x", Int(bytes[$0]) << 8 | Int(bytes[$0 + 1])) }.joined(separator: ":") + "::/64"
+        return stride(from: 0, to: 8, by: 2).map { String(format: "%x", Int(bytes[$0]) << 8 | Int(bytes[$0 + 1])) }.joined(separator: ":")
+            + "::/64"
     }
 }
 

@@ -9,6 +9,7 @@ public enum PathwayEventType: String, Sendable, Codable, CaseIterable {
 
 /// Course types of the national pathways (NPR code set 9321).
 public enum CourseType: String, Sendable, Codable, CaseIterable {
+    // swift-format-ignore: AlwaysUseLowerCamelCase
     case D01, D11, D12
 }
 
@@ -52,8 +53,9 @@ public enum PathwayRules {
             throw PathwayError(kind: .invalid, field: "date", reason: "\(event.date) is more than 20 years ago; check the year")
         }
         if let ended = existing.first(where: { $0.type.endsCourse }) {
-            throw PathwayError(kind: .outOfOrder, field: "type",
-                               reason: "the course ended (\(ended.type.rawValue)) on \(ended.date); a new referral is a new course")
+            throw PathwayError(
+                kind: .outOfOrder, field: "type",
+                reason: "the course ended (\(ended.type.rawValue)) on \(ended.date); a new referral is a new course")
         }
         guard let start = existing.first(where: { $0.type == .start }) else {
             if event.type == .start { return }
@@ -69,11 +71,14 @@ public enum PathwayRules {
             throw PathwayError(kind: .outOfOrder, field: "date", reason: "\(event.date) is before the course started on \(start.date)")
         }
         if event.type.endsCourse, let latest = existing.map(\.date).max(), event.date < latest {
-            throw PathwayError(kind: .outOfOrder, field: "date", reason: "the course cannot end on \(event.date), before its last event on \(latest)")
+            throw PathwayError(
+                kind: .outOfOrder, field: "date", reason: "the course cannot end on \(event.date), before its last event on \(latest)")
         }
         if event.type == .firstAttendance || event.type == .clinicalDecision {
-            if event.type == .clinicalDecision, let first = existing.first(where: { $0.type == .firstAttendance }), event.date < first.date {
-                throw PathwayError(kind: .outOfOrder, field: "date", reason: "the clinical decision cannot precede the first attendance on \(first.date)")
+            if event.type == .clinicalDecision, let first = existing.first(where: { $0.type == .firstAttendance }), event.date < first.date
+            {
+                throw PathwayError(
+                    kind: .outOfOrder, field: "date", reason: "the clinical decision cannot precede the first attendance on \(first.date)")
             }
         }
     }

@@ -69,9 +69,11 @@ public struct ScheduleProtocol: Sendable, Equatable {
         /// The milestone's name for people, per language (`nb`, `nn`, `en`); the id where a language is missing.
         public var label: [String: String]?
 
-        public init(id: String, triggers: [PathwayEventType], occurs: Occurrence, instruments: [String], opens: Offset,
-                    closes: Offset, reminders: [Reminder], nudgeAfterDays: Int? = nil, nudgeCountsFrom: [PathwayEventType]? = nil,
-                    label: [String: String]? = nil) {
+        public init(
+            id: String, triggers: [PathwayEventType], occurs: Occurrence, instruments: [String], opens: Offset,
+            closes: Offset, reminders: [Reminder], nudgeAfterDays: Int? = nil, nudgeCountsFrom: [PathwayEventType]? = nil,
+            label: [String: String]? = nil
+        ) {
             self.id = id
             self.triggers = triggers
             self.occurs = occurs
@@ -123,8 +125,10 @@ public struct ScheduleProtocol: Sendable, Equatable {
         public let closesAt: Date
         public let reminders: [Date]
 
-        public init(milestone: String, instruments: [String], triggerEventId: String, dueDate: LocalDate,
-                    opensAt: Date, closesAt: Date, reminders: [Date]) {
+        public init(
+            milestone: String, instruments: [String], triggerEventId: String, dueDate: LocalDate,
+            opensAt: Date, closesAt: Date, reminders: [Date]
+        ) {
             self.milestone = milestone
             self.instruments = instruments
             self.triggerEventId = triggerEventId
@@ -156,8 +160,9 @@ public struct ScheduleProtocol: Sendable, Equatable {
             if day > firstDay, day <= lastDay, !reminderDays.contains(day) { reminderDays.append(day) }
         }
         let reminders = reminderDays.sorted().map { OsloTime.instant($0, hour: sendHour, minute: sendMinute) }
-        return Plan(milestone: milestone.id, instruments: milestone.instruments, triggerEventId: event.id,
-                    dueDate: event.date.adding(months: milestone.opens.months), opensAt: opensAt, closesAt: closesAt, reminders: reminders)
+        return Plan(
+            milestone: milestone.id, instruments: milestone.instruments, triggerEventId: event.id,
+            dueDate: event.date.adding(months: milestone.opens.months), opensAt: opensAt, closesAt: closesAt, reminders: reminders)
     }
 
     public func milestone(_ id: String) -> Milestone? { milestones.first { $0.id == id } }
@@ -175,7 +180,8 @@ public struct ScheduleProtocolFile: Codable, Sendable {
     /// Checks the file against the instruments Svar has; errors name the field.
     public func scheduleProtocol(knownInstruments: Set<String>) throws(ProtocolError) -> ScheduleProtocol {
         let parts = sendTime.split(separator: ":")
-        guard parts.count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]), (0...23).contains(hour), (0...59).contains(minute) else {
+        guard parts.count == 2, let hour = Int(parts[0]), let minute = Int(parts[1]), (0...23).contains(hour), (0...59).contains(minute)
+        else {
             throw ProtocolError(field: "sendTime", reason: "'\(sendTime)' is not a time HH:MM")
         }
         guard !milestones.isEmpty else { throw ProtocolError(field: "milestones", reason: "the protocol has no milestones") }
@@ -188,11 +194,16 @@ public struct ScheduleProtocolFile: Codable, Sendable {
             guard seen.insert(milestone.id).inserted else {
                 throw ProtocolError(field: "\(field).id", reason: "'\(milestone.id)' is used twice")
             }
-            guard !milestone.triggers.isEmpty else { throw ProtocolError(field: "\(field).triggers", reason: "needs at least one pathway event") }
-            guard !milestone.instruments.isEmpty else { throw ProtocolError(field: "\(field).instruments", reason: "needs at least one instrument") }
+            guard !milestone.triggers.isEmpty else {
+                throw ProtocolError(field: "\(field).triggers", reason: "needs at least one pathway event")
+            }
+            guard !milestone.instruments.isEmpty else {
+                throw ProtocolError(field: "\(field).instruments", reason: "needs at least one instrument")
+            }
             for (j, instrument) in milestone.instruments.enumerated() where !knownInstruments.contains(instrument) {
-                throw ProtocolError(field: "\(field).instruments[\(j)]",
-                                    reason: "'\(instrument)' is not an instrument (known: \(knownInstruments.sorted().joined(separator: ", ")))")
+                throw ProtocolError(
+                    field: "\(field).instruments[\(j)]",
+                    reason: "'\(instrument)' is not an instrument (known: \(knownInstruments.sorted().joined(separator: ", ")))")
             }
             let reference = LocalDate(year: 2001, month: 1, day: 31) ?? LocalDate(dayNumber: 0)
             let first = milestone.opens.applied(to: reference)
@@ -201,7 +212,8 @@ public struct ScheduleProtocolFile: Codable, Sendable {
                 throw ProtocolError(field: "\(field).closes", reason: "the window closes before it opens")
             }
             guard abs(milestone.opens.months) <= 120, abs(milestone.closes.months) <= 120,
-                  abs(milestone.opens.days) <= 3660, abs(milestone.closes.days) <= 3660 else {
+                abs(milestone.opens.days) <= 3660, abs(milestone.closes.days) <= 3660
+            else {
                 throw ProtocolError(field: "\(field).opens", reason: "offsets must be within ten years")
             }
             for (j, reminder) in milestone.reminders.enumerated() where abs(reminder.days) > 366 {
@@ -214,7 +226,9 @@ public struct ScheduleProtocolFile: Codable, Sendable {
                 guard milestone.nudgeAfterDays != nil else {
                     throw ProtocolError(field: "\(field).nudgeCountsFrom", reason: "needs nudgeAfterDays")
                 }
-                guard !from.isEmpty else { throw ProtocolError(field: "\(field).nudgeCountsFrom", reason: "needs at least one pathway event") }
+                guard !from.isEmpty else {
+                    throw ProtocolError(field: "\(field).nudgeCountsFrom", reason: "needs at least one pathway event")
+                }
             }
             if let label = milestone.label {
                 for language in label.keys.sorted() where !["nb", "nn", "en"].contains(language) {

@@ -32,7 +32,7 @@ extension Instrument {
     /// A missing key or `null` means "not answered". Anything else that is not a valid code of that item
     /// is refused with an error naming the item; nothing is guessed or clamped.
     public func checkAnswers(_ json: JSONValue) throws(AnswerError) -> Answers {
-        guard case let .object(members) = json else {
+        guard case .object(let members) = json else {
             throw AnswerError(field: "$", reason: "expected a JSON object of answers, found \(json.kindDescription)")
         }
         var values: [String: Int] = [:]

@@ -24,7 +24,7 @@ public enum ExactNumber {
 
     /// Whether a JSON number denotes a whole number, however large.
     public static func isIntegral(_ value: JSONValue) -> Bool {
-        guard case let .number(text) = value, let decimal = decimal(text) else { return false }
+        guard case .number(let text) = value, let decimal = decimal(text) else { return false }
         return rounded(decimal, places: 0) == decimal
     }
 

@@ -15,8 +15,8 @@ public struct IndicatorScoring: Sendable, Equatable {
 
         var items: [String] {
             switch self {
-            case let .value(item), let .codeIn(item, _): return [item]
-            case let .allIn(items, _), let .anyIn(items, _): return items
+            case .value(let item), .codeIn(let item, _): return [item]
+            case .allIn(let items, _), .anyIn(let items, _): return items
             }
         }
     }
@@ -32,15 +32,15 @@ public struct IndicatorScoring: Sendable, Equatable {
     public func score(_ answers: Answers) -> Score {
         let values = indicators.map { indicator -> Score.Value in
             switch indicator.rule {
-            case let .value(item):
+            case .value(let item):
                 return Score.Value(key: indicator.id, number: answers[item].map { Decimal($0) })
-            case let .codeIn(item, codes):
+            case .codeIn(let item, let codes):
                 return Score.Value(key: indicator.id, flag: answers[item].map { codes.contains($0) })
-            case let .allIn(items, codes):
+            case .allIn(let items, let codes):
                 let given = items.compactMap { answers[$0] }
                 let flag: Bool? = given.count < items.count ? nil : given.allSatisfy(codes.contains)
                 return Score.Value(key: indicator.id, flag: flag)
-            case let .anyIn(items, codes):
+            case .anyIn(let items, let codes):
                 let given = items.compactMap { answers[$0] }
                 let flag: Bool? = given.contains(where: codes.contains) ? true : (given.count < items.count ? nil : false)
                 return Score.Value(key: indicator.id, flag: flag)

@@ -12,34 +12,37 @@ public struct Instrument: Sendable {
     public let questionnaire: Questionnaire
     public let texts: [Language: TextPack]
     public let scoring: Scoring
+    /// Sensitive questions and the answers that raise a flag (`safety.json`; none when the file is absent).
+    public let safety: [SafetyItem]
     /// The questions by linkId, built once: answers are checked on every submission and every batch row.
     let questionsByLinkId: [String: Questionnaire.Item]
 
     public var id: String { questionnaire.id }
 
-    public init(questionnaire: Questionnaire, texts: [Language: TextPack], scoring: Scoring) {
+    public init(questionnaire: Questionnaire, texts: [Language: TextPack], scoring: Scoring, safety: [SafetyItem] = []) {
         self.questionnaire = questionnaire
         self.texts = texts
         self.scoring = scoring
+        self.safety = safety
         self.questionsByLinkId = Dictionary(questionnaire.questions.map { ($0.linkId, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Value sets this instrument can be scored with (EQ-5D only).
     public var valueSets: [ValueSet] {
-        if case let .eq5d(eq5d) = scoring { return eq5d.valueSets }
+        if case .eq5d(let eq5d) = scoring { return eq5d.valueSets }
         return []
     }
 
     /// Scores checked answers. `valueSet` selects an EQ-5D value set (default: the instrument's default).
     public func score(_ answers: Answers, valueSet: String? = nil) throws(AnswerError) -> Score {
         switch scoring {
-        case let .scaleMeans(scoring):
+        case .scaleMeans(let scoring):
             try refuseValueSet(valueSet)
             return scoring.score(answers)
-        case let .indicators(scoring):
+        case .indicators(let scoring):
             try refuseValueSet(valueSet)
             return scoring.score(answers)
-        case let .eq5d(scoring):
+        case .eq5d(let scoring):
             guard let set = scoring.valueSet(id: valueSet) else {
                 let known = scoring.valueSets.map(\.id).joined(separator: ", ")
                 throw AnswerError(field: "valueSet", reason: "'\(valueSet ?? "")' is not a value set of \(id) (known: \(known))")

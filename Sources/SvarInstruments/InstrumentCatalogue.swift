@@ -10,7 +10,8 @@ public struct InstrumentCatalogue: Sendable {
         var valueSetIds = Set<String>()
         for instrument in built {
             for set in instrument.valueSets where !valueSetIds.insert(set.id).inserted {
-                throw DefinitionError(file: "\(instrument.id)/valuesets", field: "id", reason: "value set id '\(set.id)' is used by two instruments")
+                throw DefinitionError(
+                    file: "\(instrument.id)/valuesets", field: "id", reason: "value set id '\(set.id)' is used by two instruments")
             }
         }
         instruments = built.sorted { $0.id < $1.id }

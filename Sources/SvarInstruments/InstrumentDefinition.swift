@@ -10,14 +10,18 @@ public struct InstrumentDefinition: Sendable {
     public var textPacks: [(file: String, pack: TextPack)]
     public var scoring: ScoringFile
     public var valueSets: [(file: String, valueSet: ValueSetFile)]
+    public var safety: SafetyFile?
 
-    public init(folder: String, questionnaire: Questionnaire, textPacks: [(file: String, pack: TextPack)],
-                scoring: ScoringFile, valueSets: [(file: String, valueSet: ValueSetFile)]) {
+    public init(
+        folder: String, questionnaire: Questionnaire, textPacks: [(file: String, pack: TextPack)],
+        scoring: ScoringFile, valueSets: [(file: String, valueSet: ValueSetFile)], safety: SafetyFile? = nil
+    ) {
         self.folder = folder
         self.questionnaire = questionnaire
         self.textPacks = textPacks
         self.scoring = scoring
         self.valueSets = valueSets
+        self.safety = safety
     }
 
     static let requiredLanguages: [Language] = [.nb, .nn, .en]
@@ -30,17 +34,20 @@ public struct InstrumentDefinition: Sendable {
         for (file, pack) in textPacks {
             let problems = pack.mismatches(against: q)
             if let first = problems.first {
-                throw DefinitionError(file: file, field: "", reason: first + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""))
+                throw DefinitionError(
+                    file: file, field: "", reason: first + (problems.count > 1 ? " (and \(problems.count - 1) more)" : ""))
             }
             texts[pack.language] = pack
         }
         for language in InstrumentDefinition.requiredLanguages where texts[language] == nil {
-            throw DefinitionError(file: "\(folder)/text/\(language.rawValue).json", field: "", reason: "the \(language.rawValue) text pack is missing")
+            throw DefinitionError(
+                file: "\(folder)/text/\(language.rawValue).json", field: "", reason: "the \(language.rawValue) text pack is missing")
         }
         let scoringFile = "\(folder)/scoring.json"
         guard scoring.algorithm == q.scoringAlgorithm else {
-            throw DefinitionError(file: scoringFile, field: "algorithm",
-                                  reason: "'\(scoring.algorithm)' differs from the questionnaire's scoring extension '\(q.scoringAlgorithm ?? "none")'")
+            throw DefinitionError(
+                file: scoringFile, field: "algorithm",
+                reason: "'\(scoring.algorithm)' differs from the questionnaire's scoring extension '\(q.scoringAlgorithm ?? "none")'")
         }
         let scoring: Instrument.Scoring
         do throws(DefinitionError) {
@@ -48,7 +55,13 @@ public struct InstrumentDefinition: Sendable {
         } catch {
             throw error.inFile(scoringFile)
         }
-        return Instrument(questionnaire: q, texts: texts, scoring: scoring)
+        let safetyItems: [SafetyItem]
+        do throws(DefinitionError) {
+            safetyItems = try safety?.safetyItems(for: q) ?? []
+        } catch {
+            throw error.inFile("\(folder)/safety.json")
+        }
+        return Instrument(questionnaire: q, texts: texts, scoring: scoring, safety: safetyItems)
     }
 
     private func checkQuestionnaire(file: String) throws(DefinitionError) {
@@ -72,23 +85,27 @@ public struct InstrumentDefinition: Sendable {
             case .choice:
                 let codes = item.optionCodes
                 guard !codes.isEmpty, codes.allSatisfy({ Int($0) != nil }), Set(codes).count == codes.count else {
-                    throw DefinitionError(file: file, field: "item[\(item.linkId)].answerOption",
-                                          reason: "a choice item needs distinct whole-number codes")
+                    throw DefinitionError(
+                        file: file, field: "item[\(item.linkId)].answerOption",
+                        reason: "a choice item needs distinct whole-number codes")
                 }
             case .integer:
                 guard let low = item.minValue, let high = item.maxValue, low <= high else {
-                    throw DefinitionError(file: file, field: "item[\(item.linkId)].extension",
-                                          reason: "an integer item needs minValue ≤ maxValue")
+                    throw DefinitionError(
+                        file: file, field: "item[\(item.linkId)].extension",
+                        reason: "an integer item needs minValue ≤ maxValue")
                 }
             default:
-                throw DefinitionError(file: file, field: "item[\(item.linkId)].type",
-                                      reason: "type \(item.type.rawValue) is not supported (use choice or integer)")
+                throw DefinitionError(
+                    file: file, field: "item[\(item.linkId)].type",
+                    reason: "type \(item.type.rawValue) is not supported (use choice or integer)")
             }
         }
         for item in q.allItems {
             for condition in item.enableWhen ?? [] where q.item(linkId: condition.question)?.type.takesAnswer != true {
-                throw DefinitionError(file: file, field: "item[\(item.linkId)].enableWhen",
-                                      reason: "refers to '\(condition.question)', which is not a question")
+                throw DefinitionError(
+                    file: file, field: "item[\(item.linkId)].enableWhen",
+                    reason: "refers to '\(condition.question)', which is not a question")
             }
         }
     }
@@ -112,7 +129,9 @@ public struct InstrumentDefinition: Sendable {
                     let item = try requireQuestion(linkId, "scales[\(i)].items")
                     let recoded = Set(means.recode[linkId]?.keys.map { String($0) } ?? [])
                     guard recoded == Set(item.optionCodes) else {
-                        throw DefinitionError(field: "recodes", reason: "item \(linkId) must be recoded for exactly its codes \(item.optionCodes.joined(separator: ","))")
+                        throw DefinitionError(
+                            field: "recodes",
+                            reason: "item \(linkId) must be recoded for exactly its codes \(item.optionCodes.joined(separator: ","))")
                     }
                 }
             }
@@ -153,11 +172,15 @@ public struct InstrumentDefinition: Sendable {
             }
             let defaults = sets.filter(\.isDefault).map(\.id)
             guard defaults.count == 1 else {
-                throw DefinitionError(file: "\(folder)/valuesets", field: "default",
-                                      reason: "exactly one value set must be the default (found \(defaults.isEmpty ? "none" : defaults.joined(separator: ", ")))")
+                throw DefinitionError(
+                    file: "\(folder)/valuesets", field: "default",
+                    reason:
+                        "exactly one value set must be the default (found \(defaults.isEmpty ? "none" : defaults.joined(separator: ", ")))")
             }
-            return .eq5d(EQ5DScoring(algorithm: scoring.algorithmId, dimensions: dimensions, vasItem: vas,
-                                     levels: 1...maxLevel, valueSets: sets.sorted { $0.id < $1.id }))
+            return .eq5d(
+                EQ5DScoring(
+                    algorithm: scoring.algorithmId, dimensions: dimensions, vasItem: vas,
+                    levels: 1...maxLevel, valueSets: sets.sorted { $0.id < $1.id }))
         case "indicators":
             let indicators = try scoring.indicatorRules()
             for (i, indicator) in indicators.indicators.enumerated() {

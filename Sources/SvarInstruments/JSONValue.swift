@@ -13,11 +13,11 @@ public enum JSONValue: Sendable, Equatable {
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
-        case let (.bool(a), .bool(b)): return a == b
-        case let (.number(a), .number(b)): return a == b
-        case let (.string(a), .string(b)): return a == b
-        case let (.array(a), .array(b)): return a == b
-        case let (.object(a), .object(b)):
+        case (.bool(let a), .bool(let b)): return a == b
+        case (.number(let a), .number(let b)): return a == b
+        case (.string(let a), .string(let b)): return a == b
+        case (.array(let a), .array(let b)): return a == b
+        case (.object(let a), .object(let b)):
             return a.count == b.count && zip(a, b).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
         default: return false
         }
@@ -28,12 +28,12 @@ public enum JSONValue: Sendable, Equatable {
 
     /// The member `key` of an object, or nil.
     public subscript(key: String) -> JSONValue? {
-        guard case let .object(members) = self else { return nil }
+        guard case .object(let members) = self else { return nil }
         return members.first { $0.0 == key }?.1
     }
 
     public var stringValue: String? {
-        if case let .string(s) = self { return s }
+        if case .string(let s) = self { return s }
         return nil
     }
 
@@ -42,8 +42,8 @@ public enum JSONValue: Sendable, Equatable {
         switch self {
         case .null: return "null"
         case .bool: return "true/false"
-        case let .number(text): return "the number \(text)"
-        case let .string(s): return "the text \"\(s.prefix(20))\""
+        case .number(let text): return "the number \(text)"
+        case .string(let s): return "the text \"\(s.prefix(20))\""
         case .array: return "a list"
         case .object: return "an object"
         }
@@ -54,7 +54,7 @@ public enum JSONValue: Sendable, Equatable {
     /// Accepting `2.0` matters for bulk rescoring: statistics packages export integer columns that contain
     /// missing values as floating point.
     public var integerValue: Int? {
-        guard case let .number(text) = self else { return nil }
+        guard case .number(let text) = self else { return nil }
         return ExactNumber.integer(fromJSONNumber: text)
     }
 }
@@ -70,17 +70,17 @@ extension JSONValue {
     public func write(to out: inout String) {
         switch self {
         case .null: out += "null"
-        case let .bool(b): out += b ? "true" : "false"
-        case let .number(text): out += text
-        case let .string(s): JSONValue.writeString(s, to: &out)
-        case let .array(values):
+        case .bool(let b): out += b ? "true" : "false"
+        case .number(let text): out += text
+        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .array(let values):
             out += "["
             for (i, v) in values.enumerated() {
                 if i > 0 { out += "," }
                 v.write(to: &out)
             }
             out += "]"
-        case let .object(members):
+        case .object(let members):
             out += "{"
             for (i, (k, v)) in members.enumerated() {
                 if i > 0 { out += "," }

@@ -25,8 +25,9 @@ public struct ScaleMeansScoring: Sendable, Equatable {
                 sum += recoded
                 answered += 1
             }
-            return Score.Value(key: scale.id, number: ScaleMeansScoring.mean(sum, answered),
-                               itemsAnswered: answered, itemsInScale: scale.items.count)
+            return Score.Value(
+                key: scale.id, number: ScaleMeansScoring.mean(sum, answered),
+                itemsAnswered: answered, itemsInScale: scale.items.count)
         }
         return Score(instrument: answers.instrument, algorithm: algorithm, valueSet: nil, values: values)
     }

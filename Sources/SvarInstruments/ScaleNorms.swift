@@ -19,8 +19,10 @@ public struct ScaleNorms: Codable, Sendable, Equatable {
     /// Keyed by the scale ids of the instrument's `scoring.json`.
     public var scales: [String: ScaleNorm]
 
-    public init(instrument: String, source: String, shortSource: String, doi: String, population: String,
-                scales: [String: ScaleNorm]) {
+    public init(
+        instrument: String, source: String, shortSource: String, doi: String, population: String,
+        scales: [String: ScaleNorm]
+    ) {
         self.instrument = instrument
         self.source = source
         self.shortSource = shortSource

@@ -8,15 +8,17 @@ import Foundation
 public enum ScoreReport {
     public static func json(_ score: Score, instrument: Instrument) -> JSONValue {
         switch instrument.scoring {
-        case let .scaleMeans(scoring):
+        case .scaleMeans(let scoring):
             var members: [(String, JSONValue)] = score.values.map { ($0.key, number($0.number)) }
             members.append(("itemsAnswered", .object(score.values.map { ($0.key, .int($0.itemsAnswered ?? 0)) })))
             members.append(("halfRuleMet", .object(scoring.scales.map { ($0.id, .bool(scoring.halfRuleMet(score, scale: $0))) })))
             return .object(members)
-        case let .eq5d(scoring):
+        case .eq5d(let scoring):
             let index = score.value("index")?.number
             let levels = scoring.dimensions.map { score.value($0)?.number }
-            let state: JSONValue = levels.contains(nil) ? .null
+            let state: JSONValue =
+                levels.contains(nil)
+                ? .null
                 : .string(levels.compactMap { $0.map { ExactNumber.text($0) } }.joined())
             return .object([
                 ("state", state),
@@ -26,10 +28,11 @@ public enum ScoreReport {
                 ("vas", number(score.value("vas")?.number)),
             ])
         case .indicators:
-            return .object(score.values.map { value in
-                if let flag = value.flag { return (value.key, .bool(flag)) }
-                return (value.key, number(value.number))
-            })
+            return .object(
+                score.values.map { value in
+                    if let flag = value.flag { return (value.key, .bool(flag)) }
+                    return (value.key, number(value.number))
+                })
         }
     }
 

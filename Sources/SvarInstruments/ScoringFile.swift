@@ -67,12 +67,14 @@ public struct ScoringFile: Codable, Sendable {
             let codes = Set(indicator.codes ?? [])
             let rule: IndicatorScoring.Rule
             switch (indicator.rule, indicator.item, indicator.items) {
-            case let ("value", item?, nil): rule = .value(item: item)
-            case let ("codeIn", item?, nil) where !codes.isEmpty: rule = .codeIn(item: item, codes: codes)
-            case let ("allIn", nil, items?) where !codes.isEmpty && !items.isEmpty: rule = .allIn(items: items, codes: codes)
-            case let ("anyIn", nil, items?) where !codes.isEmpty && !items.isEmpty: rule = .anyIn(items: items, codes: codes)
+            case ("value", let item?, nil): rule = .value(item: item)
+            case ("codeIn", let item?, nil) where !codes.isEmpty: rule = .codeIn(item: item, codes: codes)
+            case ("allIn", nil, let items?) where !codes.isEmpty && !items.isEmpty: rule = .allIn(items: items, codes: codes)
+            case ("anyIn", nil, let items?) where !codes.isEmpty && !items.isEmpty: rule = .anyIn(items: items, codes: codes)
             default:
-                throw DefinitionError(field: field, reason: "rule '\(indicator.rule)' needs: value → item; codeIn → item + codes; allIn/anyIn → items + codes")
+                throw DefinitionError(
+                    field: field, reason: "rule '\(indicator.rule)' needs: value → item; codeIn → item + codes; allIn/anyIn → items + codes"
+                )
             }
             parsed.append(.init(id: indicator.id, rule: rule))
         }

@@ -43,11 +43,11 @@ public struct ValueSet: Sendable, Equatable {
             switch term.kind {
             case .any:
                 if levels.contains(where: { term.levels.contains($0.level) }) { sum += term.coefficient }
-            case let .dimension(dimension):
+            case .dimension(let dimension):
                 if let level = levels.first(where: { $0.dimension == dimension })?.level, term.levels.contains(level) {
                     sum += term.coefficient
                 }
-            case let .count(minus, power):
+            case .count(let minus, let power):
                 let n = levels.filter { term.levels.contains($0.level) }.count
                 let base = max(0, n - minus)
                 var factor = 1
@@ -95,11 +95,13 @@ public struct ValueSetFile: Codable, Sendable {
         var effects: [String: [Int: Decimal]] = [:]
         for (dimension, byLevel) in mainEffects {
             guard dimensions.contains(dimension) else {
-                throw DefinitionError(field: "mainEffects.\(dimension)", reason: "unknown dimension (expected one of \(dimensions.joined(separator: ", ")))")
+                throw DefinitionError(
+                    field: "mainEffects.\(dimension)", reason: "unknown dimension (expected one of \(dimensions.joined(separator: ", ")))")
             }
             for (levelText, coefficient) in byLevel {
                 guard let level = Int(levelText), levels.contains(level) else {
-                    throw DefinitionError(field: "mainEffects.\(dimension).\(levelText)", reason: "level must be \(levels.lowerBound)–\(levels.upperBound)")
+                    throw DefinitionError(
+                        field: "mainEffects.\(dimension).\(levelText)", reason: "level must be \(levels.lowerBound)–\(levels.upperBound)")
                 }
                 effects[dimension, default: [:]][level] = try number(coefficient, "mainEffects.\(dimension).\(levelText)")
             }
@@ -112,7 +114,8 @@ public struct ValueSetFile: Codable, Sendable {
             case "any": kind = .any
             case "dimension":
                 guard let dimension = term.dimension, dimensions.contains(dimension) else {
-                    throw DefinitionError(field: "\(field).dimension", reason: "a dimension term needs one of \(dimensions.joined(separator: ", "))")
+                    throw DefinitionError(
+                        field: "\(field).dimension", reason: "a dimension term needs one of \(dimensions.joined(separator: ", "))")
                 }
                 kind = .dimension(dimension)
             case "count":
@@ -126,12 +129,15 @@ public struct ValueSetFile: Codable, Sendable {
             guard !term.levels.isEmpty, term.levels.allSatisfy(levels.contains) else {
                 throw DefinitionError(field: "\(field).levels", reason: "levels must be within \(levels.lowerBound)–\(levels.upperBound)")
             }
-            parsedTerms.append(.init(name: term.name, kind: kind, levels: Set(term.levels),
-                                     coefficient: try number(term.coefficient, "\(field).coefficient")))
+            parsedTerms.append(
+                .init(
+                    name: term.name, kind: kind, levels: Set(term.levels),
+                    coefficient: try number(term.coefficient, "\(field).coefficient")))
         }
-        return ValueSet(id: id, instrument: instrument, name: name, citation: citation, doi: doi,
-                        isDefault: self.default ?? false, start: start, mainEffects: effects,
-                        terms: parsedTerms, decisions: decisions ?? [])
+        return ValueSet(
+            id: id, instrument: instrument, name: name, citation: citation, doi: doi,
+            isDefault: self.default ?? false, start: start, mainEffects: effects,
+            terms: parsedTerms, decisions: decisions ?? [])
     }
 }
 

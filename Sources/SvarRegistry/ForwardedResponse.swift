@@ -21,9 +21,11 @@ public struct ForwardedResponse: Sendable, Equatable {
     public var answersJSON: String
     public var scores: [StoredScore]
 
-    public init(responseId: String, patientId: String, invitationId: String, courseId: String, unit: String, milestone: String,
-                instrument: String, instrumentVersion: String, language: String, respondent: String, submittedAt: Date,
-                answersJSON: String, scores: [StoredScore]) {
+    public init(
+        responseId: String, patientId: String, invitationId: String, courseId: String, unit: String, milestone: String,
+        instrument: String, instrumentVersion: String, language: String, respondent: String, submittedAt: Date,
+        answersJSON: String, scores: [StoredScore]
+    ) {
         self.responseId = responseId
         self.patientId = patientId
         self.invitationId = invitationId
@@ -74,8 +76,10 @@ public struct RegistrySubmission: Sendable {
     /// Sent as `Idempotency-Key`: the same on every retry of this response.
     public var idempotencyKey: String
 
-    public init(response: ForwardedResponse, pseudonym: String, subject: RegistrySubject, identity: RegistrySubject?, bundle: String,
-                idempotencyKey: String) {
+    public init(
+        response: ForwardedResponse, pseudonym: String, subject: RegistrySubject, identity: RegistrySubject?, bundle: String,
+        idempotencyKey: String
+    ) {
         self.response = response
         self.pseudonym = pseudonym
         self.subject = subject

@@ -28,18 +28,23 @@ public enum RegistryBundle {
         let responseURL = uuidURL(response.responseId, "response")
         let authored = OsloTime.iso8601(response.submittedAt)
         var entries: [JSONValue] = [
-            entry(url: patientURL, type: "Patient", identifier: subject.system, value: subject.value, resource: .object([
-                ("resourceType", .string("Patient")),
-                ("identifier", .array([identifier(subject.system, subject.value)])),
-            ])),
+            entry(
+                url: patientURL, type: "Patient", identifier: subject.system, value: subject.value,
+                resource: .object([
+                    ("resourceType", .string("Patient")),
+                    ("identifier", .array([identifier(subject.system, subject.value)])),
+                ]))
         ]
         var questionnaireResponse: [(String, JSONValue)] = [
             ("resourceType", .string("QuestionnaireResponse")),
             ("language", .string(response.language)),
-            ("extension", .array([
-                .object([("url", .string(milestoneExtension)), ("valueCode", .string(response.milestone))]),
-                .object([("url", .string(unitExtension)), ("valueIdentifier", identifier(unitSystem, response.unit))]),
-            ])),
+            (
+                "extension",
+                .array([
+                    .object([("url", .string(milestoneExtension)), ("valueCode", .string(response.milestone))]),
+                    .object([("url", .string(unitExtension)), ("valueIdentifier", identifier(unitSystem, response.unit))]),
+                ])
+            ),
             ("identifier", identifier(responseSystem, response.responseId)),
             ("questionnaire", .string("\(instrument.questionnaire.url)|\(response.instrumentVersion)")),
             ("status", .string("completed")),
@@ -49,13 +54,19 @@ public enum RegistryBundle {
         if response.respondent == "patient" { questionnaireResponse.append(("source", reference(patientURL))) }
         let items = answerItems(instrument.questionnaire.item, checked)
         if !items.isEmpty { questionnaireResponse.append(("item", .array(items))) }
-        entries.append(entry(url: responseURL, type: "QuestionnaireResponse", identifier: responseSystem, value: response.responseId,
-                             resource: .object(questionnaireResponse)))
+        entries.append(
+            entry(
+                url: responseURL, type: "QuestionnaireResponse", identifier: responseSystem, value: response.responseId,
+                resource: .object(questionnaireResponse)))
         for score in response.scores {
             let id = "\(response.responseId)/\(score.key)"
-            entries.append(entry(url: uuidURL(response.responseId, "score:\(score.key)"), type: "Observation", identifier: observationSystem,
-                                 value: id, resource: observation(score, id: id, instrument: response.instrument, patientURL: patientURL,
-                                                                  responseURL: responseURL, effective: authored)))
+            entries.append(
+                entry(
+                    url: uuidURL(response.responseId, "score:\(score.key)"), type: "Observation", identifier: observationSystem,
+                    value: id,
+                    resource: observation(
+                        score, id: id, instrument: response.instrument, patientURL: patientURL,
+                        responseURL: responseURL, effective: authored)))
         }
         return .object([
             ("resourceType", .string("Bundle")),
@@ -64,19 +75,36 @@ public enum RegistryBundle {
         ])
     }
 
-    static func observation(_ score: StoredScore, id: String, instrument: String, patientURL: String, responseURL: String,
-                            effective: String) -> JSONValue {
+    static func observation(
+        _ score: StoredScore, id: String, instrument: String, patientURL: String, responseURL: String,
+        effective: String
+    ) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("resourceType", .string("Observation")),
             ("identifier", .array([identifier(observationSystem, id)])),
             ("status", .string("final")),
-            ("category", .array([.object([("coding", .array([.object([
-                ("system", .string(categorySystem)), ("code", .string("survey")),
-            ])]))])])),
-            ("code", .object([
-                ("coding", .array([.object([("system", .string(scoreCodeSystem)), ("code", .string("\(instrument).\(score.key)"))])])),
-                ("text", .string("\(instrument) \(score.key)")),
-            ])),
+            (
+                "category",
+                .array([
+                    .object([
+                        (
+                            "coding",
+                            .array([
+                                .object([
+                                    ("system", .string(categorySystem)), ("code", .string("survey")),
+                                ])
+                            ])
+                        )
+                    ])
+                ])
+            ),
+            (
+                "code",
+                .object([
+                    ("coding", .array([.object([("system", .string(scoreCodeSystem)), ("code", .string("\(instrument).\(score.key)"))])])),
+                    ("text", .string("\(instrument) \(score.key)")),
+                ])
+            ),
             ("subject", reference(patientURL)),
             ("effectiveDateTime", .string(effective)),
         ]
@@ -85,10 +113,14 @@ public enum RegistryBundle {
         } else if let flag = score.flag {
             members.append(("valueBoolean", .bool(flag)))
         } else {
-            members.append(("dataAbsentReason", .object([
-                ("coding", .array([.object([("system", .string(absentSystem)), ("code", .string("not-applicable"))])])),
-                ("text", .string("not scored: too few items answered")),
-            ])))
+            members.append(
+                (
+                    "dataAbsentReason",
+                    .object([
+                        ("coding", .array([.object([("system", .string(absentSystem)), ("code", .string("not-applicable"))])])),
+                        ("text", .string("not scored: too few items answered")),
+                    ])
+                ))
         }
         var method: [JSONValue] = [.object([("system", .string(algorithmSystem)), ("code", .string(score.algorithm))])]
         var methodText = "algorithm \(score.algorithm)"
@@ -129,11 +161,14 @@ public enum RegistryBundle {
         .object([
             ("fullUrl", .string(url)),
             ("resource", resource),
-            ("request", .object([
-                ("method", .string("POST")),
-                ("url", .string(type)),
-                ("ifNoneExist", .string("identifier=\(system)|\(value)")),
-            ])),
+            (
+                "request",
+                .object([
+                    ("method", .string("POST")),
+                    ("url", .string(type)),
+                    ("ifNoneExist", .string("identifier=\(system)|\(value)")),
+                ])
+            ),
         ])
     }
 
@@ -149,7 +184,9 @@ public enum RegistryBundle {
         bytes[6] = (bytes[6] & 0x0F) | 0x80
         bytes[8] = (bytes[8] & 0x3F) | 0x80
         let hex = bytes.map { String(format: "%02x", $0) }.joined()
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        let parts = [
+            hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4), hex.dropFirst(16).prefix(4), hex.dropFirst(20),
+        ]
         return "urn:uuid:" + parts.joined(separator: "-")
     }
 }

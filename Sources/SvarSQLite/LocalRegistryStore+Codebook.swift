@@ -19,10 +19,13 @@ struct CodebookVariable {
 
 extension ExportWriter {
     func commonVariables() -> [CodebookVariable] {
-        let languages = Language.allCases.map { (code: $0.rawValue, label: Optional(["nb": "bokmål", "nn": "nynorsk", "en": "engelsk"][$0.rawValue] ?? "")) }
+        let languages = Language.allCases.map {
+            (code: $0.rawValue, label: Optional(["nb": "bokmål", "nn": "nynorsk", "en": "engelsk"][$0.rawValue] ?? ""))
+        }
         let seen = Set(rows.map(\.language)).subtracting(languages.map(\.code)).sorted().map { (code: $0, label: String?.none) }
         var variables = [
-            CodebookVariable(name: "pseudonym", label: "Registerets pseudonym for pasienten (nøkkel til registerets identitetshvelv)", type: "string"),
+            CodebookVariable(
+                name: "pseudonym", label: "Registerets pseudonym for pasienten (nøkkel til registerets identitetshvelv)", type: "string"),
             CodebookVariable(name: "response_id", label: "Svarets id: ett utfylt skjema", type: "string"),
             CodebookVariable(name: "unit", label: "RESH-id for enheten som hadde ansvaret for forløpet da svaret kom inn", type: "string"),
             CodebookVariable(name: "milestone", label: "Måletidspunkt i forløpet (baseline, evaluation, end, followUp1y)", type: "string"),
@@ -46,18 +49,22 @@ extension ExportWriter {
             let defined = (question?.optionCodes ?? []).map { (code: $0, label: texts[linkId]?.options?[$0]) }
             let seen = Set(layout.rows.compactMap { $0.answers[linkId] }).subtracting(defined.map(\.code))
             let type = question?.type == .choice ? "code" : "integer"
-            return CodebookVariable(name: name, label: texts[linkId]?.text, type: type,
-                                    codes: defined + (type == "code" ? seen.sorted().map { (code: $0, label: String?.none) } : []),
-                                    min: question?.minValue, max: question?.maxValue)
+            return CodebookVariable(
+                name: name, label: texts[linkId]?.text, type: type,
+                codes: defined + (type == "code" ? seen.sorted().map { (code: $0, label: String?.none) } : []),
+                min: question?.minValue, max: question?.maxValue)
         }
         let known = Dictionary(layout.instrument?.scoreVariables.map { ($0.key, $0) } ?? [], uniquingKeysWith: { a, _ in a })
         let usedSets = Set(layout.rows.compactMap(\.valueSet)).sorted()
         let scores = layout.scores.map { key -> CodebookVariable in
             let variable = known[key]
-            var out = CodebookVariable(name: csv ? "score_\(key)" : "scores.\(key)", label: variable?.label, type: variable?.type ?? "decimal",
-                                       min: variable?.min, max: variable?.max,
-                                       algorithm: layout.instrument?.scoringAlgorithm ?? layout.rows.first?.algorithm)
-            if key == "index", !usedSets.isEmpty || layout.instrument?.valueSets.isEmpty == false { out.valueSets = usedSets.map { id in (id, layout.instrument?.valueSets.first { $0.id == id }) } }
+            var out = CodebookVariable(
+                name: csv ? "score_\(key)" : "scores.\(key)", label: variable?.label, type: variable?.type ?? "decimal",
+                min: variable?.min, max: variable?.max,
+                algorithm: layout.instrument?.scoringAlgorithm ?? layout.rows.first?.algorithm)
+            if key == "index", !usedSets.isEmpty || layout.instrument?.valueSets.isEmpty == false {
+                out.valueSets = usedSets.map { id in (id, layout.instrument?.valueSets.first { $0.id == id }) }
+            }
             return out
         }
         return (items, scores)
@@ -65,48 +72,71 @@ extension ExportWriter {
 
     func codebook(_ layouts: [Layout]) -> JSONValue {
         func describe(_ v: CodebookVariable) -> JSONValue {
-            var members: [(String, JSONValue)] = [("name", .string(v.name)), ("label", v.label.map(JSONValue.string) ?? .null), ("type", .string(v.type))]
+            var members: [(String, JSONValue)] = [
+                ("name", .string(v.name)), ("label", v.label.map(JSONValue.string) ?? .null), ("type", .string(v.type)),
+            ]
             if !v.codes.isEmpty {
-                members.append(("codes", .array(v.codes.map { .object([("code", .string($0.code)), ("label", $0.label.map(JSONValue.string) ?? .null)]) })))
+                members.append(
+                    (
+                        "codes",
+                        .array(v.codes.map { .object([("code", .string($0.code)), ("label", $0.label.map(JSONValue.string) ?? .null)]) })
+                    ))
             }
             if let min = v.min { members.append(("min", .int(min))) }
             if let max = v.max { members.append(("max", .int(max))) }
             if let algorithm = v.algorithm { members.append(("algorithm", .string(algorithm))) }
             if let valueSets = v.valueSets {
-                members.append(("valueSets", .array(valueSets.map { id, set in .object([
-                    ("id", .string(id)), ("name", set.map { .string($0.name) } ?? .null),
-                    ("doi", set?.doi.map(JSONValue.string) ?? .null), ("reference", set.map { .string($0.citation) } ?? .null),
-                ]) })))
+                members.append(
+                    (
+                        "valueSets",
+                        .array(
+                            valueSets.map { id, set in
+                                .object([
+                                    ("id", .string(id)), ("name", set.map { .string($0.name) } ?? .null),
+                                    ("doi", set?.doi.map(JSONValue.string) ?? .null),
+                                    ("reference", set.map { .string($0.citation) } ?? .null),
+                                ])
+                            })
+                    ))
             }
             return .object(members)
         }
         return .object([
-            ("export", .object([
-                ("id", .string(record.id)), ("at", .string(OsloTime.iso8601(record.at))), ("format", .string(record.format.rawValue)),
-                ("rows", .int(record.rows)),
-                ("files", .array((record.format == .csv ? layouts.map(\.file) : ["results.ndjson"]).map(JSONValue.string))),
-            ])),
+            (
+                "export",
+                .object([
+                    ("id", .string(record.id)), ("at", .string(OsloTime.iso8601(record.at))), ("format", .string(record.format.rawValue)),
+                    ("rows", .int(record.rows)),
+                    ("files", .array((record.format == .csv ? layouts.map(\.file) : ["results.ndjson"]).map(JSONValue.string))),
+                ])
+            ),
             ("missing", .string("An empty cell (CSV) or null (NDJSON): the item was not answered, or the score could not be computed.")),
             ("common", .array(commonVariables().map(describe))),
-            ("instruments", .array(layouts.map { layout in
-                let (items, scores) = variables(layout)
-                let q = layout.instrument?.questionnaire
-                return .object([
-                    ("id", .string(layout.id)), ("version", q.map { .string($0.version) } ?? .null),
-                    ("versionsInExport", .array(Set(layout.rows.map(\.version)).sorted().map(JSONValue.string))),
-                    ("title", (layout.instrument?.texts[.nb]?.title ?? q?.title).map(JSONValue.string) ?? .null),
-                    ("questionnaire", q.map { .string($0.url) } ?? .null),
-                    ("file", .string(record.format == .csv ? layout.file : "results.ndjson")), ("rows", .int(layout.rows.count)),
-                    ("variables", .array(items.map(describe))), ("scores", .array(scores.map(describe))),
-                ])
-            })),
+            (
+                "instruments",
+                .array(
+                    layouts.map { layout in
+                        let (items, scores) = variables(layout)
+                        let q = layout.instrument?.questionnaire
+                        return .object([
+                            ("id", .string(layout.id)), ("version", q.map { .string($0.version) } ?? .null),
+                            ("versionsInExport", .array(Set(layout.rows.map(\.version)).sorted().map(JSONValue.string))),
+                            ("title", (layout.instrument?.texts[.nb]?.title ?? q?.title).map(JSONValue.string) ?? .null),
+                            ("questionnaire", q.map { .string($0.url) } ?? .null),
+                            ("file", .string(record.format == .csv ? layout.file : "results.ndjson")), ("rows", .int(layout.rows.count)),
+                            ("variables", .array(items.map(describe))), ("scores", .array(scores.map(describe))),
+                        ])
+                    })
+            ),
         ])
     }
 
     /// The same codebook, long: one line per variable, per code and per value set.
     func codebookCSV(_ layouts: [Layout]) -> String {
-        var out = CSV.line(["instrument", "instrument_version", "instrument_title", "questionnaire_url", "variable", "label", "type", "code",
-                            "code_label", "min", "max", "algorithm", "value_set", "value_set_name", "value_set_reference"])
+        var out = CSV.line([
+            "instrument", "instrument_version", "instrument_title", "questionnaire_url", "variable", "label", "type", "code",
+            "code_label", "min", "max", "algorithm", "value_set", "value_set_name", "value_set_reference",
+        ])
         func lines(_ instrument: [String], _ v: CodebookVariable) {
             let head = instrument + [v.name, v.label ?? "", v.type]
             let tail = [v.min.map(String.init) ?? "", v.max.map(String.init) ?? "", v.algorithm ?? ""]
@@ -133,35 +163,44 @@ extension Instrument {
     /// The algorithm id recorded with every score of this instrument (`rand36@1.0`).
     var scoringAlgorithm: String {
         switch scoring {
-        case let .scaleMeans(s): return s.algorithm
-        case let .eq5d(s): return s.algorithm
-        case let .indicators(s): return s.algorithm
+        case .scaleMeans(let s): return s.algorithm
+        case .eq5d(let s): return s.algorithm
+        case .indicators(let s): return s.algorithm
         }
     }
 
     /// Every score key in the order scoring produces them, with its type and a bokmål description for the codebook.
     var scoreVariables: [(key: String, type: String, label: String, min: Int?, max: Int?)] {
         switch scoring {
-        case let .scaleMeans(s):
-            return s.scales.map { ($0.id, "decimal", "Skala: gjennomsnitt av omkodede svar (0–100) på spørsmål \($0.items.joined(separator: ", "))", 0, 100) }
-        case let .eq5d(s):
-            return [("index", "decimal", "EQ-5D-indeks for helsetilstanden, etter verdisettet i value_set", nil, nil),
-                    ("vas", "integer", "EQ VAS slik pasienten oppga den (spørsmål \(s.vasItem))", 0, 100)]
+        case .scaleMeans(let s):
+            return s.scales.map {
+                ($0.id, "decimal", "Skala: gjennomsnitt av omkodede svar (0–100) på spørsmål \($0.items.joined(separator: ", "))", 0, 100)
+            }
+        case .eq5d(let s):
+            return [
+                ("index", "decimal", "EQ-5D-indeks for helsetilstanden, etter verdisettet i value_set", nil, nil),
+                ("vas", "integer", "EQ VAS slik pasienten oppga den (spørsmål \(s.vasItem))", 0, 100),
+            ]
                 + s.dimensions.map { ($0, "integer", "Nivå for dimensjonen \($0)", s.levels.lowerBound, s.levels.upperBound) }
-        case let .indicators(s):
+        case .indicators(let s):
             return s.indicators.map { indicator in
                 let codes = { (c: Set<Int>) in c.sorted().map(String.init).joined(separator: ", ") }
                 switch indicator.rule {
-                case let .value(item):
+                case .value(let item):
                     let q = questionnaire.item(linkId: item)
-                    return (indicator.id, "integer", "Svaret på spørsmål \(item)", q?.minValue ?? q?.optionCodes.compactMap { Int($0) }.min(),
-                            q?.maxValue ?? q?.optionCodes.compactMap { Int($0) }.max())
-                case let .codeIn(item, c):
+                    return (
+                        indicator.id, "integer", "Svaret på spørsmål \(item)", q?.minValue ?? q?.optionCodes.compactMap { Int($0) }.min(),
+                        q?.maxValue ?? q?.optionCodes.compactMap { Int($0) }.max()
+                    )
+                case .codeIn(let item, let c):
                     return (indicator.id, "boolean", "Sann når svaret på \(item) er \(codes(c))", nil, nil)
-                case let .allIn(items, c):
+                case .allIn(let items, let c):
                     return (indicator.id, "boolean", "Sann når \(items.joined(separator: ", ")) alle er besvart med \(codes(c))", nil, nil)
-                case let .anyIn(items, c):
-                    return (indicator.id, "boolean", "Sann når minst ett av \(items.joined(separator: ", ")) er besvart med \(codes(c))", nil, nil)
+                case .anyIn(let items, let c):
+                    return (
+                        indicator.id, "boolean", "Sann når minst ett av \(items.joined(separator: ", ")) er besvart med \(codes(c))", nil,
+                        nil
+                    )
                 }
             }
         }

@@ -19,8 +19,10 @@ extension LocalRegistryStore {
     /// with its members in the same transaction that reads them, so the record names exactly who is in the files.
     /// The record is committed before the files are written: a crash can leave a record without files, never
     /// files without a record. A file that exists already stops the export before anything is recorded.
-    public func export(_ format: ExportFormat, instrument: String? = nil, catalogue: InstrumentCatalogue, into directory: URL,
-                       at: Date = Date()) async throws -> ExportRecord {
+    public func export(
+        _ format: ExportFormat, instrument: String? = nil, catalogue: InstrumentCatalogue, into directory: URL,
+        at: Date = Date()
+    ) async throws -> ExportRecord {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let id = UUID().uuidString.lowercased()
         let (record, files) = try await db.write { db -> (ExportRecord, [ExportFile]) in
@@ -31,8 +33,9 @@ extension LocalRegistryStore {
             for file in files where FileManager.default.fileExists(atPath: directory.appendingPathComponent(file.name).path) {
                 throw ExportError.fileExists(directory.appendingPathComponent(file.name).path)
             }
-            try db.execute(sql: "INSERT INTO exports (id, at, format, rows) VALUES (?, ?, ?, ?)",
-                           arguments: [id, at.seconds, format.rawValue, rows.count])
+            try db.execute(
+                sql: "INSERT INTO exports (id, at, format, rows) VALUES (?, ?, ?, ?)",
+                arguments: [id, at.seconds, format.rawValue, rows.count])
             for pseudonym in record.pseudonyms {
                 try db.execute(sql: "INSERT INTO export_members (export_id, pseudonym) VALUES (?, ?)", arguments: [id, pseudonym])
             }
@@ -62,9 +65,11 @@ extension LocalRegistryStore {
         try await db.read { db in
             try Row.fetchAll(db, sql: "SELECT id, at, format, rows FROM exports ORDER BY at, id").map { row in
                 let id: String = row["id"]
-                return ExportRecord(id: id, at: Date(seconds: row["at"]), format: ExportFormat(rawValue: row["format"]) ?? .csv, rows: row["rows"],
-                                    pseudonyms: try String.fetchAll(db, sql: "SELECT pseudonym FROM export_members WHERE export_id = ? ORDER BY pseudonym",
-                                                                    arguments: [id]))
+                return ExportRecord(
+                    id: id, at: Date(seconds: row["at"]), format: try row.strict("format", in: "exports"), rows: row["rows"],
+                    pseudonyms: try String.fetchAll(
+                        db, sql: "SELECT pseudonym FROM export_members WHERE export_id = ? ORDER BY pseudonym",
+                        arguments: [id]))
             }
         }
     }
@@ -72,23 +77,31 @@ extension LocalRegistryStore {
     static func exportRows(_ db: Database, instrument: String?) throws -> [ExportRow] {
         var rows: [ExportRow] = []
         var index: [String: Int] = [:]
-        for row in try Row.fetchAll(db, sql: """
-            SELECT response_id, pseudonym, unit, milestone, instrument, instrument_version, language, respondent, submitted_at, answers
-            FROM results WHERE ?1 IS NULL OR instrument = ?1 ORDER BY instrument, submitted_at, response_id
-            """, arguments: [instrument]) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT response_id, pseudonym, unit, milestone, instrument, instrument_version, language, respondent, submitted_at, answers
+                FROM results WHERE ?1 IS NULL OR instrument = ?1 ORDER BY instrument, submitted_at, response_id
+                """, arguments: [instrument])
+        {
             var answers: [String: String] = [:]
-            if case let .object(members) = try JSONParser.parse(row["answers"] as String) {
-                for case let (linkId, .number(code)) in members { answers[linkId] = code }
+            if case .object(let members) = try JSONParser.parse(row["answers"] as String) {
+                for case (let linkId, .number(let code)) in members { answers[linkId] = code }
             }
             index[row["response_id"]] = rows.count
-            rows.append(ExportRow(responseId: row["response_id"], pseudonym: row["pseudonym"], unit: row["unit"], milestone: row["milestone"],
-                                  instrument: row["instrument"], version: row["instrument_version"], language: row["language"],
-                                  respondent: row["respondent"], submitted: Date(seconds: row["submitted_at"]), answers: answers))
+            rows.append(
+                ExportRow(
+                    responseId: row["response_id"], pseudonym: row["pseudonym"], unit: row["unit"], milestone: row["milestone"],
+                    instrument: row["instrument"], version: row["instrument_version"], language: row["language"],
+                    respondent: row["respondent"], submitted: Date(seconds: row["submitted_at"]), answers: answers))
         }
-        for row in try Row.fetchAll(db, sql: """
-            SELECT s.response_id, s.key, s.number, s.flag, s.algorithm, s.value_set
-            FROM result_scores s JOIN results r ON r.response_id = s.response_id WHERE ?1 IS NULL OR r.instrument = ?1
-            """, arguments: [instrument]) {
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT s.response_id, s.key, s.number, s.flag, s.algorithm, s.value_set
+                FROM result_scores s JOIN results r ON r.response_id = s.response_id WHERE ?1 IS NULL OR r.instrument = ?1
+                """, arguments: [instrument])
+        {
             guard let i = index[row["response_id"]] else { continue }
             let number: String? = row["number"]
             let flag: Bool? = row["flag"]
@@ -119,7 +132,10 @@ struct ExportWriter {
         let items: [String]
         let scores: [String]
         let rows: [ExportRow]
-        var file: String { "results-\(String(id.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." ? Character($0) : "_" })).csv" }
+        var file: String {
+            let safe = id.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "." ? Character($0) : "_" }
+            return "results-\(String(safe)).csv"
+        }
     }
 
     /// Columns every file has, before the items (`instrument` only in NDJSON: CSV files are per instrument).
@@ -132,9 +148,10 @@ struct ExportWriter {
             let instrument = catalogue.instrument(id)
             let items = instrument?.questionnaire.questions.map(\.linkId) ?? []
             let scores = instrument?.scoreVariables.map(\.key) ?? []
-            return Layout(id: id, instrument: instrument,
-                          items: items + Set(mine.flatMap(\.answers.keys)).subtracting(items).sorted(),
-                          scores: scores + Set(mine.flatMap(\.scores.keys)).subtracting(scores).sorted(), rows: mine)
+            return Layout(
+                id: id, instrument: instrument,
+                items: items + Set(mine.flatMap(\.answers.keys)).subtracting(items).sorted(),
+                scores: scores + Set(mine.flatMap(\.scores.keys)).subtracting(scores).sorted(), rows: mine)
         }
     }
 
@@ -143,17 +160,24 @@ struct ExportWriter {
         switch record.format {
         case .csv:
             return layouts.map { ExportFile(name: $0.file, text: csv($0)) }
-                + [ExportFile(name: "codebook.json", text: codebook(layouts).serialized + "\n"),
-                   ExportFile(name: "codebook.csv", text: codebookCSV(layouts))]
+                + [
+                    ExportFile(name: "codebook.json", text: codebook(layouts).serialized + "\n"),
+                    ExportFile(name: "codebook.csv", text: codebookCSV(layouts)),
+                ]
         case .ndjson:
             let lines = layouts.flatMap { layout in layout.rows.map { ndjson($0, layout).serialized + "\n" } }
-            return [ExportFile(name: "results.ndjson", text: lines.joined()),
-                    ExportFile(name: "codebook.json", text: codebook(layouts).serialized + "\n")]
+            return [
+                ExportFile(name: "results.ndjson", text: lines.joined()),
+                ExportFile(name: "codebook.json", text: codebook(layouts).serialized + "\n"),
+            ]
         }
     }
 
     func common(_ row: ExportRow) -> [String] {
-        [row.pseudonym, row.responseId, row.unit, row.milestone, row.version, OsloTime.iso8601(row.submitted), row.language, row.respondent]
+        [
+            row.pseudonym, row.responseId, row.unit, row.milestone, row.version, OsloTime.iso8601(row.submitted), row.language,
+            row.respondent,
+        ]
     }
 
     func csv(_ layout: Layout) -> String {
@@ -161,8 +185,8 @@ struct ExportWriter {
         for row in layout.rows {
             let scores = layout.scores.map { key -> String in
                 switch row.scores[key] {
-                case let .number(text)?: return text
-                case let .bool(flag)?: return flag ? "true" : "false"
+                case .number(let text)?: return text
+                case .bool(let flag)?: return flag ? "true" : "false"
                 default: return ""
                 }
             }

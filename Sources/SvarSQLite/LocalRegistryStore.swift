@@ -22,70 +22,94 @@ public final class LocalRegistryStore: RegistryArchive {
         configuration.foreignKeysEnabled = true
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { try SQLiteStore.prepareForErasure($0) }
-        let pool = try DatabasePool(path: path, configuration: configuration)
-        db = pool
+        db = try MigrationLock.whileHeld(beside: path) {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(pool)
+            return pool
+        }
         self.path = path
         self.sealingKey = sealingKey
-        try Self.migrator.migrate(pool)
+    }
+
+    public func appliedMigrations() async throws -> [String] {
+        try await db.read { try Self.migrator.appliedMigrations($0) }
+    }
+
+    /// Every migration this version of Svar knows for the registry store, in order.
+    public static var knownMigrations: [String] { migrator.migrations }
+
+    /// Applies the pending migrations to the registry store at `path` (creating it), without its key.
+    public static func migrate(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        try MigrationLock.whileHeld(beside: path) {
+            try migrator.migrate(try DatabasePool(path: path, configuration: configuration))
+        }
+    }
+
+    /// The migrations applied to the registry store at `path`, read without changing it.
+    public static func appliedMigrations(readingOnly path: String) throws -> [String] {
+        try MigrationStatus.applied(path: path, migrator: migrator)
     }
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("2026-12-01-01-registry") { db in
-            try db.execute(sql: """
-            -- Results under the registry pseudonym only: no name, number or contact detail here.
-            CREATE TABLE results (
-                response_id TEXT PRIMARY KEY,
-                pseudonym TEXT NOT NULL,
-                unit TEXT NOT NULL,
-                milestone TEXT NOT NULL,
-                instrument TEXT NOT NULL,
-                instrument_version TEXT NOT NULL,
-                language TEXT NOT NULL,
-                respondent TEXT NOT NULL,
-                submitted_at INTEGER NOT NULL,
-                received_at INTEGER NOT NULL,
-                answers TEXT NOT NULL,
-                bundle TEXT NOT NULL
-            );
-            CREATE INDEX results_pseudonym ON results(pseudonym);
-            CREATE INDEX results_unit ON results(unit, milestone);
-            CREATE TABLE result_scores (
-                response_id TEXT NOT NULL REFERENCES results(response_id) ON DELETE CASCADE,
-                key TEXT NOT NULL,
-                number TEXT,
-                flag INTEGER,
-                items_answered INTEGER,
-                items_in_scale INTEGER,
-                algorithm TEXT NOT NULL,
-                value_set TEXT,
-                PRIMARY KEY (response_id, key)
-            );
-            -- The registry's identity vault (§ 5-2): sealed, apart from the results, keyed by pseudonym.
-            CREATE TABLE identity_vault (
-                pseudonym TEXT PRIMARY KEY,
-                system TEXT NOT NULL,
-                sealed BLOB NOT NULL
-            );
-            -- Exports for statistics and who was in them: data already used is kept out of a later deletion's reach.
-            CREATE TABLE exports (
-                id TEXT PRIMARY KEY,
-                at INTEGER NOT NULL,
-                format TEXT NOT NULL,
-                rows INTEGER NOT NULL
-            );
-            CREATE TABLE export_members (
-                export_id TEXT NOT NULL REFERENCES exports(id),
-                pseudonym TEXT NOT NULL,
-                PRIMARY KEY (export_id, pseudonym)
-            );
-            CREATE TABLE erasures (
-                pseudonym TEXT PRIMARY KEY,
-                at INTEGER NOT NULL,
-                erased TEXT NOT NULL,
-                kept TEXT NOT NULL
-            );
-            """)
+            try db.execute(
+                sql: """
+                    -- Results under the registry pseudonym only: no name, number or contact detail here.
+                    CREATE TABLE results (
+                        response_id TEXT PRIMARY KEY,
+                        pseudonym TEXT NOT NULL,
+                        unit TEXT NOT NULL,
+                        milestone TEXT NOT NULL,
+                        instrument TEXT NOT NULL,
+                        instrument_version TEXT NOT NULL,
+                        language TEXT NOT NULL,
+                        respondent TEXT NOT NULL,
+                        submitted_at INTEGER NOT NULL,
+                        received_at INTEGER NOT NULL,
+                        answers TEXT NOT NULL,
+                        bundle TEXT NOT NULL
+                    );
+                    CREATE INDEX results_pseudonym ON results(pseudonym);
+                    CREATE INDEX results_unit ON results(unit, milestone);
+                    CREATE TABLE result_scores (
+                        response_id TEXT NOT NULL REFERENCES results(response_id) ON DELETE CASCADE,
+                        key TEXT NOT NULL,
+                        number TEXT,
+                        flag INTEGER,
+                        items_answered INTEGER,
+                        items_in_scale INTEGER,
+                        algorithm TEXT NOT NULL,
+                        value_set TEXT,
+                        PRIMARY KEY (response_id, key)
+                    );
+                    -- The registry's identity vault (§ 5-2): sealed, apart from the results, keyed by pseudonym.
+                    CREATE TABLE identity_vault (
+                        pseudonym TEXT PRIMARY KEY,
+                        system TEXT NOT NULL,
+                        sealed BLOB NOT NULL
+                    );
+                    -- Exports for statistics and who was in them: data already used is kept out of a later deletion's reach.
+                    CREATE TABLE exports (
+                        id TEXT PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        format TEXT NOT NULL,
+                        rows INTEGER NOT NULL
+                    );
+                    CREATE TABLE export_members (
+                        export_id TEXT NOT NULL REFERENCES exports(id),
+                        pseudonym TEXT NOT NULL,
+                        PRIMARY KEY (export_id, pseudonym)
+                    );
+                    CREATE TABLE erasures (
+                        pseudonym TEXT PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        erased TEXT NOT NULL,
+                        kept TEXT NOT NULL
+                    );
+                    """)
         }
         return migrator
     }
@@ -98,24 +122,34 @@ public final class LocalRegistryStore: RegistryArchive {
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM erasures WHERE pseudonym = ?", arguments: [submission.pseudonym]) == true {
                     return .permanent(reason: "the registry erased this patient after a deletion request")
                 }
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO results (response_id, pseudonym, unit, milestone, instrument, instrument_version, language, respondent,
-                                                   submitted_at, received_at, answers, bundle)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [r.responseId, submission.pseudonym, r.unit, r.milestone, r.instrument, r.instrumentVersion, r.language,
-                                     r.respondent, Int64(r.submittedAt.timeIntervalSince1970), Int64(Date().timeIntervalSince1970),
-                                     r.answersJSON, submission.bundle])
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO results (response_id, pseudonym, unit, milestone, instrument, instrument_version,
+                            language, respondent,
+                                                       submitted_at, received_at, answers, bundle)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        r.responseId, submission.pseudonym, r.unit, r.milestone, r.instrument, r.instrumentVersion, r.language,
+                        r.respondent, Int64(r.submittedAt.timeIntervalSince1970), Int64(Date().timeIntervalSince1970),
+                        r.answersJSON, submission.bundle,
+                    ])
                 guard db.changesCount == 1 else { return .accepted(detail: "already held: response \(r.responseId)") }
                 for score in r.scores {
-                    try db.execute(sql: """
-                        INSERT INTO result_scores (response_id, key, number, flag, items_answered, items_in_scale, algorithm, value_set)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [r.responseId, score.key, score.number, score.flag, score.itemsAnswered, score.itemsInScale,
-                                         score.algorithm, score.valueSet])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO result_scores (response_id, key, number, flag, items_answered, items_in_scale, algorithm, value_set)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            r.responseId, score.key, score.number, score.flag, score.itemsAnswered, score.itemsInScale,
+                            score.algorithm, score.valueSet,
+                        ])
                 }
                 if let identity, let system = submission.identity?.system {
-                    try db.execute(sql: "INSERT OR IGNORE INTO identity_vault (pseudonym, system, sealed) VALUES (?, ?, ?)",
-                                   arguments: [submission.pseudonym, system, Data(identity)])
+                    try db.execute(
+                        sql: "INSERT OR IGNORE INTO identity_vault (pseudonym, system, sealed) VALUES (?, ?, ?)",
+                        arguments: [submission.pseudonym, system, Data(identity)])
                 }
                 return .accepted(detail: "stored: response \(r.responseId) with \(r.scores.count) score(s)")
             }
@@ -139,14 +173,22 @@ public final class LocalRegistryStore: RegistryArchive {
             report.erased.append("local registry store: \(results) result(s) with their scores")
             try db.execute(sql: "DELETE FROM identity_vault WHERE pseudonym = ?", arguments: [pseudonym])
             report.erased.append("local registry store: identity (\(db.changesCount) sealed entry)")
-            for row in try Row.fetchAll(db, sql: """
-                SELECT e.id, e.at, e.format FROM exports e JOIN export_members m ON m.export_id = e.id WHERE m.pseudonym = ? ORDER BY e.at
-                """, arguments: [pseudonym]) {
-                report.kept.append("export \(row["id"] as String) (\(row["format"] as String), \(OsloTime.iso8601(Date(seconds: row["at"])))) "
-                                   + "already included this patient's results: used data, kept (§ 3-3)")
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT e.id, e.at, e.format FROM exports e JOIN export_members m ON m.export_id = e.id WHERE m.pseudonym = ? ORDER
+                        BY e.at
+                    """, arguments: [pseudonym])
+            {
+                report.kept.append(
+                    "export \(row["id"] as String) (\(row["format"] as String), \(OsloTime.iso8601(Date(seconds: row["at"])))) "
+                        + "already included this patient's results: used data, kept (§ 3-3)")
             }
-            try db.execute(sql: "INSERT OR REPLACE INTO erasures (pseudonym, at, erased, kept) VALUES (?, ?, ?, ?)",
-                           arguments: [pseudonym, Int64(at.timeIntervalSince1970), report.erased.joined(separator: "\n"), report.kept.joined(separator: "\n")])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO erasures (pseudonym, at, erased, kept) VALUES (?, ?, ?, ?)",
+                arguments: [
+                    pseudonym, Int64(at.timeIntervalSince1970), report.erased.joined(separator: "\n"), report.kept.joined(separator: "\n"),
+                ])
             return report
         }
     }
@@ -159,7 +201,11 @@ public final class LocalRegistryStore: RegistryArchive {
 
     /// Opens one sealed identity number — for registry staff with a need, and for tests.
     public func identityNumber(pseudonym: String) async throws -> String? {
-        guard let sealed = try await db.read({ try Data.fetchOne($0, sql: "SELECT sealed FROM identity_vault WHERE pseudonym = ?", arguments: [pseudonym]) }) else {
+        guard
+            let sealed = try await db.read({
+                try Data.fetchOne($0, sql: "SELECT sealed FROM identity_vault WHERE pseudonym = ?", arguments: [pseudonym])
+            })
+        else {
             return nil
         }
         let plain = try AES.GCM.open(try AES.GCM.SealedBox(combined: sealed), using: sealingKey, authenticating: Array(pseudonym.utf8))

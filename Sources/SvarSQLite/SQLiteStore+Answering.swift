@@ -6,10 +6,13 @@ import SvarStore
 extension SQLiteStore {
     public func lookUpLink(invitationId: String, nonceHash: [UInt8]) async throws -> LinkLookup? {
         try await db.read { db in
-            guard try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM invitation_links WHERE nonce_hash = ? AND invitation_id = ?"),
-                                    arguments: [Data(nonceHash), invitationId]) == true,
-                  let invitation = try Self.invitation(in: db, id: invitationId),
-                  let patient = try Self.patient(in: db, id: invitation.patientId) else { return nil }
+            guard
+                try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT 1 FROM invitation_links WHERE nonce_hash = ? AND invitation_id = ?"),
+                    arguments: [Data(nonceHash), invitationId]) == true,
+                let invitation = try Self.invitation(in: db, id: invitationId),
+                let patient = try Self.patient(in: db, id: invitation.patientId)
+            else { return nil }
             return LinkLookup(invitation: invitation, language: patient.language)
         }
     }
@@ -17,7 +20,8 @@ extension SQLiteStore {
     public func markOpened(invitationId: String, at: Date) async throws {
         try await db.write { db in
             guard let raw = try String.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]),
-                  let state = InvitationState(rawValue: raw) else { throw StoreError.notFound(what: "invitation", id: invitationId) }
+                let state = InvitationState(rawValue: raw)
+            else { throw StoreError.notFound(what: "invitation", id: invitationId) }
             guard state != .opened, state.canMove(to: .opened) else { return }
             try Self.transition(db, invitationId: invitationId, to: .opened, cause: "the patient opened the link", actor: "patient", at: at)
         }
@@ -26,21 +30,25 @@ extension SQLiteStore {
     public func saveDraft(invitationId: String, instrument: String, answersJSON: String, language: String, at: Date) async throws {
         try await db.write { db in
             guard let raw = try String.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]),
-                  let state = InvitationState(rawValue: raw) else { throw StoreError.notFound(what: "invitation", id: invitationId) }
+                let state = InvitationState(rawValue: raw)
+            else { throw StoreError.notFound(what: "invitation", id: invitationId) }
             guard !state.isTerminal else { throw StoreError.conflict(field: "invitation", reason: "the invitation is \(state.rawValue)") }
-            try db.execute(sql: """
-                INSERT INTO answer_drafts (invitation_id, instrument, answers, language, updated_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (invitation_id, instrument) DO UPDATE SET answers = excluded.answers, language = excluded.language,
-                    updated_at = excluded.updated_at
-                """, arguments: [invitationId, instrument, answersJSON, language, at.seconds])
+            try db.execute(
+                sql: """
+                    INSERT INTO answer_drafts (invitation_id, instrument, answers, language, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (invitation_id, instrument) DO UPDATE SET answers = excluded.answers, language = excluded.language,
+                        updated_at = excluded.updated_at
+                    """, arguments: [invitationId, instrument, answersJSON, language, at.seconds])
         }
     }
 
     public func drafts(invitationId: String) async throws -> [String: String] {
         try await db.read { db in
             var out: [String: String] = [:]
-            for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT instrument, answers FROM answer_drafts WHERE invitation_id = ?"),
-                                        arguments: [invitationId]) {
+            for row in try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT instrument, answers FROM answer_drafts WHERE invitation_id = ?"),
+                arguments: [invitationId])
+            {
                 out[row["instrument"]] = row["answers"]
             }
             return out
@@ -50,7 +58,8 @@ extension SQLiteStore {
     public func submit(invitationId: String, responses: [SubmittedResponse], respondent: String, language: String, at: Date) async throws {
         try await db.write { db in
             guard let row = try Row.fetchOne(db, sql: "SELECT state, patient_id FROM invitations WHERE id = ?", arguments: [invitationId]),
-                  let state = InvitationState(rawValue: row["state"]) else {
+                let state = InvitationState(rawValue: row["state"])
+            else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)
             }
             guard !state.isTerminal else {
@@ -59,35 +68,49 @@ extension SQLiteStore {
             for response in responses {
                 let responseId = newId()
                 // The forward to the registry, queued in the same transaction: nothing answered is left behind.
-                try Self.enqueue(db, kind: "forward", patientId: row["patient_id"], invitationId: invitationId, key: "forward:\(responseId)",
-                                 payload: #"{"response":"\#(responseId)"}"#, at: at, responseId: responseId)
-                try db.execute(sql: """
-                    INSERT INTO responses (id, invitation_id, instrument, instrument_version, answers, respondent, language, submitted_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [responseId, invitationId, response.instrument, response.instrumentVersion, response.answersJSON,
-                                     respondent, language, at.seconds])
-                for score in response.scores {
-                    try db.execute(sql: """
-                        INSERT INTO scores (response_id, key, number, flag, items_answered, items_in_scale, algorithm, value_set)
+                try Self.enqueue(
+                    db, kind: .forward, patientId: row["patient_id"], invitationId: invitationId, key: "forward:\(responseId)",
+                    payload: OutboxPayload(response: responseId), at: at, responseId: responseId)
+                try db.execute(
+                    sql: """
+                        INSERT INTO responses (id, invitation_id, instrument, instrument_version, answers, respondent, language,
+                            submitted_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """, arguments: [responseId, score.key, score.number, score.flag, score.itemsAnswered, score.itemsInScale,
-                                         score.algorithm, score.valueSet])
+                        """,
+                    arguments: [
+                        responseId, invitationId, response.instrument, response.instrumentVersion, response.answersJSON,
+                        respondent, language, at.seconds,
+                    ])
+                for score in response.scores {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO scores (response_id, key, number, flag, items_answered, items_in_scale, algorithm, value_set)
+                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                            """,
+                        arguments: [
+                            responseId, score.key, score.number, score.flag, score.itemsAnswered, score.itemsInScale,
+                            score.algorithm, score.valueSet,
+                        ])
                 }
             }
-            try Self.transition(db, invitationId: invitationId, to: .completed, cause: "the patient submitted the answers", actor: respondent, at: at)
+            try Self.transition(
+                db, invitationId: invitationId, to: .completed, cause: "the patient submitted the answers", actor: respondent, at: at)
             try db.execute(sql: "DELETE FROM answer_drafts WHERE invitation_id = ?", arguments: [invitationId])
-            try db.execute(sql: "UPDATE invitation_links SET used_at = ? WHERE invitation_id = ? AND used_at IS NULL",
-                           arguments: [at.seconds, invitationId])
+            try db.execute(
+                sql: "UPDATE invitation_links SET used_at = ? WHERE invitation_id = ? AND used_at IS NULL",
+                arguments: [at.seconds, invitationId])
         }
     }
 
     public func responses(invitationId: String) async throws -> [(instrument: String, answersJSON: String, scores: [StoredScore])] {
         try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM responses WHERE invitation_id = ? ORDER BY instrument", arguments: [invitationId]).map { row in
+            try Row.fetchAll(db, sql: "SELECT * FROM responses WHERE invitation_id = ? ORDER BY instrument", arguments: [invitationId]).map
+            { row in
                 let id: String = row["id"]
                 let scores = try Row.fetchAll(db, sql: "SELECT * FROM scores WHERE response_id = ? ORDER BY rowid", arguments: [id]).map {
-                    StoredScore(key: $0["key"], number: $0["number"], flag: $0["flag"], itemsAnswered: $0["items_answered"],
-                                itemsInScale: $0["items_in_scale"], algorithm: $0["algorithm"], valueSet: $0["value_set"])
+                    StoredScore(
+                        key: $0["key"], number: $0["number"], flag: $0["flag"], itemsAnswered: $0["items_answered"],
+                        itemsInScale: $0["items_in_scale"], algorithm: $0["algorithm"], valueSet: $0["value_set"])
                 }
                 return (row["instrument"], row["answers"], scores)
             }
@@ -98,7 +121,8 @@ extension SQLiteStore {
 
     public func factorState(invitationId: String, now: Date) async throws -> FactorState {
         try await db.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT locked_until, voided_at FROM link_factor WHERE invitation_id = ?", arguments: [invitationId])
+            let row = try Row.fetchOne(
+                db, sql: "SELECT locked_until, voided_at FROM link_factor WHERE invitation_id = ?", arguments: [invitationId])
             return Self.state(row, now: now)
         }
     }
@@ -109,10 +133,13 @@ extension SQLiteStore {
         return .open
     }
 
-    public func attemptFactor(invitationId: String, at: Date, policy: FactorPolicy, readsIdentity: Bool,
-                              check: @Sendable (FactorEvidence) -> Bool) async throws -> FactorState {
+    public func attemptFactor(
+        invitationId: String, at: Date, policy: FactorPolicy, readsIdentity: Bool,
+        check: @Sendable (FactorEvidence) -> Bool
+    ) async throws -> FactorState {
         try await db.write { db in
-            guard let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId]) else {
+            guard let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId])
+            else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)
             }
             try db.execute(sql: "INSERT OR IGNORE INTO link_factor (invitation_id) VALUES (?)", arguments: [invitationId])
@@ -123,14 +150,19 @@ extension SQLiteStore {
             if let hash = row?["code_hash"] as Data?, let expires = row?["code_expires_at"] as Int64?, expires > at.seconds {
                 evidence.codeHash = [UInt8](hash)
             }
-            if readsIdentity, let vault = try Row.fetchOne(db, sql: "SELECT key_id, sealed FROM identity_vault WHERE patient_id = ?", arguments: [patient]) {
-                try Self.audit(db, AuditEntry(at: at, actor: "patient-link", action: "identity.read", subject: patient, detail: "second factor"))
+            if readsIdentity,
+                let vault = try Row.fetchOne(
+                    db, sql: "SELECT key_id, sealed FROM identity_vault WHERE patient_id = ?", arguments: [patient])
+            {
+                try Self.audit(
+                    db, AuditEntry(at: at, actor: "patient-link", action: "identity.read", subject: patient, detail: "second factor"))
                 evidence.sealedIdentity = SealedIdentity(keyId: vault["key_id"], box: [UInt8](vault["sealed"] as Data))
             }
             if check(evidence) {
                 // A code is good once; the count starts again.
-                try db.execute(sql: "UPDATE link_factor SET failures = 0, code_hash = NULL, code_expires_at = NULL WHERE invitation_id = ?",
-                               arguments: [invitationId])
+                try db.execute(
+                    sql: "UPDATE link_factor SET failures = 0, code_hash = NULL, code_expires_at = NULL WHERE invitation_id = ?",
+                    arguments: [invitationId])
                 return .passed
             }
             let failures = (row?["failures"] as Int? ?? 0) + 1
@@ -140,51 +172,68 @@ extension SQLiteStore {
             }
             let locks = (row?["locks"] as Int? ?? 0) + 1
             if locks >= policy.locksBeforeVoid {
-                try db.execute(sql: "UPDATE link_factor SET failures = 0, locks = ?, voided_at = ? WHERE invitation_id = ?",
-                               arguments: [locks, at.seconds, invitationId])
-                try Self.audit(db, AuditEntry(at: at, actor: "patient-link", action: "link.voided", subject: patient,
-                                              detail: "invitation \(invitationId): locked \(locks) times; the clinic issues a new link"))
+                try db.execute(
+                    sql: "UPDATE link_factor SET failures = 0, locks = ?, voided_at = ? WHERE invitation_id = ?",
+                    arguments: [locks, at.seconds, invitationId])
+                try Self.audit(
+                    db,
+                    AuditEntry(
+                        at: at, actor: "patient-link", action: "link.voided", subject: patient,
+                        detail: "invitation \(invitationId): locked \(locks) times; the clinic issues a new link"))
                 return .voided
             }
             let until = at.addingTimeInterval(policy.lock)
-            try db.execute(sql: "UPDATE link_factor SET failures = 0, locks = ?, locked_until = ? WHERE invitation_id = ?",
-                           arguments: [locks, until.seconds, invitationId])
-            try Self.audit(db, AuditEntry(at: at, actor: "patient-link", action: "link.locked", subject: patient,
-                                          detail: "invitation \(invitationId): \(policy.maximumFailures) wrong second-factor answers"))
+            try db.execute(
+                sql: "UPDATE link_factor SET failures = 0, locks = ?, locked_until = ? WHERE invitation_id = ?",
+                arguments: [locks, until.seconds, invitationId])
+            try Self.audit(
+                db,
+                AuditEntry(
+                    at: at, actor: "patient-link", action: "link.locked", subject: patient,
+                    detail: "invitation \(invitationId): \(policy.maximumFailures) wrong second-factor answers"))
             return .locked(until: until)
         }
     }
 
     public func restoreFactor(invitationId: String, actor: String, at: Date) async throws {
         try await db.write { db in
-            try db.execute(sql: """
-                UPDATE link_factor SET failures = 0, locks = 0, locked_until = NULL, voided_at = NULL
-                WHERE invitation_id = ? AND (voided_at IS NOT NULL OR locks > 0)
-                """, arguments: [invitationId])
+            try db.execute(
+                sql: """
+                    UPDATE link_factor SET failures = 0, locks = 0, locked_until = NULL, voided_at = NULL
+                    WHERE invitation_id = ? AND (voided_at IS NOT NULL OR locks > 0)
+                    """, arguments: [invitationId])
             guard db.changesCount == 1,
-                  let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId]) else { return }
-            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "link.restored", subject: patient, detail: "invitation \(invitationId)"))
+                let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId])
+            else { return }
+            try Self.audit(
+                db, AuditEntry(at: at, actor: actor, action: "link.restored", subject: patient, detail: "invitation \(invitationId)"))
         }
     }
 
-    public func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: String, at: Date) async throws {
+    public func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: OutboxPayload, at: Date) async throws {
         try await db.write { db in
-            guard let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId]) else {
+            guard let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId])
+            else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)
             }
-            try db.execute(sql: """
-                INSERT INTO link_factor (invitation_id, code_hash, code_expires_at) VALUES (?, ?, ?)
-                ON CONFLICT (invitation_id) DO UPDATE SET code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at
-                """, arguments: [invitationId, Data(codeHash), expiresAt.seconds])
-            try Self.enqueue(db, kind: "code", patientId: patient, invitationId: invitationId, key: "code:\(invitationId):\(at.seconds)",
-                             payload: payload, at: at)
+            try db.execute(
+                sql: """
+                    INSERT INTO link_factor (invitation_id, code_hash, code_expires_at) VALUES (?, ?, ?)
+                    ON CONFLICT (invitation_id) DO UPDATE SET code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at
+                    """, arguments: [invitationId, Data(codeHash), expiresAt.seconds])
+            try Self.enqueue(
+                db, kind: .code, patientId: patient, invitationId: invitationId, key: "code:\(invitationId):\(at.seconds)",
+                payload: payload, at: at)
         }
     }
 
     public func currentCode(invitationId: String, now: Date) async throws -> [UInt8]? {
         try await db.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT code_hash, code_expires_at FROM link_factor WHERE invitation_id = ?", arguments: [invitationId]),
-                  let hash = row["code_hash"] as Data?, let expires = row["code_expires_at"] as Int64?, expires > now.seconds else { return nil }
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT code_hash, code_expires_at FROM link_factor WHERE invitation_id = ?", arguments: [invitationId]),
+                let hash = row["code_hash"] as Data?, let expires = row["code_expires_at"] as Int64?, expires > now.seconds
+            else { return nil }
             return [UInt8](hash)
         }
     }

@@ -15,10 +15,14 @@ extension SQLiteStore {
             guard try Bool.fetchOne(db, sql: "SELECT 1 FROM units WHERE resh = ?", arguments: [course.unit]) == true else {
                 throw StoreError.notFound(what: "unit", id: course.unit)
             }
-            try db.execute(sql: "INSERT INTO courses (id, patient_id, unit, type, status, created_at) VALUES (?, ?, ?, ?, 'active', ?)",
-                           arguments: [course.id, course.patientId, course.unit, course.type.rawValue, at.seconds])
-            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "course.create", subject: course.patientId,
-                                          detail: "course \(course.id) at unit \(course.unit)"))
+            try db.execute(
+                sql: "INSERT INTO courses (id, patient_id, unit, type, status, created_at) VALUES (?, ?, ?, ?, 'active', ?)",
+                arguments: [course.id, course.patientId, course.unit, course.type.rawValue, at.seconds])
+            try Self.audit(
+                db,
+                AuditEntry(
+                    at: at, actor: actor, action: "course.create", subject: course.patientId,
+                    detail: "course \(course.id) at unit \(course.unit)"))
         }
     }
 
@@ -29,14 +33,16 @@ extension SQLiteStore {
     static func course(in db: Database, id: String) throws -> CourseRecord? {
         guard let row = try Row.fetchOne(db, sql: "SELECT * FROM courses WHERE id = ?", arguments: [id]) else { return nil }
         let events = try Row.fetchAll(db, sql: "SELECT * FROM pathway_events WHERE course_id = ? ORDER BY seq", arguments: [id]).map {
-            PathwayEvent(id: $0["id"], type: PathwayEventType(rawValue: $0["type"]) ?? .evaluation,
-                         date: LocalDate(iso: $0["date"]) ?? LocalDate(dayNumber: 0), unit: $0["unit"],
-                         nprCode: $0["npr_code"], recordedBy: $0["recorded_by"])
+            PathwayEvent(
+                id: $0["id"], type: try $0.strict("type", in: "pathway_events"),
+                date: try $0.date("date", in: "pathway_events"), unit: $0["unit"],
+                nprCode: $0["npr_code"], recordedBy: $0["recorded_by"])
         }
-        let invitationIds = try String.fetchAll(db, sql: "SELECT id FROM invitations WHERE course_id = ? ORDER BY opens_at, milestone", arguments: [id])
+        let invitationIds = try String.fetchAll(
+            db, sql: "SELECT id FROM invitations WHERE course_id = ? ORDER BY opens_at, milestone", arguments: [id])
         return CourseRecord(
             id: row["id"], patientId: row["patient_id"], unit: row["unit"],
-            type: CourseType(rawValue: row["type"]) ?? .D01, status: CourseStatus(rawValue: row["status"]) ?? .active,
+            type: try row.strict("type", in: "courses"), status: try row.strict("status", in: "courses"),
             createdAt: Date(seconds: row["created_at"]), events: events,
             invitations: try invitationIds.compactMap { try invitation(in: db, id: $0) }
         )
@@ -48,21 +54,28 @@ extension SQLiteStore {
 
     static func invitation(in db: Database, id: String) throws -> InvitationRecord? {
         // Cached statements: this runs on every patient page view.
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM invitations WHERE id = ?"), arguments: [id]) else { return nil }
-        let history = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM invitation_history WHERE invitation_id = ? ORDER BY id"), arguments: [id]).map {
-            InvitationChange(at: Date(seconds: $0["at"]), from: ($0["from_state"] as String?).flatMap(InvitationState.init(rawValue:)),
-                             to: InvitationState(rawValue: $0["to_state"]) ?? .cancelled, cause: $0["cause"], actor: $0["actor"])
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM invitations WHERE id = ?"), arguments: [id]) else {
+            return nil
         }
-        let reminders = try Row.fetchAll(db.cachedStatement(sql: "SELECT * FROM reminders WHERE invitation_id = ? ORDER BY seq"), arguments: [id]).map {
-            ReminderRecord(sequence: $0["seq"], dueAt: Date(seconds: $0["due_at"]), state: ReminderRecord.State(rawValue: $0["state"]) ?? .cancelled)
+        let history = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM invitation_history WHERE invitation_id = ? ORDER BY id"), arguments: [id]
+        ).map {
+            InvitationChange(
+                at: Date(seconds: $0["at"]), from: try $0.strictIfPresent("from_state", in: "invitation_history"),
+                to: try $0.strict("to_state", in: "invitation_history"), cause: $0["cause"], actor: $0["actor"])
+        }
+        let reminders = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT * FROM reminders WHERE invitation_id = ? ORDER BY seq"), arguments: [id]
+        ).map {
+            ReminderRecord(sequence: $0["seq"], dueAt: Date(seconds: $0["due_at"]), state: try $0.strict("state", in: "reminders"))
         }
         let instruments: String = row["instruments"]
         return InvitationRecord(
             id: row["id"], courseId: row["course_id"], patientId: row["patient_id"], milestone: row["milestone"],
             instruments: instruments.split(separator: ",").map(String.init), triggerEventId: row["trigger_event_id"],
-            dueDate: LocalDate(iso: row["due_date"]) ?? LocalDate(dayNumber: 0),
-            state: InvitationState(rawValue: row["state"]) ?? .cancelled, remindersSent: row["reminders_sent"],
-            cancelReason: (row["cancel_reason"] as String?).flatMap(CancelReason.init(rawValue:)),
+            dueDate: try row.date("due_date", in: "invitations"),
+            state: try row.strict("state", in: "invitations"), remindersSent: row["reminders_sent"],
+            cancelReason: try row.strictIfPresent("cancel_reason", in: "invitations"),
             opensAt: Date(seconds: row["opens_at"]), closesAt: Date(seconds: row["closes_at"]),
             history: history, reminders: reminders
         )
@@ -82,38 +95,47 @@ extension SQLiteStore {
             }
             let plans = try decide(course, patient)
             let seq = (course.events.count) + 1
-            try db.execute(sql: """
-                INSERT INTO pathway_events (id, course_id, type, date, unit, npr_code, recorded_by, recorded_at, seq)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: [event.id, courseId, event.type.rawValue, event.date.description, event.unit, event.nprCode,
-                                 event.recordedBy, at.seconds, seq])
+            try db.execute(
+                sql: """
+                    INSERT INTO pathway_events (id, course_id, type, date, unit, npr_code, recorded_by, recorded_at, seq)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    event.id, courseId, event.type.rawValue, event.date.description, event.unit, event.nprCode,
+                    event.recordedBy, at.seconds, seq,
+                ])
             switch event.type {
             case .transfer:
                 try db.execute(sql: "UPDATE courses SET unit = ? WHERE id = ?", arguments: [event.unit, courseId])
                 // The referral carries the sending unit's record of the patient, unless the receiving unit has its own.
-                try db.execute(sql: """
-                    INSERT OR IGNORE INTO unit_identities (patient_id, unit, key_id, sealed, updated_at)
-                    SELECT patient_id, ?, key_id, sealed, ? FROM unit_identities WHERE patient_id = ? AND unit = ?
-                    """, arguments: [event.unit, at.seconds, course.patientId, course.unit])
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO unit_identities (patient_id, unit, key_id, sealed, updated_at)
+                        SELECT patient_id, ?, key_id, sealed, ? FROM unit_identities WHERE patient_id = ? AND unit = ?
+                        """, arguments: [event.unit, at.seconds, course.patientId, course.unit])
             case .end, .breakOff:
-                try db.execute(sql: "UPDATE courses SET status = ? WHERE id = ?",
-                               arguments: [event.type == .end ? "ended" : "brokenOff", courseId])
+                try db.execute(
+                    sql: "UPDATE courses SET status = ? WHERE id = ?",
+                    arguments: [event.type == .end ? "ended" : "brokenOff", courseId])
                 // A course that is over is nudged about nothing.
                 try db.execute(sql: "DELETE FROM nudge_counts WHERE course_id = ?", arguments: [courseId])
-                try db.execute(sql: "UPDATE clinician_nudges SET resolved_at = ? WHERE course_id = ? AND resolved_at IS NULL",
-                               arguments: [at.seconds, courseId])
+                try db.execute(
+                    sql: "UPDATE clinician_nudges SET resolved_at = ? WHERE course_id = ? AND resolved_at IS NULL",
+                    arguments: [at.seconds, courseId])
             default:
                 break
             }
             if course.status == .active, ![.end, .breakOff].contains(event.type) {
                 for milestone in restartingNudges {
                     // What the nudge asked for has come: it is done, and the count starts again.
-                    try db.execute(sql: """
-                        INSERT INTO nudge_counts (course_id, milestone, since, nudged) VALUES (?, ?, ?, 0)
-                        ON CONFLICT (course_id, milestone) DO UPDATE SET since = MAX(since, excluded.since), nudged = 0
-                        """, arguments: [courseId, milestone, event.date.description])
-                    try db.execute(sql: "UPDATE clinician_nudges SET resolved_at = ? WHERE course_id = ? AND milestone = ? AND resolved_at IS NULL",
-                                   arguments: [at.seconds, courseId, milestone])
+                    try db.execute(
+                        sql: """
+                            INSERT INTO nudge_counts (course_id, milestone, since, nudged) VALUES (?, ?, ?, 0)
+                            ON CONFLICT (course_id, milestone) DO UPDATE SET since = MAX(since, excluded.since), nudged = 0
+                            """, arguments: [courseId, milestone, event.date.description])
+                    try db.execute(
+                        sql: "UPDATE clinician_nudges SET resolved_at = ? WHERE course_id = ? AND milestone = ? AND resolved_at IS NULL",
+                        arguments: [at.seconds, courseId, milestone])
                 }
             }
             if !patient.isReserved {
@@ -121,8 +143,11 @@ extension SQLiteStore {
                     try Self.insertInvitation(db, plan: plan, course: course, actor: event.recordedBy, at: at)
                 }
             }
-            try Self.audit(db, AuditEntry(at: at, actor: event.recordedBy, action: "course.event", subject: course.patientId,
-                                          detail: "\(event.type.rawValue) \(event.date) on course \(courseId)"))
+            try Self.audit(
+                db,
+                AuditEntry(
+                    at: at, actor: event.recordedBy, action: "course.event", subject: course.patientId,
+                    detail: "\(event.type.rawValue) \(event.date) on course \(courseId)"))
             guard let updated = try Self.course(in: db, id: courseId) else { throw StoreError.notFound(what: "course", id: courseId) }
             return updated
         }
@@ -130,29 +155,40 @@ extension SQLiteStore {
 
     static func insertInvitation(_ db: Database, plan: ScheduleProtocol.Plan, course: CourseRecord, actor: String, at: Date) throws {
         let id = newId()
-        try db.execute(sql: """
-            INSERT OR IGNORE INTO invitations (id, course_id, patient_id, milestone, instruments, trigger_event_id, due_date,
-                state, opens_at, closes_at, created_at, updated_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?)
-            """, arguments: [id, course.id, course.patientId, plan.milestone, plan.instruments.joined(separator: ","),
-                             plan.triggerEventId, plan.dueDate.description, plan.opensAt.seconds, plan.closesAt.seconds,
-                             at.seconds, at.seconds])
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO invitations (id, course_id, patient_id, milestone, instruments, trigger_event_id, due_date,
+                    state, opens_at, closes_at, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?)
+                """,
+            arguments: [
+                id, course.id, course.patientId, plan.milestone, plan.instruments.joined(separator: ","),
+                plan.triggerEventId, plan.dueDate.description, plan.opensAt.seconds, plan.closesAt.seconds,
+                at.seconds, at.seconds,
+            ])
         guard db.changesCount == 1 else { return }
-        try db.execute(sql: "INSERT INTO invitation_history (invitation_id, at, from_state, to_state, cause, actor) VALUES (?, ?, NULL, 'scheduled', ?, ?)",
-                       arguments: [id, at.seconds, "scheduled by the \(plan.milestone) milestone", actor])
+        try db.execute(
+            sql:
+                "INSERT INTO invitation_history (invitation_id, at, from_state, to_state, cause, actor) VALUES (?, ?, NULL, "
+                + "'scheduled', ?, ?)",
+            arguments: [id, at.seconds, "scheduled by the \(plan.milestone) milestone", actor])
         for (i, due) in plan.reminders.enumerated() {
-            try db.execute(sql: "INSERT INTO reminders (invitation_id, seq, due_at, state) VALUES (?, ?, ?, 'pending')",
-                           arguments: [id, i + 1, due.seconds])
+            try db.execute(
+                sql: "INSERT INTO reminders (invitation_id, seq, due_at, state) VALUES (?, ?, ?, 'pending')",
+                arguments: [id, i + 1, due.seconds])
         }
     }
 
     /// Moves one invitation to `next` if the state machine allows it, writing the history row.
     /// Ending states also cancel the pending reminders and queued notifications of that invitation.
     @discardableResult
-    static func transition(_ db: Database, invitationId: String, to next: InvitationState, cause: String, actor: String, at: Date,
-                           cancelReason: CancelReason? = nil) throws -> InvitationState {
+    static func transition(
+        _ db: Database, invitationId: String, to next: InvitationState, cause: String, actor: String, at: Date,
+        cancelReason: CancelReason? = nil
+    ) throws -> InvitationState {
         guard let raw = try String.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]),
-              let current = InvitationState(rawValue: raw) else {
+            let current = InvitationState(rawValue: raw)
+        else {
             throw StoreError.notFound(what: "invitation", id: invitationId)
         }
         do {
@@ -160,19 +196,23 @@ extension SQLiteStore {
         } catch {
             throw StoreError.illegalTransition(error.description)
         }
-        try db.execute(sql: """
-            UPDATE invitations SET state = ?, cancel_reason = COALESCE(?, cancel_reason), updated_at = ?,
-                reminders_sent = reminders_sent + ? WHERE id = ?
-            """, arguments: [next.rawValue, cancelReason?.rawValue, at.seconds, next == .reminded ? 1 : 0, invitationId])
-        try db.execute(sql: "INSERT INTO invitation_history (invitation_id, at, from_state, to_state, cause, actor) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [invitationId, at.seconds, current.rawValue, next.rawValue, cause, actor])
+        try db.execute(
+            sql: """
+                UPDATE invitations SET state = ?, cancel_reason = COALESCE(?, cancel_reason), updated_at = ?,
+                    reminders_sent = reminders_sent + ? WHERE id = ?
+                """, arguments: [next.rawValue, cancelReason?.rawValue, at.seconds, next == .reminded ? 1 : 0, invitationId])
+        try db.execute(
+            sql: "INSERT INTO invitation_history (invitation_id, at, from_state, to_state, cause, actor) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [invitationId, at.seconds, current.rawValue, next.rawValue, cause, actor])
         if next.isTerminal {
-            try db.execute(sql: "UPDATE reminders SET state = 'cancelled' WHERE invitation_id = ? AND state = 'pending'", arguments: [invitationId])
+            try db.execute(
+                sql: "UPDATE reminders SET state = 'cancelled' WHERE invitation_id = ? AND state = 'pending'", arguments: [invitationId])
             // Messages to the patient stop; the forward of a completed invitation's answers must not.
-            try db.execute(sql: """
-                UPDATE outbox SET state = 'cancelled', last_error = ?, updated_at = ?
-                WHERE invitation_id = ? AND state = 'queued' AND kind IN ('invitation', 'reminder', 'code')
-                """, arguments: ["invitation \(next.rawValue)", at.seconds, invitationId])
+            try db.execute(
+                sql: """
+                    UPDATE outbox SET state = 'cancelled', last_error = ?, updated_at = ?
+                    WHERE invitation_id = ? AND state = 'queued' AND kind IN ('invitation', 'reminder', 'code')
+                    """, arguments: ["invitation \(next.rawValue)", at.seconds, invitationId])
         }
         return current
     }

@@ -13,35 +13,43 @@ extension SQLiteStore {
     public func statisticsInput() async throws -> StatisticsInput {
         try await db.read { db in
             let asked = Self.askedStates.map { _ in "?" }.joined(separator: ", ")
-            let cells = try Row.fetchAll(db, sql: """
-                SELECT c.unit, u.name, i.milestone, COUNT(*) AS invited, SUM(i.state = 'completed') AS answered
-                FROM invitations i
-                JOIN courses c ON c.id = i.course_id
-                JOIN units u ON u.resh = c.unit
-                JOIN patients p ON p.id = i.patient_id
-                WHERE p.reserved_at IS NULL AND p.deletion_requested_at IS NULL
-                  AND EXISTS (SELECT 1 FROM invitation_history h WHERE h.invitation_id = i.id AND h.to_state IN (\(asked)))
-                GROUP BY c.unit, i.milestone
-                ORDER BY c.unit, i.milestone
-                """, arguments: StatementArguments(Self.askedStates)).map {
+            let cells = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.unit, u.name, i.milestone, COUNT(*) AS invited, SUM(i.state = 'completed') AS answered
+                    FROM invitations i
+                    JOIN courses c ON c.id = i.course_id
+                    JOIN units u ON u.resh = c.unit
+                    JOIN patients p ON p.id = i.patient_id
+                    WHERE p.reserved_at IS NULL AND p.deletion_requested_at IS NULL
+                      AND EXISTS (SELECT 1 FROM invitation_history h WHERE h.invitation_id = i.id AND h.to_state IN (\(asked)))
+                    GROUP BY c.unit, i.milestone
+                    ORDER BY c.unit, i.milestone
+                    """, arguments: StatementArguments(Self.askedStates)
+            ).map {
                 StatisticsCellCounts(unit: $0[0], unitName: $0[1], milestone: $0[2], invited: $0[3], answered: $0[4])
             }
             var scores: [StatisticsScoreValues] = []
-            for row in try Row.fetchAll(db, sql: """
-                SELECT c.unit, i.milestone, r.instrument, s.key, s.value_set, s.number
-                FROM scores s
-                JOIN responses r ON r.id = s.response_id
-                JOIN invitations i ON i.id = r.invitation_id
-                JOIN courses c ON c.id = i.course_id
-                JOIN patients p ON p.id = i.patient_id
-                WHERE i.state = 'completed' AND s.number IS NOT NULL
-                  AND p.reserved_at IS NULL AND p.deletion_requested_at IS NULL
-                ORDER BY c.unit, i.milestone, r.instrument, s.key, s.value_set
-                """) {
-                let value = StatisticsScoreValues(unit: row[0], milestone: row[1], instrument: row[2], key: row[3], valueSet: row[4],
-                                                  numbers: [row[5]])
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.unit, i.milestone, r.instrument, s.key, s.value_set, s.number
+                    FROM scores s
+                    JOIN responses r ON r.id = s.response_id
+                    JOIN invitations i ON i.id = r.invitation_id
+                    JOIN courses c ON c.id = i.course_id
+                    JOIN patients p ON p.id = i.patient_id
+                    WHERE i.state = 'completed' AND s.number IS NOT NULL
+                      AND p.reserved_at IS NULL AND p.deletion_requested_at IS NULL
+                    ORDER BY c.unit, i.milestone, r.instrument, s.key, s.value_set
+                    """)
+            {
+                let value = StatisticsScoreValues(
+                    unit: row[0], milestone: row[1], instrument: row[2], key: row[3], valueSet: row[4],
+                    numbers: [row[5]])
                 if let last = scores.last, last.unit == value.unit, last.milestone == value.milestone, last.instrument == value.instrument,
-                   last.key == value.key, last.valueSet == value.valueSet {
+                    last.key == value.key, last.valueSet == value.valueSet
+                {
                     scores[scores.count - 1].numbers.append(contentsOf: value.numbers)
                 } else {
                     scores.append(value)

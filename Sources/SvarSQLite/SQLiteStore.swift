@@ -16,9 +16,12 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             try Self.prepareForErasure(db)
         }
-        let pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try MigrationLock.whileHeld(beside: path) {
+            let pool = try DatabasePool(path: path, configuration: configuration)
+            try SQLiteMigrations.migrator.migrate(pool)
+            return pool
+        }
         db = pool
-        try SQLiteMigrations.migrator.migrate(pool)
     }
 
     /// A private in-memory database, for tests.
@@ -56,6 +59,14 @@ public final class SQLiteStore: Store {
         try await db.read { try SQLiteMigrations.migrator.appliedMigrations($0) }
     }
 
+    /// Every migration this version of Svar knows, in the order it applies them.
+    public static var knownMigrations: [String] { SQLiteMigrations.migrator.migrations }
+
+    /// The migrations applied to the file at `path`, read without changing it (empty for no file yet).
+    public static func appliedMigrations(readingOnly path: String) throws -> [String] {
+        try MigrationStatus.applied(path: path, migrator: SQLiteMigrations.migrator)
+    }
+
     // MARK: Units
 
     public func createUnit(_ unit: SvarStore.Unit, actor: String, at: Date) async throws {
@@ -66,8 +77,9 @@ public final class SQLiteStore: Store {
             if let parent = unit.parent, try Bool.fetchOne(db, sql: "SELECT 1 FROM units WHERE resh = ?", arguments: [parent]) != true {
                 throw StoreError.notFound(what: "parent unit", id: parent)
             }
-            try db.execute(sql: "INSERT INTO units (resh, name, parent, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [unit.resh, unit.name, unit.parent, at.seconds])
+            try db.execute(
+                sql: "INSERT INTO units (resh, name, parent, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [unit.resh, unit.name, unit.parent, at.seconds])
             try Self.audit(db, AuditEntry(at: at, actor: actor, action: "unit.create", subject: unit.resh))
         }
     }
@@ -84,21 +96,29 @@ public final class SQLiteStore: Store {
 
     public func enrolPatient(_ enrolment: PatientEnrolment, actor: String, at: Date) async throws -> EnrolmentResult {
         try await db.write { db in
-            if let existing = try String.fetchOne(db, sql: "SELECT patient_id FROM identity_vault WHERE lookup_hash = ?",
-                                                  arguments: [Data(enrolment.lookupHash)]) {
+            if let existing = try String.fetchOne(
+                db, sql: "SELECT patient_id FROM identity_vault WHERE lookup_hash = ?",
+                arguments: [Data(enrolment.lookupHash)])
+            {
                 return .existing(existing)
             }
-            let tombstoned = try Int64.fetchOne(db, sql: "SELECT reserved_at FROM reservation_tombstones WHERE lookup_hash = ?",
-                                                arguments: [Data(enrolment.lookupHash)])
-            try db.execute(sql: "INSERT INTO patients (id, language, created_at, reserved_at) VALUES (?, ?, ?, ?)",
-                           arguments: [enrolment.id, enrolment.language, at.seconds, tombstoned])
-            try db.execute(sql: "INSERT INTO identity_vault (patient_id, lookup_hash, key_id, sealed) VALUES (?, ?, ?, ?)",
-                           arguments: [enrolment.id, Data(enrolment.lookupHash), enrolment.sealedIdentity.keyId, Data(enrolment.sealedIdentity.box)])
+            let tombstoned = try Int64.fetchOne(
+                db, sql: "SELECT reserved_at FROM reservation_tombstones WHERE lookup_hash = ?",
+                arguments: [Data(enrolment.lookupHash)])
+            try db.execute(
+                sql: "INSERT INTO patients (id, language, created_at, reserved_at) VALUES (?, ?, ?, ?)",
+                arguments: [enrolment.id, enrolment.language, at.seconds, tombstoned])
+            try db.execute(
+                sql: "INSERT INTO identity_vault (patient_id, lookup_hash, key_id, sealed) VALUES (?, ?, ?, ?)",
+                arguments: [enrolment.id, Data(enrolment.lookupHash), enrolment.sealedIdentity.keyId, Data(enrolment.sealedIdentity.box)])
             for unit in enrolment.units.sorted() {
                 try Self.saveUnitIdentity(db, patientId: enrolment.id, unit: unit, sealed: enrolment.sealedIdentity, at: at)
             }
-            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "patient.enrol", subject: enrolment.id,
-                                          detail: tombstoned == nil ? "" : "earlier reservation applies"))
+            try Self.audit(
+                db,
+                AuditEntry(
+                    at: at, actor: actor, action: "patient.enrol", subject: enrolment.id,
+                    detail: tombstoned == nil ? "" : "earlier reservation applies"))
             return .created(enrolment.id)
         }
     }
@@ -109,24 +129,39 @@ public final class SQLiteStore: Store {
 
     static func patient(in db: Database, id: String) throws -> PatientRecord? {
         try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM patients WHERE id = ?"), arguments: [id]).map {
-            PatientRecord(id: $0["id"], language: $0["language"], createdAt: Date(seconds: $0["created_at"]),
-                          reservedAt: ($0["reserved_at"] as Int64?).map(Date.init(seconds:)),
-                          deletionRequestedAt: ($0["deletion_requested_at"] as Int64?).map(Date.init(seconds:)))
+            PatientRecord(
+                id: $0["id"], language: $0["language"], createdAt: Date(seconds: $0["created_at"]),
+                reservedAt: ($0["reserved_at"] as Int64?).map(Date.init(seconds:)),
+                deletionRequestedAt: ($0["deletion_requested_at"] as Int64?).map(Date.init(seconds:)))
         }
     }
 
-    public func readIdentity(of patientId: String, in scope: Scope, actor: String, purpose: String, at: Date) async throws -> SealedIdentity? {
+    public func readIdentity(of patientId: String, in scope: Scope, actor: String, purpose: String, at: Date) async throws
+        -> SealedIdentity?
+    {
         guard let (filter, units) = Self.unitClause(scope, column: "unit") else { return nil }
         return try await db.write { db in
             if scope.units != nil {
-                guard try Bool.fetchOne(db, sql: "SELECT 1 FROM courses WHERE patient_id = ?\(filter) LIMIT 1",
-                                        arguments: StatementArguments([patientId] + units)) == true else { return nil }
+                guard
+                    try Bool.fetchOne(
+                        db, sql: "SELECT 1 FROM courses WHERE patient_id = ?\(filter) LIMIT 1",
+                        arguments: StatementArguments([patientId] + units)) == true
+                else { return nil }
             }
-            let unitRow = scope.units == nil ? nil : try Row.fetchOne(db, sql: """
-                SELECT key_id, sealed FROM unit_identities WHERE patient_id = ?\(filter) ORDER BY updated_at DESC, unit LIMIT 1
-                """, arguments: StatementArguments([patientId] + units))
-            guard let row = try unitRow ?? Row.fetchOne(db, sql: "SELECT key_id, sealed FROM identity_vault WHERE patient_id = ?",
-                                                        arguments: [patientId]) else {
+            let unitRow =
+                scope.units == nil
+                ? nil
+                : try Row.fetchOne(
+                    db,
+                    sql: """
+                        SELECT key_id, sealed FROM unit_identities WHERE patient_id = ?\(filter) ORDER BY updated_at DESC, unit LIMIT 1
+                        """, arguments: StatementArguments([patientId] + units))
+            guard
+                let row = try unitRow
+                    ?? Row.fetchOne(
+                        db, sql: "SELECT key_id, sealed FROM identity_vault WHERE patient_id = ?",
+                        arguments: [patientId])
+            else {
                 return nil
             }
             try Self.audit(db, AuditEntry(at: at, actor: actor, action: "identity.read", subject: patientId, detail: purpose))
@@ -135,27 +170,34 @@ public final class SQLiteStore: Store {
         }
     }
 
-    public func recordUnitIdentity(patientId: String, units: Set<String>, actor: String, at: Date,
-                                   merge: @Sendable (SealedIdentity?) throws -> SealedIdentity) async throws {
+    public func recordUnitIdentity(
+        patientId: String, units: Set<String>, actor: String, at: Date,
+        merge: @Sendable (SealedIdentity?) throws -> SealedIdentity
+    ) async throws {
         try await db.write { db in
             guard try Self.patient(in: db, id: patientId) != nil else { throw StoreError.notFound(what: "patient", id: patientId) }
             for unit in units.sorted() {
-                let current = try Row.fetchOne(db, sql: "SELECT key_id, sealed FROM unit_identities WHERE patient_id = ? AND unit = ?",
-                                               arguments: [patientId, unit]).map { row -> SealedIdentity in
+                let current = try Row.fetchOne(
+                    db, sql: "SELECT key_id, sealed FROM unit_identities WHERE patient_id = ? AND unit = ?",
+                    arguments: [patientId, unit]
+                ).map { row -> SealedIdentity in
                     let sealed: Data = row["sealed"]
                     return SealedIdentity(keyId: row["key_id"], box: [UInt8](sealed))
                 }
                 try Self.saveUnitIdentity(db, patientId: patientId, unit: unit, sealed: try merge(current), at: at)
-                try Self.audit(db, AuditEntry(at: at, actor: actor, action: "identity.register", subject: patientId, detail: "unit \(unit)"))
+                try Self.audit(
+                    db, AuditEntry(at: at, actor: actor, action: "identity.register", subject: patientId, detail: "unit \(unit)"))
             }
         }
     }
 
     static func saveUnitIdentity(_ db: Database, patientId: String, unit: String, sealed: SealedIdentity, at: Date) throws {
-        try db.execute(sql: """
-            INSERT INTO unit_identities (patient_id, unit, key_id, sealed, updated_at) VALUES (?, ?, ?, ?, ?)
-            ON CONFLICT (patient_id, unit) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed, updated_at = excluded.updated_at
-            """, arguments: [patientId, unit, sealed.keyId, Data(sealed.box), at.seconds])
+        try db.execute(
+            sql: """
+                INSERT INTO unit_identities (patient_id, unit, key_id, sealed, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (patient_id, unit) DO UPDATE SET key_id = excluded.key_id, sealed = excluded.sealed, updated_at =
+                    excluded.updated_at
+                """, arguments: [patientId, unit, sealed.keyId, Data(sealed.box), at.seconds])
     }
 
     public func isTombstoned(lookupHash: [UInt8]) async throws -> Bool {
@@ -175,21 +217,32 @@ public final class SQLiteStore: Store {
         if patient.reservedAt == nil {
             try db.execute(sql: "UPDATE patients SET reserved_at = ? WHERE id = ?", arguments: [at.seconds, patientId])
         }
-        try db.execute(sql: """
-            INSERT OR IGNORE INTO reservation_tombstones (lookup_hash, reserved_at)
-            SELECT lookup_hash, ? FROM identity_vault WHERE patient_id = ?
-            """, arguments: [Self.tombstoneMonth(at).seconds, patientId])
-        let pending = try Row.fetchAll(db, sql: """
-            SELECT i.id, c.unit FROM invitations i JOIN courses c ON c.id = i.course_id
-            WHERE i.patient_id = ? AND i.state IN \(Self.pendingStates)
-            """, arguments: [patientId]).map { (id: $0["id"] as String, unit: $0["unit"] as String) }
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO reservation_tombstones (lookup_hash, reserved_at)
+                SELECT lookup_hash, ? FROM identity_vault WHERE patient_id = ?
+                """, arguments: [Self.tombstoneMonth(at).seconds, patientId])
+        let pending = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT i.id, c.unit FROM invitations i JOIN courses c ON c.id = i.course_id
+                WHERE i.patient_id = ? AND i.state IN \(Self.pendingStates)
+                """, arguments: [patientId]
+        ).map { (id: $0["id"] as String, unit: $0["unit"] as String) }
         for (id, _) in pending {
-            try Self.transition(db, invitationId: id, to: .cancelled, cause: "reservation", actor: actor, at: at, cancelReason: .reservation)
+            try Self.transition(
+                db, invitationId: id, to: .cancelled, cause: "reservation", actor: actor, at: at, cancelReason: .reservation)
         }
-        try db.execute(sql: "UPDATE outbox SET state = 'cancelled', last_error = 'patient reserved', updated_at = ? WHERE patient_id = ? AND state = 'queued' AND kind != 'erase'",
-                       arguments: [at.seconds, patientId])
-        try Self.audit(db, AuditEntry(at: at, actor: actor, action: "patient.reserve", subject: patientId,
-                                      detail: "\(pending.count) pending invitation(s) cancelled"))
+        try db.execute(
+            sql:
+                "UPDATE outbox SET state = 'cancelled', last_error = 'patient reserved', updated_at = ? WHERE patient_id = ? AND "
+                + "state = 'queued' AND kind != 'erase'",
+            arguments: [at.seconds, patientId])
+        try Self.audit(
+            db,
+            AuditEntry(
+                at: at, actor: actor, action: "patient.reserve", subject: patientId,
+                detail: "\(pending.count) pending invitation(s) cancelled"))
         return pending.filter { scope.covers(unit: $0.unit) }.count
     }
 
@@ -202,42 +255,57 @@ public final class SQLiteStore: Store {
     // MARK: Audit, outbox, nudges
 
     static func audit(_ db: Database, _ entry: AuditEntry) throws {
-        try db.execute(sql: "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-                       arguments: [entry.at.seconds, entry.actor, entry.action, entry.subject, entry.detail])
+        try db.execute(
+            sql: "INSERT INTO audit_log (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+            arguments: [entry.at.seconds, entry.actor, entry.action, entry.subject, entry.detail])
     }
 
     public func auditEntries(subject: String) async throws -> [AuditEntry] {
         try await db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM audit_log WHERE subject = ? ORDER BY id", arguments: [subject]).map {
-                AuditEntry(at: Date(seconds: $0["at"]), actor: $0["actor"], action: $0["action"], subject: $0["subject"], detail: $0["detail"])
+                AuditEntry(
+                    at: Date(seconds: $0["at"]), actor: $0["actor"], action: $0["action"], subject: $0["subject"], detail: $0["detail"])
             }
         }
     }
 
-    static func enqueue(_ db: Database, kind: String, patientId: String, invitationId: String?, key: String, payload: String, at: Date,
-                        responseId: String? = nil) throws {
-        try db.execute(sql: """
-            INSERT OR IGNORE INTO outbox (id, kind, patient_id, invitation_id, idempotency_key, payload, state, attempts, next_attempt_at,
-                                          created_at, updated_at, response_id)
-            VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)
-            """, arguments: [newId(), kind, patientId, invitationId, key, payload, at.seconds, at.seconds, at.seconds, responseId])
+    static func enqueue(
+        _ db: Database, kind: OutboxKind, patientId: String, invitationId: String?, key: String, payload: OutboxPayload, at: Date,
+        responseId: String? = nil
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO outbox (id, kind, patient_id, invitation_id, idempotency_key, payload, state, attempts,
+                    next_attempt_at,
+                                              created_at, updated_at, response_id)
+                VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)
+                """,
+            arguments: [
+                newId(), kind.rawValue, patientId, invitationId, key, try payload.json(), at.seconds, at.seconds, at.seconds, responseId,
+            ])
     }
 
     public func outbox(patientId: String) async throws -> [OutboxItem] {
         try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE patient_id = ? ORDER BY created_at, idempotency_key", arguments: [patientId]).map(Self.outboxItem)
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM outbox WHERE patient_id = ? ORDER BY created_at, idempotency_key", arguments: [patientId]
+            ).map { try Self.outboxItem($0) }
         }
     }
 
     public func nudges(in scope: Scope) async throws -> [ClinicianNudge] {
         guard let (filter, values) = Self.unitClause(scope) else { return [] }
         return try await db.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT n.* FROM clinician_nudges n JOIN courses c ON c.id = n.course_id
-                WHERE n.resolved_at IS NULL\(filter) ORDER BY n.due_date, n.course_id, n.milestone
-                """, arguments: StatementArguments(values)).map {
-                ClinicianNudge(courseId: $0["course_id"], milestone: $0["milestone"], dueDate: LocalDate(iso: $0["due_date"]) ?? LocalDate(dayNumber: 0),
-                               createdAt: Date(seconds: $0["created_at"]))
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT n.* FROM clinician_nudges n JOIN courses c ON c.id = n.course_id
+                    WHERE n.resolved_at IS NULL\(filter) ORDER BY n.due_date, n.course_id, n.milestone
+                    """, arguments: StatementArguments(values)
+            ).map {
+                ClinicianNudge(
+                    courseId: $0["course_id"], milestone: $0["milestone"], dueDate: try $0.date("due_date", in: "clinician_nudges"),
+                    createdAt: Date(seconds: $0["created_at"]))
             }
         }
     }
@@ -248,16 +316,18 @@ public final class SQLiteStore: Store {
         try await db.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM signing_keys ORDER BY id").map {
                 let sealed: Data = $0["sealed"]
-                return StoredSigningKey(id: UInt32(truncatingIfNeeded: $0["id"] as Int64), createdAt: Date(seconds: $0["created_at"]),
-                                        sealed: SealedIdentity(keyId: $0["key_id"], box: [UInt8](sealed)),
-                                        retiredAt: ($0["retired_at"] as Int64?).map(Date.init(seconds:)))
+                return StoredSigningKey(
+                    id: UInt32(truncatingIfNeeded: $0["id"] as Int64), createdAt: Date(seconds: $0["created_at"]),
+                    sealed: SealedIdentity(keyId: $0["key_id"], box: [UInt8](sealed)),
+                    retiredAt: ($0["retired_at"] as Int64?).map(Date.init(seconds:)))
             }
         }
     }
 
     public func retireSigningKey(id: UInt32, actor: String, at: Date) async throws {
         try await db.write { db in
-            try db.execute(sql: "UPDATE signing_keys SET retired_at = ? WHERE id = ? AND retired_at IS NULL", arguments: [at.seconds, Int64(id)])
+            try db.execute(
+                sql: "UPDATE signing_keys SET retired_at = ? WHERE id = ? AND retired_at IS NULL", arguments: [at.seconds, Int64(id)])
             guard db.changesCount == 1 else { throw StoreError.notFound(what: "signing key in use", id: String(id)) }
             try Self.audit(db, AuditEntry(at: at, actor: actor, action: "key.retire", subject: "signing key \(id)"))
         }
@@ -265,24 +335,30 @@ public final class SQLiteStore: Store {
 
     public func addSigningKey(_ key: StoredSigningKey) async throws {
         try await db.write { db in
-            try db.execute(sql: "INSERT INTO signing_keys (id, created_at, key_id, sealed) VALUES (?, ?, ?, ?)",
-                           arguments: [Int64(key.id), key.createdAt.seconds, key.sealed.keyId, Data(key.sealed.box)])
+            try db.execute(
+                sql: "INSERT INTO signing_keys (id, created_at, key_id, sealed) VALUES (?, ?, ?, ?)",
+                arguments: [Int64(key.id), key.createdAt.seconds, key.sealed.keyId, Data(key.sealed.box)])
         }
     }
 
     public func addLink(invitationId: String, nonceHash: [UInt8], expiresAt: Date, actor: String, at: Date) async throws {
         try await db.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT patient_id, state FROM invitations WHERE id = ?", arguments: [invitationId]) else {
+            guard let row = try Row.fetchOne(db, sql: "SELECT patient_id, state FROM invitations WHERE id = ?", arguments: [invitationId])
+            else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)
             }
             let state = InvitationState(rawValue: row["state"]) ?? .cancelled
             guard !state.isTerminal else {
                 throw StoreError.conflict(field: "state", reason: "the invitation is \(state.rawValue); no new link can be made")
             }
-            try db.execute(sql: "INSERT INTO invitation_links (nonce_hash, invitation_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
-                           arguments: [Data(nonceHash), invitationId, expiresAt.seconds, at.seconds])
-            try Self.audit(db, AuditEntry(at: at, actor: actor, action: "invitation.link", subject: row["patient_id"],
-                                          detail: "invitation \(invitationId)"))
+            try db.execute(
+                sql: "INSERT INTO invitation_links (nonce_hash, invitation_id, expires_at, created_at) VALUES (?, ?, ?, ?)",
+                arguments: [Data(nonceHash), invitationId, expiresAt.seconds, at.seconds])
+            try Self.audit(
+                db,
+                AuditEntry(
+                    at: at, actor: actor, action: "invitation.link", subject: row["patient_id"],
+                    detail: "invitation \(invitationId)"))
         }
     }
 
@@ -317,9 +393,11 @@ extension SQLiteStore {
 
 extension SQLiteStore {
     /// Outbox items of one kind, oldest first — for operations and tests.
-    public func outboxItems(kind: String) async throws -> [OutboxItem] {
+    public func outboxItems(kind: OutboxKind) async throws -> [OutboxItem] {
         try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM outbox WHERE kind = ? ORDER BY created_at, idempotency_key", arguments: [kind]).map(Self.outboxItem)
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM outbox WHERE kind = ? ORDER BY created_at, idempotency_key", arguments: [kind.rawValue]
+            ).map { try Self.outboxItem($0) }
         }
     }
 }

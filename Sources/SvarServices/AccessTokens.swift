@@ -92,8 +92,9 @@ public struct AccessTokens: Sendable {
         guard let roleName = claims.role, let role = Role(rawValue: roleName) else {
             throw TokenError(description: "the token has no svar_role Svar knows")
         }
-        let user = UserRecord(username: "oidc:\(claims.sub.value)", passwordHash: "", role: role, units: claims.units?.values ?? [],
-                              totpSecret: nil, disabledAt: nil, lockedUntil: nil)
+        let user = UserRecord(
+            username: "oidc:\(claims.sub.value)", passwordHash: "", role: role, units: claims.units?.values ?? [],
+            totpSecret: nil, disabledAt: nil, lockedUntil: nil)
         return Clinician(username: user.username, role: role, units: try await store.unitsInScope(of: user))
     }
 }

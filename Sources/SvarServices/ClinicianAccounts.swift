@@ -42,13 +42,16 @@ public struct ClinicianAccounts: Sendable {
     }
 
     /// The accounts of `svar serve`, with `SVAR_SESSION_IDLE` (minutes, 5–480; default 30) as the idle limit.
-    public static func fromEnvironment(_ env: [String: String], store: any Store, vault: IdentityVault,
-                                       configuration: SvarConfiguration) throws(ConfigurationProblem) -> ClinicianAccounts {
+    public static func fromEnvironment(
+        _ env: [String: String], store: any Store, vault: IdentityVault,
+        configuration: SvarConfiguration
+    ) throws(ConfigurationProblem) -> ClinicianAccounts {
         var accounts = ClinicianAccounts(store: store, vault: vault)
         accounts.rolesRequiringTOTP = configuration.rolesRequiringTOTP
         if let text = env["SVAR_SESSION_IDLE"], !text.isEmpty {
             guard let minutes = Int(text), (5...480).contains(minutes) else {
-                throw ConfigurationProblem(variable: "SVAR_SESSION_IDLE", reason: "'\(text)' is not a whole number of minutes from 5 to 480")
+                throw ConfigurationProblem(
+                    variable: "SVAR_SESSION_IDLE", reason: "'\(text)' is not a whole number of minutes from 5 to 480")
             }
             accounts.idleTimeout = TimeInterval(minutes * 60)
         }
@@ -56,18 +59,26 @@ public struct ClinicianAccounts: Sendable {
     }
 
     /// Creates an account; returns the `otpauth://` URL to enrol an authenticator app when `totp` is set.
-    public func add(username: String, password: String, role: Role, units: [String], totp: Bool, actor: String, at: Date) async throws -> String? {
-        guard (2...64).contains(username.count), username.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-@".contains($0)) }) else {
+    public func add(username: String, password: String, role: Role, units: [String], totp: Bool, actor: String, at: Date) async throws
+        -> String?
+    {
+        guard (2...64).contains(username.count), username.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "._-@".contains($0)) })
+        else {
             throw AccountError(field: "username", reason: "2–64 letters, digits, '.', '_', '-' or '@'")
         }
         guard password.count >= 12 else { throw AccountError(field: "password", reason: "at least 12 characters") }
-        guard password.lowercased() != username.lowercased() else { throw AccountError(field: "password", reason: "must not be the user name") }
-        guard role.runsRegistry || !units.isEmpty else { throw AccountError(field: "unit", reason: "a \(role.rawValue) needs at least one unit") }
+        guard password.lowercased() != username.lowercased() else {
+            throw AccountError(field: "password", reason: "must not be the user name")
+        }
+        guard role.runsRegistry || !units.isEmpty else {
+            throw AccountError(field: "unit", reason: "a \(role.rawValue) needs at least one unit")
+        }
         let secret = totp ? Self.newTOTPSecret() : nil
         let sealed = try secret.map { try vault.sealSecret($0, context: "totp:\(username)") }
         do {
-            try await store.addUser(username: username, passwordHash: try await PasswordHashing.hash(password, cost: bcryptCost), role: role, units: units,
-                                    totpSecret: sealed, actor: actor, at: at)
+            try await store.addUser(
+                username: username, passwordHash: try await PasswordHashing.hash(password, cost: bcryptCost), role: role, units: units,
+                totpSecret: sealed, actor: actor, at: at)
         } catch StoreError.notFound("unit", let id) {
             throw AccountError(field: "unit", reason: "no unit with RESH-id '\(id)'")
         } catch StoreError.conflict(_, let reason) {
@@ -147,8 +158,9 @@ public struct ClinicianAccounts: Sendable {
 
     public func resume(token: String, now: Date) async throws -> (clinician: Clinician, csrf: String)? {
         guard token.count <= 128,
-              let session = try await store.liveSession(tokenHash: Self.hash(token), now: now, idle: idleTimeout, absolute: absoluteTimeout),
-              let user = try await store.user(session.username), user.disabledAt == nil else { return nil }
+            let session = try await store.liveSession(tokenHash: Self.hash(token), now: now, idle: idleTimeout, absolute: absoluteTimeout),
+            let user = try await store.user(session.username), user.disabledAt == nil
+        else { return nil }
         return (try await clinician(user), session.csrf)
     }
 

@@ -15,7 +15,9 @@ public struct DeliveryConfiguration: Sendable {
     /// The right-hand side of Message-IDs: the sender's domain.
     public var messageDomain: String { mailFrom.split(separator: "@").last.map(String.init) ?? "svar.invalid" }
 
-    public static func fromEnvironment(_ env: [String: String], workingDirectory: URL) throws(DeliveryConfigurationError) -> DeliveryConfiguration {
+    public static func fromEnvironment(_ env: [String: String], workingDirectory: URL) throws(DeliveryConfigurationError)
+        -> DeliveryConfiguration
+    {
         func value(_ key: String) -> String? {
             guard let v = env[key]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
             return v
@@ -25,7 +27,8 @@ public struct DeliveryConfiguration: Sendable {
             let names = order.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             let channels = names.compactMap(Channel.init(rawValue:))
             guard channels.count == names.count, !channels.isEmpty, Set(channels).count == channels.count else {
-                throw DeliveryConfigurationError(variable: "SVAR_CHANNEL_ORDER", reason: "'\(order)' is not a list of sms, email (each once)")
+                throw DeliveryConfigurationError(
+                    variable: "SVAR_CHANNEL_ORDER", reason: "'\(order)' is not a list of sms, email (each once)")
             }
             policy.channelOrder = channels
         }
@@ -51,8 +54,9 @@ public struct DeliveryConfiguration: Sendable {
         }
         var sms: GatewayNotifier?
         if let url = value("SVAR_SMS_URL") {
-            let settings = try GatewaySettings(url: url, header: value("SVAR_SMS_HEADER"), body: value("SVAR_SMS_BODY"),
-                                               caFile: value("SVAR_SMS_CA_FILE"))
+            let settings = try GatewaySettings(
+                url: url, header: value("SVAR_SMS_HEADER"), body: value("SVAR_SMS_BODY"),
+                caFile: value("SVAR_SMS_CA_FILE"))
             do {
                 sms = try GatewayNotifier(settings: settings)
             } catch {

@@ -65,9 +65,11 @@ public struct DeliveryPass: Sendable {
     let logger: Logger
     let random: @Sendable () -> Double
 
-    public init(store: any Store, vault: IdentityVault, links: LinkIssuer, composer: MessageComposer, notifiers: [any Notifier],
-                policy: DeliveryPolicy = DeliveryPolicy(), messageDomain: String, logger: Logger,
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
+    public init(
+        store: any Store, vault: IdentityVault, links: LinkIssuer, composer: MessageComposer, notifiers: [any Notifier],
+        policy: DeliveryPolicy = DeliveryPolicy(), messageDomain: String, logger: Logger,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+    ) {
         self.store = store
         self.vault = vault
         self.links = links
@@ -83,8 +85,9 @@ public struct DeliveryPass: Sendable {
     public func run(now: Date) async throws -> Report {
         var report = Report()
         while true {
-            let claimed = try await store.claimDeliveries(kinds: ["invitation", "reminder", "code"], now: now,
-                                                          leaseUntil: now.addingTimeInterval(policy.lease), limit: policy.batchSize)
+            let claimed = try await store.claimDeliveries(
+                kinds: [.invitation, .reminder, .code], now: now,
+                leaseUntil: now.addingTimeInterval(policy.lease), limit: policy.batchSize)
             if claimed.isEmpty { break }
             try await deliver(claimed, now: now, report: &report)
             if claimed.count < policy.batchSize { break }
@@ -111,15 +114,16 @@ public struct DeliveryPass: Sendable {
                 // One item that cannot be prepared (its window closed a moment ago, a vault read failed) must
                 // not hold up the rest of the batch: it waits for a retry, or for the scheduler to end it.
                 let wait = policy.delay(afterAttempt: item.attempts + 1, retryAfter: nil, random: random())
-                try await store.scheduleRetry(deliveryId: item.id, reason: "not prepared: \(type(of: error))",
-                                              nextAttemptAt: now.addingTimeInterval(wait), at: now)
+                try await store.scheduleRetry(
+                    deliveryId: item.id, reason: "not prepared: \(type(of: error))",
+                    nextAttemptAt: now.addingTimeInterval(wait), at: now)
                 report.retrying += 1
                 logger.warning("delivery could not be prepared", metadata: ["outbox.id": "\(item.id)", "error.type": "\(type(of: error))"])
                 continue
             }
             switch preparation {
-            case let .ready(ready): prepared.append(ready)
-            case let .noChannelLeft(reasons):
+            case .ready(let ready): prepared.append(ready)
+            case .noChannelLeft(let reasons):
                 try await store.markUndeliverable(deliveryId: item.id, reasons: reasons, at: now)
                 report.undeliverable += 1
                 logger.warning("delivery failed on every channel", metadata: ["outbox.id": "\(item.id)", "kind": "\(item.kind)"])
@@ -128,8 +132,8 @@ public struct DeliveryPass: Sendable {
         for channel in Channel.allCases {
             let batch = prepared.filter { $0.channel == channel }
             guard !batch.isEmpty, let notifier = notifiers[channel] else { continue }
-            // A submission or reservation may have cancelled an item since it was claimed.
-            let queued = try await store.stillQueued(deliveryIds: batch.map(\.item.id))
+            // A submission or reservation may have cancelled an item since it was claimed; from here on it cannot.
+            let queued = try await store.beginSending(deliveryIds: batch.map(\.item.id), at: now)
             let live = batch.filter { queued.contains($0.item.id) }
             report.skipped += batch.count - live.count
             let outcomes = await notifier.deliver(live.map(\.message))
@@ -147,7 +151,9 @@ public struct DeliveryPass: Sendable {
     private func prepare(_ item: ClaimedDelivery, now: Date) async throws -> Preparation {
         // The contact details the invitation's unit registered (the vault's own for messages of no unit).
         let scope: Scope = item.unit.map { .only([$0]) } ?? .everyUnit
-        guard let sealed = try await store.readIdentity(of: item.patientId, in: scope, actor: "outbox", purpose: "send \(item.kind)", at: now) else {
+        guard
+            let sealed = try await store.readIdentity(of: item.patientId, in: scope, actor: "outbox", purpose: "send \(item.kind)", at: now)
+        else {
             return .noChannelLeft(item.failures + ["no contact details on record"])
         }
         let identity = try vault.open(sealed, patientId: item.patientId)
@@ -168,13 +174,12 @@ public struct DeliveryPass: Sendable {
             return .noChannelLeft(item.failures + unusable)
         }
         let (channel, address) = routes[item.channelIndex]
-        guard let kind = MessageComposer.Kind(rawValue: item.kind) else {
+        guard let kind = MessageComposer.Kind(rawValue: item.kind.rawValue) else {
             return .noChannelLeft(item.failures + ["unknown message kind '\(item.kind)'"])
         }
         var content = MessageComposer.Content(closesAt: item.closesAt)
         if kind == .code {
-            guard case let .object(members)? = try? JSONParser.parse(Array(item.payload.utf8)),
-                  case let .string(code)? = members.first(where: { $0.0 == "code" })?.1 else {
+            guard let code = (try? OutboxPayload(json: item.payload))?.code else {
                 return .noChannelLeft(item.failures + ["the code is no longer on record"])
             }
             content.code = code
@@ -182,9 +187,12 @@ public struct DeliveryPass: Sendable {
             content.link = try await links.issue(invitationId: invitationId, actor: "outbox", now: now).url
         }
         let messageId = "<\(item.id).\(item.channelIndex).\(item.attempts + 1)@\(messageDomain)>"
-        let message = composer.compose(kind, language: item.language, channel: channel, content: content, recipient: address, messageId: messageId)
-        return .ready(Prepared(item: item, channel: channel, message: message, hasNextChannel: item.channelIndex + 1 < routes.count,
-                               unusable: unusable))
+        let message = composer.compose(
+            kind, language: item.language, channel: channel, content: content, recipient: address, messageId: messageId)
+        return .ready(
+            Prepared(
+                item: item, channel: channel, message: message, hasNextChannel: item.channelIndex + 1 < routes.count,
+                unusable: unusable))
     }
 
     private func record(_ outcome: DeliveryOutcome, for entry: Prepared, now: Date, report: inout Report) async throws {
@@ -197,18 +205,20 @@ public struct DeliveryPass: Sendable {
             report.sent += 1
             logger.info("delivered", metadata: metadata)
             return
-        case let .transient(reason, retryAfter):
+        case .transient(let reason, let retryAfter):
             let attempt = item.attempts + 1
             if attempt < policy.attemptsPerChannel {
                 let wait = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, random: random())
-                try await store.scheduleRetry(deliveryId: item.id, reason: "\(entry.channel.rawValue): \(reason)",
-                                              nextAttemptAt: now.addingTimeInterval(wait), at: now)
+                try await store.scheduleRetry(
+                    deliveryId: item.id, reason: "\(entry.channel.rawValue): \(reason)",
+                    nextAttemptAt: now.addingTimeInterval(wait), at: now)
                 report.retrying += 1
-                logger.notice("delivery will be retried", metadata: metadata.merging(["attempt": "\(attempt)", "reason": "\(reason)"]) { $1 })
+                logger.notice(
+                    "delivery will be retried", metadata: metadata.merging(["attempt": "\(attempt)", "reason": "\(reason)"]) { $1 })
                 return
             }
             permanentReason = "\(entry.channel.rawValue): gave up after \(attempt) attempts (\(reason))"
-        case let .permanent(reason):
+        case .permanent(let reason):
             permanentReason = "\(entry.channel.rawValue): \(reason)"
         }
         let reason = permanentReason ?? "\(entry.channel.rawValue): failed"

@@ -14,8 +14,10 @@ public struct Enrolment: Sendable {
         public var birthDate: String?
         /// Channel order for this patient, e.g. `["sms", "email"]`.
         public var channels: [String]?
-        public init(identityNumber: String, name: String? = nil, email: String? = nil, mobile: String? = nil,
-                    language: String = "nb", birthDate: String? = nil, channels: [String]? = nil) {
+        public init(
+            identityNumber: String, name: String? = nil, email: String? = nil, mobile: String? = nil,
+            language: String = "nb", birthDate: String? = nil, channels: [String]? = nil
+        ) {
             self.channels = channels
             self.identityNumber = identityNumber
             self.name = name
@@ -68,14 +70,16 @@ public struct Enrolment: Sendable {
             throw InputProblem(field: "birthDate", reason: "'\(birthDate)' is not a date YYYY-MM-DD")
         }
         let id = UUID().uuidString.lowercased()
-        let identity = Identity(identityNumber: number.digits, name: request.name, email: request.email,
-                                mobile: request.mobile.map(Self.normalisedMobile), birthDate: request.birthDate,
-                                channels: request.channels)
-        let enrolment = PatientEnrolment(id: id, language: request.language,
-                                         lookupHash: vault.lookupHash(identityNumber: number.digits),
-                                         sealedIdentity: try vault.seal(identity, patientId: id), units: units)
+        let identity = Identity(
+            identityNumber: number.digits, name: request.name, email: request.email,
+            mobile: request.mobile.map(Self.normalisedMobile), birthDate: request.birthDate,
+            channels: request.channels)
+        let enrolment = PatientEnrolment(
+            id: id, language: request.language,
+            lookupHash: vault.lookupHash(identityNumber: number.digits),
+            sealedIdentity: try vault.seal(identity, patientId: id), units: units)
         let result = try await store.enrolPatient(enrolment, actor: actor, at: at)
-        if case let .existing(known) = result, !units.isEmpty {
+        if case .existing(let known) = result, !units.isEmpty {
             let vault = self.vault
             try await store.recordUnitIdentity(patientId: known, units: units, actor: actor, at: at) { current in
                 let earlier = try current.map { try vault.open($0, patientId: known) }
@@ -111,9 +115,10 @@ extension Identity {
     /// This registration's fields, with the earlier registration's where this one left a field empty.
     func keepingEarlier(_ earlier: Identity?) -> Identity {
         guard let earlier else { return self }
-        return Identity(identityNumber: identityNumber, name: name ?? earlier.name, email: email ?? earlier.email,
-                        mobile: mobile ?? earlier.mobile, birthDate: birthDate ?? earlier.birthDate,
-                        channels: channels ?? earlier.channels)
+        return Identity(
+            identityNumber: identityNumber, name: name ?? earlier.name, email: email ?? earlier.email,
+            mobile: mobile ?? earlier.mobile, birthDate: birthDate ?? earlier.birthDate,
+            channels: channels ?? earlier.channels)
     }
 }
 

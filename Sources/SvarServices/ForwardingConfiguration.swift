@@ -24,7 +24,8 @@ public struct ForwardingConfiguration: Sendable {
         func seconds(_ key: String, _ range: ClosedRange<Double>) throws(DeliveryConfigurationError) -> Double? {
             guard let text = value(key) else { return nil }
             guard let number = Double(text), range.contains(number) else {
-                throw DeliveryConfigurationError(variable: key, reason: "'\(text)' is not a number of seconds from \(range.lowerBound) to \(range.upperBound)")
+                throw DeliveryConfigurationError(
+                    variable: key, reason: "'\(text)' is not a number of seconds from \(range.lowerBound) to \(range.upperBound)")
             }
             return number
         }
@@ -39,12 +40,14 @@ public struct ForwardingConfiguration: Sendable {
         if let first = try seconds("SVAR_FORWARD_RETRY_FIRST", 1...86_400) { policy.backoff.first = first }
         if let longest = try seconds("SVAR_FORWARD_RETRY_LONGEST", 1...604_800) { policy.backoff.longest = longest }
         guard policy.backoff.longest >= policy.backoff.first else {
-            throw DeliveryConfigurationError(variable: "SVAR_FORWARD_RETRY_LONGEST", reason: "must not be shorter than SVAR_FORWARD_RETRY_FIRST")
+            throw DeliveryConfigurationError(
+                variable: "SVAR_FORWARD_RETRY_LONGEST", reason: "must not be shorter than SVAR_FORWARD_RETRY_FIRST")
         }
         if let basis = value("SVAR_DISCLOSURE_BASIS") { policy.basis = basis }
         if let url = value("SVAR_REGISTRY_URL") {
-            var settings = try RegistrySettings(base: url, token: value("SVAR_REGISTRY_TOKEN"), caFile: value("SVAR_REGISTRY_CA_FILE"),
-                                                identity: value("SVAR_REGISTRY_IDENTITY"))
+            var settings = try RegistrySettings(
+                base: url, token: value("SVAR_REGISTRY_TOKEN"), caFile: value("SVAR_REGISTRY_CA_FILE"),
+                identity: value("SVAR_REGISTRY_IDENTITY"))
             if let timeout = try seconds("SVAR_REGISTRY_TIMEOUT", 1...300) { settings.timeout = timeout }
             do {
                 return ForwardingConfiguration(target: try FHIRRegistryClient(settings: settings), policy: policy, localStore: nil)
@@ -52,10 +55,12 @@ public struct ForwardingConfiguration: Sendable {
                 throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_CA_FILE", reason: "not a PEM certificate: \(error)")
             }
         }
-        for variable in ["SVAR_REGISTRY_TOKEN", "SVAR_REGISTRY_CA_FILE", "SVAR_REGISTRY_IDENTITY", "SVAR_REGISTRY_TIMEOUT"] where value(variable) != nil {
-            throw DeliveryConfigurationError(variable: variable, reason: "applies only with SVAR_REGISTRY_URL (the local registry store is in use)")
+        for variable in ["SVAR_REGISTRY_TOKEN", "SVAR_REGISTRY_CA_FILE", "SVAR_REGISTRY_IDENTITY", "SVAR_REGISTRY_TIMEOUT"]
+        where value(variable) != nil {
+            throw DeliveryConfigurationError(
+                variable: variable, reason: "applies only with SVAR_REGISTRY_URL (the local registry store is in use)")
         }
-        let path = value("SVAR_REGISTRY_STORE") ?? URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("registry.sqlite").path
+        let path = localStorePath(env, databasePath: databasePath)
         guard path != databasePath else {
             throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE", reason: "must be a database of its own, not Svar's")
         }
@@ -65,6 +70,12 @@ public struct ForwardingConfiguration: Sendable {
         } catch {
             throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE", reason: "cannot open sqlite:\(path) (\(error))")
         }
+    }
+
+    /// Where the local registry store is: `SVAR_REGISTRY_STORE`, or `registry.sqlite` beside Svar's database.
+    public static func localStorePath(_ env: [String: String], databasePath: String) -> String {
+        if let configured = env["SVAR_REGISTRY_STORE"]?.trimmingCharacters(in: .whitespaces), !configured.isEmpty { return configured }
+        return URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("registry.sqlite").path
     }
 
     public func shutdown() async {

@@ -13,7 +13,8 @@ public struct ForwardingPolicy: Sendable, Equatable {
     public var batchSize = 50
     public var lease: TimeInterval = 600
     /// The legal basis written with every disclosure.
-    public var basis = "forskrift om medisinske kvalitetsregistre (FOR-2019-06-21-789) § 3-2: registration without consent, with the right to object"
+    public var basis =
+        "forskrift om medisinske kvalitetsregistre (FOR-2019-06-21-789) § 3-2: registration without consent, with the right to object"
     public init() {}
 }
 
@@ -39,9 +40,11 @@ public struct ForwardingPass: Sendable {
     let logger: Logger
     let random: @Sendable () -> Double
 
-    public init(store: any Store, vault: IdentityVault, catalogue: InstrumentCatalogue, target: any RegistryTarget,
-                policy: ForwardingPolicy = ForwardingPolicy(), logger: Logger,
-                random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }) {
+    public init(
+        store: any Store, vault: IdentityVault, catalogue: InstrumentCatalogue, target: any RegistryTarget,
+        policy: ForwardingPolicy = ForwardingPolicy(), logger: Logger,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+    ) {
         self.store = store
         self.vault = vault
         self.catalogue = catalogue
@@ -82,25 +85,33 @@ public struct ForwardingPass: Sendable {
             return
         }
         switch await target.submit(submission) {
-        case let .accepted(detail):
+        case .accepted(let detail):
             let identifiedBy = submission.subject.isIdentityNumber ? "identity number" : "registry pseudonym"
-            try await store.recordForwarded(forwardId: item.id, disclosure: Disclosure(
-                at: now, recipient: target.recipient, subject: response.patientId,
-                identifiedBy: identifiedBy + (submission.identity != nil && !submission.subject.isIdentityNumber ? " (number sealed in the registry's vault)" : ""),
-                dataSet: "QuestionnaireResponse \(response.instrument) \(response.instrumentVersion) (\(response.milestone), unit \(response.unit)) with \(response.scores.count) score(s)",
-                responseId: response.responseId, basis: policy.basis, receipt: detail))
+            try await store.recordForwarded(
+                forwardId: item.id,
+                disclosure: Disclosure(
+                    at: now, recipient: target.recipient, subject: response.patientId,
+                    identifiedBy: identifiedBy
+                        + (submission.identity != nil && !submission.subject.isIdentityNumber
+                            ? " (number sealed in the registry's vault)" : ""),
+                    dataSet:
+                        "QuestionnaireResponse \(response.instrument) \(response.instrumentVersion) (\(response.milestone), unit "
+                        + "\(response.unit)) with \(response.scores.count) score(s)",
+                    responseId: response.responseId, basis: policy.basis, receipt: detail))
             report.forwarded += 1
-        case let .transient(reason, retryAfter):
+        case .transient(let reason, let retryAfter):
             if item.attempts + 1 >= policy.attempts {
-                try await store.deadLetter(forwardId: item.id, reason: "gave up after \(item.attempts + 1) attempts; last: \(reason)", at: now)
+                try await store.deadLetter(
+                    forwardId: item.id, reason: "gave up after \(item.attempts + 1) attempts; last: \(reason)", at: now)
                 report.deadLettered += 1
                 logger.warning("forward dead-lettered", metadata: ["outbox.id": "\(item.id)", "attempts": "\(item.attempts + 1)"])
             } else {
                 let wait = policy.backoff.delay(afterAttempt: item.attempts + 1, retryAfter: retryAfter, random: random())
-                try await store.scheduleForwardRetry(forwardId: item.id, reason: reason, nextAttemptAt: now.addingTimeInterval(wait), at: now)
+                try await store.scheduleForwardRetry(
+                    forwardId: item.id, reason: reason, nextAttemptAt: now.addingTimeInterval(wait), at: now)
                 report.retrying += 1
             }
-        case let .permanent(reason):
+        case .permanent(let reason):
             try await store.deadLetter(forwardId: item.id, reason: reason, at: now)
             report.deadLettered += 1
             logger.warning("forward refused by the registry", metadata: ["outbox.id": "\(item.id)"])
@@ -110,7 +121,9 @@ public struct ForwardingPass: Sendable {
     /// The identity number with its OID system, read from the vault (and audited) only when the target gets it.
     private func identity(of patientId: String, now: Date) async throws -> RegistrySubject? {
         guard target.identityUse != .pseudonymOnly,
-              let sealed = try await store.readIdentity(of: patientId, in: .everyUnit, actor: "forwarder", purpose: "forward to \(target.recipient)", at: now) else {
+            let sealed = try await store.readIdentity(
+                of: patientId, in: .everyUnit, actor: "forwarder", purpose: "forward to \(target.recipient)", at: now)
+        else {
             return nil
         }
         let number = try vault.open(sealed, patientId: patientId).identityNumber
@@ -125,9 +138,10 @@ public struct ForwardingPass: Sendable {
         let pseudonym = vault.registryPseudonym(patientId: response.patientId)
         let subject = target.identityUse == .patientIdentifier ? identity ?? .pseudonym(pseudonym) : .pseudonym(pseudonym)
         let bundle = try RegistryBundle.transaction(response, subject: subject, instrument: instrument)
-        return RegistrySubmission(response: response, pseudonym: pseudonym, subject: subject,
-                                  identity: target.identityUse == .separateVault ? identity : nil, bundle: bundle.serialized,
-                                  idempotencyKey: "svar-forward-\(response.responseId)")
+        return RegistrySubmission(
+            response: response, pseudonym: pseudonym, subject: subject,
+            identity: target.identityUse == .separateVault ? identity : nil, bundle: bundle.serialized,
+            idempotencyKey: "svar-forward-\(response.responseId)")
     }
 
     private func erase(_ item: ClaimedForward, now: Date, report: inout Report) async throws {
@@ -137,8 +151,9 @@ public struct ForwardingPass: Sendable {
             report.erased += 1
         } catch {
             let wait = policy.backoff.delay(afterAttempt: item.attempts + 1, retryAfter: nil, random: random())
-            try await store.scheduleForwardRetry(forwardId: item.id, reason: "erasure failed: \(type(of: error))",
-                                                 nextAttemptAt: now.addingTimeInterval(wait), at: now)
+            try await store.scheduleForwardRetry(
+                forwardId: item.id, reason: "erasure failed: \(type(of: error))",
+                nextAttemptAt: now.addingTimeInterval(wait), at: now)
             report.retrying += 1
         }
     }

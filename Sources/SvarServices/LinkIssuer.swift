@@ -25,7 +25,8 @@ public struct LinkIssuer: Sendable {
             do {
                 keys[key.id] = try vault.openSigningKey(key.sealed, id: key.id)
             } catch {
-                throw VaultError.badKey("SVAR_VAULT_KEY does not open this database's link-signing keys: is it the key this database was created with?")
+                throw VaultError.badKey(
+                    "SVAR_VAULT_KEY does not open this database's link-signing keys: is it the key this database was created with?")
             }
         }
         return LinkIssuer(store: store, keys: keys, newestKeyId: keys.keys.max() ?? 1, publicURL: publicURL)

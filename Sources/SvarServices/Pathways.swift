@@ -12,14 +12,17 @@ public struct Pathways: Sendable {
         self.scheduleProtocol = scheduleProtocol
     }
 
-    public func record(courseId: String, type: PathwayEventType, date: LocalDate, unit: String?, nprCode: String?,
-                       actor: String, at: Date) async throws -> CourseRecord {
+    public func record(
+        courseId: String, type: PathwayEventType, date: LocalDate, unit: String?, nprCode: String?,
+        actor: String, at: Date
+    ) async throws -> CourseRecord {
         guard let course = try await store.course(courseId) else { throw StoreError.notFound(what: "course", id: courseId) }
         if type == .transfer, unit == nil {
             throw InputProblem(field: "unit", reason: "a transfer needs the RESH-id of the receiving unit")
         }
-        let event = PathwayEvent(id: UUID().uuidString.lowercased(), type: type, date: date, unit: unit ?? course.unit,
-                                 nprCode: nprCode, recordedBy: actor)
+        let event = PathwayEvent(
+            id: UUID().uuidString.lowercased(), type: type, date: date, unit: unit ?? course.unit,
+            nprCode: nprCode, recordedBy: actor)
         let today = OsloTime.date(of: at)
         let planner = scheduleProtocol
         let restarting = scheduleProtocol.nudgeCountsRestarted(by: type)
@@ -63,8 +66,9 @@ public struct SchedulerPass: Sendable {
         for rule in scheduleProtocol.nudgeRules {
             _ = try await store.prepareNudges(milestone: rule.milestone, countsFrom: rule.countsFrom)
             while true {
-                let (raised, examined) = try await store.raiseNudges(milestone: rule.milestone, afterDays: rule.afterDays,
-                                                                     today: OsloTime.date(of: now), at: now, limit: batchSize)
+                let (raised, examined) = try await store.raiseNudges(
+                    milestone: rule.milestone, afterDays: rule.afterDays,
+                    today: OsloTime.date(of: now), at: now, limit: batchSize)
                 report.nudges += raised
                 if examined < batchSize { break }
             }

@@ -40,8 +40,10 @@ public struct PatientAnswering: Sendable {
     let vault: IdentityVault
     public let secondFactor: ScheduleProtocol.SecondFactor
 
-    public init(store: any Store, links: LinkIssuer, catalogue: InstrumentCatalogue, vault: IdentityVault,
-                secondFactor: ScheduleProtocol.SecondFactor) {
+    public init(
+        store: any Store, links: LinkIssuer, catalogue: InstrumentCatalogue, vault: IdentityVault,
+        secondFactor: ScheduleProtocol.SecondFactor
+    ) {
         self.store = store
         self.links = links
         self.catalogue = catalogue
@@ -58,7 +60,8 @@ public struct PatientAnswering: Sendable {
         let given = Self.parseBirthDate(input)
         let id = session.invitation.patientId
         let vault = vault
-        return try await store.attemptFactor(invitationId: session.invitation.id, at: now, policy: FactorPolicy(), readsIdentity: true) { evidence in
+        return try await store.attemptFactor(invitationId: session.invitation.id, at: now, policy: FactorPolicy(), readsIdentity: true) {
+            evidence in
             let stored = evidence.sealedIdentity.flatMap { try? vault.open($0, patientId: id) }?.birthDate.flatMap(LocalDate.init(iso:))
             return given != nil && given == stored
         }
@@ -68,9 +71,9 @@ public struct PatientAnswering: Sendable {
     public func sendCode(_ session: Session, now: Date) async throws {
         var generator = SystemRandomNumberGenerator()
         let code = String(format: "%06d", Int.random(in: 0..<1_000_000, using: &generator))
-        let payload = JSONValue.object([("invitation", .string(session.invitation.id)), ("code", .string(code))]).serialized
-        try await store.issueCode(invitationId: session.invitation.id, codeHash: Self.hash(code, session), expiresAt: now.addingTimeInterval(15 * 60),
-                                  payload: payload, at: now)
+        try await store.issueCode(
+            invitationId: session.invitation.id, codeHash: Self.hash(code, session), expiresAt: now.addingTimeInterval(15 * 60),
+            payload: OutboxPayload(invitation: session.invitation.id, code: code), at: now)
     }
 
     public func hasCurrentCode(_ session: Session, now: Date) async throws -> Bool {
@@ -80,7 +83,8 @@ public struct PatientAnswering: Sendable {
     public func checkCode(_ session: Session, input: String, now: Date) async throws -> FactorState {
         let digits = input.filter(\.isNumber)
         let given = Self.hash(digits, session)
-        return try await store.attemptFactor(invitationId: session.invitation.id, at: now, policy: FactorPolicy(), readsIdentity: false) { evidence in
+        return try await store.attemptFactor(invitationId: session.invitation.id, at: now, policy: FactorPolicy(), readsIdentity: false) {
+            evidence in
             guard digits.count == 6, let expected = evidence.codeHash else { return false }
             return constantTimeEqual(given, expected)
         }
@@ -95,7 +99,8 @@ public struct PatientAnswering: Sendable {
         if let iso = LocalDate(iso: trimmed) { return iso }
         let digits = trimmed.filter(\.isNumber)
         guard digits.count == 8, let day = Int(digits.prefix(2)), let month = Int(digits.dropFirst(2).prefix(2)),
-              let year = Int(digits.suffix(4)) else { return nil }
+            let year = Int(digits.suffix(4))
+        else { return nil }
         return LocalDate(year: year, month: month, day: day)
     }
 
@@ -110,7 +115,10 @@ public struct PatientAnswering: Sendable {
         } catch {
             return .invalid
         }
-        guard let lookup = try await store.lookUpLink(invitationId: verified.invitationId.uuidString.lowercased(), nonceHash: verified.nonceHash) else {
+        guard
+            let lookup = try await store.lookUpLink(
+                invitationId: verified.invitationId.uuidString.lowercased(), nonceHash: verified.nonceHash)
+        else {
             return .invalid
         }
         let invitation = lookup.invitation
@@ -126,10 +134,12 @@ public struct PatientAnswering: Sendable {
         }.enumerated().map { Step(number: $0.offset + 1, instrument: $0.element.0, group: $0.element.1) }
         var drafts: [String: [String: Int]] = [:]
         for (instrument, json) in try await store.drafts(invitationId: invitation.id) {
-            guard case let .object(members)? = try? JSONParser.parse(json) else { continue }
-            drafts[instrument] = Dictionary(members.compactMap { key, value in value.integerValue.map { (key, $0) } }, uniquingKeysWith: { a, _ in a })
+            guard case .object(let members)? = try? JSONParser.parse(json) else { continue }
+            drafts[instrument] = Dictionary(
+                members.compactMap { key, value in value.integerValue.map { (key, $0) } }, uniquingKeysWith: { a, _ in a })
         }
-        return .ready(Session(invitation: invitation, patientLanguage: Language(rawValue: lookup.language) ?? .nb, steps: steps, drafts: drafts))
+        return .ready(
+            Session(invitation: invitation, patientLanguage: Language(rawValue: lookup.language) ?? .nb, steps: steps, drafts: drafts))
     }
 
     public func markOpened(_ session: Session, now: Date) async throws {
@@ -140,7 +150,8 @@ public struct PatientAnswering: Sendable {
 
     /// Saves the answers of one step. Returns the problems per linkId (`required`, `invalid`, `range`);
     /// valid answers are saved even when another question of the step has a problem.
-    public func save(_ session: Session, step: Step, form: [String: String], language: Language, now: Date) async throws -> [String: String] {
+    public func save(_ session: Session, step: Step, form: [String: String], language: Language, now: Date) async throws -> [String: String]
+    {
         var answers = session.drafts[step.instrument.id] ?? [:]
         var problems: [String: String] = [:]
         for question in step.questions {
@@ -165,8 +176,9 @@ public struct PatientAnswering: Sendable {
             if step.instrument.isEnabled(question, checked) { problems[question.linkId] = "required" }
         }
         let json = JSONValue.object(answers.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }).serialized
-        try await store.saveDraft(invitationId: session.invitation.id, instrument: step.instrument.id, answersJSON: json,
-                                  language: language.rawValue, at: now)
+        try await store.saveDraft(
+            invitationId: session.invitation.id, instrument: step.instrument.id, answersJSON: json,
+            language: language.rawValue, at: now)
         return problems
     }
 
@@ -184,14 +196,16 @@ public struct PatientAnswering: Sendable {
                 missing.append((step?.number ?? 1, linkId))
             }
             let score = try instrument.score(answers)
-            responses.append(SubmittedResponse(
-                instrument: instrument.id, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
-                scores: score.stored))
+            responses.append(
+                SubmittedResponse(
+                    instrument: instrument.id, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
+                    scores: score.stored))
         }
         guard missing.isEmpty else { return .missing(missing) }
         do {
-            try await store.submit(invitationId: session.invitation.id, responses: responses, respondent: "patient",
-                                   language: language.rawValue, at: now)
+            try await store.submit(
+                invitationId: session.invitation.id, responses: responses, respondent: "patient",
+                language: language.rawValue, at: now)
         } catch StoreError.conflict(field: "invitation", _) {
             return .alreadyAnswered
         }

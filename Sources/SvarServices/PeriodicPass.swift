@@ -14,8 +14,10 @@ public struct PeriodicPass: Service {
     let pass: @Sendable (Date) async throws -> Logger.Metadata?
     let onShutdown: @Sendable () async -> Void
 
-    public init(name: String, interval: Duration, logger: Logger, onShutdown: @escaping @Sendable () async -> Void = {},
-                pass: @escaping @Sendable (Date) async throws -> Logger.Metadata?) {
+    public init(
+        name: String, interval: Duration, logger: Logger, onShutdown: @escaping @Sendable () async -> Void = {},
+        pass: @escaping @Sendable (Date) async throws -> Logger.Metadata?
+    ) {
         self.name = name
         self.interval = interval
         self.logger = logger
@@ -52,35 +54,56 @@ extension PeriodicPass {
     public static func scheduler(_ pass: SchedulerPass, logger: Logger, interval: Duration = .seconds(60)) -> PeriodicPass {
         PeriodicPass(name: "scheduler", interval: interval, logger: logger) { now in
             let report = try await pass.run(now: now)
-            count("scheduler", [("invited", report.invited), ("reminded", report.reminded), ("expired", report.expired), ("nudges", report.nudges)])
+            count(
+                "scheduler",
+                [("invited", report.invited), ("reminded", report.reminded), ("expired", report.expired), ("nudges", report.nudges)])
             guard report != TickReport() else { return nil }
-            return ["invited": "\(report.invited)", "reminded": "\(report.reminded)", "expired": "\(report.expired)", "nudges": "\(report.nudges)"]
+            return [
+                "invited": "\(report.invited)", "reminded": "\(report.reminded)", "expired": "\(report.expired)",
+                "nudges": "\(report.nudges)",
+            ]
         }
     }
 
     /// The delivery worker, every ten seconds.
-    public static func delivery(_ pass: DeliveryPass, logger: Logger, interval: Duration = .seconds(10),
-                                onShutdown: @escaping @Sendable () async -> Void) -> PeriodicPass {
+    public static func delivery(
+        _ pass: DeliveryPass, logger: Logger, interval: Duration = .seconds(10),
+        onShutdown: @escaping @Sendable () async -> Void
+    ) -> PeriodicPass {
         PeriodicPass(name: "delivery", interval: interval, logger: logger, onShutdown: onShutdown) { now in
             let report = try await pass.run(now: now)
-            count("delivery", [("sent", report.sent), ("retrying", report.retrying), ("next_channel", report.nextChannel),
-                               ("undeliverable", report.undeliverable)])
+            count(
+                "delivery",
+                [
+                    ("sent", report.sent), ("retrying", report.retrying), ("next_channel", report.nextChannel),
+                    ("undeliverable", report.undeliverable),
+                ])
             guard report != DeliveryPass.Report() else { return nil }
-            return ["sent": "\(report.sent)", "retrying": "\(report.retrying)", "nextChannel": "\(report.nextChannel)",
-                    "undeliverable": "\(report.undeliverable)"]
+            return [
+                "sent": "\(report.sent)", "retrying": "\(report.retrying)", "nextChannel": "\(report.nextChannel)",
+                "undeliverable": "\(report.undeliverable)",
+            ]
         }
     }
 
     /// The forwarding worker, every five seconds.
-    public static func forwarding(_ pass: ForwardingPass, logger: Logger, interval: Duration = .seconds(5),
-                                  onShutdown: @escaping @Sendable () async -> Void) -> PeriodicPass {
+    public static func forwarding(
+        _ pass: ForwardingPass, logger: Logger, interval: Duration = .seconds(5),
+        onShutdown: @escaping @Sendable () async -> Void
+    ) -> PeriodicPass {
         PeriodicPass(name: "forwarding", interval: interval, logger: logger, onShutdown: onShutdown) { now in
             let report = try await pass.run(now: now)
-            count("forwarding", [("forwarded", report.forwarded), ("retrying", report.retrying), ("dead_lettered", report.deadLettered),
-                                 ("erased", report.erased)])
+            count(
+                "forwarding",
+                [
+                    ("forwarded", report.forwarded), ("retrying", report.retrying), ("dead_lettered", report.deadLettered),
+                    ("erased", report.erased),
+                ])
             guard report != ForwardingPass.Report() else { return nil }
-            return ["forwarded": "\(report.forwarded)", "retrying": "\(report.retrying)", "deadLettered": "\(report.deadLettered)",
-                    "erased": "\(report.erased)", "cancelled": "\(report.cancelled)"]
+            return [
+                "forwarded": "\(report.forwarded)", "retrying": "\(report.retrying)", "deadLettered": "\(report.deadLettered)",
+                "erased": "\(report.erased)", "cancelled": "\(report.cancelled)",
+            ]
         }
     }
 }

@@ -70,7 +70,8 @@ public struct StatisticsReport: Sendable {
 
     public init(_ input: StatisticsInput, minCell: Int) throws(StatisticsError) {
         guard minCell >= Self.smallestMinCell else {
-            throw StatisticsError(field: "minCell", reason: "must be at least \(Self.smallestMinCell) (got \(minCell)): smaller cells identify patients")
+            throw StatisticsError(
+                field: "minCell", reason: "must be at least \(Self.smallestMinCell) (got \(minCell)): smaller cells identify patients")
         }
         self.minCell = minCell
         var values: [String: [Measure: [String]]] = [:]
@@ -84,13 +85,15 @@ public struct StatisticsReport: Sendable {
             var means: [Measure: Mean] = [:]
             for (measure, numbers) in values["\(cell.unit)\u{0}\(cell.milestone)"] ?? [:] {
                 let shown = enough && numbers.count >= minCell
-                means[measure] = Mean(n: Self.count(numbers.count, minCell),
-                                      mean: shown ? Self.mean(numbers, places: measure.key == "index" ? 3 : 1) : .suppressed)
+                means[measure] = Mean(
+                    n: Self.count(numbers.count, minCell),
+                    mean: shown ? Self.mean(numbers, places: measure.key == "index" ? 3 : 1) : .suppressed)
             }
             let rate = Decimal(cell.answered) / Decimal(max(cell.invited, 1))
-            return Row(unit: cell.unit, unitName: cell.unitName, milestone: cell.milestone, invited: Self.count(cell.invited, minCell),
-                       answered: Self.count(cell.answered, minCell),
-                       responseRate: enough ? .decimal(ExactNumber.text(rate, places: 3)) : .suppressed, means: means)
+            return Row(
+                unit: cell.unit, unitName: cell.unitName, milestone: cell.milestone, invited: Self.count(cell.invited, minCell),
+                answered: Self.count(cell.answered, minCell),
+                responseRate: enough ? .decimal(ExactNumber.text(rate, places: 3)) : .suppressed, means: means)
         }
     }
 
@@ -117,36 +120,40 @@ extension StatisticsReport {
         .object([
             ("minCell", .int(minCell)),
             ("note", .string(note)),
-            ("rows", .array(rows.map { row in
-                var suppressed: [JSONValue] = []
-                func figure(_ f: Figure, _ name: String, count: Bool) -> JSONValue {
-                    switch f {
-                    case let .count(n): return .int(n)
-                    case let .decimal(text): return .number(text)
-                    case .suppressed:
-                        suppressed.append(.string(name))
-                        return count ? .string(suppressedLabel) : .null
-                    }
-                }
-                var members: [(String, JSONValue)] = [
-                    ("unit", .string(row.unit)), ("unitName", .string(row.unitName)), ("milestone", .string(row.milestone)),
-                    ("invited", figure(row.invited, "invited", count: true)),
-                    ("answered", figure(row.answered, "answered", count: true)),
-                    ("responseRate", figure(row.responseRate, "responseRate", count: false)),
-                ]
-                let means = measures.compactMap { measure -> JSONValue? in
-                    guard let mean = row.means[measure] else { return nil }
-                    return .object([
-                        ("instrument", .string(measure.instrument)), ("key", .string(measure.key)),
-                        ("valueSet", measure.valueSet.map(JSONValue.string) ?? .null),
-                        ("n", figure(mean.n, "\(measure.name).n", count: true)),
-                        ("mean", figure(mean.mean, "\(measure.name).mean", count: false)),
-                    ])
-                }
-                members.append(("means", .array(means)))
-                members.append(("suppressed", .array(suppressed)))
-                return .object(members)
-            })),
+            (
+                "rows",
+                .array(
+                    rows.map { row in
+                        var suppressed: [JSONValue] = []
+                        func figure(_ f: Figure, _ name: String, count: Bool) -> JSONValue {
+                            switch f {
+                            case .count(let n): return .int(n)
+                            case .decimal(let text): return .number(text)
+                            case .suppressed:
+                                suppressed.append(.string(name))
+                                return count ? .string(suppressedLabel) : .null
+                            }
+                        }
+                        var members: [(String, JSONValue)] = [
+                            ("unit", .string(row.unit)), ("unitName", .string(row.unitName)), ("milestone", .string(row.milestone)),
+                            ("invited", figure(row.invited, "invited", count: true)),
+                            ("answered", figure(row.answered, "answered", count: true)),
+                            ("responseRate", figure(row.responseRate, "responseRate", count: false)),
+                        ]
+                        let means = measures.compactMap { measure -> JSONValue? in
+                            guard let mean = row.means[measure] else { return nil }
+                            return .object([
+                                ("instrument", .string(measure.instrument)), ("key", .string(measure.key)),
+                                ("valueSet", measure.valueSet.map(JSONValue.string) ?? .null),
+                                ("n", figure(mean.n, "\(measure.name).n", count: true)),
+                                ("mean", figure(mean.mean, "\(measure.name).mean", count: false)),
+                            ])
+                        }
+                        members.append(("means", .array(means)))
+                        members.append(("suppressed", .array(suppressed)))
+                        return .object(members)
+                    })
+            ),
         ])
     }
 
@@ -168,8 +175,8 @@ extension StatisticsReport {
 
     func text(_ figure: Figure) -> String {
         switch figure {
-        case let .count(n): return String(n)
-        case let .decimal(text): return text
+        case .count(let n): return String(n)
+        case .decimal(let text): return text
         case .suppressed: return suppressedLabel
         }
     }

@@ -60,8 +60,9 @@ public struct SvarConfiguration: Sendable, Equatable {
         c.publicURL = "http://\(c.host.contains(":") ? "[\(c.host)]" : c.host):\(c.port)"
         if let url = value("SVAR_DATABASE_URL") {
             guard url.hasPrefix("sqlite:"), url.count > "sqlite:".count else {
-                throw ConfigurationProblem(variable: "SVAR_DATABASE_URL",
-                                           reason: "'\(redactedURL(url))' is not supported; use sqlite:PATH (PostgreSQL comes with a later release)")
+                throw ConfigurationProblem(
+                    variable: "SVAR_DATABASE_URL",
+                    reason: "'\(redactedURL(url))' is not supported; use sqlite:PATH (PostgreSQL comes with a later release)")
             }
             c.databasePath = String(url.dropFirst("sqlite:".count))
         }
@@ -85,13 +86,17 @@ public struct SvarConfiguration: Sendable, Equatable {
             c.workers = try Self.choice(of: Worker.self, "SVAR_WORKERS", text, what: "worker")
         }
         if c.mode == .production, let url = URL(string: c.publicURL), url.scheme == "http",
-           !(url.host.map { isLoopbackHost($0) } ?? false) {
-            throw ConfigurationProblem(variable: "SVAR_PUBLIC_URL",
-                                       reason: "'\(c.publicURL)' is not https: patients' links must not travel in clear (http is allowed only for a loopback host)")
+            !(url.host.map { isLoopbackHost($0) } ?? false)
+        {
+            throw ConfigurationProblem(
+                variable: "SVAR_PUBLIC_URL",
+                reason: "'\(c.publicURL)' is not https: patients' links must not travel in clear (http is allowed only for a loopback host)"
+            )
         }
         if let text = value("SVAR_TRUSTED_PROXIES") {
             guard let ranges = AddressRange.list(text) else {
-                throw ConfigurationProblem(variable: "SVAR_TRUSTED_PROXIES", reason: "'\(text)' is not a comma-separated list of addresses or CIDR ranges")
+                throw ConfigurationProblem(
+                    variable: "SVAR_TRUSTED_PROXIES", reason: "'\(text)' is not a comma-separated list of addresses or CIDR ranges")
             }
             c.trustedProxies = ranges
         }
@@ -99,12 +104,15 @@ public struct SvarConfiguration: Sendable, Equatable {
             c.rolesRequiringTOTP = try Self.choice(of: Role.self, "SVAR_REQUIRE_TOTP", text, what: "role")
         }
         if let token = value("SVAR_METRICS_TOKEN") {
-            guard token.count >= 16 else { throw ConfigurationProblem(variable: "SVAR_METRICS_TOKEN", reason: "must be at least 16 characters") }
+            guard token.count >= 16 else {
+                throw ConfigurationProblem(variable: "SVAR_METRICS_TOKEN", reason: "must be at least 16 characters")
+            }
             c.metricsToken = token
         }
         if let text = value("SVAR_HTTP_IDLE_TIMEOUT") {
             guard let seconds = Int(text), (1...3600).contains(seconds) else {
-                throw ConfigurationProblem(variable: "SVAR_HTTP_IDLE_TIMEOUT", reason: "'\(text)' is not a number of seconds from 1 to 3600")
+                throw ConfigurationProblem(
+                    variable: "SVAR_HTTP_IDLE_TIMEOUT", reason: "'\(text)' is not a number of seconds from 1 to 3600")
             }
             c.idleTimeoutSeconds = seconds
         }

@@ -77,11 +77,13 @@ public protocol AnsweringStore: Sendable {
     /// answer with the evidence (the current code's hash; the sealed identity when `readsIdentity`, audited),
     /// and the outcome is counted. A passed code is used up; the `maximumFailures`-th wrong answer locks the
     /// link, and the `locksBeforeVoid`-th lock voids the invitation's links until a clinician issues a new one.
-    func attemptFactor(invitationId: String, at: Date, policy: FactorPolicy, readsIdentity: Bool,
-                       check: @Sendable (FactorEvidence) -> Bool) async throws -> FactorState
+    func attemptFactor(
+        invitationId: String, at: Date, policy: FactorPolicy, readsIdentity: Bool,
+        check: @Sendable (FactorEvidence) -> Bool
+    ) async throws -> FactorState
     /// A clinician issues a new link after the links were voided: the count starts again.
     func restoreFactor(invitationId: String, actor: String, at: Date) async throws
     /// Keeps the hash of a new one-time code and queues its delivery (outbox kind `code`) in one transaction.
-    func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: String, at: Date) async throws
+    func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: OutboxPayload, at: Date) async throws
     func currentCode(invitationId: String, now: Date) async throws -> [UInt8]?
 }

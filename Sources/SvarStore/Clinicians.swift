@@ -14,8 +14,10 @@ public struct UserRecord: Sendable, Equatable {
     public var disabledAt: Date?
     public var lockedUntil: Date?
 
-    public init(username: String, passwordHash: String, role: Role, units: [String], totpSecret: SealedIdentity?, disabledAt: Date?,
-                lockedUntil: Date?) {
+    public init(
+        username: String, passwordHash: String, role: Role, units: [String], totpSecret: SealedIdentity?, disabledAt: Date?,
+        lockedUntil: Date?
+    ) {
         self.username = username
         self.passwordHash = passwordHash
         self.role = role
@@ -46,7 +48,10 @@ public struct CourseSummary: Sendable, Equatable {
     public var nextMilestone: String?
     public var nextOpensAt: Date?
     public var nextState: String?
-    public init(courseId: String, patientId: String, unit: String, type: String, status: String, startedAt: Date, nextMilestone: String? = nil, nextOpensAt: Date? = nil, nextState: String? = nil) {
+    public init(
+        courseId: String, patientId: String, unit: String, type: String, status: String, startedAt: Date, nextMilestone: String? = nil,
+        nextOpensAt: Date? = nil, nextState: String? = nil
+    ) {
         self.courseId = courseId
         self.patientId = patientId
         self.unit = unit
@@ -76,7 +81,11 @@ public struct InvitationSummary: Sendable, Equatable {
     public var contactedBy: String?
     /// When the link was voided after repeated wrong second-factor answers (the clinic issues a new one).
     public var linkVoidedAt: Date?
-    public init(invitationId: String, courseId: String, patientId: String, unit: String, milestone: String, state: String, opensAt: Date, closesAt: Date, remindersSent: Int, deliveryProblems: [String], contactedAt: Date? = nil, contactedBy: String? = nil, linkVoidedAt: Date? = nil) {
+    public init(
+        invitationId: String, courseId: String, patientId: String, unit: String, milestone: String, state: String, opensAt: Date,
+        closesAt: Date, remindersSent: Int, deliveryProblems: [String], contactedAt: Date? = nil, contactedBy: String? = nil,
+        linkVoidedAt: Date? = nil
+    ) {
         self.invitationId = invitationId
         self.courseId = courseId
         self.patientId = patientId
@@ -103,7 +112,10 @@ public struct ResultRecord: Sendable, Equatable {
     public var submittedAt: Date
     public var answersJSON: String
     public var scores: [StoredScore]
-    public init(invitationId: String, courseId: String, milestone: String, unit: String, instrument: String, submittedAt: Date, answersJSON: String, scores: [StoredScore]) {
+    public init(
+        invitationId: String, courseId: String, milestone: String, unit: String, instrument: String, submittedAt: Date, answersJSON: String,
+        scores: [StoredScore]
+    ) {
         self.invitationId = invitationId
         self.courseId = courseId
         self.milestone = milestone
@@ -117,7 +129,8 @@ public struct ResultRecord: Sendable, Equatable {
 
 /// Accounts, sessions and what the clinician pages read. Every method is one transaction.
 public protocol ClinicianStore: Sendable {
-    func addUser(username: String, passwordHash: String, role: Role, units: [String], totpSecret: SealedIdentity?, actor: String, at: Date) async throws
+    func addUser(username: String, passwordHash: String, role: Role, units: [String], totpSecret: SealedIdentity?, actor: String, at: Date)
+        async throws
     func disableUser(username: String, actor: String, at: Date) async throws
     func user(_ username: String) async throws -> UserRecord?
     /// Checks the submitted name's lock and counts this attempt as a failure, in one transaction, before any
@@ -135,7 +148,9 @@ public protocol ClinicianStore: Sendable {
 
     func createSession(tokenHash: [UInt8], username: String, csrf: String, at: Date) async throws
     /// The session's user and CSRF token if it is still alive (idle and absolute limits), touching it; a dead one is removed.
-    func liveSession(tokenHash: [UInt8], now: Date, idle: TimeInterval, absolute: TimeInterval) async throws -> (username: String, csrf: String)?
+    func liveSession(tokenHash: [UInt8], now: Date, idle: TimeInterval, absolute: TimeInterval) async throws -> (
+        username: String, csrf: String
+    )?
     func endSession(tokenHash: [UInt8]) async throws
 
     func courseSummaries(in scope: Scope) async throws -> [CourseSummary]

@@ -1,10 +1,31 @@
 import Foundation
 import SvarDomain
 
+/// What an outbox item carries for its notifier: the invitation (and reminder number), the registry response, or a
+/// one-time code. Absent members are left out, so an item with nothing to carry is `{}`.
+public struct OutboxPayload: Codable, Sendable, Equatable {
+    public var invitation: String?
+    public var reminder: Int?
+    public var response: String?
+    public var code: String?
+
+    public init(invitation: String? = nil, reminder: Int? = nil, response: String? = nil, code: String? = nil) {
+        self.invitation = invitation
+        self.reminder = reminder
+        self.response = response
+        self.code = code
+    }
+
+    /// The text stored in the outbox row.
+    public func json() throws -> String { try JSONText.string(self) }
+
+    public init(json: String) throws { self = try JSONDecoder().decode(Self.self, from: Data(json.utf8)) }
+}
+
 /// An outbox item the delivery worker has claimed: everything it needs to compose and send one message.
 public struct ClaimedDelivery: Sendable, Equatable {
     public var id: String
-    public var kind: String
+    public var kind: OutboxKind
     public var patientId: String
     public var invitationId: String?
     public var payload: String
@@ -18,7 +39,10 @@ public struct ClaimedDelivery: Sendable, Equatable {
     public var closesAt: Date?
     /// The unit of the invitation's course: its contact details for the patient are the ones used.
     public var unit: String?
-    public init(id: String, kind: String, patientId: String, invitationId: String? = nil, payload: String, attempts: Int, channelIndex: Int, failures: [String], language: String, closesAt: Date? = nil, unit: String? = nil) {
+    public init(
+        id: String, kind: OutboxKind, patientId: String, invitationId: String? = nil, payload: String, attempts: Int, channelIndex: Int,
+        failures: [String], language: String, closesAt: Date? = nil, unit: String? = nil
+    ) {
         self.id = id
         self.kind = kind
         self.patientId = patientId
@@ -42,7 +66,8 @@ public struct UnreachableInvitation: Sendable, Equatable {
     public var milestone: String
     public var since: Date
     public var reasons: [String]
-    public init(invitationId: String, courseId: String, patientId: String, unit: String, milestone: String, since: Date, reasons: [String]) {
+    public init(invitationId: String, courseId: String, patientId: String, unit: String, milestone: String, since: Date, reasons: [String])
+    {
         self.invitationId = invitationId
         self.courseId = courseId
         self.patientId = patientId
@@ -58,9 +83,13 @@ public protocol DeliveryStore: Sendable {
     /// Claims up to `limit` due items of the given kinds by moving their next attempt to `leaseUntil` (so a
     /// crashed worker's items come back by themselves). Items of reserved patients and of ended invitations
     /// are cancelled here instead of being returned.
-    func claimDeliveries(kinds: [String], now: Date, leaseUntil: Date, limit: Int) async throws -> [ClaimedDelivery]
-    /// Which of these items may still go out (not cancelled meanwhile by a submission or a reservation).
-    func stillQueued(deliveryIds: [String]) async throws -> Set<String>
+    func claimDeliveries(kinds: [OutboxKind], now: Date, leaseUntil: Date, limit: Int) async throws -> [ClaimedDelivery]
+    /// Marks the items that may still go out (not cancelled meanwhile by a submission or a reservation) as
+    /// being sent, in one transaction, and returns them. The decision to send and a submission's cancelling
+    /// serialise on the row: whichever commits first wins, so a message is either sent and recorded as sent,
+    /// or cancelled and not sent. A row whose sender died stays `sending` until its lease passes, then is
+    /// claimed again.
+    func beginSending(deliveryIds: [String], at: Date) async throws -> Set<String>
     func markSent(deliveryId: String, channel: String, messageId: String, at: Date) async throws
     func scheduleRetry(deliveryId: String, reason: String, nextAttemptAt: Date, at: Date) async throws
     /// A permanent failure on the current channel: move to the next one, due at once.

@@ -33,8 +33,10 @@ public struct Disclosure: Sendable, Equatable {
     public var basis: String
     /// What the recipient answered (status, location): the receipt.
     public var receipt: String
-    public init(at: Date, recipient: String, subject: String, identifiedBy: String, dataSet: String, responseId: String, basis: String,
-                receipt: String) {
+    public init(
+        at: Date, recipient: String, subject: String, identifiedBy: String, dataSet: String, responseId: String, basis: String,
+        receipt: String
+    ) {
         self.at = at
         self.recipient = recipient
         self.subject = subject
@@ -68,7 +70,11 @@ public struct FailedForward: Sendable, Equatable {
 /// What a deletion request did: what was erased, what was kept and why (§ 3-3: data already disclosed or
 /// used in analyses).
 public struct DeletionReport: Sendable, Equatable {
-    public enum State: String, Sendable { case received, erasingAtRegistry = "erasing-at-registry", done }
+    public enum State: String, Sendable, CaseIterable {
+        case received
+        case erasingAtRegistry = "erasing-at-registry"
+        case done
+    }
     public var patientId: String
     public var requestedAt: Date
     public var deadline: Date
@@ -76,7 +82,9 @@ public struct DeletionReport: Sendable, Equatable {
     public var completedAt: Date?
     public var erased: [String]
     public var kept: [String]
-    public init(patientId: String, requestedAt: Date, deadline: Date, state: State, completedAt: Date? = nil, erased: [String], kept: [String]) {
+    public init(
+        patientId: String, requestedAt: Date, deadline: Date, state: State, completedAt: Date? = nil, erased: [String], kept: [String]
+    ) {
         self.patientId = patientId
         self.requestedAt = requestedAt
         self.deadline = deadline

@@ -11,8 +11,10 @@ public struct Identity: Sendable, Equatable, Codable {
     /// The patient's own channel order (`sms`, `email`), if they or their clinician chose one; otherwise the
     /// installation's `SVAR_CHANNEL_ORDER` applies. Kept in the vault: it says how to reach a person.
     public var channels: [String]?
-    public init(identityNumber: String, name: String? = nil, email: String? = nil, mobile: String? = nil, birthDate: String? = nil,
-                channels: [String]? = nil) {
+    public init(
+        identityNumber: String, name: String? = nil, email: String? = nil, mobile: String? = nil, birthDate: String? = nil,
+        channels: [String]? = nil
+    ) {
         self.identityNumber = identityNumber
         self.name = name
         self.email = email
@@ -48,7 +50,9 @@ public struct IdentityVault: Sendable {
     public let registryStoreKey: SymmetricKey
 
     public init(masterKey: [UInt8], keyId: String = "v1") throws(VaultError) {
-        guard masterKey.count == 32 else { throw .badKey("the vault key must be 32 bytes (base64 of 32 random bytes); got \(masterKey.count)") }
+        guard masterKey.count == 32 else {
+            throw .badKey("the vault key must be 32 bytes (base64 of 32 random bytes); got \(masterKey.count)")
+        }
         let master = SymmetricKey(data: masterKey)
         self.keyId = keyId
         sealingKey = IdentityVault.derive(master, "svar identity vault sealing")
@@ -72,7 +76,8 @@ public struct IdentityVault: Sendable {
         guard !text.isEmpty else { throw .missingKey }
         guard let bytes = Data(base64Encoded: text) else { throw .badKey("SVAR_VAULT_KEY is not base64") }
         guard bytes.count == 32 else {
-            throw .badKey("SVAR_VAULT_KEY must be base64 of 32 random bytes (it holds \(bytes.count)); create one with: openssl rand -base64 32")
+            throw .badKey(
+                "SVAR_VAULT_KEY must be base64 of 32 random bytes (it holds \(bytes.count)); create one with: openssl rand -base64 32")
         }
         return try IdentityVault(masterKey: [UInt8](bytes))
     }
@@ -115,7 +120,8 @@ public struct IdentityVault: Sendable {
     /// The registry's key for a patient (like Kvarus's PasientGUID): stable, and not linkable to Svar's own
     /// pseudonym without the vault key.
     public func registryPseudonym(patientId: String) -> String {
-        HMAC<SHA256>.authenticationCode(for: Array(patientId.utf8), using: pseudonymKey).prefix(16).map { String(format: "%02x", $0) }.joined()
+        HMAC<SHA256>.authenticationCode(for: Array(patientId.utf8), using: pseudonymKey).prefix(16).map { String(format: "%02x", $0) }
+            .joined()
     }
 
     /// Seals a small secret (a TOTP seed) bound to `context`, so it opens only where it was stored.
@@ -127,14 +133,17 @@ public struct IdentityVault: Sendable {
 
     public func openSecret(_ sealed: SealedIdentity, context: String) throws -> String {
         guard sealed.keyId == keyId else { throw VaultError.badKey("sealed with key '\(sealed.keyId)', this vault has '\(keyId)'") }
-        let plain = try AES.GCM.open(try AES.GCM.SealedBox(combined: sealed.box), using: sealingKey,
-                                     authenticating: Array("secret:\(context)".utf8))
+        let plain = try AES.GCM.open(
+            try AES.GCM.SealedBox(combined: sealed.box), using: sealingKey,
+            authenticating: Array("secret:\(context)".utf8))
         return String(decoding: plain, as: UTF8.self)
     }
 
     /// Seals a link-signing key for storage in the database.
     public func sealSigningKey(_ key: SymmetricKey, id: UInt32) throws -> SealedIdentity {
-        let box = try key.withUnsafeBytes { try AES.GCM.seal(Data($0), using: linkKeySealingKey, authenticating: Array("link-key-\(id)".utf8)) }
+        let box = try key.withUnsafeBytes {
+            try AES.GCM.seal(Data($0), using: linkKeySealingKey, authenticating: Array("link-key-\(id)".utf8))
+        }
         guard let combined = box.combined else { throw VaultError.badKey("AES-GCM produced no combined box") }
         return SealedIdentity(keyId: keyId, box: [UInt8](combined))
     }
@@ -151,8 +160,11 @@ public enum VaultError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .missingKey: return "SVAR_VAULT_KEY is not set (base64 of 32 random bytes; or SVAR_VAULT_KEY_FILE naming a file that holds it). Create one with: openssl rand -base64 32"
-        case let .badKey(reason): return reason
+        case .missingKey:
+            return
+                "SVAR_VAULT_KEY is not set (base64 of 32 random bytes; or SVAR_VAULT_KEY_FILE naming a file that holds it). Create "
+                + "one with: openssl rand -base64 32"
+        case .badKey(let reason): return reason
         }
     }
 }

@@ -67,7 +67,7 @@ public struct NewCourse: Sendable {
     }
 }
 
-public enum CourseStatus: String, Sendable, Codable {
+public enum CourseStatus: String, Sendable, Codable, CaseIterable {
     case active, ended, brokenOff
 }
 
@@ -81,7 +81,10 @@ public struct CourseRecord: Sendable, Equatable {
     public var createdAt: Date
     public var events: [PathwayEvent]
     public var invitations: [InvitationRecord]
-    public init(id: String, patientId: String, unit: String, type: CourseType, status: CourseStatus, createdAt: Date, events: [PathwayEvent], invitations: [InvitationRecord]) {
+    public init(
+        id: String, patientId: String, unit: String, type: CourseType, status: CourseStatus, createdAt: Date, events: [PathwayEvent],
+        invitations: [InvitationRecord]
+    ) {
         self.id = id
         self.patientId = patientId
         self.unit = unit
@@ -109,7 +112,7 @@ public struct InvitationChange: Sendable, Equatable {
 }
 
 public struct ReminderRecord: Sendable, Equatable {
-    public enum State: String, Sendable { case pending, sent, cancelled }
+    public enum State: String, Sendable, CaseIterable { case pending, sent, cancelled }
     public var sequence: Int
     public var dueAt: Date
     public var state: State
@@ -135,7 +138,11 @@ public struct InvitationRecord: Sendable, Equatable {
     public var closesAt: Date
     public var history: [InvitationChange]
     public var reminders: [ReminderRecord]
-    public init(id: String, courseId: String, patientId: String, milestone: String, instruments: [String], triggerEventId: String, dueDate: LocalDate, state: InvitationState, remindersSent: Int, cancelReason: CancelReason? = nil, opensAt: Date, closesAt: Date, history: [InvitationChange], reminders: [ReminderRecord]) {
+    public init(
+        id: String, courseId: String, patientId: String, milestone: String, instruments: [String], triggerEventId: String,
+        dueDate: LocalDate, state: InvitationState, remindersSent: Int, cancelReason: CancelReason? = nil, opensAt: Date, closesAt: Date,
+        history: [InvitationChange], reminders: [ReminderRecord]
+    ) {
         self.id = id
         self.courseId = courseId
         self.patientId = patientId
@@ -169,10 +176,16 @@ public struct AuditEntry: Sendable, Equatable {
     }
 }
 
+/// What an outbox row asks for: a message to the patient (`invitation`, `reminder`, `code`) or work at the
+/// registry (`forward`, `erase`).
+public enum OutboxKind: String, Sendable, CaseIterable {
+    case invitation, reminder, code, forward, erase
+}
+
 public struct OutboxItem: Sendable, Equatable {
-    public enum State: String, Sendable { case queued, sent, failed, cancelled }
+    public enum State: String, Sendable, CaseIterable { case queued, sending, sent, failed, cancelled }
     public var id: String
-    public var kind: String
+    public var kind: OutboxKind
     public var patientId: String
     public var invitationId: String?
     public var idempotencyKey: String
@@ -184,7 +197,10 @@ public struct OutboxItem: Sendable, Equatable {
     public var messageId: String? = nil
     public var lastError: String? = nil
     public var failures: [String] = []
-    public init(id: String, kind: String, patientId: String, invitationId: String? = nil, idempotencyKey: String, state: State, attempts: Int, createdAt: Date, channel: String? = nil, messageId: String? = nil, lastError: String? = nil, failures: [String] = []) {
+    public init(
+        id: String, kind: OutboxKind, patientId: String, invitationId: String? = nil, idempotencyKey: String, state: State, attempts: Int,
+        createdAt: Date, channel: String? = nil, messageId: String? = nil, lastError: String? = nil, failures: [String] = []
+    ) {
         self.id = id
         self.kind = kind
         self.patientId = patientId

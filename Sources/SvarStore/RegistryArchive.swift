@@ -7,8 +7,10 @@ import SvarRegistry
 public protocol RegistryArchive: RegistryTarget {
     /// Writes the results (optionally one instrument's) into `directory` with a codebook, and records the
     /// export with its members, so a later deletion can report the data as already used.
-    func export(_ format: ExportFormat, instrument: String?, catalogue: InstrumentCatalogue, into directory: URL,
-                at: Date) async throws -> ExportRecord
+    func export(
+        _ format: ExportFormat, instrument: String?, catalogue: InstrumentCatalogue, into directory: URL,
+        at: Date
+    ) async throws -> ExportRecord
     /// The exports made so far, oldest first.
     func exports() async throws -> [ExportRecord]
 }
@@ -41,7 +43,7 @@ public enum ExportError: Error, Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .fileExists(path): return "\(path) exists already; an export never overwrites a file"
+        case .fileExists(let path): return "\(path) exists already; an export never overwrites a file"
         }
     }
 }

@@ -22,8 +22,9 @@ public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore, Clinician
     func readIdentity(of patientId: String, in scope: Scope, actor: String, purpose: String, at: Date) async throws -> SealedIdentity?
     /// Keeps, for each of `units`, the identity as that unit registered it: `merge` gets the unit's current
     /// record (nil if it has none) and returns the new one, inside the transaction; audited.
-    func recordUnitIdentity(patientId: String, units: Set<String>, actor: String, at: Date,
-                            merge: @Sendable (SealedIdentity?) throws -> SealedIdentity) async throws
+    func recordUnitIdentity(
+        patientId: String, units: Set<String>, actor: String, at: Date,
+        merge: @Sendable (SealedIdentity?) throws -> SealedIdentity) async throws
     func isTombstoned(lookupHash: [UInt8]) async throws -> Bool
 
     // Courses and events
@@ -82,12 +83,16 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case notFound(what: String, id: String)
     case conflict(field: String, reason: String)
     case illegalTransition(String)
+    /// A stored value outside what the code knows (a state, kind or date): an error, never a silent default.
+    case corruptValue(table: String, column: String, value: String)
 
     public var description: String {
         switch self {
-        case let .notFound(what, id): return "no \(what) with id '\(id)'"
-        case let .conflict(field, reason): return "\(field): \(reason)"
-        case let .illegalTransition(reason): return reason
+        case .corruptValue(let table, let column, let value):
+            return "\(table).\(column) holds '\(value)', which this version of Svar does not know"
+        case .notFound(let what, let id): return "no \(what) with id '\(id)'"
+        case .conflict(let field, let reason): return "\(field): \(reason)"
+        case .illegalTransition(let reason): return reason
         }
     }
 }

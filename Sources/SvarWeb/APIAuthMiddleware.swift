@@ -17,12 +17,14 @@ struct APIAuthMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard expectedDigest != nil || services.accessTokens != nil else {
-            return Problem(status: .unauthorized, title: "API disabled",
-                           detail: "the API is off: neither SVAR_API_TOKEN nor SVAR_OIDC_* is set on the server").response
+            return try Problem(
+                status: .unauthorized, title: "API disabled",
+                detail: "the API is off: neither SVAR_API_TOKEN nor SVAR_OIDC_* is set on the server"
+            ).response()
         }
         let header = request.headers[.authorization] ?? ""
         guard header.hasPrefix("Bearer "), header.count > "Bearer ".count, header.count < 8192 else {
-            return unauthorized("send Authorization: Bearer <token>")
+            return try unauthorized("send Authorization: Bearer <token>")
         }
         let token = String(header.dropFirst("Bearer ".count))
         var context = context
@@ -30,17 +32,19 @@ struct APIAuthMiddleware: RouterMiddleware {
             context.principal = .system
             return try await next(request, context)
         }
-        guard let tokens = services.accessTokens, token.split(separator: ".").count == 3 else { return unauthorized("the token is not valid") }
+        guard let tokens = services.accessTokens, token.split(separator: ".").count == 3 else {
+            return try unauthorized("the token is not valid")
+        }
         do {
             context.principal = .clinician(try await tokens.clinician(from: token, store: services.store))
         } catch let error as AccessTokens.TokenError {
-            return unauthorized(error.description)
+            return try unauthorized(error.description)
         }
         return try await next(request, context)
     }
 
-    func unauthorized(_ detail: String) -> Response {
-        var response = Problem(status: .unauthorized, title: "Unauthorized", detail: detail).response
+    func unauthorized(_ detail: String) throws -> Response {
+        var response = try Problem(status: .unauthorized, title: "Unauthorized", detail: detail).response()
         response.headers[.wwwAuthenticate] = "Bearer realm=\"svar\""
         return response
     }

@@ -1,8 +1,8 @@
 import Hummingbird
 
-/// Under `/api/v1`, what the router itself refuses (no such path, or a method the path does not take) is
-/// answered like every other API error: `application/problem+json`, so an integrator's client has one shape
-/// to read.
+/// Under `/api/v1`, every error is answered as `application/problem+json`: the problems routes throw, the
+/// services' own errors (mapped by `Problem.from`, the one place that does), and what the router itself refuses
+/// (no such path, or a method the path does not take) — so an integrator's client has one shape to read.
 struct APIProblemMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
@@ -11,15 +11,21 @@ struct APIProblemMiddleware: RouterMiddleware {
         do {
             let response = try await next(request, context)
             guard response.status == .notFound || response.status == .methodNotAllowed,
-                  response.headers[.contentType] == nil else { return response }
-            return problem(request, response.status)
+                response.headers[.contentType] == nil
+            else { return response }
+            return try problem(request, response.status)
         } catch let error as HTTPError where error.status == .notFound || error.status == .methodNotAllowed {
-            return problem(request, error.status)
+            return try problem(request, error.status)
+        } catch {
+            guard let problem = Problem.from(error) else { throw error }
+            return try problem.response()
         }
     }
 
-    func problem(_ request: Request, _ status: HTTPResponse.Status) -> Response {
-        Problem(status: status, title: status == .notFound ? "Not found" : "Method not allowed",
-                detail: "the API has no operation \(request.method.rawValue) \(request.uri.path.prefix(200))").response
+    func problem(_ request: Request, _ status: HTTPResponse.Status) throws -> Response {
+        try Problem(
+            status: status, title: status == .notFound ? "Not found" : "Method not allowed",
+            detail: "the API has no operation \(request.method.rawValue) \(request.uri.path.prefix(200))"
+        ).response()
     }
 }

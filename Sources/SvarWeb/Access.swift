@@ -11,7 +11,7 @@ public enum Principal: Sendable, Equatable {
     case clinician(Clinician)
 
     public var clinician: Clinician? {
-        if case let .clinician(c) = self { return c }
+        if case .clinician(let c) = self { return c }
         return nil
     }
 
@@ -63,7 +63,8 @@ struct Access: Sendable {
 
     func invitation(_ invitationId: String, for principal: Principal) async throws -> InvitationRecord {
         guard let invitation = try await store.invitation(invitationId),
-              let course = try await store.course(invitation.courseId), covers(principal, unit: course.unit) else {
+            let course = try await store.course(invitation.courseId), covers(principal, unit: course.unit)
+        else {
             throw StoreError.notFound(what: "invitation", id: invitationId)
         }
         return invitation
@@ -88,7 +89,9 @@ struct Access: Sendable {
         try await store.courseSummaries(in: scope(principal))
     }
 
-    func invitationSummaries(for principal: Principal, states: [String]? = nil, orVoidedLinks: Bool = false) async throws -> [InvitationSummary] {
+    func invitationSummaries(for principal: Principal, states: [String]? = nil, orVoidedLinks: Bool = false) async throws
+        -> [InvitationSummary]
+    {
         try await store.invitationSummaries(in: scope(principal), states: states, orVoidedLinks: orVoidedLinks)
     }
 

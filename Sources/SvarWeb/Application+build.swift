@@ -32,10 +32,13 @@ public struct AppServices: Sendable {
     /// The current time; tests pass a fixed clock.
     public let now: @Sendable () -> Date
 
-    public init(configuration: SvarConfiguration, catalogue: InstrumentCatalogue, store: any Store, enrolment: Enrolment,
-                pathways: Pathways, links: LinkIssuer, pages: PageRenderer, vault: IdentityVault,
-                secondFactor: ScheduleProtocol.SecondFactor, metrics: PrometheusCollectorRegistry, version: String,
-                accounts: ClinicianAccounts? = nil, accessTokens: AccessTokens? = nil, norms: ScaleNorms? = nil, now: @escaping @Sendable () -> Date = Date.init) {
+    public init(
+        configuration: SvarConfiguration, catalogue: InstrumentCatalogue, store: any Store, enrolment: Enrolment,
+        pathways: Pathways, links: LinkIssuer, pages: PageRenderer, vault: IdentityVault,
+        secondFactor: ScheduleProtocol.SecondFactor, metrics: PrometheusCollectorRegistry, version: String,
+        accounts: ClinicianAccounts? = nil, accessTokens: AccessTokens? = nil, norms: ScaleNorms? = nil,
+        now: @escaping @Sendable () -> Date = Date.init
+    ) {
         self.configuration = configuration
         self.catalogue = catalogue
         self.store = store
@@ -60,8 +63,13 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
     public var principal: Principal?
+    /// The signed-in clinician on the clinician pages (set by their session middleware).
+    public var clinician: Clinician?
     /// The clinician session's CSRF token (clinician pages only).
     public var sessionCSRF: String?
+
+    /// API responses: sorted keys, `/` unescaped (`JSONText`).
+    public var responseEncoder: JSONEncoder { JSONText.encoder() }
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
@@ -70,8 +78,9 @@ public struct AppRequestContext: RequestContext, RemoteAddressRequestContext {
 
     /// The client to count failures against (`SVAR_TRUSTED_PROXIES` decides whether X-Forwarded-For is believed).
     func clientKey(_ request: Request, _ configuration: SvarConfiguration) -> String {
-        SvarDomain.clientKey(peer: remoteAddress?.ipAddress, forwardedFor: request.headers[.xForwardedFor],
-                               trustedProxies: configuration.trustedProxies)
+        SvarDomain.clientKey(
+            peer: remoteAddress?.ipAddress, forwardedFor: request.headers[.xForwardedFor],
+            trustedProxies: configuration.trustedProxies)
     }
 }
 

@@ -7,62 +7,104 @@ import SvarStore
 /// Enrolling a patient from the clinician pages: the identity goes into the vault, a course starts at one of
 /// the clinician's units, and (with a start date) the `start` event schedules the baseline questionnaire.
 extension ClinicianController {
-    static let fieldLabels = ["identityNumber": "Fødselsnummer", "name": "Navn", "email": "E-post", "mobile": "Mobil", "language": "Språk",
-                              "unit": "Enhet", "type": "Forløpstype", "startDate": "Startdato"]
+    static let fieldLabels = [
+        "identityNumber": "Fødselsnummer", "name": "Navn", "email": "E-post", "mobile": "Mobil", "language": "Språk",
+        "unit": "Enhet", "type": "Forløpstype", "startDate": "Startdato",
+    ]
 
-    func enrolPage(_ clinician: Clinician, _ csrf: String, problem: (field: String, text: String)?, form: [String: String],
-                   status: HTTPResponse.Status = .ok) async throws -> Response {
+    func showEnrol(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (clinician, csrf) = try context.session()
+        return try await enrolPage(clinician, csrf, problem: nil, form: EnrolForm())
+    }
+
+    func enrolPage(
+        _ clinician: Clinician, _ csrf: String, problem: (field: String, text: String)?, form: EnrolForm,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
         try access.require(.clinician(clinician), \.treatsPatients, "enrol patients")
         let units = try await access.units(for: .clinician(clinician))
         var context: [String: Any] = [
-            "form": form, "hasProblem": problem != nil,
-            "units": units.map { ["resh": $0.resh, "name": $0.name, "selected": form["unit"] == $0.resh] },
-            "languages": [("nb", "Bokmål"), ("nn", "Nynorsk"), ("en", "Engelsk")].map { ["code": $0.0, "name": $0.1, "selected": (form["language"] ?? "nb") == $0.0] },
-            "types": CourseType.allCases.map { ["code": $0.rawValue, "selected": (form["type"] ?? "D01") == $0.rawValue] },
+            "form": form.values, "hasProblem": problem != nil,
+            "units": units.map { ["resh": $0.resh, "name": $0.name, "selected": form.unit == $0.resh] },
+            "languages": [("nb", "Bokmål"), ("nn", "Nynorsk"), ("en", "Engelsk")].map {
+                ["code": $0.0, "name": $0.1, "selected": (form.language ?? "nb") == $0.0]
+            },
+            "types": CourseType.allCases.map { ["code": $0.rawValue, "selected": (form.type ?? "D01") == $0.rawValue] },
         ]
         if let problem {
             context["problem"] = "\(Self.fieldLabels[problem.field] ?? problem.field): \(problem.text)"
             context["problemAnchor"] = "#felt-\(problem.field)"
             context["error_\(problem.field)"] = problem.text
         }
-        return pages.clinicianPage("clinician-enrol", title: "Registrer pasient", context: context, clinician: clinician, csrf: csrf, status: status)
+        return pages.clinicianPage(
+            "clinician-enrol", title: "Registrer pasient", context: context, clinician: clinician, csrf: csrf, status: status)
     }
 
-    func enrol(_ clinician: Clinician, _ csrf: String, _ form: [String: String]) async throws -> Response {
+    func enrol(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (clinician, csrf) = try context.session()
         try access.require(.clinician(clinician), \.treatsPatients, "enrol patients")
-        func value(_ key: String) -> String? { form[key].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 } }
+        let form = try await FormBody.read(EnrolForm.self, from: request)
+        /// The page again, with the fields as typed and the problem next to its field.
         func refuse(_ field: String, _ text: String) async throws -> Response {
-            try await enrolPage(clinician, csrf, problem: (field, text), form: form.filter { $0.key != "csrf" }, status: .unprocessableContent)
+            try await enrolPage(clinician, csrf, problem: (field, text), form: form, status: .unprocessableContent)
         }
-        guard let number = value("identityNumber") else { return try await refuse("identityNumber", "skriv inn fødselsnummer eller D-nummer") }
-        guard let unit = value("unit"), clinician.covers(unit: unit) else { return try await refuse("unit", "velg en av dine enheter") }
-        guard let type = CourseType(rawValue: value("type") ?? "D01") else { return try await refuse("type", "velg D01, D11 eller D12") }
+        guard let number = form.identityNumber.trimmed else {
+            return try await refuse("identityNumber", "skriv inn fødselsnummer eller D-nummer")
+        }
+        guard let unit = form.unit.trimmed, clinician.covers(unit: unit) else { return try await refuse("unit", "velg en av dine enheter") }
+        guard let type = CourseType(rawValue: form.type.trimmed ?? "D01") else {
+            return try await refuse("type", "velg D01, D11 eller D12")
+        }
         var start: LocalDate?
-        if let text = value("startDate") {
+        if let text = form.startDate.trimmed {
             guard let date = LocalDate(iso: text) else { return try await refuse("startDate", "skriv datoen som ÅÅÅÅ-MM-DD") }
             start = date
         }
-        let request = Enrolment.Request(identityNumber: number, name: value("name"), email: value("email"), mobile: value("mobile"),
-                                        language: value("language") ?? "nb")
+        let enrolment = Enrolment.Request(
+            identityNumber: number, name: form.name.trimmed, email: form.email.trimmed,
+            mobile: form.mobile.trimmed, language: form.language.trimmed ?? "nb")
         let patientId: String
         do {
-            switch try await services.enrolment.enrol(request, units: [unit], actor: clinician.username, at: services.now()) {
-            case let .created(id), let .existing(id): patientId = id
+            switch try await services.enrolment.enrol(enrolment, units: [unit], actor: clinician.username, at: services.now()) {
+            case .created(let id), .existing(let id): patientId = id
             }
         } catch let problem as InputProblem {
             return try await refuse(problem.field, RoleText.inputProblem(problem.field))
         }
         let courseId = UUID().uuidString.lowercased()
-        try await services.store.createCourse(NewCourse(id: courseId, patientId: patientId, unit: unit, type: type),
-                                              actor: clinician.username, at: services.now())
+        try await services.store.createCourse(
+            NewCourse(id: courseId, patientId: patientId, unit: unit, type: type),
+            actor: clinician.username, at: services.now())
         if let start {
             do {
-                _ = try await services.pathways.record(courseId: courseId, type: .start, date: start, unit: nil, nprCode: nil,
-                                                       actor: clinician.username, at: services.now())
+                _ = try await services.pathways.record(
+                    courseId: courseId, type: .start, date: start, unit: nil, nprCode: nil,
+                    actor: clinician.username, at: services.now())
             } catch let error as PathwayError {
                 return try await refuse("startDate", RoleText.pathway(error))
             }
         }
         return Response(status: .seeOther, headers: [.location: "/pasient/\(patientId)#forlop-\(courseId)"])
+    }
+}
+
+/// The enrolment form. Every field may be missing or empty; `enrol` says which one is wrong, in bokmål.
+struct EnrolForm: Decodable {
+    var identityNumber: String?
+    var name: String?
+    var email: String?
+    var mobile: String?
+    var language: String?
+    var unit: String?
+    var type: String?
+    var startDate: String?
+
+    /// The fields as typed, to fill the form in again (never the CSRF token).
+    var values: [String: String] {
+        let fields = [
+            ("identityNumber", identityNumber), ("name", name), ("email", email), ("mobile", mobile), ("language", language),
+            ("unit", unit), ("type", type), ("startDate", startDate),
+        ]
+        return Dictionary(uniqueKeysWithValues: fields.compactMap { key, value in value.map { (key, $0) } })
     }
 }

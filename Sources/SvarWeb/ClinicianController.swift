@@ -7,71 +7,68 @@ import SvarStore
 
 /// The clinicians' and registry staff's pages (docs/architecture.md): login, the courses of their units, a patient's
 /// results with charts, the invitation tracking list, the follow-up worklist, the response-rate dashboard and
-/// the forms to enrol a patient and record pathway events. Server-rendered; no JavaScript.
+/// the forms to enrol a patient and record pathway events. Server-rendered; no JavaScript. Every page but the login
+/// is behind `ClinicianSessionMiddleware`, which puts the clinician in the request context.
 struct ClinicianController: Sendable {
     let services: AppServices
     /// Failed logins per client, answered before any password is hashed.
     let loginFailures: RecentFailures
-    var session: ClinicianSession { ClinicianSession(services: services) }
     var access: Access { Access(store: services.store) }
     var pages: PageRenderer { services.pages }
 
     func addRoutes(to router: Router<AppRequestContext>) {
-        router.get("login") { request, _ in loginPage(request, problem: nil) }
-        router.post("login") { request, context in try await login(request, context) }
-        router.post("logout") { request, context in try await logout(request, context) }
-        router.get("/") { request, context in try await session.page(request, context) { c, csrf in try await start(request, c, csrf) } }
-        router.get("pasient/:id") { request, context in
-            try await session.page(request, context) { c, csrf in try await patient(context.parameters.get("id") ?? "", c, csrf, problem: nil) }
-        }
-        router.post("forlop/:id/hendelse") { request, context in
-            try await session.form(request, context) { c, csrf, form in try await recordEvent(context, c, csrf, form) }
-        }
-        router.get("invitasjoner") { request, context in
-            try await session.page(request, context) { c, csrf in try await invitations(request, c, csrf) }
-        }
-        router.get("oppfolging") { request, context in try await session.page(request, context) { c, csrf in try await worklist(c, csrf) } }
-        router.post("oppfolging/:id/kontaktet") { request, context in
-            try await session.form(request, context) { c, _, _ in try await markContacted(context, c) }
-        }
-        router.get("oversikt") { request, context in try await session.page(request, context) { c, csrf in try await dashboard(c, csrf) } }
-        router.get("registrer") { request, context in
-            try await session.page(request, context) { c, csrf in try await enrolPage(c, csrf, problem: nil, form: [:]) }
-        }
-        router.post("registrer") { request, context in
-            try await session.form(request, context) { c, csrf, form in try await enrol(c, csrf, form) }
-        }
+        router.get("login", use: showLogin)
+        router.post("login", use: login)
+        let signedIn = router.group().add(middleware: ClinicianSessionMiddleware(services: services))
+        signedIn.post("logout", use: logout)
+        signedIn.get("/", use: start)
+        signedIn.get("pasient/:id", use: patientPage)
+        signedIn.post("forlop/:id/hendelse", use: recordEvent)
+        signedIn.get("invitasjoner", use: invitations)
+        signedIn.get("oppfolging", use: worklist)
+        signedIn.post("oppfolging/:id/kontaktet", use: markContacted)
+        signedIn.get("oversikt", use: dashboard)
+        signedIn.get("registrer", use: showEnrol)
+        signedIn.post("registrer", use: enrol)
     }
 
     // MARK: Login
 
+    func showLogin(_ request: Request, context: AppRequestContext) -> Response { loginPage(request, problem: nil) }
+
     func loginPage(_ request: Request, problem: String?, username: String = "", status: HTTPResponse.Status = .ok) -> Response {
         let csrf = PatientController.csrfValue(request)
         let next = Self.safeNext(request.uri.queryParameters.get("neste").map { String($0) })
-        var response = pages.clinicianPage("clinician-login", title: "Logg inn", context: [
-            "action": "/login" + (next == "/" ? "" : "?neste=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["/", "-"])) ?? "")"),
-            "username": username, "hasProblem": problem != nil, "problem": problem ?? "",
-        ], clinician: nil, csrf: csrf.value, status: status)
-        if csrf.isNew { response.setCookie(session.loginCSRFCookie(csrf.value)) }
+        var response = pages.clinicianPage(
+            "clinician-login", title: "Logg inn",
+            context: [
+                "action": "/login"
+                    + (next == "/"
+                        ? "" : "?neste=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["/", "-"])) ?? "")"),
+                "username": username, "hasProblem": problem != nil, "problem": problem ?? "",
+            ], clinician: nil, csrf: csrf.value, status: status)
+        // The login form's double-submit CSRF cookie (there is no session yet).
+        if csrf.isNew { response.setCookie(services.cookies.make(PatientController.csrfCookie, csrf.value)) }
         return response
     }
 
-    func login(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        let form = try await PatientController.form(request)
+    func login(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let form = try await FormBody.read(LoginForm.self, from: request)
         let client = context.clientKey(request, services.configuration)
         let tooMany = "For mange mislykkede forsøk. Vent et kvarter og prøv igjen."
         guard await !loginFailures.isBlocked(client, now: services.now()) else {
             return loginPage(request, problem: tooMany, status: .tooManyRequests)
         }
-        guard PatientController.csrfMatches(request, form) else {
+        guard PatientController.csrfMatches(request, form.csrf) else {
             return loginPage(request, problem: "Skjemaet var utløpt. Prøv igjen.", status: .forbidden)
         }
-        let username = (form["username"] ?? "").trimmingCharacters(in: .whitespaces)
-        let password = form["password"] ?? ""
+        let username = (form.username ?? "").trimmingCharacters(in: .whitespaces)
+        let password = form.password ?? ""
         guard !username.isEmpty, !password.isEmpty, username.count <= 64, password.count <= 256 else {
-            return loginPage(request, problem: "Skriv inn brukernavn og passord.", username: String(username.prefix(64)), status: .unprocessableContent)
+            return loginPage(
+                request, problem: "Skriv inn brukernavn og passord.", username: String(username.prefix(64)), status: .unprocessableContent)
         }
-        switch try await services.accounts.login(username: username, password: password, code: form["code"], now: services.now()) {
+        switch try await services.accounts.login(username: username, password: password, code: form.code, now: services.now()) {
         case .refused:
             await loginFailures.record(client, now: services.now())
             return loginPage(request, problem: "Feil brukernavn, passord eller kode.", username: username, status: .unauthorized)
@@ -80,79 +77,100 @@ struct ClinicianController: Sendable {
             await loginFailures.record(client, now: services.now())
             return loginPage(request, problem: tooMany, username: username, status: .tooManyRequests)
         case .secondFactorRequired:
-            return loginPage(request, problem: """
-                Rollen din krever innlogging med engangskode (TOTP), og kontoen din har ingen ennå. Be en administrator om å kjøre \
-                «svar users totp --username \(username)» og legg koden du får inn i en autentiseringsapp.
-                """, username: username, status: .forbidden)
+            return loginPage(
+                request,
+                problem: """
+                    Rollen din krever innlogging med engangskode (TOTP), og kontoen din har ingen ennå. Be en administrator om å kjøre \
+                    «svar users totp --username \(username)» og legg koden du får inn i en autentiseringsapp.
+                    """, username: username, status: .forbidden)
         case .busy:
-            return loginPage(request, problem: "Tjenesten er opptatt akkurat nå. Prøv igjen om litt.", username: username, status: .serviceUnavailable)
-        case let .signedIn(clinician):
+            return loginPage(
+                request, problem: "Tjenesten er opptatt akkurat nå. Prøv igjen om litt.", username: username, status: .serviceUnavailable)
+        case .signedIn(let clinician):
             let (token, _) = try await services.accounts.startSession(for: clinician.username, now: services.now())
-            var response = Response(status: .seeOther, headers: [.location: Self.safeNext(request.uri.queryParameters.get("neste").map { String($0) })])
-            response.setCookie(session.cookie(token))
+            var response = Response(
+                status: .seeOther, headers: [.location: Self.safeNext(request.uri.queryParameters.get("neste").map { String($0) })])
+            response.setCookie(services.cookies.make(ClinicianSessionMiddleware.cookieName, token))
             return response
         }
     }
 
-    func logout(_ request: Request, _ context: AppRequestContext) async throws -> Response {
-        try await session.form(request, context) { _, _, _ in
-            if let token = request.cookies[ClinicianSession.cookieName]?.value { try await services.accounts.endSession(token: token) }
-            var response = Response(status: .seeOther, headers: [.location: "/login"])
-            response.setCookie(session.cookie("", maxAge: 0))
-            return response
+    /// Ends the session (the middleware has checked it and the form's CSRF token).
+    func logout(_ request: Request, context: AppRequestContext) async throws -> Response {
+        if let token = request.cookies[ClinicianSessionMiddleware.cookieName]?.value {
+            try await services.accounts.endSession(token: token)
         }
+        var response = Response(status: .seeOther, headers: [.location: "/login"])
+        response.setCookie(services.cookies.make(ClinicianSessionMiddleware.cookieName, "", maxAge: 0))
+        return response
     }
 
     /// Only a path on this site: never `//host` or a scheme, so the login cannot send anyone elsewhere.
     static func safeNext(_ next: String?) -> String {
         guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), next.count < 200,
-              next.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else { return "/" }
+            next.allSatisfy({ $0.isASCII && !$0.isWhitespace })
+        else { return "/" }
         return next
     }
 
     // MARK: Lists
 
-    func start(_ request: Request, _ clinician: Clinician, _ csrf: String) async throws -> Response {
+    func start(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (clinician, csrf) = try context.session()
         let units = try await access.units(for: .clinician(clinician))
         let courses = try await access.courseSummaries(for: .clinician(clinician))
-        return pages.clinicianPage("clinician-start", title: "Forløp", context: [
-            "units": units.map { ["resh": $0.resh, "name": $0.name] },
-            "hasCourses": !courses.isEmpty,
-            "courses": courses.map { c -> [String: Any] in
-                var row: [String: Any] = [
-                    "patientURL": "/pasient/\(c.patientId)#forlop-\(c.courseId)", "patient": String(c.patientId.prefix(8)), "unit": c.unit,
-                    "type": c.type, "status": RoleText.state(c.status), "started": RoleText.date(c.startedAt),
-                ]
-                if let milestone = c.nextMilestone, let opens = c.nextOpensAt {
-                    row["next"] = "\(RoleText.milestone(milestone)), \(RoleText.date(opens)) (\(RoleText.state(c.nextState ?? "")))"
-                }
-                return row
-            },
-            "canSeePatients": clinician.role.seesResults,
-        ], clinician: clinician, csrf: csrf)
+        return pages.clinicianPage(
+            "clinician-start", title: "Forløp",
+            context: [
+                "units": units.map { ["resh": $0.resh, "name": $0.name] },
+                "hasCourses": !courses.isEmpty,
+                "courses": courses.map { c -> [String: Any] in
+                    var row: [String: Any] = [
+                        "patientURL": "/pasient/\(c.patientId)#forlop-\(c.courseId)", "patient": String(c.patientId.prefix(8)),
+                        "unit": c.unit,
+                        "type": c.type, "status": RoleText.state(c.status), "started": RoleText.date(c.startedAt),
+                    ]
+                    if let milestone = c.nextMilestone, let opens = c.nextOpensAt {
+                        row["next"] = "\(RoleText.milestone(milestone)), \(RoleText.date(opens)) (\(RoleText.state(c.nextState ?? "")))"
+                    }
+                    return row
+                },
+                "canSeePatients": clinician.role.seesResults,
+            ], clinician: clinician, csrf: csrf)
     }
 
-    func invitations(_ request: Request, _ clinician: Clinician, _ csrf: String) async throws -> Response {
+    func invitations(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (clinician, csrf) = try context.session()
         let list = try await access.invitationSummaries(for: .clinician(clinician))
-        return pages.clinicianPage("clinician-invitations", title: "Invitasjoner", context: [
-            "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
-        ], clinician: clinician, csrf: csrf)
+        return pages.clinicianPage(
+            "clinician-invitations", title: "Invitasjoner",
+            context: [
+                "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
+            ], clinician: clinician, csrf: csrf)
     }
 
-    func worklist(_ clinician: Clinician, _ csrf: String) async throws -> Response {
+    func worklist(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (clinician, csrf) = try context.session()
         try access.require(.clinician(clinician), \.treatsPatients, "use the follow-up worklist")
-        let list = try await access.invitationSummaries(for: .clinician(clinician), states: ["unreachable", "expired", "declined"], orVoidedLinks: true)
-        return pages.clinicianPage("clinician-worklist", title: "Oppfølging", context: [
-            "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
-        ], clinician: clinician, csrf: csrf)
+        let list = try await access.invitationSummaries(
+            for: .clinician(clinician), states: ["unreachable", "expired", "declined"], orVoidedLinks: true)
+        return pages.clinicianPage(
+            "clinician-worklist", title: "Oppfølging",
+            context: [
+                "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
+            ], clinician: clinician, csrf: csrf)
     }
 
     func row(for i: InvitationSummary, _ clinician: Clinician) -> [String: Any] {
-        let voided = i.linkVoidedAt.map { ["Lenken ble sperret \(RoleText.date($0)) etter gjentatte feil svar på kontrollspørsmålet: send en ny lenke"] } ?? []
+        let voided =
+            i.linkVoidedAt.map {
+                ["Lenken ble sperret \(RoleText.date($0)) etter gjentatte feil svar på kontrollspørsmålet: send en ny lenke"]
+            } ?? []
         let problems = voided + i.deliveryProblems
         var row: [String: Any] = [
             "id": i.invitationId, "patient": String(i.patientId.prefix(8)), "unit": i.unit, "milestone": RoleText.milestone(i.milestone),
-            "state": RoleText.state(i.state), "opens": RoleText.date(i.opensAt), "closes": RoleText.date(i.closesAt.addingTimeInterval(-60)),
+            "state": RoleText.state(i.state), "opens": RoleText.date(i.opensAt),
+            "closes": RoleText.date(i.closesAt.addingTimeInterval(-60)),
             "reminders": i.remindersSent, "problems": problems.joined(separator: "; "), "hasProblems": !problems.isEmpty,
             "contactURL": "/oppfolging/\(i.invitationId)/kontaktet",
         ]
@@ -161,7 +179,8 @@ struct ClinicianController: Sendable {
         return row
     }
 
-    func markContacted(_ context: AppRequestContext, _ clinician: Clinician) async throws -> Response {
+    func markContacted(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let clinician = try context.session().clinician
         try access.require(.clinician(clinician), \.treatsPatients, "mark follow-up contacts")
         let id = context.parameters.get("id") ?? ""
         _ = try await access.invitation(id, for: .clinician(clinician))
@@ -169,15 +188,28 @@ struct ClinicianController: Sendable {
         return Response(status: .seeOther, headers: [.location: "/oppfolging"])
     }
 
-    func dashboard(_ clinician: Clinician, _ csrf: String) async throws -> Response {
+    func dashboard(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (clinician, csrf) = try context.session()
         let cells = try await access.statistics(for: .clinician(clinician))
-        return pages.clinicianPage("clinician-dashboard", title: "Svarprosent", context: [
-            "hasRows": !cells.isEmpty,
-            "rows": cells.map { c -> [String: Any] in
-                let rate = c.invited == 0 ? 0 : Int((Double(c.answered) / Double(c.invited) * 100).rounded())
-                return ["unit": "\(c.unitName) (\(c.unit))", "milestone": RoleText.milestone(c.milestone), "invited": c.invited,
-                        "answered": c.answered, "rate": rate]
-            },
-        ], clinician: clinician, csrf: csrf)
+        return pages.clinicianPage(
+            "clinician-dashboard", title: "Svarprosent",
+            context: [
+                "hasRows": !cells.isEmpty,
+                "rows": cells.map { c -> [String: Any] in
+                    let rate = c.invited == 0 ? 0 : Int((Double(c.answered) / Double(c.invited) * 100).rounded())
+                    return [
+                        "unit": "\(c.unitName) (\(c.unit))", "milestone": RoleText.milestone(c.milestone), "invited": c.invited,
+                        "answered": c.answered, "rate": rate,
+                    ]
+                },
+            ], clinician: clinician, csrf: csrf)
     }
+}
+
+/// The login form.
+struct LoginForm: Decodable {
+    var csrf: String?
+    var username: String?
+    var password: String?
+    var code: String?
 }

@@ -6,57 +6,67 @@ import SvarStore
 
 /// Sessions for the clinician pages: a random token in an HttpOnly, SameSite=Strict cookie (Secure when the
 /// public URL is https), only its hash in the database, ended by idle and absolute limits.
-struct ClinicianSession: Sendable {
+///
+/// The middleware of the clinician route group: a live session puts the clinician and its CSRF token in the request
+/// context; without one the browser goes to the login page (and back afterwards). A form (POST) must carry the
+/// session's CSRF token before any route sees it. The routes' errors become pages in the users' language here.
+struct ClinicianSessionMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
     static let cookieName = "svar_session"
     let services: AppServices
 
-    /// Runs `body` for a live session; otherwise sends the browser to the login page (and back afterwards).
-    func page(_ request: Request, _ context: AppRequestContext,
-              _ body: (Clinician, String) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var request = request
+        var context = context
+        if request.method == .post {
+            // Collected once here and still readable by the route (Hummingbird keeps the collected buffer).
+            _ = try await request.collectBody(upTo: FormBody.maximumSize)
+        }
         guard let token = request.cookies[Self.cookieName]?.value,
-              let (clinician, csrf) = try await services.accounts.resume(token: token, now: services.now()) else {
-            let next = request.uri.path == "/" ? "" : "?neste=\(request.uri.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["/", "-"])) ?? "")"
-            return Response(status: .seeOther, headers: [.location: "/login\(next)"])
+            let (clinician, csrf) = try await services.accounts.resume(token: token, now: services.now())
+        else {
+            let back =
+                request.uri.path == "/"
+                ? "" : "?neste=\(request.uri.path.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["/", "-"])) ?? "")"
+            return Response(status: .seeOther, headers: [.location: "/login\(back)"])
+        }
+        context.clinician = clinician
+        context.sessionCSRF = csrf
+        if request.method == .post {
+            let form = try await FormBody.read(CSRFForm.self, from: request)
+            guard let given = form.csrf, constantTimeEqual(given.utf8, csrf.utf8) else {
+                return services.pages.clinicianMessage(
+                    "Skjemaet er utløpt", "Last siden på nytt og prøv igjen.", status: .forbidden,
+                    clinician: clinician, csrf: csrf)
+            }
         }
         do {
-            return try await body(clinician, csrf)
+            return try await next(request, context)
         } catch let problem as Problem {
             // The API's problems are in English; the pages say it in the users' language.
-            let (heading, text) = problem.status == .forbidden
+            let (heading, text) =
+                problem.status == .forbidden
                 ? ("Ingen tilgang", "Rollen din (\(RoleText.label(clinician.role))) gir ikke tilgang til dette.")
                 : ("Det gikk ikke", "Forespørselen kunne ikke utføres.")
             return services.pages.clinicianMessage(heading, text, status: problem.status, clinician: clinician, csrf: csrf)
         } catch let error as StoreError {
             if case .notFound = error {
-                return services.pages.clinicianMessage("Ikke funnet", "Siden finnes ikke, eller den gjelder en enhet du ikke har tilgang til.",
-                                                       status: .notFound, clinician: clinician, csrf: csrf)
+                return services.pages.clinicianMessage(
+                    "Ikke funnet", "Siden finnes ikke, eller den gjelder en enhet du ikke har tilgang til.",
+                    status: .notFound, clinician: clinician, csrf: csrf)
             }
-            return services.pages.clinicianMessage("Det gikk ikke", "Endringen passer ikke med det som allerede er registrert (for eksempel en pasient som har bedt om sletting).",
-                                                   status: .conflict, clinician: clinician, csrf: csrf)
+            return services.pages.clinicianMessage(
+                "Det gikk ikke",
+                "Endringen passer ikke med det som allerede er registrert (for eksempel en pasient som har bedt om sletting).",
+                status: .conflict, clinician: clinician, csrf: csrf)
         }
     }
+}
 
-    /// A state-changing form: the session's CSRF token must come back in the `csrf` field.
-    func form(_ request: Request, _ context: AppRequestContext,
-              _ body: (Clinician, String, [String: String]) async throws -> Response) async throws -> Response {
-        let fields = try await PatientController.form(request)
-        return try await page(request, context) { clinician, csrf in
-            guard let given = fields["csrf"], constantTimeEqual(given.utf8, csrf.utf8) else {
-                return services.pages.clinicianMessage("Skjemaet er utløpt", "Last siden på nytt og prøv igjen.", status: .forbidden,
-                                                       clinician: clinician, csrf: csrf)
-            }
-            return try await body(clinician, csrf, fields)
-        }
-    }
-
-    func cookie(_ token: String, maxAge: Int? = nil) -> Cookie {
-        Cookie(name: Self.cookieName, value: token, maxAge: maxAge, path: "/", secure: services.configuration.publicURL.hasPrefix("https:"),
-               httpOnly: true, sameSite: .strict)
-    }
-
-    /// The login form's double-submit CSRF cookie (there is no session yet).
-    func loginCSRFCookie(_ value: String) -> Cookie {
-        Cookie(name: PatientController.csrfCookie, value: value, path: "/", secure: services.configuration.publicURL.hasPrefix("https:"),
-               httpOnly: true, sameSite: .strict)
+extension AppRequestContext {
+    /// The signed-in clinician and the session's CSRF token, as `ClinicianSessionMiddleware` left them.
+    func session() throws -> (clinician: Clinician, csrf: String) {
+        guard let clinician, let sessionCSRF else { throw HTTPError(.unauthorized) }
+        return (clinician, sessionCSRF)
     }
 }

@@ -1,41 +1,86 @@
+import Hummingbird
 import SvarDomain
-import SvarInstruments
 import SvarStore
 
 /// The JSON shape of courses and invitations in the API (a contract: see issue #3 and the OpenAPI document).
-enum CourseJSON {
-    static func course(_ c: CourseRecord) -> JSONValue {
-        .object([
-            ("id", .string(c.id)), ("patient", .string(c.patientId)), ("unit", .string(c.unit)), ("type", .string(c.type.rawValue)),
-            ("status", .string(c.status.rawValue)),
-            ("events", .array(c.events.map(event))),
-            ("invitations", .array(c.invitations.map(invitation))),
-        ])
+struct CourseJSON: ResponseEncodable, Sendable {
+    let id: String
+    let patient: String
+    let unit: String
+    let type: String
+    let status: String
+    let events: [EventJSON]
+    let invitations: [InvitationJSON]
+
+    init(_ c: CourseRecord) {
+        id = c.id
+        patient = c.patientId
+        unit = c.unit
+        type = c.type.rawValue
+        status = c.status.rawValue
+        events = c.events.map(EventJSON.init)
+        invitations = c.invitations.map(InvitationJSON.init)
+    }
+}
+
+struct EventJSON: Encodable, Sendable {
+    let id: String
+    let type: String
+    let date: String
+    let unit: String
+    @Nullable var nprCode: String?
+    let recordedBy: String
+
+    init(_ e: PathwayEvent) {
+        id = e.id
+        type = e.type.rawValue
+        date = e.date.description
+        unit = e.unit
+        nprCode = e.nprCode
+        recordedBy = e.recordedBy
+    }
+}
+
+struct InvitationJSON: Encodable, Sendable {
+    struct Reminder: Encodable, Sendable {
+        let sequence: Int
+        let dueAt: String
+        let state: String
     }
 
-    static func event(_ e: PathwayEvent) -> JSONValue {
-        .object([
-            ("id", .string(e.id)), ("type", .string(e.type.rawValue)), ("date", .string(e.date.description)),
-            ("unit", .string(e.unit)), ("nprCode", e.nprCode.map(JSONValue.string) ?? .null), ("recordedBy", .string(e.recordedBy)),
-        ])
+    struct Change: Encodable, Sendable {
+        let at: String
+        @Nullable var from: String?
+        let to: String
+        let cause: String
+        let actor: String
     }
 
-    static func invitation(_ i: InvitationRecord) -> JSONValue {
-        .object([
-            ("id", .string(i.id)), ("milestone", .string(i.milestone)), ("instruments", .array(i.instruments.map(JSONValue.string))),
-            ("state", .string(i.state.rawValue)), ("remindersSent", .int(i.remindersSent)),
-            ("cancelReason", i.cancelReason.map { .string($0.rawValue) } ?? .null),
-            ("dueDate", .string(i.dueDate.description)),
-            ("opensAt", .string(OsloTime.iso8601(i.opensAt))), ("closesAt", .string(OsloTime.iso8601(i.closesAt))),
-            ("reminders", .array(i.reminders.map { r in
-                .object([("sequence", .int(r.sequence)), ("dueAt", .string(OsloTime.iso8601(r.dueAt))), ("state", .string(r.state.rawValue))])
-            })),
-            ("history", .array(i.history.map { h in
-                .object([
-                    ("at", .string(OsloTime.iso8601(h.at))), ("from", h.from.map { .string($0.rawValue) } ?? .null),
-                    ("to", .string(h.to.rawValue)), ("cause", .string(h.cause)), ("actor", .string(h.actor)),
-                ])
-            })),
-        ])
+    let id: String
+    let milestone: String
+    let instruments: [String]
+    let state: String
+    let remindersSent: Int
+    @Nullable var cancelReason: String?
+    let dueDate: String
+    let opensAt: String
+    let closesAt: String
+    let reminders: [Reminder]
+    let history: [Change]
+
+    init(_ i: InvitationRecord) {
+        id = i.id
+        milestone = i.milestone
+        instruments = i.instruments
+        state = i.state.rawValue
+        remindersSent = i.remindersSent
+        cancelReason = i.cancelReason?.rawValue
+        dueDate = i.dueDate.description
+        opensAt = OsloTime.iso8601(i.opensAt)
+        closesAt = OsloTime.iso8601(i.closesAt)
+        reminders = i.reminders.map { Reminder(sequence: $0.sequence, dueAt: OsloTime.iso8601($0.dueAt), state: $0.state.rawValue) }
+        history = i.history.map {
+            Change(at: OsloTime.iso8601($0.at), from: $0.from?.rawValue, to: $0.to.rawValue, cause: $0.cause, actor: $0.actor)
+        }
     }
 }

@@ -5,8 +5,10 @@ import SvarDomain
 /// The clinician pages: Norwegian bokmål (their users' working language), the same stylesheet and security
 /// headers as the patient pages, and a navigation that shows only what the role may use.
 extension PageRenderer {
-    func clinicianPage(_ template: String, title: String, context: [String: Any], clinician: Clinician?, csrf: String,
-                       status: HTTPResponse.Status = .ok) -> Response {
+    func clinicianPage(
+        _ template: String, title: String, context: [String: Any], clinician: Clinician?, csrf: String,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
         var full: [String: Any] = ["lang": "nb", "pageTitle": title, "csrf": csrf]
         if let clinician {
             full["user"] = ["name": clinician.username, "role": RoleText.label(clinician.role)]
@@ -28,8 +30,9 @@ extension PageRenderer {
     }
 
     func clinicianMessage(_ heading: String, _ body: String, status: HTTPResponse.Status, clinician: Clinician?, csrf: String) -> Response {
-        clinicianPage("clinician-message", title: heading, context: ["heading": heading, "body": body], clinician: clinician, csrf: csrf,
-                      status: status)
+        clinicianPage(
+            "clinician-message", title: heading, context: ["heading": heading, "body": body], clinician: clinician, csrf: csrf,
+            status: status)
     }
 }
 
@@ -49,21 +52,27 @@ enum RoleText {
     }
 
     static func state(_ raw: String) -> String {
-        ["scheduled": "Planlagt", "invited": "Invitert", "reminded": "Påminnet", "opened": "Åpnet", "completed": "Besvart",
-         "expired": "Utløpt", "declined": "Avslått", "unreachable": "Ikke nådd", "cancelled": "Avbrutt",
-         "active": "Aktivt", "ended": "Avsluttet", "brokenOff": "Avbrutt"][raw] ?? raw
+        [
+            "scheduled": "Planlagt", "invited": "Invitert", "reminded": "Påminnet", "opened": "Åpnet", "completed": "Besvart",
+            "expired": "Utløpt", "declined": "Avslått", "unreachable": "Ikke nådd", "cancelled": "Avbrutt",
+            "active": "Aktivt", "ended": "Avsluttet", "brokenOff": "Avbrutt",
+        ][raw] ?? raw
     }
 
     static func event(_ raw: String) -> String {
-        ["start": "Start", "firstAttendance": "Første oppmøte", "clinicalDecision": "Klinisk beslutning", "evaluation": "Evaluering",
-         "transfer": "Overføring", "end": "Avslutning", "breakOff": "Avbrudd"][raw] ?? raw
+        [
+            "start": "Start", "firstAttendance": "Første oppmøte", "clinicalDecision": "Klinisk beslutning", "evaluation": "Evaluering",
+            "transfer": "Overføring", "end": "Avslutning", "breakOff": "Avbrudd",
+        ][raw] ?? raw
     }
 
     /// Why an enrolment field was refused, in bokmål (the services' reasons are English, for the API).
     static func inputProblem(_ field: String) -> String {
-        ["identityNumber": "er ikke et gyldig fødselsnummer, D-nummer eller H-nummer – sjekk sifrene",
-         "email": "er ikke en gyldig e-postadresse", "mobile": "skriv 8 sifre, eller + og 8–15 sifre (for eksempel +4791234567)",
-         "language": "velg bokmål, nynorsk eller engelsk", "birthDate": "skriv datoen som ÅÅÅÅ-MM-DD"][field] ?? "er ikke gyldig"
+        [
+            "identityNumber": "er ikke et gyldig fødselsnummer, D-nummer eller H-nummer – sjekk sifrene",
+            "email": "er ikke en gyldig e-postadresse", "mobile": "skriv 8 sifre, eller + og 8–15 sifre (for eksempel +4791234567)",
+            "language": "velg bokmål, nynorsk eller engelsk", "birthDate": "skriv datoen som ÅÅÅÅ-MM-DD",
+        ][field] ?? "er ikke gyldig"
     }
 
     /// Why a pathway event was refused, in bokmål.
@@ -79,7 +88,9 @@ enum RoleText {
     /// `3. mars 2026` in Oslo time.
     static func date(_ instant: Date) -> String {
         let d = OsloTime.date(of: instant)
-        let months = ["januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember"]
+        let months = [
+            "januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember",
+        ]
         return "\(d.day). \(months[max(0, min(11, d.month - 1))]) \(d.year)"
     }
 }

@@ -31,11 +31,13 @@ public struct PageRenderer: Sendable {
     func text(_ key: String, _ language: Language) -> String { texts[language]?[key] ?? key }
 
     /// The common context of every page, merged with the page's own.
-    func render(_ template: String, language: Language, title: String, context: [String: Any], languageURL: (Language) -> String,
-                csrf: String, status: HTTPResponse.Status = .ok) -> Response {
+    func render(
+        _ template: String, language: Language, title: String, context: [String: Any], languageURL: (Language) -> String,
+        csrf: String, status: HTTPResponse.Status = .ok
+    ) -> Response {
         var full: [String: Any] = [
             "lang": language.rawValue, "pageTitle": title, "t": texts[language] ?? [:], "csrf": csrf,
-            "accessibilityURL": "/tilgjengelighet?lang=\(language.rawValue)",
+            "accessibilityURL": language.url("/tilgjengelighet"),
             "languages": Language.allCases.map { code -> [String: Any] in
                 ["code": code.rawValue, "name": PageRenderer.languageName(code), "url": languageURL(code), "current": code == language]
             },
@@ -47,8 +49,9 @@ public struct PageRenderer: Sendable {
     /// One rendered page as a response (the patient and the clinician pages alike).
     func html(_ template: String, _ context: [String: Any], status: HTTPResponse.Status, headers: HTTPFields = [:]) -> Response {
         guard let html = library.render(context, withTemplate: template) else {
-            return Response(status: .internalServerError, headers: [.contentType: "text/plain; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: "template \(template) is missing")))
+            return Response(
+                status: .internalServerError, headers: [.contentType: "text/plain; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: "template \(template) is missing")))
         }
         var all = headers
         all[.contentType] = "text/html; charset=utf-8"

@@ -41,7 +41,10 @@ actor RecentFailures {
     private func count(_ client: String) -> Int { (current[client] ?? 0) + (previous[client] ?? 0) }
 
     private func rotate(_ now: Date) {
-        guard let start = generationStart else { generationStart = now; return }
+        guard let start = generationStart else {
+            generationStart = now
+            return
+        }
         let age = now.timeIntervalSince(start)
         if age >= 2 * window {
             previous = [:]

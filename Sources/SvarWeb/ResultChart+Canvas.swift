@@ -20,7 +20,10 @@ extension ResultChart {
         case 2: return "<path d=\"M0 -6L5.5 4L-5.5 4Z\" \(paint)/>"
         case 3: return "<path d=\"M0 -6L6 0L0 6L-6 0Z\" \(paint)/>"
         case 4: return "<path d=\"M0 6L5.5 -4L-5.5 -4Z\" \(paint)/>"
-        default: return "<path d=\"M-4.5 -4.5L4.5 4.5M-4.5 4.5L4.5 -4.5\" fill=\"none\" stroke=\"\(colours[style % colours.count])\" stroke-width=\"2.5\"/>"
+        default:
+            return
+                "<path d=\"M-4.5 -4.5L4.5 4.5M-4.5 4.5L4.5 -4.5\" fill=\"none\" stroke=\"\(colours[style % colours.count])\" "
+                + "stroke-width=\"2.5\"/>"
         }
     }
 
@@ -40,7 +43,8 @@ extension ResultChart {
 
         /// Leaves room on the left for tick labels and for turned x labels that would run off the edge.
         static func fit(top: Double, height: Double, range: ClosedRange<Double>, xLabels: [String]) -> Frame {
-            let right = viewWidth - margin, n = Double(max(xLabels.count, 1))
+            let right = viewWidth - margin
+            let n = Double(max(xLabels.count, 1))
             var left = 44.0
             let widths = xLabels.map { textWidth($0, 12) }
             let rotated = widths.contains { $0 > (right - left) / n - 6 }
@@ -63,11 +67,14 @@ extension ResultChart {
 
         mutating func add(_ element: String) { parts.append(element) }
 
-        mutating func text(_ s: String, x: Double, y: Double, size: Double = 12, anchor: String = "start",
-                           bold: Bool = false, className: String? = nil, transform: String? = nil) {
-            add("<text" + (className.map { " class=\"\($0)\"" } ?? "") + " x=\"\(f(x))\" y=\"\(f(y))\" font-size=\"\(f(size))\""
-                + (bold ? " font-weight=\"bold\"" : "") + (anchor == "start" ? "" : " text-anchor=\"\(anchor)\"")
-                + (transform.map { " transform=\"\($0)\"" } ?? "") + " fill=\"\(ink)\">\(escape(s))</text>")
+        mutating func text(
+            _ s: String, x: Double, y: Double, size: Double = 12, anchor: String = "start",
+            bold: Bool = false, className: String? = nil, transform: String? = nil
+        ) {
+            add(
+                "<text" + (className.map { " class=\"\($0)\"" } ?? "") + " x=\"\(f(x))\" y=\"\(f(y))\" font-size=\"\(f(size))\""
+                    + (bold ? " font-weight=\"bold\"" : "") + (anchor == "start" ? "" : " text-anchor=\"\(anchor)\"")
+                    + (transform.map { " transform=\"\($0)\"" } ?? "") + " fill=\"\(ink)\">\(escape(s))</text>")
         }
 
         /// Wrapped text across the full width, one `<text>` per line.
@@ -79,16 +86,28 @@ extension ResultChart {
         }
 
         mutating func axes(_ frame: Frame, ticks: [Double], decimals: Int, labels: ChartLabels) {
-            add("<rect class=\"plot-area\" x=\"\(f(frame.left))\" y=\"\(f(frame.top))\" width=\"\(f(frame.width))\" height=\"\(f(frame.height))\" fill=\"none\"/>")
+            add(
+                "<rect class=\"plot-area\" x=\"\(f(frame.left))\" y=\"\(f(frame.top))\" width=\"\(f(frame.width))\" "
+                    + "height=\"\(f(frame.height))\" fill=\"none\"/>"
+            )
             for tick in ticks {
                 let y = frame.y(tick)
-                add("<line x1=\"\(f(frame.left))\" y1=\"\(f(y))\" x2=\"\(f(frame.left + frame.width))\" y2=\"\(f(y))\" stroke=\"\(grid)\" stroke-width=\"0.75\"/>")
+                add(
+                    "<line x1=\"\(f(frame.left))\" y1=\"\(f(y))\" x2=\"\(f(frame.left + frame.width))\" y2=\"\(f(y))\" "
+                        + "stroke=\"\(grid)\" stroke-width=\"0.75\"/>"
+                )
                 text(number(tick, decimals, labels), x: frame.left - 6, y: y + 4, anchor: "end", className: "tick")
             }
             if frame.range.lowerBound < 0, frame.range.upperBound > 0 {
-                add("<line class=\"zero-line\" x1=\"\(f(frame.left))\" y1=\"\(f(frame.y(0)))\" x2=\"\(f(frame.left + frame.width))\" y2=\"\(f(frame.y(0)))\" stroke=\"\(ink)\" stroke-width=\"1.5\"/>")
+                add(
+                    "<line class=\"zero-line\" x1=\"\(f(frame.left))\" y1=\"\(f(frame.y(0)))\" "
+                        + "x2=\"\(f(frame.left + frame.width))\" y2=\"\(f(frame.y(0)))\" stroke=\"\(ink)\" stroke-width=\"1.5\"/>"
+                )
             }
-            add("<path d=\"M\(f(frame.left)) \(f(frame.top))V\(f(frame.bottom))H\(f(frame.left + frame.width))\" fill=\"none\" stroke=\"\(axis)\" stroke-width=\"1\"/>")
+            add(
+                "<path d=\"M\(f(frame.left)) \(f(frame.top))V\(f(frame.bottom))H\(f(frame.left + frame.width))\" fill=\"none\" "
+                    + "stroke=\"\(axis)\" stroke-width=\"1\"/>"
+            )
         }
 
         /// Labels under the columns, turned 45° when they do not fit side by side; returns the y below them.
@@ -108,21 +127,29 @@ extension ResultChart {
 
         /// One series' line; a nil point breaks it, so a missing value is a gap and never a zero.
         mutating func line(_ points: [(Double, Double)?], style: Int) {
-            var d = "", previous = false
+            var d = ""
+            var previous = false
             for (i, point) in points.enumerated() {
-                guard let point else { previous = false; continue }
+                guard let point else {
+                    previous = false
+                    continue
+                }
                 let next = i + 1 < points.count && points[i + 1] != nil
                 if previous { d += "L\(f(point.0)) \(f(point.1))" } else if next { d += "M\(f(point.0)) \(f(point.1))" }
                 previous = true
             }
             guard !d.isEmpty else { return }
             let dash = dashes[style % dashes.count]
-            add("<path class=\"series-line\" d=\"\(d)\" fill=\"none\" stroke=\"\(colours[style % colours.count])\" stroke-width=\"2\""
-                + (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") + "/>")
+            add(
+                "<path class=\"series-line\" d=\"\(d)\" fill=\"none\" stroke=\"\(colours[style % colours.count])\" stroke-width=\"2\""
+                    + (dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\"") + "/>")
         }
 
         mutating func marker(at point: (Double, Double), style: Int, tip: String, data: String) {
-            add("<g class=\"point\" \(data) transform=\"translate(\(f(point.0)) \(f(point.1)))\"><title>\(escape(tip))</title>\(markerShape(style))</g>")
+            add(
+                "<g class=\"point\" \(data) transform=\"translate(\(f(point.0)) "
+                    + "\(f(point.1)))\"><title>\(escape(tip))</title>\(markerShape(style))</g>"
+            )
         }
 
         /// A legend row: a sample of the line and marker (or the norm's), then the wrapped label.
@@ -133,7 +160,10 @@ extension ResultChart {
                 line([(margin, mid), (margin + 30, mid)], style: style)
                 add("<g transform=\"translate(\(f(margin + 15)) \(f(mid)))\">\(markerShape(style))</g>")
             } else {
-                add("<path d=\"M\(f(margin)) \(f(mid))H\(f(margin + 30))\" fill=\"none\" stroke=\"\(normColour)\" stroke-width=\"1.5\" stroke-dasharray=\"4 4\"/>")
+                add(
+                    "<path d=\"M\(f(margin)) \(f(mid))H\(f(margin + 30))\" fill=\"none\" stroke=\"\(normColour)\" "
+                        + "stroke-width=\"1.5\" stroke-dasharray=\"4 4\"/>"
+                )
                 add("<g transform=\"translate(\(f(margin + 15)) \(f(mid)))\">\(normMarker)</g>")
             }
             for (i, line) in lines.enumerated() {
@@ -144,8 +174,11 @@ extension ResultChart {
 
         func svg(title: String, desc: String) -> String {
             let height = (y + 10).rounded(.up)
-            return "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"svar-chart\" id=\"\(prefix)\" viewBox=\"0 0 \(f(viewWidth)) \(f(height))\""
-                + " role=\"img\" aria-labelledby=\"\(prefix)-title\" aria-describedby=\"\(prefix)-desc\" font-family=\"Arial, Helvetica, sans-serif\">"
+            return
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"svar-chart\" id=\"\(prefix)\" viewBox=\"0 0 \(f(viewWidth)) "
+                + "\(f(height))\""
+                + " role=\"img\" aria-labelledby=\"\(prefix)-title\" aria-describedby=\"\(prefix)-desc\" font-family=\"Arial, "
+                + "Helvetica, sans-serif\">"
                 + "<title id=\"\(prefix)-title\">\(escape(title))</title><desc id=\"\(prefix)-desc\">\(escape(desc))</desc>"
                 + "<rect width=\"\(f(viewWidth))\" height=\"\(f(height))\" fill=\"#ffffff\"/>" + parts.joined() + "</svg>"
         }

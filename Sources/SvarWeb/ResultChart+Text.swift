@@ -42,9 +42,11 @@ extension ResultChart {
     /// The caller's id (reduced to id-safe characters), or one derived from the chart's content, so two
     /// different charts on a page never share ids and the same chart renders the same markup.
     static func idPrefix(_ given: String?, seed: String) -> String {
-        let cleaned = String(String.UnicodeScalarView((given ?? "").unicodeScalars.filter {
-            $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_")
-        }))
+        let cleaned = String(
+            String.UnicodeScalarView(
+                (given ?? "").unicodeScalars.filter {
+                    $0.isASCII && (CharacterSet.alphanumerics.contains($0) || $0 == "-" || $0 == "_")
+                }))
         if !cleaned.isEmpty { return cleaned.first?.isLetter == true ? cleaned : "c" + cleaned }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in seed.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
@@ -54,19 +56,21 @@ extension ResultChart {
     /// A slightly generous estimate of Arial's advance widths, so text is given room rather than clipped.
     static func textWidth(_ s: String, _ size: Double) -> Double {
         s.reduce(0.0) { sum, character in
-            let em: Double = switch character {
-            case " ", ".", ",", ":", ";", "'", "i", "j", "l", "I", "|", "!", "(", ")", "/", "-", "f", "t", "r": 0.33
-            case "m", "w", "M", "W", "æ", "Æ", "%", "–", "—": 0.86
-            case _ where character.isUppercase: 0.7
-            default: 0.57
-            }
+            let em: Double =
+                switch character {
+                case " ", ".", ",", ":", ";", "'", "i", "j", "l", "I", "|", "!", "(", ")", "/", "-", "f", "t", "r": 0.33
+                case "m", "w", "M", "W", "æ", "Æ", "%", "–", "—": 0.86
+                case _ where character.isUppercase: 0.7
+                default: 0.57
+                }
             return sum + em
         } * size
     }
 
     /// Words packed into lines of at most `width`; a word longer than a line gets a line of its own.
     static func wrap(_ s: String, size: Double, width: Double) -> [String] {
-        var lines: [String] = [], current = ""
+        var lines: [String] = []
+        var current = ""
         for word in s.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
             let candidate = current.isEmpty ? String(word) : current + " " + word
             if textWidth(candidate, size) <= width || current.isEmpty {
@@ -87,7 +91,8 @@ extension ResultChart {
         var best = (step: span, score: Double.infinity)
         for exponent in [magnitude / 100, magnitude / 10, magnitude, magnitude * 10] {
             for multiple in [1.0, 2, 2.5, 5] {
-                let step = exponent * multiple, intervals = span / step
+                let step = exponent * multiple
+                let intervals = span / step
                 guard intervals >= 2, intervals <= 10 else { continue }
                 let ratio = range.lowerBound / step
                 let score = abs(intervals - 7) + (abs(ratio - ratio.rounded()) < 1e-9 ? 0 : 2)

@@ -15,8 +15,10 @@ public struct ChartLabels: Sendable, Equatable {
     public var noNormOnFile: String
     public var decimalSeparator: String
 
-    public init(norm: String, normInText: String, at: String, missing: String, noValues: String,
-                notComparable: String, noNormOnFile: String, decimalSeparator: String) {
+    public init(
+        norm: String, normInText: String, at: String, missing: String, noValues: String,
+        notComparable: String, noNormOnFile: String, decimalSeparator: String
+    ) {
         self.norm = norm
         self.normInText = normInText
         self.at = at
@@ -44,12 +46,16 @@ public enum ResultChart {
     /// An eight-scale (RAND-36) profile on 0–100: one line per milestone, the norm as a dashed grey line
     /// with bar markers at the scales that have a comparable norm, and a footnote naming the others.
     /// A missing value leaves a gap. `id` overrides the derived id prefix (needed for two identical charts).
-    public static func profile(series: [(label: String, values: [String: Double?])], scales: [(id: String, label: String)],
-                               norms: ScaleNorms?, title: String, id: String? = nil,
-                               labels: ChartLabels = .bokmal) -> String {
-        let seed = "profile|\(title)|\(scales.map(\.id))|" + series.map { s in
-            "\(s.label)=" + s.values.keys.sorted().map { "\($0):\(String(describing: s.values[$0] ?? nil))" }.joined(separator: ",")
-        }.joined(separator: "|")
+    public static func profile(
+        series: [(label: String, values: [String: Double?])], scales: [(id: String, label: String)],
+        norms: ScaleNorms?, title: String, id: String? = nil,
+        labels: ChartLabels = .bokmal
+    ) -> String {
+        let seed =
+            "profile|\(title)|\(scales.map(\.id))|"
+            + series.map { s in
+                "\(s.label)=" + s.values.keys.sorted().map { "\($0):\(String(describing: s.values[$0] ?? nil))" }.joined(separator: ",")
+            }.joined(separator: "|")
         var c = Canvas(prefix: idPrefix(id, seed: seed))
         c.paragraph(title, size: 15, bold: true)
         let frame = Frame.fit(top: c.y + 16, height: 200, range: 0...100, xLabels: scales.map(\.label))
@@ -64,11 +70,20 @@ public enum ResultChart {
                     d += "M\(f(frame.x(i, of: scales.count))) \(f(frame.y(a)))L\(f(frame.x(i + 1, of: scales.count))) \(f(frame.y(b)))"
                 }
             }
-            if !d.isEmpty { c.add("<path class=\"norm-line\" d=\"\(d)\" fill=\"none\" stroke=\"\(normColour)\" stroke-width=\"1.5\" stroke-dasharray=\"4 4\"/>") }
+            if !d.isEmpty {
+                c.add(
+                    "<path class=\"norm-line\" d=\"\(d)\" fill=\"none\" stroke=\"\(normColour)\" stroke-width=\"1.5\" "
+                        + "stroke-dasharray=\"4 4\"/>"
+                )
+            }
             for (i, scale) in scales.enumerated() {
                 guard let mean = norm[i] else { continue }
                 let tip = "\(scale.label): \(labels.normInText) \(number(mean, 0, labels))"
-                c.add("<g class=\"norm-point\" data-scale=\"\(escape(scale.id))\" data-value=\"\(mean)\" transform=\"translate(\(f(frame.x(i, of: scales.count))) \(f(frame.y(mean))))\"><title>\(escape(tip))</title>\(normMarker)</g>")
+                c.add(
+                    "<g class=\"norm-point\" data-scale=\"\(escape(scale.id))\" data-value=\"\(mean)\" "
+                        + "transform=\"translate(\(f(frame.x(i, of: scales.count))) "
+                        + "\(f(frame.y(mean))))\"><title>\(escape(tip))</title>\(normMarker)</g>"
+                )
             }
         }
         let dodge = min(4, frame.width / Double(max(scales.count, 1)) / Double(series.count + 2))
@@ -79,8 +94,9 @@ public enum ResultChart {
             for (i, value) in values.enumerated() {
                 guard let value else { continue }
                 let tip = "\(scales[i].label), \(one.label): \(number(value, 0, labels))"
-                c.marker(at: (frame.x(i, of: scales.count) + dx, frame.y(value)), style: s, tip: tip,
-                         data: "data-series=\"\(s)\" data-scale=\"\(escape(scales[i].id))\" data-value=\"\(value)\"")
+                c.marker(
+                    at: (frame.x(i, of: scales.count) + dx, frame.y(value)), style: s, tip: tip,
+                    data: "data-series=\"\(s)\" data-scale=\"\(escape(scales[i].id))\" data-value=\"\(value)\"")
             }
         }
 
@@ -92,13 +108,16 @@ public enum ResultChart {
         let notes = footnotes(scales: scales, norms: norms, labels: labels)
         c.y += 4
         for note in notes { c.paragraph(note, size: 12, className: "footnote") }
-        let words = series.isEmpty ? [labels.noValues] : scales.enumerated().map { i, scale in
-            let said = series.map { one in
-                finite(one.values[scale.id] ?? nil).map { "\(number($0, 0, labels)) \(labels.at) \(one.label)" }
-                    ?? "\(labels.missing) \(labels.at) \(one.label)"
-            }.joined(separator: ", ")
-            return "\(scale.label) \(said)" + (norm[i].map { "; \(labels.normInText) \(number($0, 0, labels))" } ?? "") + "."
-        }
+        let words =
+            series.isEmpty
+            ? [labels.noValues]
+            : scales.enumerated().map { i, scale in
+                let said = series.map { one in
+                    finite(one.values[scale.id] ?? nil).map { "\(number($0, 0, labels)) \(labels.at) \(one.label)" }
+                        ?? "\(labels.missing) \(labels.at) \(one.label)"
+                }.joined(separator: ", ")
+                return "\(scale.label) \(said)" + (norm[i].map { "; \(labels.normInText) \(number($0, 0, labels))" } ?? "") + "."
+            }
         return c.svg(title: title, desc: ([title + "."] + words + notes).joined(separator: " "))
     }
 
@@ -112,9 +131,11 @@ public enum ResultChart {
 
     /// One value over time (EQ-5D index, VAS): points in the given (time) order, equally spaced, labelled with
     /// their dates and values; a line at 0 when the range crosses it. A single point still gets its marker.
-    public static func trend(points: [(date: String, value: Double?)], yRange: ClosedRange<Double>, title: String,
-                             unit: String, id: String? = nil, decimals: Int? = nil,
-                             labels: ChartLabels = .bokmal) -> String {
+    public static func trend(
+        points: [(date: String, value: Double?)], yRange: ClosedRange<Double>, title: String,
+        unit: String, id: String? = nil, decimals: Int? = nil,
+        labels: ChartLabels = .bokmal
+    ) -> String {
         let range = yRange.upperBound > yRange.lowerBound ? yRange : (yRange.lowerBound - 1)...(yRange.upperBound + 1)
         let span = range.upperBound - range.lowerBound
         let places = decimals ?? (span <= 2 ? 3 : span <= 20 ? 1 : 0)
@@ -143,9 +164,12 @@ public enum ResultChart {
             c.text(shown, x: at.0, y: below ? at.1 + 19 : at.1 - 9, anchor: "middle", className: "value")
         }
         let suffix = unit.isEmpty ? "" : " \(unit)"
-        let words = points.isEmpty ? [labels.noValues] : points.map { point in
-            "\(point.date): " + (finite(point.value).map { number($0, places, labels) + suffix } ?? labels.missing) + "."
-        }
+        let words =
+            points.isEmpty
+            ? [labels.noValues]
+            : points.map { point in
+                "\(point.date): " + (finite(point.value).map { number($0, places, labels) + suffix } ?? labels.missing) + "."
+            }
         return c.svg(title: title, desc: ([title + "."] + words).joined(separator: " "))
     }
 }

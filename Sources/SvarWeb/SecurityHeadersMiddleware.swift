@@ -17,7 +17,9 @@ struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
             context.logger.error("request failed", metadata: ["error.type": "\(type(of: error))"])
             response = Response(status: .internalServerError)
         }
-        response.headers[.contentSecurityPolicy] = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        response.headers[.contentSecurityPolicy] =
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; form-action 'self'; frame-ancestors "
+            + "'none'; base-uri 'none'"
         response.headers[.svarReferrerPolicy] = "no-referrer"
         response.headers[.xContentTypeOptions] = "nosniff"
         response.headers[.svarFrameOptions] = "DENY"

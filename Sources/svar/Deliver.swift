@@ -9,9 +9,9 @@ struct Deliver: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one delivery pass: send the due invitations, reminders and codes, and print what happened.",
         discussion: """
-        Uses the same notifiers as svar serve: SMTP when SVAR_SMTP_URL is set (else the file mailbox in SVAR_MAILBOX_DIR), \
-        and the SMS gateway when SVAR_SMS_URL is set.
-        """
+            Uses the same notifiers as svar serve: SMTP when SVAR_SMTP_URL is set (else the file mailbox in SVAR_MAILBOX_DIR), \
+            and the SMS gateway when SVAR_SMS_URL is set.
+            """
     )
 
     @Option(name: .long, help: "The time of the pass, ISO 8601 (as for svar tick). Default: now.")
@@ -32,29 +32,37 @@ struct Deliver: AsyncParsableCommand {
             throw fail("delivery pass failed: \(error)")
         }
         await delivery.shutdown()
-        print("deliver at \(OsloTime.iso8601(instant)): sent \(report.sent), retrying \(report.retrying), next channel \(report.nextChannel), undeliverable \(report.undeliverable), skipped \(report.skipped)")
+        print(
+            "deliver at \(OsloTime.iso8601(instant)): sent \(report.sent), retrying \(report.retrying), next channel "
+                + "\(report.nextChannel), undeliverable \(report.undeliverable), skipped \(report.skipped)"
+        )
     }
 }
 
 func loadDelivery(_ runtime: Runtime, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> DeliveryConfiguration {
     do {
-        return try DeliveryConfiguration.fromEnvironment(environment, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        return try DeliveryConfiguration.fromEnvironment(
+            environment, workingDirectory: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
     } catch {
         throw fail("cannot start: \(error)")
     }
 }
 
-func makeDeliveryPass(_ runtime: Runtime, delivery: DeliveryConfiguration, links: LinkIssuer? = nil, logger: Logger, now: Date) async throws -> DeliveryPass {
+func makeDeliveryPass(_ runtime: Runtime, delivery: DeliveryConfiguration, links: LinkIssuer? = nil, logger: Logger, now: Date) async throws
+    -> DeliveryPass
+{
     do {
         let issuer: LinkIssuer
         if let links {
             issuer = links
         } else {
-            issuer = try await LinkIssuer.load(store: runtime.store, vault: runtime.vault, publicURL: runtime.configuration.publicURL, now: now)
+            issuer = try await LinkIssuer.load(
+                store: runtime.store, vault: runtime.vault, publicURL: runtime.configuration.publicURL, now: now)
         }
         let composer = try MessageComposer.load(webDirectory: runtime.directories.web)
-        return DeliveryPass(store: runtime.store, vault: runtime.vault, links: issuer, composer: composer, notifiers: delivery.notifiers,
-                            policy: delivery.policy, messageDomain: delivery.messageDomain, logger: logger)
+        return DeliveryPass(
+            store: runtime.store, vault: runtime.vault, links: issuer, composer: composer, notifiers: delivery.notifiers,
+            policy: delivery.policy, messageDomain: delivery.messageDomain, logger: logger)
     } catch {
         throw fail("cannot start: \(error)")
     }

@@ -1,19 +1,19 @@
 import ArgumentParser
 import Foundation
+import Logging
 import SvarDomain
 import SvarInstruments
 import SvarRegistry
 import SvarServices
-import Logging
 import SvarStore
 
 struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create a fresh demo database with fictional units and patients, then run Svar on 127.0.0.1.",
         discussion: """
-        Everything is fictional: synthetic identity numbers (month + 80), invented names and addresses. The demo
-        folder holds the database, a vault key made for the demo and the file mailbox (mailbox/). Each run starts afresh.
-        """
+            Everything is fictional: synthetic identity numbers (month + 80), invented names and addresses. The demo
+            folder holds the database, a vault key made for the demo and the file mailbox (mailbox/). Each run starts afresh.
+            """
     )
 
     @Option(name: .long, help: "Folder for the demo database and key.")
@@ -32,8 +32,11 @@ struct Demo: AsyncParsableCommand {
         let keyFile = folder.appendingPathComponent("vault.key")
         try? fm.removeItem(at: keyFile)
         // Created readable by the owner only from the first byte.
-        guard fm.createFile(atPath: keyFile.path, contents: Data((IdentityVault.generateKeyBase64() + "\n").utf8),
-                            attributes: [.posixPermissions: 0o600]) else {
+        guard
+            fm.createFile(
+                atPath: keyFile.path, contents: Data((IdentityVault.generateKeyBase64() + "\n").utf8),
+                attributes: [.posixPermissions: 0o600])
+        else {
             throw fail("cannot write \(keyFile.path)")
         }
         let token = "demo-" + UUID().uuidString.lowercased()
@@ -60,29 +63,35 @@ struct Demo: AsyncParsableCommand {
         let password = "demo-" + UUID().uuidString.lowercased().prefix(13)
         var accounts = ClinicianAccounts(store: runtime.store, vault: runtime.vault)
         accounts.bcryptCost = 10
-        _ = try await accounts.add(username: "behandler", password: String(password), role: .behandler, units: ["4208", "4209"], totp: false,
-                                   actor: "demo", at: Date())
-        let links = try await LinkIssuer.load(store: runtime.store, vault: runtime.vault, publicURL: runtime.configuration.publicURL, now: Date())
+        _ = try await accounts.add(
+            username: "behandler", password: String(password), role: .behandler, units: ["4208", "4209"], totp: false,
+            actor: "demo", at: Date())
+        let links = try await LinkIssuer.load(
+            store: runtime.store, vault: runtime.vault, publicURL: runtime.configuration.publicURL, now: Date())
         let patientLink = try await links.issue(invitationId: summary.openInvitation, actor: "demo", now: Date()).url
         let base = runtime.configuration.publicURL
-        say("""
-          \(summary.patients) fictional patients at \(summary.units) units; scheduler pass: invited \(summary.report.invited), \
-        expired \(summary.report.expired), nudges \(summary.report.nudges); \(summary.answered) questionnaires answered (fictional answers).
+        say(
+            """
+              \(summary.patients) fictional patients at \(summary.units) units; scheduler pass: invited \(summary.report.invited), \
+            expired \(summary.report.expired), nudges \(summary.report.nudges); \
+            \(summary.answered) questionnaires answered (fictional answers).
 
-        Clinician pages: \(base)/login — user behandler, password \(password) (units 4208 and 4209).
-        A patient's questionnaire: \(patientLink)
+            Clinician pages: \(base)/login — user behandler, password \(password) (units 4208 and 4209).
+            A patient's questionnaire: \(patientLink)
 
-        Try the API (API token for this demo: \(token)):
-          curl -s \(base)/health
-          curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/units
-          curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/courses/\(summary.followUpCourse)   # due for the one-year follow-up
-          curl -s -X POST -H 'Authorization: Bearer \(token)' \(base)/api/v1/invitations/\(summary.followUpInvitation)/link
-          curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/nudges
-        Invitations sent: \(sent.sent), as e-mail files in \(delivery.mailboxDirectory?.path ?? "(SMTP)") — open one in a mail program
-        (or a text editor) and follow its link while the demo runs.
-        Run a scheduler pass at another time (same database):
-          SVAR_DATABASE_URL=sqlite:\(folder.appendingPathComponent("svar.sqlite").path) SVAR_VAULT_KEY_FILE=\(keyFile.path) svar tick --now 2027-05-01T09:00
-        """)
+            Try the API (API token for this demo: \(token)):
+              curl -s \(base)/health
+              curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/units
+              curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/courses/\(summary.followUpCourse) \
+            # due for the one-year follow-up
+              curl -s -X POST -H 'Authorization: Bearer \(token)' \(base)/api/v1/invitations/\(summary.followUpInvitation)/link
+              curl -s -H 'Authorization: Bearer \(token)' \(base)/api/v1/nudges
+            Invitations sent: \(sent.sent), as e-mail files in \(delivery.mailboxDirectory?.path ?? "(SMTP)") — open one in a mail program
+            (or a text editor) and follow its link while the demo runs.
+            Run a scheduler pass at another time (same database):
+              SVAR_DATABASE_URL=sqlite:\(folder.appendingPathComponent("svar.sqlite").path) \
+            SVAR_VAULT_KEY_FILE=\(keyFile.path) svar tick --now 2027-05-01T09:00
+            """)
         if noServe { return }
         say("Serving on \(base) — stop with Ctrl-C.")
         try await serve(runtime, environment: environment)
@@ -111,13 +120,17 @@ struct DemoData {
         let pathways = Pathways(store: store, scheduleProtocol: runtime.scheduleProtocol)
         let today = OsloTime.date(of: now)
         var summary = Summary()
-        let units = [Unit(resh: "4208", name: "Demo poliklinikk Nord"), Unit(resh: "4209", name: "Demo døgnenhet Sør"),
-                     Unit(resh: "4210", name: "Demo poliklinikk Vest")]
+        let units = [
+            Unit(resh: "4208", name: "Demo poliklinikk Nord"), Unit(resh: "4209", name: "Demo døgnenhet Sør"),
+            Unit(resh: "4210", name: "Demo poliklinikk Vest"),
+        ]
         for unit in units { try await store.createUnit(unit, actor: "demo", at: now) }
         summary.units = units.count
-        let names = ["Kari Demo", "Ola Prøve", "Ingrid Test", "Per Eksempel", "Anne Fiktiv", "Nils Oppdiktet", "Sigrid Demo",
-                     "Lars Prøve", "Marit Test", "Jon Eksempel", "Liv Fiktiv", "Odd Oppdiktet", "Berit Demo", "Arne Prøve",
-                     "Hilde Test", "Knut Eksempel", "Solveig Fiktiv", "Tor Oppdiktet", "Eva Demo", "Geir Prøve"]
+        let names = [
+            "Kari Demo", "Ola Prøve", "Ingrid Test", "Per Eksempel", "Anne Fiktiv", "Nils Oppdiktet", "Sigrid Demo",
+            "Lars Prøve", "Marit Test", "Jon Eksempel", "Liv Fiktiv", "Odd Oppdiktet", "Berit Demo", "Arne Prøve",
+            "Hilde Test", "Knut Eksempel", "Solveig Fiktiv", "Tor Oppdiktet", "Eva Demo", "Geir Prøve",
+        ]
         let languages = ["nb", "nn", "en", "nb"]
         var individual = 100
         for (i, name) in names.enumerated() {
@@ -127,24 +140,29 @@ struct DemoData {
                 individual += 1
                 number = IdentityNumber.synthetic(birthDate: birth, individual: individual)
             }
-            let request = Enrolment.Request(identityNumber: number ?? "", name: name,
-                                            email: "pasient\(i + 1)@demo.invalid", mobile: "+4740000\(String(format: "%03d", i + 1))",
-                                            language: languages[i % languages.count], birthDate: birth.description)
-            guard case let .created(patientId) = try await enrolment.enrol(request, actor: "demo", at: now) else { continue }
+            let request = Enrolment.Request(
+                identityNumber: number ?? "", name: name,
+                email: "pasient\(i + 1)@demo.invalid", mobile: "+4740000\(String(format: "%03d", i + 1))",
+                language: languages[i % languages.count], birthDate: birth.description)
+            guard case .created(let patientId) = try await enrolment.enrol(request, actor: "demo", at: now) else { continue }
             summary.patients += 1
             let courseId = UUID().uuidString.lowercased()
-            try await store.createCourse(NewCourse(id: courseId, patientId: patientId, unit: units[i % units.count].resh,
-                                                   type: i >= 18 ? .D11 : .D01), actor: "demo", at: now)
+            try await store.createCourse(
+                NewCourse(
+                    id: courseId, patientId: patientId, unit: units[i % units.count].resh,
+                    type: i >= 18 ? .D11 : .D01), actor: "demo", at: now)
             for (type, daysAgo) in Self.stage(i, today: today) {
-                _ = try await pathways.record(courseId: courseId, type: type, date: today.adding(days: -daysAgo), unit: nil,
-                                              nprCode: nil, actor: "demo", at: now)
+                _ = try await pathways.record(
+                    courseId: courseId, type: type, date: today.adding(days: -daysAgo), unit: nil,
+                    nprCode: nil, actor: "demo", at: now)
             }
             if i == 13 { summary.followUpCourse = courseId }
             if i == 14 { _ = try await store.reserve(patientId: patientId, actor: "demo", at: now) }
         }
         summary.report = try await SchedulerPass(store: store, scheduleProtocol: runtime.scheduleProtocol).run(now: now)
         if let course = try await store.course(summary.followUpCourse),
-           let followUp = course.invitations.first(where: { $0.milestone == "followUp1y" }) {
+            let followUp = course.invitations.first(where: { $0.milestone == "followUp1y" })
+        {
             summary.followUpInvitation = followUp.id
         }
         summary.answered = try await answerSome(summary: &summary)
@@ -155,9 +173,12 @@ struct DemoData {
     /// the real instruments, so the clinician pages have results and charts to show; and the link's invitation.
     func answerSome(summary: inout Summary) async throws -> Int {
         var answered = 0
-        for (i, patient) in try await runtime.store.courseSummaries(in: .everyUnit).sorted(by: { $0.startedAt < $1.startedAt }).enumerated() {
+        for (i, patient) in try await runtime.store.courseSummaries(in: .everyUnit).sorted(by: { $0.startedAt < $1.startedAt }).enumerated()
+        {
             // The one-year follow-up stays open: the printed curl commands show it.
-            guard patient.courseId != summary.followUpCourse, let course = try await runtime.store.course(patient.courseId) else { continue }
+            guard patient.courseId != summary.followUpCourse, let course = try await runtime.store.course(patient.courseId) else {
+                continue
+            }
             for invitation in course.invitations where [.invited, .reminded].contains(invitation.state) {
                 if summary.openInvitation.isEmpty, invitation.milestone == "baseline", course.unit == "4208" {
                     summary.openInvitation = invitation.id
@@ -179,10 +200,13 @@ struct DemoData {
                     }
                     let json = JSONValue.object(answers)
                     let score = try instrument.score(try instrument.checkAnswers(json))
-                    responses.append(SubmittedResponse(instrument: id, instrumentVersion: instrument.questionnaire.version,
-                                                       answersJSON: json.serialized, scores: score.stored))
+                    responses.append(
+                        SubmittedResponse(
+                            instrument: id, instrumentVersion: instrument.questionnaire.version,
+                            answersJSON: json.serialized, scores: score.stored))
                 }
-                try await runtime.store.submit(invitationId: invitation.id, responses: responses, respondent: "patient", language: "nb", at: now)
+                try await runtime.store.submit(
+                    invitationId: invitation.id, responses: responses, respondent: "patient", language: "nb", at: now)
                 answered += 1
             }
         }
@@ -198,8 +222,10 @@ struct DemoData {
         case 10...12: return [(.start, 150 + i), (.firstAttendance, 140 + i), (.evaluation, 60 + i), (.end, 4 + i)]
         case 13:
             let end = today.adding(months: -12).adding(days: 5)
-            return [(.start, end.days(until: today) + 200), (.firstAttendance, end.days(until: today) + 190),
-                    (.evaluation, end.days(until: today) + 60), (.end, end.days(until: today))]
+            return [
+                (.start, end.days(until: today) + 200), (.firstAttendance, end.days(until: today) + 190),
+                (.evaluation, end.days(until: today) + 60), (.end, end.days(until: today)),
+            ]
         case 14: return [(.start, 20)]
         case 15...17: return [(.start, 200 + i), (.firstAttendance, 190 + i), (.evaluation, 100 + i)]
         default: return [(.start, 1)]

@@ -9,11 +9,11 @@ struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export the local registry store's results as CSV or NDJSON files with a codebook.",
         discussion: """
-        csv: results-<instrument>.csv per instrument (RFC 4180, UTF-8, header row), codebook.json and codebook.csv. \
-        ndjson: results.ndjson (one response per line) and codebook.json. Existing files are never overwritten. \
-        Every export is recorded with the patients in it: a later deletion reports their data as already used (§ 3-3). \
-        Reads the store at SVAR_REGISTRY_STORE; with SVAR_REGISTRY_URL set the results are at that server, not here.
-        """
+            csv: results-<instrument>.csv per instrument (RFC 4180, UTF-8, header row), codebook.json and codebook.csv. \
+            ndjson: results.ndjson (one response per line) and codebook.json. Existing files are never overwritten. \
+            Every export is recorded with the patients in it: a later deletion reports their data as already used (§ 3-3). \
+            Reads the store at SVAR_REGISTRY_STORE; with SVAR_REGISTRY_URL set the results are at that server, not here.
+            """
     )
 
     @Option(name: .long, help: "csv or ndjson.")
@@ -35,12 +35,16 @@ struct Export: AsyncParsableCommand {
         }
         let runtime = try Runtime.load()
         if let instrument, runtime.catalogue.instrument(instrument) == nil {
-            throw fail("--instrument: unknown instrument '\(instrument)' (known: \(runtime.catalogue.instruments.map(\.id).joined(separator: ", ")))")
+            throw fail(
+                "--instrument: unknown instrument '\(instrument)' (known: "
+                    + "\(runtime.catalogue.instruments.map(\.id).joined(separator: ", ")))"
+            )
         }
         let forwarding = try loadForwarding(runtime)
         guard let store = forwarding.localStore else {
             await forwarding.shutdown()
-            throw fail("SVAR_REGISTRY_URL: results go to a FHIR registry server, so there is no local registry store to export; export them there")
+            throw fail(
+                "SVAR_REGISTRY_URL: results go to a FHIR registry server, so there is no local registry store to export; export them there")
         }
         let record: ExportRecord
         do {
@@ -50,8 +54,9 @@ struct Export: AsyncParsableCommand {
         } catch {
             throw fail("export failed: \(error)")
         }
-        print("export \(record.id) (\(record.format.rawValue)): \(record.rows) row(s) of \(record.pseudonyms.count) patient(s), "
-              + "\(record.files.count) file(s) in \(folder.path): \(record.files.joined(separator: ", "))")
+        print(
+            "export \(record.id) (\(record.format.rawValue)): \(record.rows) row(s) of \(record.pseudonyms.count) patient(s), "
+                + "\(record.files.count) file(s) in \(folder.path): \(record.files.joined(separator: ", "))")
     }
 }
 
@@ -60,11 +65,11 @@ struct Report: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print anonymous statistics per unit and milestone: invited, answered, response rate and score means.",
         discussion: """
-        Invited: invitations that reached the patient (state invited or later); answered: the completed ones; means over \
-        the answered responses' numeric scores (an EQ-5D index per value set). § 4-3: counts from 1 to MIN-CELL − 1 are \
-        shown as "<MIN-CELL", rates and means resting on fewer than MIN-CELL answered responses are withheld, and no \
-        totals are printed, so nothing withheld can be recovered by subtraction. Patients who reserved are left out.
-        """
+            Invited: invitations that reached the patient (state invited or later); answered: the completed ones; means over \
+            the answered responses' numeric scores (an EQ-5D index per value set). § 4-3: counts from 1 to MIN-CELL − 1 are \
+            shown as "<MIN-CELL", rates and means resting on fewer than MIN-CELL answered responses are withheld, and no \
+            totals are printed, so nothing withheld can be recovered by subtraction. Patients who reserved are left out.
+            """
     )
 
     @Option(name: .long, help: "csv or json.")
@@ -76,7 +81,10 @@ struct Report: AsyncParsableCommand {
     func run() async throws {
         guard format == "csv" || format == "json" else { throw fail("--format: '\(format)' is not csv or json") }
         guard let cell = Int(minCell), cell >= StatisticsReport.smallestMinCell else {
-            throw fail("--min-cell: '\(minCell)' is not a whole number of at least \(StatisticsReport.smallestMinCell) (smaller cells identify patients)")
+            throw fail(
+                "--min-cell: '\(minCell)' is not a whole number of at least \(StatisticsReport.smallestMinCell) (smaller cells "
+                    + "identify patients)"
+            )
         }
         let runtime = try Runtime.load(needsVault: false)
         let report: StatisticsReport

@@ -10,9 +10,9 @@ struct Forward: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one forwarding pass: send the due results to the registry, and print what happened.",
         discussion: """
-        Uses the same target as svar serve: the FHIR server at SVAR_REGISTRY_URL, else the local registry store \
-        (SVAR_REGISTRY_STORE). --now runs the pass as if it were that time (for retries that are not yet due).
-        """
+            Uses the same target as svar serve: the FHIR server at SVAR_REGISTRY_URL, else the local registry store \
+            (SVAR_REGISTRY_STORE). --now runs the pass as if it were that time (for retries that are not yet due).
+            """
     )
 
     @Option(name: .long, help: "Run as if it were this time (ISO 8601; Oslo time without an offset).")
@@ -32,7 +32,10 @@ struct Forward: AsyncParsableCommand {
             throw fail("forwarding pass failed: \(error)")
         }
         await forwarding.shutdown()
-        print("forward at \(OsloTime.iso8601(instant)): forwarded \(report.forwarded), retrying \(report.retrying), dead-lettered \(report.deadLettered), erased \(report.erased)")
+        print(
+            "forward at \(OsloTime.iso8601(instant)): forwarded \(report.forwarded), retrying \(report.retrying), dead-lettered "
+                + "\(report.deadLettered), erased \(report.erased)"
+        )
     }
 }
 
@@ -44,21 +47,24 @@ struct Forwarding: AsyncParsableCommand {
     )
 
     struct Failed: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List forwards that failed for good: id, patient pseudonym, response, attempts, time, reason (tab-separated).")
+        static let configuration = CommandConfiguration(
+            abstract: "List forwards that failed for good: id, patient pseudonym, response, attempts, time, reason (tab-separated).")
 
         func run() async throws {
             let runtime = try Runtime.load(needsVault: false)
             let failed = try await runtime.store.failedForwards()
             for item in failed {
-                print([item.id, item.patientId, item.responseId ?? "-", "\(item.attempts)", OsloTime.iso8601(item.failedAt), item.reason]
-                    .joined(separator: "\t"))
+                print(
+                    [item.id, item.patientId, item.responseId ?? "-", "\(item.attempts)", OsloTime.iso8601(item.failedAt), item.reason]
+                        .joined(separator: "\t"))
             }
             printError("\(failed.count) failed forward(s)")
         }
     }
 
     struct Retry: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Queue a failed forward again, due at once (the next forwarding pass sends it).")
+        static let configuration = CommandConfiguration(
+            abstract: "Queue a failed forward again, due at once (the next forwarding pass sends it).")
 
         @Argument(help: "The forward's id, from svar forwarding failed.")
         var id: String
@@ -75,7 +81,8 @@ struct Forwarding: AsyncParsableCommand {
     }
 
     struct Disclosures: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Print the disclosure log (§ 4-7) as NDJSON, newest first, or one patient's in order.")
+        static let configuration = CommandConfiguration(
+            abstract: "Print the disclosure log (§ 4-7) as NDJSON, newest first, or one patient's in order.")
 
         @Option(name: .long, help: "Only this patient (Svar's pseudonym).")
         var patient: String?
@@ -87,15 +94,19 @@ struct Forwarding: AsyncParsableCommand {
             guard limit > 0 else { throw fail("--limit: must be at least 1") }
             let runtime = try Runtime.load(needsVault: false)
             for entry in try await runtime.store.disclosures(subject: patient, limit: limit) {
-                print(entry.json.serialized)
+                print(try JSONText.string(entry.json))
             }
         }
     }
 }
 
-func loadForwarding(_ runtime: Runtime, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ForwardingConfiguration {
+func loadForwarding(_ runtime: Runtime, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+    -> ForwardingConfiguration
+{
     do {
-        return try ForwardingConfiguration.fromEnvironment(environment, databasePath: runtime.configuration.databasePath, vault: runtime.vault) {
+        return try ForwardingConfiguration.fromEnvironment(
+            environment, databasePath: runtime.configuration.databasePath, vault: runtime.vault
+        ) {
             try LocalRegistryStore(path: $0, sealingKey: $1.registryStoreKey)
         }
     } catch {
@@ -104,6 +115,7 @@ func loadForwarding(_ runtime: Runtime, environment: [String: String] = ProcessI
 }
 
 func makeForwardingPass(_ runtime: Runtime, _ forwarding: ForwardingConfiguration, logger: Logger) -> ForwardingPass {
-    ForwardingPass(store: runtime.store, vault: runtime.vault, catalogue: runtime.catalogue, target: forwarding.target,
-                   policy: forwarding.policy, logger: logger)
+    ForwardingPass(
+        store: runtime.store, vault: runtime.vault, catalogue: runtime.catalogue, target: forwarding.target,
+        policy: forwarding.policy, logger: logger)
 }

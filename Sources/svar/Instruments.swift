@@ -10,7 +10,8 @@ struct Instruments: ParsableCommand {
     )
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the instruments with version, languages and number of questions (value sets: svar score --list-value-sets).")
+        static let configuration = CommandConfiguration(
+            abstract: "List the instruments with version, languages and number of questions (value sets: svar score --list-value-sets).")
 
         func run() throws {
             let catalogue = try loadCatalogue()
@@ -19,7 +20,10 @@ struct Instruments: ParsableCommand {
                 let languages = instrument.texts.keys.sorted().map { language in
                     "\(language.rawValue)\(instrument.texts[language]?.official == true ? "*" : "")"
                 }
-                print("\(q.id)\t\(q.version)\t\(q.title ?? "")\tlanguages: \(languages.joined(separator: " "))\tquestions: \(q.questions.count)")
+                print(
+                    "\(q.id)\t\(q.version)\t\(q.title ?? "")\tlanguages: \(languages.joined(separator: " "))\tquestions: "
+                        + "\(q.questions.count)"
+                )
             }
             print("(* = official/licensed wording installed)")
         }
@@ -61,7 +65,8 @@ struct Instruments: ParsableCommand {
             do {
                 let directories = try AssetDirectories.resolve()
                 let catalogue = try InstrumentLoader.catalogue(directories)
-                let installed = try TextPackInstaller.install(from: URL(fileURLWithPath: directory), into: directories, catalogue: catalogue)
+                let installed = try TextPackInstaller.install(
+                    from: URL(fileURLWithPath: directory), into: directories, catalogue: catalogue)
                 for pack in installed {
                     print("installed \(pack.instrument) \(pack.language.rawValue) → \(pack.destination.path)")
                 }

@@ -12,14 +12,16 @@ struct Keys: AsyncParsableCommand {
     )
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List the link-signing keys: id, created, retired (the newest signs new links).")
+        static let configuration = CommandConfiguration(
+            abstract: "List the link-signing keys: id, created, retired (the newest signs new links).")
 
         func run() async throws {
             let runtime = try Runtime.load(needsVault: false)
             let keys = try await runtime.store.signingKeys()
             let newest = keys.filter { $0.retiredAt == nil }.map(\.id).max()
             for key in keys {
-                let state = key.retiredAt.map { "retired \(OsloTime.iso8601($0))" } ?? (key.id == newest ? "signs new links" : "verifies old links")
+                let state =
+                    key.retiredAt.map { "retired \(OsloTime.iso8601($0))" } ?? (key.id == newest ? "signs new links" : "verifies old links")
                 print("\(key.id)\tcreated \(OsloTime.iso8601(key.createdAt))\t\(state)")
             }
         }
@@ -28,7 +30,9 @@ struct Keys: AsyncParsableCommand {
     struct Retire: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Retire a link-signing key: links signed with it stop opening (restart svar serve to apply).",
-            discussion: "Retire a key once every link it signed may stop working, or at once if it may have leaked. The newest key cannot be retired: rotate first."
+            discussion:
+                "Retire a key once every link it signed may stop working, or at once if it may have leaked. The newest key cannot "
+                + "be retired: rotate first."
         )
 
         @Argument(help: "The key id (see svar keys list).")

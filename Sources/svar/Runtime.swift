@@ -30,8 +30,9 @@ struct Runtime {
             } catch {
                 throw AssetError("SVAR_DATABASE_URL: cannot open sqlite:\(configuration.databasePath) (\(error))")
             }
-            return Runtime(configuration: configuration, directories: directories, catalogue: catalogue,
-                           scheduleProtocol: scheduleProtocol, store: store, vault: vault)
+            return Runtime(
+                configuration: configuration, directories: directories, catalogue: catalogue,
+                scheduleProtocol: scheduleProtocol, store: store, vault: vault)
         } catch {
             throw fail("cannot start: \(error)")
         }

@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import SvarAssets
 import SvarInstruments
 import SvarRegistry
@@ -9,11 +9,11 @@ struct ScoreCommand: ParsableCommand {
         commandName: "score",
         abstract: "Score one JSON object of answers from standard input and print the scores as JSON.",
         discussion: """
-        Input: rand36 {"1":3,"2":2,…,"36":4}; eq5d-5l / eq5d-3l {"MO":1,"SC":2,"UA":3,"PD":4,"AD":5,"VAS":70}.
-        A missing key or null is an unanswered item. Invalid input prints an error naming the field on
-        standard error and exits with status 1.
-        With --batch, reads NDJSON (one object per line) and prints one result or one {"error":…} per line.
-        """
+            Input: rand36 {"1":3,"2":2,…,"36":4}; eq5d-5l / eq5d-3l {"MO":1,"SC":2,"UA":3,"PD":4,"AD":5,"VAS":70}.
+            A missing key or null is an unanswered item. Invalid input prints an error naming the field on
+            standard error and exits with status 1.
+            With --batch, reads NDJSON (one object per line) and prints one result or one {"error":…} per line.
+            """
     )
 
     @Argument(help: "Instrument id: rand36, eq5d-5l, eq5d-3l, kvarus-followup.")
@@ -25,7 +25,12 @@ struct ScoreCommand: ParsableCommand {
     @Flag(name: .long, help: "Read NDJSON and write NDJSON; a bad line gives an error line, not a stop.")
     var batch = false
 
-    @Flag(name: .long, help: "Print the FHIR R4 transaction Bundle a registry would receive for this response (patient named by a placeholder pseudonym) instead of the scores.")
+    @Flag(
+        name: .long,
+        help: ArgumentHelp(
+            "Print the FHIR R4 transaction Bundle a registry would receive for this response (patient named by a placeholder "
+                + "pseudonym) instead of the scores.")
+    )
     var fhir = false
 
     @Flag(name: .long, help: "List the value-set ids, one per line, with their instrument and name (only INSTRUMENT's, if given).")
@@ -55,7 +60,9 @@ struct ScoreCommand: ParsableCommand {
         }
         if let valueSet, !instrument.valueSets.contains(where: { $0.id == valueSet }) {
             let known = instrument.valueSets.map(\.id)
-            throw fail("--value-set: '\(valueSet)' is not a value set of \(id)" + (known.isEmpty ? " (it has none)" : " (known: \(known.joined(separator: ", ")))"))
+            throw fail(
+                "--value-set: '\(valueSet)' is not a value set of \(id)"
+                    + (known.isEmpty ? " (it has none)" : " (known: \(known.joined(separator: ", ")))"))
         }
         if batch {
             scoreBatch(instrument)
@@ -89,9 +96,10 @@ struct ScoreCommand: ParsableCommand {
                 let bytes = lineNumber == 1 ? withoutByteOrderMark(Array(line)) : Array(line)
                 output.writeLine(try scoreOne(instrument, bytes).serialized)
             } catch let error as AnswerError {
-                output.writeLine(JSONValue.object([
-                    ("error", .string(error.description)), ("field", .string(error.field)), ("line", .int(lineNumber)),
-                ]).serialized)
+                output.writeLine(
+                    JSONValue.object([
+                        ("error", .string(error.description)), ("field", .string(error.field)), ("line", .int(lineNumber)),
+                    ]).serialized)
             } catch {
                 output.writeLine(JSONValue.object([("error", .string("\(error)")), ("line", .int(lineNumber))]).serialized)
             }

@@ -14,9 +14,9 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the Svar HTTP service, with the scheduler, delivery and forwarding workers as background services.",
         discussion: """
-        Configured by the SVAR_* environment variables (README). Refuses to start without SVAR_VAULT_KEY.
-        Serves /health, /metrics (Prometheus) and the JSON API under /api/v1. Stops cleanly on SIGTERM or SIGINT.
-        """
+            Configured by the SVAR_* environment variables (README). Refuses to start without SVAR_VAULT_KEY.
+            Serves /health, /metrics (Prometheus) and the JSON API under /api/v1. Stops cleanly on SIGTERM or SIGINT.
+            """
     )
 
     func run() async throws {
@@ -25,8 +25,10 @@ struct Serve: AsyncParsableCommand {
     }
 }
 
-func serve(_ runtime: Runtime, environment: [String: String] = ProcessInfo.processInfo.environment,
-           now: @escaping @Sendable () -> Date = Date.init) async throws {
+func serve(
+    _ runtime: Runtime, environment: [String: String] = ProcessInfo.processInfo.environment,
+    now: @escaping @Sendable () -> Date = Date.init
+) async throws {
     let registry = PrometheusCollectorRegistry()
     MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
     var logger = Logger(label: "svar")
@@ -58,11 +60,13 @@ func serve(_ runtime: Runtime, environment: [String: String] = ProcessInfo.proce
         configuration: config, catalogue: runtime.catalogue, store: runtime.store,
         enrolment: Enrolment(store: runtime.store, vault: runtime.vault, mode: config.mode),
         pathways: Pathways(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol),
-        links: links, pages: pages, vault: runtime.vault, secondFactor: runtime.scheduleProtocol.secondFactor, metrics: registry, version: Svar.version,
+        links: links, pages: pages, vault: runtime.vault, secondFactor: runtime.scheduleProtocol.secondFactor, metrics: registry,
+        version: Svar.version,
         accounts: accounts, accessTokens: accessTokens, norms: norms, now: now)
     var background: [any Service] = []
     if config.workers.contains(.scheduler) {
-        background.append(PeriodicPass.scheduler(SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol), logger: logger))
+        background.append(
+            PeriodicPass.scheduler(SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol), logger: logger))
     }
     if config.workers.contains(.outbox) {
         let delivery = try loadDelivery(runtime, environment: environment)
@@ -74,8 +78,10 @@ func serve(_ runtime: Runtime, environment: [String: String] = ProcessInfo.proce
     }
     if config.workers.contains(.forwarder) {
         let forwarding = try loadForwarding(runtime, environment: environment)
-        background.append(PeriodicPass.forwarding(makeForwardingPass(runtime, forwarding, logger: logger), logger: logger,
-                                                  onShutdown: { await forwarding.shutdown() }))
+        background.append(
+            PeriodicPass.forwarding(
+                makeForwardingPass(runtime, forwarding, logger: logger), logger: logger,
+                onShutdown: { await forwarding.shutdown() }))
         logger.notice("results are forwarded", metadata: ["recipient": "\(forwarding.target.recipient)"])
     }
     if config.apiToken == nil && accessTokens == nil {

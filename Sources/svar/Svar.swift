@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 
 /// The `svar` command line: run the service, score answers, manage instruments.
 @main
@@ -10,12 +10,15 @@ struct Svar: AsyncParsableCommand {
         commandName: "svar",
         abstract: "Svar collects patient-reported questionnaires (PROM/PREM) for Norwegian medical quality registries.",
         discussion: """
-        Configuration comes from environment variables (see README.md): SVAR_HOST, SVAR_PORT, SVAR_DATABASE_URL,
-        SVAR_API_TOKEN, SVAR_VAULT_KEY (or SVAR_VAULT_KEY_FILE), SVAR_PUBLIC_URL, SVAR_MODE, SVAR_WORKERS,
-        SVAR_PROTOCOL, SVAR_INSTRUMENTS_DIR, SVAR_WEB_DIR, SVAR_TEXT_PACKS_DIR, LOG_LEVEL.
-        """,
+            Configuration comes from environment variables (see README.md): SVAR_HOST, SVAR_PORT, SVAR_DATABASE_URL,
+            SVAR_API_TOKEN, SVAR_VAULT_KEY (or SVAR_VAULT_KEY_FILE), SVAR_PUBLIC_URL, SVAR_MODE, SVAR_WORKERS,
+            SVAR_PROTOCOL, SVAR_INSTRUMENTS_DIR, SVAR_WEB_DIR, SVAR_TEXT_PACKS_DIR, LOG_LEVEL.
+            """,
         version: version,
-        subcommands: [Serve.self, Demo.self, Tick.self, Deliver.self, Forward.self, Forwarding.self, Export.self, Report.self, Users.self, ScoreCommand.self, Instruments.self, Keys.self]
+        subcommands: [
+            Serve.self, Demo.self, Tick.self, Deliver.self, Forward.self, Forwarding.self, Export.self, Report.self, Users.self,
+            ScoreCommand.self, Instruments.self, Keys.self, Migrate.self,
+        ]
     )
 
     /// Every file Svar creates (the databases and their WAL/SHM, the file mailbox, exports) is the owner's

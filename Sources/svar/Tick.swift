@@ -9,14 +9,22 @@ struct Tick: AsyncParsableCommand {
         discussion: "Reads the same SVAR_* variables as svar serve, so both work on the same database."
     )
 
-    @Option(name: .long, help: "The time of the pass, ISO 8601: 2027-05-01T09:00 (seconds and an offset are optional; without an offset: Oslo time). Default: now.")
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The time of the pass, ISO 8601: 2027-05-01T09:00 (seconds and an offset are optional; without an offset: Oslo time). "
+                + "Default: now.")
+    )
     var now: String?
 
     func run() async throws {
         let instant = try passTime(now)
         let runtime = try Runtime.load(needsVault: false)
         let report = try await SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol).run(now: instant)
-        print("tick at \(OsloTime.iso8601(instant)): invited \(report.invited), reminded \(report.reminded), expired \(report.expired), cancelled \(report.cancelledReminders) stale reminder(s), nudges \(report.nudges)")
+        print(
+            "tick at \(OsloTime.iso8601(instant)): invited \(report.invited), reminded \(report.reminded), expired "
+                + "\(report.expired), cancelled \(report.cancelledReminders) stale reminder(s), nudges \(report.nudges)"
+        )
     }
 }
 

@@ -15,7 +15,11 @@ struct Users: AsyncParsableCommand {
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add an account; the password is read from standard input (one line).",
-            discussion: "Roles: behandler, kvarus-kontakt, registerkontakt, registry-admin. Every role but registry-admin needs --unit. With --totp, prints the otpauth:// URL for an authenticator app; roles in SVAR_REQUIRE_TOTP (default kvarus-kontakt, registry-admin) always get one.")
+            discussion:
+                "Roles: behandler, kvarus-kontakt, registerkontakt, registry-admin. Every role but registry-admin needs --unit. "
+                + "With --totp, prints the otpauth:// URL for an authenticator app; roles in SVAR_REQUIRE_TOTP (default "
+                + "kvarus-kontakt, registry-admin) always get one."
+        )
 
         @Option(name: .long, help: "User name (2–64 letters, digits, . _ - @).")
         var username: String
@@ -40,11 +44,14 @@ struct Users: AsyncParsableCommand {
             let password = String(decoding: readAllStandardInput(), as: UTF8.self).trimmingCharacters(in: .newlines)
             let runtime = try Runtime.load()
             let required = runtime.configuration.rolesRequiringTOTP.contains(parsedRole)
-            if required && !totp { print("the role \(parsedRole.rawValue) signs in with a one-time code (SVAR_REQUIRE_TOTP): TOTP is turned on") }
+            if required && !totp {
+                print("the role \(parsedRole.rawValue) signs in with a one-time code (SVAR_REQUIRE_TOTP): TOTP is turned on")
+            }
             do {
                 let url = try await ClinicianAccounts(store: runtime.store, vault: runtime.vault)
-                    .add(username: username, password: password, role: parsedRole, units: unit, totp: totp || required,
-                         actor: commandLineActor(), at: Date())
+                    .add(
+                        username: username, password: password, role: parsedRole, units: unit, totp: totp || required,
+                        actor: commandLineActor(), at: Date())
                 print("user \(username) added (\(parsedRole.rawValue)\(unit.isEmpty ? "" : ", units \(unit.joined(separator: ", "))"))")
                 if let url { print("authenticator: \(url)") }
             } catch let error as ClinicianAccounts.AccountError {
@@ -76,7 +83,8 @@ struct Users: AsyncParsableCommand {
     }
 
     struct Disable: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Disable an account and end its sessions (the account and its audit trail stay).")
+        static let configuration = CommandConfiguration(
+            abstract: "Disable an account and end its sessions (the account and its audit trail stay).")
 
         @Argument(help: "The user name.")
         var username: String

@@ -1,6 +1,7 @@
 import Foundation
 import SvarDelivery
 import SvarDomain
+import SvarSQLite
 import SvarServices
 import SvarStore
 import Testing
@@ -30,15 +31,17 @@ import Testing
     }
 
     @Test func anInvitationGoesToTheContactDetailsItsOwnUnitRegistered() async throws {
-        let f = try await DeliveryFixture.make()    // registered through the installation's token: the vault's record
+        let f = try await DeliveryFixture.make()  // registered through the installation's token: the vault's record
         try await f.store.createUnit(Unit(resh: "4209", name: "Other"), actor: "test", at: t0)
         let enrolment = Enrolment(store: f.store, vault: f.vault, mode: .test)
-        #expect(try await enrolment.enrol(.init(identityNumber: "01914796756", email: "kari@b.example"), units: ["4209"], actor: "b", at: t0)
+        #expect(
+            try await enrolment.enrol(.init(identityNumber: "01914796756", email: "kari@b.example"), units: ["4209"], actor: "b", at: t0)
                 == .existing(f.patientId))
         try await f.store.createCourse(NewCourse(id: "course-b", patientId: f.patientId, unit: "4209", type: .D01), actor: "b", at: t0)
         let event = PathwayEvent(id: "start-b", type: .start, date: OsloTime.date(of: t0), unit: "4209", recordedBy: "b")
-        let plan = ScheduleProtocol.Plan(milestone: "baseline", instruments: ["eq5d-5l"], triggerEventId: event.id, dueDate: OsloTime.date(of: t0),
-                                         opensAt: t0, closesAt: t0 + 21 * day, reminders: [])
+        let plan = ScheduleProtocol.Plan(
+            milestone: "baseline", instruments: ["eq5d-5l"], triggerEventId: event.id, dueDate: OsloTime.date(of: t0),
+            opensAt: t0, closesAt: t0 + 21 * day, reminders: [])
         _ = try await f.store.recordEvent(courseId: "course-b", event: event, restartingNudges: [], at: t0) { _, _ in [plan] }
         _ = try await f.store.openDue(now: t0, limit: 10)
         let folder = temporaryFolder("mailbox")
@@ -60,6 +63,23 @@ import Testing
         #expect(try await pass.run(now: t0 + 7 * day + 120).sent == 0)
         #expect(try await f.items("reminder").map(\.state) == [.cancelled])
         #expect(emlFiles(folder).count == 1, "only the invitation went out")
+    }
+
+    /// The race the row settles: a submission that commits while the reminder is already going out cannot
+    /// cancel it behind the sender's back — the record says what happened (sent), and the questionnaire is
+    /// completed. (Before, the row ended `cancelled` while the message went out.)
+    @Test func aSubmissionDuringTheSendLeavesTheRecordTrue() async throws {
+        let f = try await DeliveryFixture.make()
+        let folder = temporaryFolder("mailbox")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        _ = try await f.pass([FileMailbox(directory: folder, from: "svar@svar.test")]).run(now: t0)
+        #expect(try await f.store.remindDue(now: t0 + 7 * day, limit: 10) == 1)
+        let submitting = SubmitsWhileDelivering(
+            inner: FileMailbox(directory: folder, from: "svar@svar.test"), store: f.store,
+            invitationId: f.invitationId, at: t0 + 7 * day + 61)
+        #expect(try await f.pass([submitting]).run(now: t0 + 7 * day + 60).sent == 1)
+        #expect(try await f.items("reminder").map(\.state) == [.sent], "the reminder went out, and the row says so")
+        #expect(try await f.store.invitation(f.invitationId)?.state == .completed)
     }
 
     @Test func aReservedPatientReceivesNothingWhateverIsQueued() async throws {
@@ -114,9 +134,11 @@ import Testing
         let folder = temporaryFolder("mailbox")
         defer { try? FileManager.default.removeItem(at: folder) }
         // The window closed a moment ago but the scheduler has not expired it yet: no link can be issued.
-        try await f.store.execute(rawSQL: "UPDATE invitations SET closes_at = \(Int(t0.timeIntervalSince1970) - 1) WHERE id = '\(f.invitationId)'")
-        try await f.store.issueCode(invitationId: f.invitationId, codeHash: [1], expiresAt: t0 + 900,
-                                    payload: #"{"invitation":"\#(f.invitationId)","code":"111222"}"#, at: t0)
+        try await f.store.execute(
+            rawSQL: "UPDATE invitations SET closes_at = \(Int(t0.timeIntervalSince1970) - 1) WHERE id = '\(f.invitationId)'")
+        try await f.store.issueCode(
+            invitationId: f.invitationId, codeHash: [1], expiresAt: t0 + 900,
+            payload: OutboxPayload(invitation: f.invitationId, code: "111222"), at: t0)
         let report = try await f.pass([FileMailbox(directory: folder, from: "svar@svar.test")]).run(now: t0)
         #expect(report.retrying == 1 && report.sent == 1, "\(report)")
         #expect(try await f.items("invitation").first?.state == .queued)
@@ -129,12 +151,31 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let pass = try f.pass([FileMailbox(directory: folder, from: "svar@svar.test")])
         _ = try await pass.run(now: t0)
-        try await f.store.issueCode(invitationId: f.invitationId, codeHash: [1, 2, 3], expiresAt: t0 + 900,
-                                    payload: #"{"invitation":"\#(f.invitationId)","code":"493817"}"#, at: t0 + 10)
+        try await f.store.issueCode(
+            invitationId: f.invitationId, codeHash: [1, 2, 3], expiresAt: t0 + 900,
+            payload: OutboxPayload(invitation: f.invitationId, code: "493817"), at: t0 + 10)
         #expect(try await pass.run(now: t0 + 20).sent == 1)
         #expect(emlFiles(folder).contains { decodeQuotedPrintable($0).contains("Engangskoden din er 493817") })
         let code = try #require(try await f.items("code").first)
         #expect(code.state == .sent)
         #expect(try await f.store.outboxPayload(id: code.id) == "{}")
+    }
+}
+
+/// A notifier that, while its messages go out, lets the patient submit the questionnaire.
+struct SubmitsWhileDelivering: Notifier {
+    let inner: FileMailbox
+    let store: SQLiteStore
+    let invitationId: String
+    let at: Date
+    var channel: Channel { inner.channel }
+
+    func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryOutcome] {
+        do {
+            try await store.submit(invitationId: invitationId, responses: [], respondent: "patient", language: "nb", at: at)
+        } catch {
+            Issue.record("the submission failed: \(error)")
+        }
+        return await inner.deliver(messages)
     }
 }

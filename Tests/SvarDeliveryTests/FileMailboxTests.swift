@@ -8,8 +8,9 @@ import Testing
         defer { try? FileManager.default.removeItem(at: folder) }
         let mailbox = FileMailbox(directory: folder, from: "svar@svar.test")
         let messages = (1...3).map {
-            OutgoingMessage(channel: .email, recipient: "p\($0)@example.no", subject: "S", text: "link https://svar.test/a/T\($0)",
-                            html: "<p>x</p>", messageId: "<m\($0)@svar.test>")
+            OutgoingMessage(
+                channel: .email, recipient: "p\($0)@example.no", subject: "S", text: "link https://svar.test/a/T\($0)",
+                html: "<p>x</p>", messageId: "<m\($0)@svar.test>")
         }
         #expect(await mailbox.deliver(messages) == [.sent, .sent, .sent])
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
@@ -30,7 +31,9 @@ import Testing
         try Data("x".utf8).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
         let mailbox = FileMailbox(directory: file, from: "svar@svar.test")
-        let outcome = await mailbox.deliver([OutgoingMessage(channel: .email, recipient: "a@b.no", subject: "s", text: "t", messageId: "<a@b>")])
+        let outcome = await mailbox.deliver([
+            OutgoingMessage(channel: .email, recipient: "a@b.no", subject: "s", text: "t", messageId: "<a@b>")
+        ])
         guard case .transient? = outcome.first else {
             Issue.record("expected a transient failure, got \(outcome)")
             return

@@ -4,9 +4,11 @@ import SvarServices
 import Testing
 
 func gateway(_ peer: Peer, https: Bool = false, header: String? = "Authorization: Bearer gw-token") throws -> GatewayNotifier {
-    try GatewayNotifier(settings: try GatewaySettings(url: "\(https ? "https" : "http")://127.0.0.1:\(peer.port)/v1/sms", header: header,
-                                                      body: #"{"msisdn":"{{to}}","text":"{{text}}","ref":"{{id}}"}"#,
-                                                      caFile: https ? peer.certificate : nil))
+    try GatewayNotifier(
+        settings: try GatewaySettings(
+            url: "\(https ? "https" : "http")://127.0.0.1:\(peer.port)/v1/sms", header: header,
+            body: #"{"msisdn":"{{to}}","text":"{{text}}","ref":"{{id}}"}"#,
+            caFile: https ? peer.certificate : nil))
 }
 
 /// The SMS gateway notifier and the delivery pass against a local HTTP(S) server that records requests.
@@ -15,7 +17,9 @@ func gateway(_ peer: Peer, https: Bool = false, header: String? = "Authorization
         let peer = try Peer("gateway_server.py", ["--require-header", "Authorization: Bearer gw-token"], tls: true)
         defer { peer.stop() }
         let notifier = try gateway(peer, https: true)
-        let sms = OutgoingMessage(channel: .sms, recipient: "+47 912 34 567", subject: "s", text: "Svar \"her\":\nhttps://svar.test/a/T", messageId: "<s1@svar.test>")
+        let sms = OutgoingMessage(
+            channel: .sms, recipient: "+47 912 34 567", subject: "s", text: "Svar \"her\":\nhttps://svar.test/a/T",
+            messageId: "<s1@svar.test>")
         #expect(await notifier.deliver([sms]) == [.sent])
         try await notifier.shutdown()
         let record = try #require(peer.records().first)
@@ -30,11 +34,13 @@ func gateway(_ peer: Peer, https: Bool = false, header: String? = "Authorization
         for (status, expected) in [(500, "transient"), (429, "transient"), (400, "permanent"), (401, "transient")] {
             let peer = try Peer("gateway_server.py", ["--fail-first", "1", "--fail-status", String(status), "--retry-after", "120"])
             let notifier = try gateway(peer)
-            let outcome = await notifier.deliver([OutgoingMessage(channel: .sms, recipient: "91234567", subject: "", text: "t", messageId: "<a@b>")])
+            let outcome = await notifier.deliver([
+                OutgoingMessage(channel: .sms, recipient: "91234567", subject: "", text: "t", messageId: "<a@b>")
+            ])
             try await notifier.shutdown()
             peer.stop()
             switch outcome.first {
-            case let .transient(_, retryAfter)?:
+            case .transient(_, let retryAfter)?:
                 #expect(expected == "transient", "\(status)")
                 #expect(retryAfter == (status == 401 ? nil : 120), "\(status)")
             case .permanent?: #expect(expected == "permanent", "\(status)")
@@ -47,7 +53,9 @@ func gateway(_ peer: Peer, https: Bool = false, header: String? = "Authorization
         let peer = try Peer("gateway_server.py")
         defer { peer.stop() }
         let notifier = try gateway(peer)
-        let outcome = await notifier.deliver([OutgoingMessage(channel: .sms, recipient: "call me", subject: "", text: "t", messageId: "<a@b>")])
+        let outcome = await notifier.deliver([
+            OutgoingMessage(channel: .sms, recipient: "call me", subject: "", text: "t", messageId: "<a@b>")
+        ])
         try await notifier.shutdown()
         #expect(outcome == [.permanent(reason: "the mobile number is not valid")])
         #expect(peer.records().isEmpty)

@@ -1,7 +1,8 @@
 import Foundation
-@testable import SvarDelivery
 import SvarServices
 import Testing
+
+@testable import SvarDelivery
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
 let sourceWeb = packageRoot.appendingPathComponent("Sources/SvarAssets/web")
@@ -17,7 +18,8 @@ func decodeQuotedPrintable(_ text: String) -> String {
     while index < utf8.endIndex {
         let byte = utf8[index]
         if byte == UInt8(ascii: "="), let end = utf8.index(index, offsetBy: 3, limitedBy: utf8.endIndex),
-           let value = UInt8(String(decoding: utf8[utf8.index(after: index)..<end], as: UTF8.self), radix: 16) {
+            let value = UInt8(String(decoding: utf8[utf8.index(after: index)..<end], as: UTF8.self), radix: 16)
+        {
             bytes.append(value)
             index = end
         } else {
@@ -30,9 +32,10 @@ func decodeQuotedPrintable(_ text: String) -> String {
 
 @Suite struct MailFormatTests {
     @Test func aMessageIsRFC5322WithPlainAndHTMLPartsInQuotedPrintable() {
-        let message = OutgoingMessage(channel: .email, recipient: "kari@example.no", subject: "Et spørreskjema til deg",
-                                      text: "Hei på deg,\nlenke: https://svar.test/a/abc_DEF-123\n", html: "<p>Hei på deg</p>",
-                                      messageId: "<m1.0.1@svar.test>")
+        let message = OutgoingMessage(
+            channel: .email, recipient: "kari@example.no", subject: "Et spørreskjema til deg",
+            text: "Hei på deg,\nlenke: https://svar.test/a/abc_DEF-123\n", html: "<p>Hei på deg</p>",
+            messageId: "<m1.0.1@svar.test>")
         let raw = MailFormat.render(message, from: "svar@svar.test", date: Date(timeIntervalSince1970: 1_795_000_000))
         let (head, _) = split(raw)
         #expect(head.contains("Subject: =?utf-8?B?\(Data("Et spørreskjema til deg".utf8).base64EncodedString())?="))
@@ -70,12 +73,15 @@ func decodeQuotedPrintable(_ text: String) -> String {
 
     @Test(arguments: ["nb", "nn", "en"])
     func everyKindRendersInEveryLanguageWithTheLinkAndTheClosingDate(_ language: String) {
-        let expectedDate = ["nb": "13. desember 2026 kl. 23:59", "nn": "13. desember 2026 kl. 23:59", "en": "13 December 2026, 23:59 Norwegian time"]
+        let expectedDate = [
+            "nb": "13. desember 2026 kl. 23:59", "nn": "13. desember 2026 kl. 23:59", "en": "13 December 2026, 23:59 Norwegian time",
+        ]
         for kind in [MessageComposer.Kind.invitation, .reminder] {
             for channel in Channel.allCases {
-                let message = composer.compose(kind, language: language, channel: channel,
-                                               content: .init(link: "https://svar.test/a/TOKEN", closesAt: closing),
-                                               recipient: "x", messageId: "<id@svar.test>")
+                let message = composer.compose(
+                    kind, language: language, channel: channel,
+                    content: .init(link: "https://svar.test/a/TOKEN", closesAt: closing),
+                    recipient: "x", messageId: "<id@svar.test>")
                 #expect(message.text.contains("https://svar.test/a/TOKEN"), "\(language) \(kind) \(channel)")
                 #expect(message.text.contains(expectedDate[language] ?? "?"), "\(language) \(kind) \(channel): \(message.text)")
                 #expect(!message.subject.isEmpty && !message.subject.contains("{{"))
@@ -90,23 +96,29 @@ func decodeQuotedPrintable(_ text: String) -> String {
                 }
             }
         }
-        let code = composer.compose(.code, language: language, channel: .sms, content: .init(code: "042917"), recipient: "x", messageId: "<c@s.t>")
+        let code = composer.compose(
+            .code, language: language, channel: .sms, content: .init(code: "042917"), recipient: "x", messageId: "<c@s.t>")
         #expect(code.text.contains("042917") && code.text.contains("15"))
     }
 
     @Test func anUnknownLanguageFallsBackToBokmal() {
-        let message = composer.compose(.invitation, language: "se", channel: .email, content: .init(link: "L", closesAt: closing),
-                                       recipient: "x", messageId: "<i@s.t>")
+        let message = composer.compose(
+            .invitation, language: "se", channel: .email, content: .init(link: "L", closesAt: closing),
+            recipient: "x", messageId: "<i@s.t>")
         #expect(message.subject == "Et spørreskjema til deg")
     }
 
     /// A message can be read by others (a shared phone, a work mailbox): it must not reveal care.
     @Test func noTemplateNamesAUnitADiagnosisOrASensitiveWord() throws {
-        let sensitive = ["rus", "avhengig", "psykiatri", "psykisk", "diagnose", "behandling", "klinikk", "poliklinikk", "sykehus",
-                         "alkohol", "narkotika", "dop", "legemiddel", "lar", "tsb", "kvarus", "forløp", "addiction", "psychiatr",
-                         "substance", "treatment", "clinic", "hospital", "diagnos", "drug", "alcohol", "rehab", "abuse", "misbruk"]
+        let sensitive = [
+            "rus", "avhengig", "psykiatri", "psykisk", "diagnose", "behandling", "klinikk", "poliklinikk", "sykehus",
+            "alkohol", "narkotika", "dop", "legemiddel", "lar", "tsb", "kvarus", "forløp", "addiction", "psychiatr",
+            "substance", "treatment", "clinic", "hospital", "diagnos", "drug", "alcohol", "rehab", "abuse", "misbruk",
+        ]
         let folder = sourceWeb.appendingPathComponent("messages")
-        let files = try FileManager.default.subpathsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".mustache") || $0.hasSuffix(".json") }
+        let files = try FileManager.default.subpathsOfDirectory(atPath: folder.path).filter {
+            $0.hasSuffix(".mustache") || $0.hasSuffix(".json")
+        }
         #expect(files.count == 20)
         for file in files {
             let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8).lowercased()
@@ -121,7 +133,9 @@ func decodeQuotedPrintable(_ text: String) -> String {
     /// never a unit, a milestone or an instrument name.
     @Test func templatesUseOnlyTheNeutralVariables() throws {
         let folder = sourceWeb.appendingPathComponent("messages")
-        let allowed: Set<String> = ["link", "closes", "code", "minutes", "lang", "subject", "paragraphs", "isLink", "text", "linkLabel", "lines", "."]
+        let allowed: Set<String> = [
+            "link", "closes", "code", "minutes", "lang", "subject", "paragraphs", "isLink", "text", "linkLabel", "lines", ".",
+        ]
         for file in try FileManager.default.subpathsOfDirectory(atPath: folder.path) where file.hasSuffix(".mustache") {
             let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
             let tags = text.components(separatedBy: "{{").dropFirst().compactMap { $0.components(separatedBy: "}}").first }
@@ -140,7 +154,8 @@ func decodeQuotedPrintable(_ text: String) -> String {
 @Suite struct SettingsTests {
     @Test func smtpURLsParseWithCredentialsApartFromTheURL() throws {
         let s = try SMTPSettings(url: "smtp://svar%40h:p%3Ass@mail.h.no:2525", from: "svar@h.no")
-        #expect(s.serverURL == "smtp://mail.h.no:2525" && s.username == "svar@h" && s.password == "p:ss" && s.security == .startTLSWhenOffered)
+        #expect(
+            s.serverURL == "smtp://mail.h.no:2525" && s.username == "svar@h" && s.password == "p:ss" && s.security == .startTLSWhenOffered)
         let t = try SMTPSettings(url: "smtps://[::1]", from: "svar@h.no")
         #expect(t.serverURL == "smtps://[::1]:465" && t.security == .implicitTLS && t.username == nil)
     }
@@ -187,7 +202,8 @@ func decodeQuotedPrintable(_ text: String) -> String {
         #expect(throws: DeliveryConfigurationError.self) { try GatewaySettings(url: "http://sms.example.com/send") }
         #expect(throws: DeliveryConfigurationError.self) { try GatewaySettings(url: "https://sms.h.no", header: "no colon") }
         #expect(throws: DeliveryConfigurationError.self) { try GatewaySettings(url: "https://sms.h.no", body: #"{"to": {{to}} }"#) }
-        let s = try GatewaySettings(url: "http://127.0.0.1:9/send", header: "Authorization: Bearer abc", body: #"{"msisdn":"{{to}}","body":"{{text}}"}"#)
+        let s = try GatewaySettings(
+            url: "http://127.0.0.1:9/send", header: "Authorization: Bearer abc", body: #"{"msisdn":"{{to}}","body":"{{text}}"}"#)
         #expect(s.header?.name == "Authorization" && s.header?.value == "Bearer abc")
     }
 }

@@ -30,8 +30,10 @@ final class Peer: @unchecked Sendable {
 
     /// `recordFlag`/`record`: how the peer is told where to write (`--record FILE` by default; the registry
     /// receiver takes `--store FILE`, which a restarted peer can share).
-    init(_ script: String, _ arguments: [String] = [], tls: Bool = false, port: Int = Peer.freePort(), recordFlag: String = "--record",
-         record: URL? = nil) throws {
+    init(
+        _ script: String, _ arguments: [String] = [], tls: Bool = false, port: Int = Peer.freePort(), recordFlag: String = "--record",
+        record: URL? = nil
+    ) throws {
         let python = packageRoot.appendingPathComponent(".venv/bin/python3")
         guard FileManager.default.isExecutableFile(atPath: python.path) else {
             throw PeerError("no \(python.path): run scripts/setup-test-env first")
@@ -44,7 +46,8 @@ final class Peer: @unchecked Sendable {
         _ = FileManager.default.createFile(atPath: output.path, contents: nil)
         process = Process()
         process.executableURL = python
-        process.arguments = [packageRoot.appendingPathComponent("e2e/peers/\(script)").path, "--port", String(port), recordFlag, self.record.path]
+        process.arguments =
+            [packageRoot.appendingPathComponent("e2e/peers/\(script)").path, "--port", String(port), recordFlag, self.record.path]
             + (tls ? ["--tls-dir", folder.appendingPathComponent("tls").path] : []) + arguments
         process.standardOutput = try FileHandle(forWritingTo: output)
         process.standardError = process.standardOutput

@@ -15,26 +15,34 @@ import Testing
 
     func submission(_ responseId: String = UUID().uuidString.lowercased()) throws -> RegistrySubmission {
         let instrument = try #require(Self.catalogue?.instrument("eq5d-5l"))
-        let answers = JSONValue.object([("MO", .int(1)), ("SC", .int(2)), ("UA", .int(3)), ("PD", .int(4)), ("AD", .int(5)), ("VAS", .int(70))])
+        let answers = JSONValue.object([
+            ("MO", .int(1)), ("SC", .int(2)), ("UA", .int(3)), ("PD", .int(4)), ("AD", .int(5)), ("VAS", .int(70)),
+        ])
         let score = try instrument.score(try instrument.checkAnswers(answers))
-        let response = ForwardedResponse(responseId: responseId, patientId: "p", invitationId: "i", courseId: "c", unit: "4208",
-                                         milestone: "baseline", instrument: "eq5d-5l", instrumentVersion: instrument.questionnaire.version,
-                                         language: "nb", respondent: "patient", submittedAt: Date(timeIntervalSince1970: 1_795_000_000),
-                                         answersJSON: answers.serialized, scores: score.stored)
+        let response = ForwardedResponse(
+            responseId: responseId, patientId: "p", invitationId: "i", courseId: "c", unit: "4208",
+            milestone: "baseline", instrument: "eq5d-5l", instrumentVersion: instrument.questionnaire.version,
+            language: "nb", respondent: "patient", submittedAt: Date(timeIntervalSince1970: 1_795_000_000),
+            answersJSON: answers.serialized, scores: score.stored)
         let bundle = try RegistryBundle.transaction(response, subject: .pseudonym("5f1c0ffee"), instrument: instrument)
-        return RegistrySubmission(response: response, pseudonym: "5f1c0ffee", subject: .pseudonym("5f1c0ffee"), identity: nil,
-                                  bundle: bundle.serialized, idempotencyKey: "svar-forward-\(responseId)")
+        return RegistrySubmission(
+            response: response, pseudonym: "5f1c0ffee", subject: .pseudonym("5f1c0ffee"), identity: nil,
+            bundle: bundle.serialized, idempotencyKey: "svar-forward-\(responseId)")
     }
 
-    func client(_ peer: Peer, tls: Bool = true, token: String? = "registry-token", timeout: TimeInterval = 10) throws -> FHIRRegistryClient {
-        var settings = try RegistrySettings(base: "\(tls ? "https" : "http")://127.0.0.1:\(peer.port)/fhir", token: token,
-                                            caFile: tls ? peer.certificate : nil, identity: nil)
+    func client(_ peer: Peer, tls: Bool = true, token: String? = "registry-token", timeout: TimeInterval = 10) throws -> FHIRRegistryClient
+    {
+        var settings = try RegistrySettings(
+            base: "\(tls ? "https" : "http")://127.0.0.1:\(peer.port)/fhir", token: token,
+            caFile: tls ? peer.certificate : nil, identity: nil)
         settings.timeout = timeout
         return try FHIRRegistryClient(settings: settings)
     }
 
     func stored(_ store: URL, type: String) throws -> Int {
-        try DatabaseQueue(path: store.path).read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM resources WHERE type = ?", arguments: [type]) ?? 0 }
+        try DatabaseQueue(path: store.path).read {
+            try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM resources WHERE type = ?", arguments: [type]) ?? 0
+        }
     }
 
     func strings(_ store: URL, _ sql: String) throws -> [String] {
@@ -52,8 +60,16 @@ import Testing
         defer { peer.stop() }
         let client = try client(peer)
         let s = try submission()
-        guard case let .accepted(first) = await client.submit(s) else { Issue.record("not accepted"); try await client.shutdown(); return }
-        guard case let .accepted(second) = await client.submit(s) else { Issue.record("retry not accepted"); try await client.shutdown(); return }
+        guard case .accepted(let first) = await client.submit(s) else {
+            Issue.record("not accepted")
+            try await client.shutdown()
+            return
+        }
+        guard case .accepted(let second) = await client.submit(s) else {
+            Issue.record("retry not accepted")
+            try await client.shutdown()
+            return
+        }
         try await client.shutdown()
         #expect(first.hasPrefix("HTTP 200: 201 Patient/") && !first.contains("200 "), "\(first)")
         #expect(second.hasPrefix("HTTP 200: 200 Patient/") && !second.contains("201 "), "the retry creates nothing: \(second)")
@@ -70,12 +86,16 @@ import Testing
         let port = Peer.freePort()
         let s = try submission()
         do {
-            let failing = try Peer("registry_server.py", ["--fail-after-store-share", "1"], port: port, recordFlag: "--store", record: store)
+            let failing = try Peer(
+                "registry_server.py", ["--fail-after-store-share", "1"], port: port, recordFlag: "--store", record: store)
             defer { failing.stop() }
             let client = try client(failing, tls: false, token: nil)
             let outcome = await client.submit(s)
             try await client.shutdown()
-            guard case let .transient(reason, _) = outcome else { Issue.record("expected a retry, got \(outcome)"); return }
+            guard case .transient(let reason, _) = outcome else {
+                Issue.record("expected a retry, got \(outcome)")
+                return
+            }
             #expect(reason.hasPrefix("registry answered 503"), "\(reason)")
         }
         #expect(try stored(store, type: "QuestionnaireResponse") == 1, "the receiver kept it before failing")
@@ -84,7 +104,10 @@ import Testing
         let client = try client(restarted, tls: false, token: nil)
         let outcome = await client.submit(s)
         try await client.shutdown()
-        guard case .accepted = outcome else { Issue.record("expected acceptance, got \(outcome)"); return }
+        guard case .accepted = outcome else {
+            Issue.record("expected acceptance, got \(outcome)")
+            return
+        }
         let responses = try stored(store, type: "QuestionnaireResponse")
         let patients = try stored(store, type: "Patient")
         #expect(responses == 1 && patients == 1)
@@ -92,10 +115,34 @@ import Testing
 
     @Test func refusalsThrottlingAndCredentialsAreToldApart() async throws {
         let cases: [(flags: [String], token: String?, check: @Sendable (ForwardOutcome) -> Bool)] = [
-            (["--reject-share", "1"], "registry-token", { if case let .permanent(reason) = $0 { return reason.hasPrefix("registry refused the Bundle (422)") }; return false }),
-            (["--throttle-share", "1"], "registry-token", { if case let .transient(_, after) = $0 { return after == 1 }; return false }),
-            (["--fail-share", "1"], "registry-token", { if case let .transient(reason, _) = $0 { return reason.hasPrefix("registry answered 500") }; return false }),
-            ([], "wrong-token", { if case let .transient(reason, _) = $0 { return reason.contains("SVAR_REGISTRY_TOKEN") }; return false }),
+            (
+                ["--reject-share", "1"], "registry-token",
+                {
+                    if case .permanent(let reason) = $0 { return reason.hasPrefix("registry refused the Bundle (422)") }
+                    return false
+                }
+            ),
+            (
+                ["--throttle-share", "1"], "registry-token",
+                {
+                    if case .transient(_, let after) = $0 { return after == 1 }
+                    return false
+                }
+            ),
+            (
+                ["--fail-share", "1"], "registry-token",
+                {
+                    if case .transient(let reason, _) = $0 { return reason.hasPrefix("registry answered 500") }
+                    return false
+                }
+            ),
+            (
+                [], "wrong-token",
+                {
+                    if case .transient(let reason, _) = $0 { return reason.contains("SVAR_REGISTRY_TOKEN") }
+                    return false
+                }
+            ),
         ]
         for c in cases {
             let store = storeFile()
@@ -122,7 +169,10 @@ import Testing
         let absent = await client.submit(try submission())
         try await client.shutdown()
         for outcome in [hung, absent] {
-            guard case let .transient(reason, _) = outcome else { Issue.record("expected a retry, got \(outcome)"); continue }
+            guard case .transient(let reason, _) = outcome else {
+                Issue.record("expected a retry, got \(outcome)")
+                continue
+            }
             #expect(reason.hasPrefix("registry unreachable"), "\(reason)")
         }
     }
@@ -132,10 +182,14 @@ import Testing
         defer { try? FileManager.default.removeItem(at: store) }
         let peer = try Peer("registry_server.py", [], tls: true, recordFlag: "--store", record: store)
         defer { peer.stop() }
-        let client = try FHIRRegistryClient(settings: try RegistrySettings(base: "https://127.0.0.1:\(peer.port)/fhir", token: nil, caFile: nil, identity: nil))
+        let client = try FHIRRegistryClient(
+            settings: try RegistrySettings(base: "https://127.0.0.1:\(peer.port)/fhir", token: nil, caFile: nil, identity: nil))
         let outcome = await client.submit(try submission())
         try await client.shutdown()
-        guard case .transient = outcome else { Issue.record("expected a retry, got \(outcome)"); return }
+        guard case .transient = outcome else {
+            Issue.record("expected a retry, got \(outcome)")
+            return
+        }
         #expect(try stored(store, type: "QuestionnaireResponse") == 0)
     }
 
@@ -147,13 +201,16 @@ import Testing
             ("https://registry.example.no/fhir", nil, "everything", "SVAR_REGISTRY_IDENTITY"),
         ]
         for (url, token, identity, variable) in cases {
-            #expect(throws: DeliveryConfigurationError.self) { try RegistrySettings(base: url, token: token, caFile: nil, identity: identity) }
+            #expect(throws: DeliveryConfigurationError.self) {
+                try RegistrySettings(base: url, token: token, caFile: nil, identity: identity)
+            }
             do {
                 _ = try RegistrySettings(base: url, token: token, caFile: nil, identity: identity)
             } catch {
                 #expect(error.variable == variable)
             }
         }
-        #expect(try RegistrySettings(base: "https://registry.example.no/fhir", token: "t", caFile: nil, identity: "number").sendsIdentityNumber)
+        #expect(
+            try RegistrySettings(base: "https://registry.example.no/fhir", token: "t", caFile: nil, identity: "number").sendsIdentityNumber)
     }
 }

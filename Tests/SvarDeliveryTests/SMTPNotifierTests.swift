@@ -4,8 +4,9 @@ import SvarServices
 import Testing
 
 func mail(_ i: Int, to recipient: String? = nil) -> OutgoingMessage {
-    OutgoingMessage(channel: .email, recipient: recipient ?? "patient\(i)@example.no", subject: "Et spørreskjema til deg",
-                    text: "Hei,\n.\nlenke https://svar.test/a/T\(i)\n", html: "<p>Hei</p>", messageId: "<m\(i)@svar.test>")
+    OutgoingMessage(
+        channel: .email, recipient: recipient ?? "patient\(i)@example.no", subject: "Et spørreskjema til deg",
+        text: "Hei,\n.\nlenke https://svar.test/a/T\(i)\n", html: "<p>Hei</p>", messageId: "<m\(i)@svar.test>")
 }
 
 func smtp(_ url: String, ca: String? = nil, tls: String? = nil) throws -> SMTPNotifier {
@@ -42,7 +43,10 @@ func smtp(_ url: String, ca: String? = nil, tls: String? = nil) throws -> SMTPNo
         let peer = try Peer("smtp_server.py")
         defer { peer.stop() }
         let outcome = await (try smtp("smtp://127.0.0.1:\(peer.port)", tls: "required")).deliver([mail(1)])
-        guard case let .transient(reason, _)? = outcome.first else { Issue.record("expected transient, got \(outcome)"); return }
+        guard case .transient(let reason, _)? = outcome.first else {
+            Issue.record("expected transient, got \(outcome)")
+            return
+        }
         #expect(reason.lowercased().contains("tls") || reason.lowercased().contains("ssl"), "\(reason)")
         #expect(peer.records().isEmpty, "nothing was sent in clear")
         #expect(await (try smtp("smtp://127.0.0.1:\(peer.port)")).deliver([mail(2)]) == [.sent])
@@ -60,7 +64,10 @@ func smtp(_ url: String, ca: String? = nil, tls: String? = nil) throws -> SMTPNo
         let peer = try Peer("smtp_server.py", ["--implicit-tls"], tls: true)
         defer { peer.stop() }
         let outcome = await (try smtp("smtps://127.0.0.1:\(peer.port)")).deliver([mail(1)])
-        guard case let .transient(reason, _)? = outcome.first else { Issue.record("expected transient, got \(outcome)"); return }
+        guard case .transient(let reason, _)? = outcome.first else {
+            Issue.record("expected transient, got \(outcome)")
+            return
+        }
         #expect(reason.lowercased().contains("certificate"), "\(reason)")
         #expect(peer.records().isEmpty)
     }
@@ -69,7 +76,10 @@ func smtp(_ url: String, ca: String? = nil, tls: String? = nil) throws -> SMTPNo
         let peer = try Peer("smtp_server.py", ["--auth", "svar:s3cret"], tls: true)
         defer { peer.stop() }
         let outcome = await (try smtp("smtp://svar:wrong@127.0.0.1:\(peer.port)", ca: peer.certificate)).deliver([mail(1)])
-        guard case let .transient(reason, _)? = outcome.first else { Issue.record("expected transient, got \(outcome)"); return }
+        guard case .transient(let reason, _)? = outcome.first else {
+            Issue.record("expected transient, got \(outcome)")
+            return
+        }
         #expect(reason.contains("535") && !reason.contains("wrong"), "\(reason)")
         #expect(peer.records().isEmpty)
     }
@@ -79,7 +89,10 @@ func smtp(_ url: String, ca: String? = nil, tls: String? = nil) throws -> SMTPNo
         defer { peer.stop() }
         let outcomes = await (try smtp("smtp://127.0.0.1:\(peer.port)")).deliver([mail(1), mail(2, to: "gone@example.no"), mail(3)])
         #expect(outcomes.count == 3 && outcomes[0] == .sent && outcomes[2] == .sent)
-        guard case let .permanent(reason) = outcomes[1] else { Issue.record("expected permanent, got \(outcomes[1])"); return }
+        guard case .permanent(let reason) = outcomes[1] else {
+            Issue.record("expected permanent, got \(outcomes[1])")
+            return
+        }
         #expect(reason.contains("550") && !reason.contains("gone@example.no"), "the reason must not carry the address: \(reason)")
         #expect(peer.records().compactMap { $0["message_id"] as? String } == ["<m1@svar.test>", "<m3@svar.test>"])
     }
@@ -93,14 +106,20 @@ func smtp(_ url: String, ca: String? = nil, tls: String? = nil) throws -> SMTPNo
         settings.messageTimeout = 2
         let started = Date()
         let outcome = await (try SMTPNotifier(settings: settings)).deliver([mail(1)])
-        guard case let .transient(reason, _)? = outcome.first else { Issue.record("expected transient, got \(outcome)"); return }
+        guard case .transient(let reason, _)? = outcome.first else {
+            Issue.record("expected transient, got \(outcome)")
+            return
+        }
         #expect(reason.lowercased().contains("timed out"), "\(reason)")
         #expect(Date().timeIntervalSince(started) < 30, "the timeout must end the attempt")
     }
 
     @Test func aServerThatIsDownIsATransientFailure() async throws {
         let outcome = await (try smtp("smtp://127.0.0.1:\(Peer.freePort())")).deliver([mail(1)])
-        guard case .transient? = outcome.first else { Issue.record("expected transient, got \(outcome)"); return }
+        guard case .transient? = outcome.first else {
+            Issue.record("expected transient, got \(outcome)")
+            return
+        }
     }
 }
 

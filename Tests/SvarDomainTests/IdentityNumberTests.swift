@@ -49,7 +49,8 @@ import Testing
 
     @Test func anImpossibleDateIsRefusedEvenWithGoodControlDigits() throws {
         // 31 April 1947 (310447) with an individual number whose control digits come out right.
-        let w1 = [3, 7, 6, 1, 8, 9, 4, 5, 2], w2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]
+        let w1 = [3, 7, 6, 1, 8, 9, 4, 5, 2]
+        let w2 = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2]
         var found: String?
         for individual in 0..<1000 where found == nil {
             let body = [3, 1, 0, 4, 4, 7, individual / 100, individual / 10 % 10, individual % 10]

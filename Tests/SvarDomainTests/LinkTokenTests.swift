@@ -48,7 +48,10 @@ import Testing
         for i in 0..<10_000 {
             let candidate: String
             switch i % 4 {
-            case 0: candidate = String((0..<Int.random(in: 0...200, using: &rng)).map { _ in Character(UnicodeScalar(UInt8.random(in: 32...126, using: &rng))) })
+            case 0:
+                candidate = String(
+                    (0..<Int.random(in: 0...200, using: &rng)).map { _ in Character(UnicodeScalar(UInt8.random(in: 32...126, using: &rng)))
+                    })
             case 1: candidate = String(valid.prefix(Int.random(in: 0..<valid.count, using: &rng)))
             case 2: candidate = valid + String(repeating: "A", count: Int.random(in: 1...8, using: &rng))
             default: candidate = String(valid.shuffled(using: &rng))

@@ -12,7 +12,9 @@ import Testing
 
     @Test func endBeforeStartIsOutOfOrder() throws {
         let start = try event(.start, "2026-03-01")
-        let error = #expect(throws: PathwayError.self) { try PathwayRules.check(try event(.end, "2026-02-01"), after: [start], today: today) }
+        let error = #expect(throws: PathwayError.self) {
+            try PathwayRules.check(try event(.end, "2026-02-01"), after: [start], today: today)
+        }
         #expect(error?.field == "date")
     }
 
@@ -28,7 +30,9 @@ import Testing
 
     @Test func nothingFollowsTheEnd() throws {
         let events = [try event(.start, "2026-03-01"), try event(.end, "2026-05-01")]
-        let error = #expect(throws: PathwayError.self) { try PathwayRules.check(try event(.evaluation, "2026-06-01"), after: events, today: today) }
+        let error = #expect(throws: PathwayError.self) {
+            try PathwayRules.check(try event(.evaluation, "2026-06-01"), after: events, today: today)
+        }
         #expect(error?.reason.contains("a new referral is a new course") == true)
     }
 
@@ -45,8 +49,10 @@ import Testing
 
     @Test func aNormalCourseIsAccepted() throws {
         var events: [PathwayEvent] = []
-        for (type, date) in [(PathwayEventType.start, "2026-01-05"), (.firstAttendance, "2026-01-07"), (.clinicalDecision, "2026-01-20"),
-                             (.evaluation, "2026-02-20"), (.transfer, "2026-03-01"), (.evaluation, "2026-04-10"), (.end, "2026-06-15")] {
+        for (type, date) in [
+            (PathwayEventType.start, "2026-01-05"), (.firstAttendance, "2026-01-07"), (.clinicalDecision, "2026-01-20"),
+            (.evaluation, "2026-02-20"), (.transfer, "2026-03-01"), (.evaluation, "2026-04-10"), (.end, "2026-06-15"),
+        ] {
             let next = try event(type, date)
             try PathwayRules.check(next, after: events, today: today)
             events.append(next)

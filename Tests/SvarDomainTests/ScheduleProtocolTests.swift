@@ -13,7 +13,8 @@ func kvarusFile() throws -> ScheduleProtocolFile {
 func kvarus() throws -> ScheduleProtocol { try kvarusFile().scheduleProtocol(knownInstruments: knownInstruments) }
 
 func event(_ type: PathwayEventType, _ date: String, id: String? = nil) throws -> PathwayEvent {
-    PathwayEvent(id: id ?? "\(type.rawValue)-\(date)", type: type, date: try #require(LocalDate(iso: date)), unit: "4208", recordedBy: "test")
+    PathwayEvent(
+        id: id ?? "\(type.rawValue)-\(date)", type: type, date: try #require(LocalDate(iso: date)), unit: "4208", recordedBy: "test")
 }
 
 func oslo(_ date: String, _ hour: Int = 0) throws -> Date { OsloTime.instant(try #require(LocalDate(iso: date)), hour: hour) }
@@ -25,7 +26,7 @@ func oslo(_ date: String, _ hour: Int = 0) throws -> Date { OsloTime.instant(try
         let baseline = try #require(plans.first)
         #expect(baseline.instruments == ["rand36", "eq5d-5l"])
         #expect(baseline.opensAt == (try oslo("2026-01-05", 9)))
-        #expect(baseline.closesAt == (try oslo("2026-01-27")))      // through the end of day 21 (2026-01-26)
+        #expect(baseline.closesAt == (try oslo("2026-01-27")))  // through the end of day 21 (2026-01-26)
         #expect(baseline.reminders == [try oslo("2026-01-12", 9), try oslo("2026-01-23", 9)])
     }
 
@@ -47,8 +48,8 @@ func oslo(_ date: String, _ hour: Int = 0) throws -> Date { OsloTime.instant(try
         #expect(plans.map(\.milestone) == ["end", "followUp1y"])
         let followUp = try #require(plans.last)
         #expect(followUp.dueDate == LocalDate(iso: "2027-06-15"))
-        #expect(followUp.opensAt == (try oslo("2027-06-01", 9)))        // two weeks before
-        #expect(followUp.closesAt == (try oslo("2027-07-28")))          // six weeks after, through the end of that day
+        #expect(followUp.opensAt == (try oslo("2027-06-01", 9)))  // two weeks before
+        #expect(followUp.closesAt == (try oslo("2027-07-28")))  // six weeks after, through the end of that day
         #expect(followUp.instruments == ["rand36", "eq5d-5l", "kvarus-followup"])
     }
 
@@ -111,8 +112,9 @@ func oslo(_ date: String, _ hour: Int = 0) throws -> Date { OsloTime.instant(try
         #expect(p.milestone("baseline")?.label("se") == "Oppstart", "a language without a label falls back to bokmål")
         var file = try kvarusFile()
         file.milestones[1].nudgeCountsFrom = nil
-        #expect(try file.scheduleProtocol(knownInstruments: knownInstruments).nudgeRules.first?.countsFrom == [.evaluation],
-                "without nudgeCountsFrom the count follows the triggers")
+        #expect(
+            try file.scheduleProtocol(knownInstruments: knownInstruments).nudgeRules.first?.countsFrom == [.evaluation],
+            "without nudgeCountsFrom the count follows the triggers")
     }
 
     @Test func badNudgeAndLabelFieldsAreRefusedNamingTheField() throws {

@@ -44,8 +44,11 @@ func variedAnswers(_ instrument: Instrument, seed: Int) -> [String: Int] {
 
 /// Patients with one baseline invitation each, per unit: `answered` of them submit every instrument, the others
 /// are only invited. Returns the fixture (for forwarding passes), the patient ids and the answered invitations per unit.
-func population(_ units: [(resh: String, answered: Int, unanswered: Int)], instruments: [String] = ["rand36", "eq5d-5l", "kvarus-followup"])
-    async throws -> (ForwardingFixture, patients: [String: [String]], answered: [String: [String]]) {
+func population(
+    _ units: [(resh: String, answered: Int, unanswered: Int)], instruments: [String] = ["rand36", "eq5d-5l", "kvarus-followup"]
+)
+    async throws -> (ForwardingFixture, patients: [String: [String]], answered: [String: [String]])
+{
     let f = ForwardingFixture(store: try SQLiteStore(), vault: try IdentityVault(masterKey: Array(repeating: 7, count: 32)))
     var patients: [String: [String]] = [:]
     var answered: [String: [String]] = [:]
@@ -60,22 +63,28 @@ func population(_ units: [(resh: String, answered: Int, unanswered: Int)], instr
                 individual += 1
                 number = IdentityNumber.synthetic(birthDate: LocalDate(year: 1980, month: 1, day: 1 + seed % 28)!, individual: individual)
             }
-            guard case let .created(patientId) = try await Enrolment(store: f.store, vault: f.vault, mode: .test)
-                .enrol(.init(identityNumber: number!, email: "p\(seed)@example.no", language: "nb"), actor: "test", at: t0) else {
+            guard
+                case .created(let patientId) = try await Enrolment(store: f.store, vault: f.vault, mode: .test)
+                    .enrol(.init(identityNumber: number!, email: "p\(seed)@example.no", language: "nb"), actor: "test", at: t0)
+            else {
                 throw FixtureError.notCreated
             }
             let courseId = UUID().uuidString.lowercased()
-            try await f.store.createCourse(NewCourse(id: courseId, patientId: patientId, unit: unit.resh, type: .D01), actor: "test", at: t0)
-            let event = PathwayEvent(id: "start-\(courseId)", type: .start, date: OsloTime.date(of: t0), unit: unit.resh, recordedBy: "test")
-            let plan = ScheduleProtocol.Plan(milestone: "baseline", instruments: instruments, triggerEventId: event.id,
-                                             dueDate: OsloTime.date(of: t0), opensAt: t0, closesAt: t0 + 21 * 86_400, reminders: [])
+            try await f.store.createCourse(
+                NewCourse(id: courseId, patientId: patientId, unit: unit.resh, type: .D01), actor: "test", at: t0)
+            let event = PathwayEvent(
+                id: "start-\(courseId)", type: .start, date: OsloTime.date(of: t0), unit: unit.resh, recordedBy: "test")
+            let plan = ScheduleProtocol.Plan(
+                milestone: "baseline", instruments: instruments, triggerEventId: event.id,
+                dueDate: OsloTime.date(of: t0), opensAt: t0, closesAt: t0 + 21 * 86_400, reminders: [])
             _ = try await f.store.recordEvent(courseId: courseId, event: event, restartingNudges: [], at: t0) { _, _ in [plan] }
             _ = try await f.store.openDue(now: t0, limit: 10)
             if k < unit.answered {
                 let invitationId = try await f.store.course(courseId)?.invitations.first?.id ?? ""
                 let responses = try instruments.map { id in try submitted(id, variedAnswers(catalogue.instrument(id)!, seed: seed)) }
-                try await f.store.submit(invitationId: invitationId, responses: responses, respondent: "patient",
-                                         language: ["nb", "nn", "en"][seed % 3], at: t0 + 3600 + TimeInterval(seed * 60))
+                try await f.store.submit(
+                    invitationId: invitationId, responses: responses, respondent: "patient",
+                    language: ["nb", "nn", "en"][seed % 3], at: t0 + 3600 + TimeInterval(seed * 60))
                 answered[unit.resh, default: []].append(invitationId)
             }
             patients[unit.resh, default: []].append(patientId)
@@ -86,19 +95,34 @@ func population(_ units: [(resh: String, answered: Int, unanswered: Int)], instr
 
 /// RFC 4180 as a reader sees it: every record must end in CRLF.
 func parseCSV(_ text: String) -> [[String]] {
-    var records: [[String]] = [], record: [String] = [], field = "", quoted = false
+    var records: [[String]] = []
+    var record: [String] = []
+    var field = ""
+    var quoted = false
     let s = Array(text.unicodeScalars)
     var i = 0
     while i < s.count {
         let c = s[i]
         if quoted {
-            if c == "\"", i + 1 < s.count, s[i + 1] == "\"" { field.unicodeScalars.append(c); i += 1 } else if c == "\"" { quoted = false } else { field.unicodeScalars.append(c) }
+            if c == "\"", i + 1 < s.count, s[i + 1] == "\"" {
+                field.unicodeScalars.append(c)
+                i += 1
+            } else if c == "\"" {
+                quoted = false
+            } else {
+                field.unicodeScalars.append(c)
+            }
         } else if c == "\"" {
             quoted = true
         } else if c == "," {
-            record.append(field); field = ""
+            record.append(field)
+            field = ""
         } else if c == "\r", i + 1 < s.count, s[i + 1] == "\n" {
-            record.append(field); records.append(record); record = []; field = ""; i += 1
+            record.append(field)
+            records.append(record)
+            record = []
+            field = ""
+            i += 1
         } else {
             field.unicodeScalars.append(c)
         }
@@ -117,7 +141,7 @@ func csvTable(_ url: URL) throws -> (header: [String], rows: [[String: String]])
 }
 
 func jsonArray(_ value: JSONValue?) -> [JSONValue] {
-    if case let .array(items)? = value { return items }
+    if case .array(let items)? = value { return items }
     return []
 }
 
@@ -148,7 +172,10 @@ func exportCell(_ score: StoredScore?) -> String {
         for id in ["eq5d-5l", "kvarus-followup", "rand36"] {
             let (header, rows) = try csvTable(folder.appendingPathComponent("csv/results-\(id).csv"))
             let instrument = try #require(catalogue.instrument(id))
-            #expect(Array(header.prefix(8)) == ["pseudonym", "response_id", "unit", "milestone", "instrument_version", "submitted", "language", "respondent"])
+            #expect(
+                Array(header.prefix(8)) == [
+                    "pseudonym", "response_id", "unit", "milestone", "instrument_version", "submitted", "language", "respondent",
+                ])
             #expect(header.filter { $0.hasPrefix("item_") } == instrument.questionnaire.questions.map { "item_\($0.linkId)" })
             #expect(rows.count == 5)
             for row in rows {
@@ -156,11 +183,18 @@ func exportCell(_ score: StoredScore?) -> String {
                 seen.insert(s.response.responseId)
                 let r = s.response
                 #expect(r.instrument == id)
-                #expect([row["pseudonym"], row["unit"], row["milestone"], row["instrument_version"], row["submitted"], row["language"], row["respondent"]]
-                        == [s.pseudonym, r.unit, r.milestone, r.instrumentVersion, OsloTime.iso8601(r.submittedAt), r.language, r.respondent])
+                #expect(
+                    [
+                        row["pseudonym"], row["unit"], row["milestone"], row["instrument_version"], row["submitted"], row["language"],
+                        row["respondent"],
+                    ]
+                        == [
+                            s.pseudonym, r.unit, r.milestone, r.instrumentVersion, OsloTime.iso8601(r.submittedAt), r.language,
+                            r.respondent,
+                        ])
                 let answers = try JSONParser.parse(r.answersJSON)
                 for question in instrument.questionnaire.questions {
-                    let expected: String = if case let .number(text)? = answers[question.linkId] { text } else { "" }
+                    let expected: String = if case .number(let text)? = answers[question.linkId] { text } else { "" }
                     #expect(row["item_\(question.linkId)"] == expected, "\(id) item \(question.linkId)")
                 }
                 for score in r.scores { #expect(row["score_\(score.key)"] == exportCell(score), "\(id) score \(score.key) exact") }
@@ -180,9 +214,15 @@ func exportCell(_ score: StoredScore?) -> String {
             let s = try #require(sent[object["response_id"]?.stringValue ?? ""])
             #expect(object["pseudonym"]?.stringValue == s.pseudonym && object["instrument"]?.stringValue == s.response.instrument)
             #expect(object["submitted"]?.stringValue == OsloTime.iso8601(s.response.submittedAt))
-            guard case let .object(forwardedAnswers) = try JSONParser.parse(s.response.answersJSON) else { Issue.record("answers"); continue }
+            guard case .object(let forwardedAnswers) = try JSONParser.parse(s.response.answersJSON) else {
+                Issue.record("answers")
+                continue
+            }
             for (linkId, value) in forwardedAnswers { #expect(object["answers"]?[linkId] == value, "answer \(linkId) exact") }
-            guard case let .object(answers)? = object["answers"] else { Issue.record("no answers object"); continue }
+            guard case .object(let answers)? = object["answers"] else {
+                Issue.record("no answers object")
+                continue
+            }
             #expect(answers.filter { $0.1 != .null }.count == forwardedAnswers.count, "unanswered items are null")
             for score in s.response.scores {
                 let expected: JSONValue = score.number.map(JSONValue.number) ?? score.flag.map(JSONValue.bool) ?? .null
@@ -209,7 +249,9 @@ func exportCell(_ score: StoredScore?) -> String {
             let (header, rows) = try csvTable(folder.appendingPathComponent(try #require(described["file"]?.stringValue)))
             #expect(Set(header) == Set(common).union(byName.keys), "\(id): the codebook names exactly the columns")
             for name in header {
-                #expect(codebookCSV.contains { $0["variable"] == name && ($0["instrument"] == id || $0["instrument"] == "") }, "\(name) in codebook.csv")
+                #expect(
+                    codebookCSV.contains { $0["variable"] == name && ($0["instrument"] == id || $0["instrument"] == "") },
+                    "\(name) in codebook.csv")
             }
             for (name, variable) in byName where name.hasPrefix("item_") {
                 #expect(variable["label"]?.stringValue?.isEmpty == false, "\(id) \(name) has a bokmål label")
@@ -218,11 +260,14 @@ func exportCell(_ score: StoredScore?) -> String {
                     if variable["type"]?.stringValue == "code" {
                         #expect(codes.contains(value), "\(id) \(name): code \(value) is in the codebook")
                     } else {
-                        let low = try #require(variable["min"]?.integerValue), high = try #require(variable["max"]?.integerValue)
+                        let low = try #require(variable["min"]?.integerValue)
+                        let high = try #require(variable["max"]?.integerValue)
                         #expect((low...high).contains(try #require(Int(value))), "\(id) \(name): \(value) within min–max")
                     }
                 }
-                if variable["type"]?.stringValue == "code" { #expect(jsonArray(variable["codes"]).allSatisfy { $0["label"]?.stringValue != nil }) }
+                if variable["type"]?.stringValue == "code" {
+                    #expect(jsonArray(variable["codes"]).allSatisfy { $0["label"]?.stringValue != nil })
+                }
             }
             for (name, variable) in byName where name.hasPrefix("score_") {
                 #expect(variable["algorithm"]?.stringValue == rows.first?["algorithm"], "\(id) \(name): algorithm id")
@@ -231,18 +276,22 @@ func exportCell(_ score: StoredScore?) -> String {
         let index = try #require(jsonArray(instruments.first?["scores"]).first { $0["name"]?.stringValue == "score_index" })
         let sets = jsonArray(index["valueSets"])
         #expect(sets.compactMap { $0["id"]?.stringValue } == ["no-2024"], "the value sets present in the export")
-        #expect(sets.first?["doi"]?.stringValue == "10.1007/s11136-024-03837-3" && sets.first?["name"]?.stringValue?.contains("Norway") == true)
+        #expect(
+            sets.first?["doi"]?.stringValue == "10.1007/s11136-024-03837-3" && sets.first?["name"]?.stringValue?.contains("Norway") == true)
     }
 
     @Test func anExportIsRecordedAndALaterErasureKeepsIt() async throws {
         let (_, target, folder, _) = try await forwarded()
         defer { try? FileManager.default.removeItem(at: folder) }
         let local = target.local
-        let record = try await local.export(.ndjson, instrument: "rand36", catalogue: catalogue, into: folder.appendingPathComponent("a"), at: t0 + 9000)
+        let record = try await local.export(
+            .ndjson, instrument: "rand36", catalogue: catalogue, into: folder.appendingPathComponent("a"), at: t0 + 9000)
         let pseudonyms = Set(target.submissions.map(\.pseudonym))
         #expect(record.rows == 5 && Set(record.pseudonyms) == pseudonyms)
         var stored = try await local.exports()
-        #expect(stored.map(\.id) == [record.id] && stored[0].rows == 5 && stored[0].format == .ndjson && Set(stored[0].pseudonyms) == pseudonyms)
+        #expect(
+            stored.map(\.id) == [record.id] && stored[0].rows == 5 && stored[0].format == .ndjson && Set(stored[0].pseudonyms) == pseudonyms
+        )
         #expect(stored[0].at == t0 + 9000)
 
         // The same folder again: refused before anything is recorded.
@@ -262,13 +311,16 @@ func exportCell(_ score: StoredScore?) -> String {
     }
 
     @Test func csvFieldsAreQuotedAsRFC4180Says() {
-        #expect(CSV.line(["plain", "a,b", "say \"hi\"", "two\r\nlines", "-0.03116", ""]) == "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\r\nlines\",-0.03116,\r\n")
+        #expect(
+            CSV.line(["plain", "a,b", "say \"hi\"", "two\r\nlines", "-0.03116", ""])
+                == "plain,\"a,b\",\"say \"\"hi\"\"\",\"two\r\nlines\",-0.03116,\r\n")
     }
 
     // MARK: The statistics report (§ 4-3)
 
     @Test func smallCellsAreSuppressedAndLargeOnesShown() async throws {
-        let (f, patients, answered) = try await population([("4208", 6, 1), ("4209", 2, 0), ("4210", 0, 5)], instruments: ["rand36", "eq5d-5l"])
+        let (f, patients, answered) = try await population(
+            [("4208", 6, 1), ("4209", 2, 0), ("4210", 0, 5)], instruments: ["rand36", "eq5d-5l"])
         let report = try StatisticsReport(try await f.store.statisticsInput(), minCell: 5)
         let rows = Dictionary(uniqueKeysWithValues: report.rows.map { ($0.unit, $0) })
         #expect(report.rows.map(\.milestone) == ["baseline", "baseline", "baseline"], "one row per unit and milestone, no totals")
@@ -280,7 +332,9 @@ func exportCell(_ score: StoredScore?) -> String {
         for invitation in answered["4208"] ?? [] {
             for response in try await f.store.responses(invitationId: invitation) {
                 for score in response.scores {
-                    if let n = score.number { expected["\(response.instrument).\(score.key)", default: []].append(try #require(ExactNumber.decimal(n))) }
+                    if let n = score.number {
+                        expected["\(response.instrument).\(score.key)", default: []].append(try #require(ExactNumber.decimal(n)))
+                    }
                 }
             }
         }
@@ -316,7 +370,8 @@ func exportCell(_ score: StoredScore?) -> String {
     }
 
     @Test func minCellBelowThreeIsRefused() throws {
-        let input = StatisticsInput(cells: [StatisticsCellCounts(unit: "1", unitName: "U", milestone: "baseline", invited: 3, answered: 3)], scores: [])
+        let input = StatisticsInput(
+            cells: [StatisticsCellCounts(unit: "1", unitName: "U", milestone: "baseline", invited: 3, answered: 3)], scores: [])
         #expect(throws: StatisticsError.self) { try StatisticsReport(input, minCell: 2) }
         do {
             _ = try StatisticsReport(input, minCell: 1)

@@ -36,11 +36,15 @@ func submitted(_ instrumentId: String, _ answers: [String: Int]? = nil) throws -
     guard let instrument = catalogue.instrument(instrumentId) else { throw FixtureError.unknownInstrument(instrumentId) }
     let json = JSONValue.object((answers ?? firstAnswers(instrument)).sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) })
     let score = try instrument.score(try instrument.checkAnswers(json))
-    return SubmittedResponse(instrument: instrumentId, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
-                             scores: score.stored)
+    return SubmittedResponse(
+        instrument: instrumentId, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
+        scores: score.stored)
 }
 
-enum FixtureError: Error { case unknownInstrument(String), notCreated }
+enum FixtureError: Error {
+    case unknownInstrument(String)
+    case notCreated
+}
 
 /// A store with patients who each answered one invitation (RAND-36 and EQ-5D-5L by default), and a vault.
 struct ForwardingFixture {
@@ -55,37 +59,44 @@ struct ForwardingFixture {
         try await f.store.createUnit(Unit(resh: "4208", name: "Unit"), actor: "test", at: t0)
         for i in 0..<count {
             let number = numbers[i % numbers.count]
-            guard case let .created(patientId) = try await Enrolment(store: f.store, vault: f.vault, mode: .test)
-                .enrol(.init(identityNumber: number, email: "p\(i)@example.no", language: "nb"), actor: "test", at: t0) else {
+            guard
+                case .created(let patientId) = try await Enrolment(store: f.store, vault: f.vault, mode: .test)
+                    .enrol(.init(identityNumber: number, email: "p\(i)@example.no", language: "nb"), actor: "test", at: t0)
+            else {
                 throw FixtureError.notCreated
             }
             let courseId = UUID().uuidString.lowercased()
             try await f.store.createCourse(NewCourse(id: courseId, patientId: patientId, unit: "4208", type: .D01), actor: "test", at: t0)
             let event = PathwayEvent(id: "start-\(courseId)", type: .start, date: OsloTime.date(of: t0), unit: "4208", recordedBy: "test")
-            let plan = ScheduleProtocol.Plan(milestone: "baseline", instruments: instruments, triggerEventId: event.id,
-                                             dueDate: OsloTime.date(of: t0), opensAt: t0, closesAt: t0 + 21 * 86_400, reminders: [])
+            let plan = ScheduleProtocol.Plan(
+                milestone: "baseline", instruments: instruments, triggerEventId: event.id,
+                dueDate: OsloTime.date(of: t0), opensAt: t0, closesAt: t0 + 21 * 86_400, reminders: [])
             _ = try await f.store.recordEvent(courseId: courseId, event: event, restartingNudges: [], at: t0) { _, _ in [plan] }
             _ = try await f.store.openDue(now: t0, limit: 10)
             let invitationId = try await f.store.course(courseId)?.invitations.first?.id ?? ""
-            try await f.store.submit(invitationId: invitationId, responses: try instruments.map { try submitted($0) }, respondent: "patient",
-                                     language: "nb", at: t0 + 3600)
+            try await f.store.submit(
+                invitationId: invitationId, responses: try instruments.map { try submitted($0) }, respondent: "patient",
+                language: "nb", at: t0 + 3600)
             f.patients.append((patientId, invitationId, number))
         }
         return f
     }
 
     func pass(_ target: any RegistryTarget, policy: ForwardingPolicy = ForwardingPolicy()) -> ForwardingPass {
-        ForwardingPass(store: store, vault: vault, catalogue: catalogue, target: target, policy: policy, logger: Logger(label: "test"),
-                       random: { 0.5 })
+        ForwardingPass(
+            store: store, vault: vault, catalogue: catalogue, target: target, policy: policy, logger: Logger(label: "test"),
+            random: { 0.5 })
     }
 
     func localStore() throws -> (LocalRegistryStore, URL) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("svar-registry-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        return (try LocalRegistryStore(path: folder.appendingPathComponent("registry.sqlite").path, sealingKey: vault.registryStoreKey), folder)
+        return (
+            try LocalRegistryStore(path: folder.appendingPathComponent("registry.sqlite").path, sealingKey: vault.registryStoreKey), folder
+        )
     }
 
     func forwards() async throws -> [OutboxItem] {
-        try await store.outboxItems(kind: "forward")
+        try await store.outboxItems(kind: .forward)
     }
 }

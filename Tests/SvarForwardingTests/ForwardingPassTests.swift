@@ -48,10 +48,12 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
         let disclosures = try await f.store.disclosures(subject: patient.patientId, limit: 10)
         #expect(disclosures.count == 2)
         #expect(disclosures.allSatisfy { $0.recipient == local.recipient && $0.basis.contains("§ 3-2") && $0.receipt.hasPrefix("stored") })
-        #expect(Set(disclosures.map { $0.dataSet.split(separator: " ").prefix(2).joined(separator: " ") })
+        #expect(
+            Set(disclosures.map { $0.dataSet.split(separator: " ").prefix(2).joined(separator: " ") })
                 == ["QuestionnaireResponse rand36", "QuestionnaireResponse eq5d-5l"])
-        #expect(try await f.store.auditEntries(subject: patient.patientId).contains { $0.actor == "forwarder" && $0.action == "identity.read" },
-                "reading the number for the registry is audited")
+        #expect(
+            try await f.store.auditEntries(subject: patient.patientId).contains { $0.actor == "forwarder" && $0.action == "identity.read" },
+            "reading the number for the registry is audited")
         #expect(try await f.forwards().allSatisfy { $0.state == .sent })
     }
 
@@ -66,7 +68,10 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
             #expect(submission.idempotencyKey == "svar-forward-\(submission.response.responseId)")
         }
         #expect(try await !f.store.auditEntries(subject: f.patients[0].patientId).contains { $0.action == "identity.read" })
-        #expect(try await f.store.disclosures(subject: f.patients[0].patientId, limit: 10).allSatisfy { $0.identifiedBy == "registry pseudonym" })
+        #expect(
+            try await f.store.disclosures(subject: f.patients[0].patientId, limit: 10).allSatisfy {
+                $0.identifiedBy == "registry pseudonym"
+            })
     }
 
     @Test func aRegistryEntitledToTheNumberGetsItUnderItsOID() async throws {
@@ -75,13 +80,16 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
         _ = try await f.pass(target).run(now: t0 + 7200)
         let subject = try #require(target.received.first?.subject)
         #expect(subject.isIdentityNumber && subject.value == f.patients[0].number && subject.system == "urn:oid:2.16.578.1.12.4.1.4.1")
-        #expect(try await f.store.disclosures(subject: f.patients[0].patientId, limit: 10).allSatisfy { $0.identifiedBy == "identity number" })
+        #expect(
+            try await f.store.disclosures(subject: f.patients[0].patientId, limit: 10).allSatisfy { $0.identifiedBy == "identity number" })
     }
 
     @Test func transientFailuresWaitWithBackoffAndHonourRetryAfter() async throws {
         let f = try await ForwardingFixture.make(instruments: ["eq5d-5l"])
-        let target = ScriptedTarget([.transient(reason: "registry answered 503", retryAfter: nil),
-                                     .transient(reason: "registry answered 429", retryAfter: 3600)])
+        let target = ScriptedTarget([
+            .transient(reason: "registry answered 503", retryAfter: nil),
+            .transient(reason: "registry answered 429", retryAfter: 3600),
+        ])
         var policy = ForwardingPolicy()
         policy.backoff = Backoff(first: 30, longest: 600)
         let pass = f.pass(target, policy: policy)
@@ -109,12 +117,16 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
         }
         #expect(try await f.pass(target).run(now: t0 + 7300).forwarded == 1)
         #expect(try await f.store.failedForwards().isEmpty)
-        #expect(try await f.store.auditEntries(subject: f.patients[0].patientId).contains { $0.action == "forward.retry" && $0.actor == "registry-staff" })
+        #expect(
+            try await f.store.auditEntries(subject: f.patients[0].patientId).contains {
+                $0.action == "forward.retry" && $0.actor == "registry-staff"
+            })
     }
 
     @Test func tooManyTransientFailuresEndInTheDeadLetterList() async throws {
         let f = try await ForwardingFixture.make(instruments: ["eq5d-5l"])
-        let target = ScriptedTarget(Array(repeating: .transient(reason: "registry unreachable: connection refused", retryAfter: nil), count: 3))
+        let target = ScriptedTarget(
+            Array(repeating: .transient(reason: "registry unreachable: connection refused", retryAfter: nil), count: 3))
         var policy = ForwardingPolicy()
         policy.attempts = 3
         policy.backoff = Backoff(first: 1, longest: 1)
@@ -127,7 +139,8 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
             now += 10
         }
         #expect(report.retrying == 2 && report.deadLettered == 1)
-        #expect(try await f.store.failedForwards().first?.reason == "gave up after 3 attempts; last: registry unreachable: connection refused")
+        #expect(
+            try await f.store.failedForwards().first?.reason == "gave up after 3 attempts; last: registry unreachable: connection refused")
     }
 
     @Test func nothingOfAReservedPatientIsForwarded() async throws {
@@ -137,7 +150,10 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
         let report = try await f.pass(target).run(now: t0 + 7200)
         #expect(report.forwarded == 2)
         #expect(target.received.allSatisfy { $0.response.patientId == f.patients[1].patientId })
-        #expect(try await f.store.outbox(patientId: f.patients[0].patientId).filter { $0.kind == "forward" }.map(\.state) == [.cancelled, .cancelled])
+        #expect(
+            try await f.store.outbox(patientId: f.patients[0].patientId).filter { $0.kind == .forward }.map(\.state) == [
+                .cancelled, .cancelled,
+            ])
         await #expect(throws: StoreError.self, "a reserved patient's forward cannot be sent again by hand") {
             let id = try await f.store.outbox(patientId: f.patients[0].patientId)[0].id
             try await f.store.execute(rawSQL: "UPDATE outbox SET state = 'failed' WHERE id = '\(id)'")
@@ -168,7 +184,9 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
         #expect(try await local.identityNumber(pseudonym: pseudonym) == nil)
         #expect(try await local.resultCount() == 2, "the other patient's results stay")
         #expect(try await f.store.disclosures(subject: gone.patientId, limit: 10).count == 2, "§ 4-7: the earlier forwards stay on record")
-        #expect(try await f.store.deletePatientData(patientId: gone.patientId, actor: "api", at: t0 + 90_000) == done, "asking again changes nothing")
+        #expect(
+            try await f.store.deletePatientData(patientId: gone.patientId, actor: "api", at: t0 + 90_000) == done,
+            "asking again changes nothing")
         await #expect(throws: StoreError.self) { try await f.store.deletePatientData(patientId: "nobody", actor: "api", at: t0) }
     }
 

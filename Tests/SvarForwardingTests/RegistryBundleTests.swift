@@ -7,26 +7,29 @@ import Testing
 @Suite struct RegistryBundleTests {
     func response(_ instrument: String, answers: [String: Int]? = nil) throws -> ForwardedResponse {
         let submission = try submitted(instrument, answers)
-        return ForwardedResponse(responseId: "7d2b1a4e-0000-4000-8000-000000000001", patientId: "p", invitationId: "i", courseId: "c",
-                                 unit: "4208", milestone: "baseline", instrument: instrument, instrumentVersion: submission.instrumentVersion,
-                                 language: "nn", respondent: "patient", submittedAt: t0, answersJSON: submission.answersJSON,
-                                 scores: submission.scores)
+        return ForwardedResponse(
+            responseId: "7d2b1a4e-0000-4000-8000-000000000001", patientId: "p", invitationId: "i", courseId: "c",
+            unit: "4208", milestone: "baseline", instrument: instrument, instrumentVersion: submission.instrumentVersion,
+            language: "nn", respondent: "patient", submittedAt: t0, answersJSON: submission.answersJSON,
+            scores: submission.scores)
     }
 
     func entries(_ bundle: JSONValue) -> [JSONValue] {
-        if case let .array(entries)? = bundle["entry"] { return entries }
+        if case .array(let entries)? = bundle["entry"] { return entries }
         return []
     }
 
     @Test(arguments: ["rand36", "eq5d-5l", "eq5d-3l", "kvarus-followup"])
     func aTransactionWithThePatientTheResponseAndOneObservationPerScore(_ instrument: String) throws {
         let r = try response(instrument)
-        let bundle = try RegistryBundle.transaction(r, subject: .pseudonym("abc"), instrument: try #require(catalogue.instrument(instrument)))
+        let bundle = try RegistryBundle.transaction(
+            r, subject: .pseudonym("abc"), instrument: try #require(catalogue.instrument(instrument)))
         #expect(bundle["type"]?.stringValue == "transaction")
         let all = entries(bundle)
         #expect(all.count == 2 + r.scores.count)
-        #expect(all.map { $0["resource"]?["resourceType"]?.stringValue ?? "" }
-            == ["Patient", "QuestionnaireResponse"] + Array(repeating: "Observation", count: r.scores.count))
+        #expect(
+            all.map { $0["resource"]?["resourceType"]?.stringValue ?? "" }
+                == ["Patient", "QuestionnaireResponse"] + Array(repeating: "Observation", count: r.scores.count))
         for entry in all {
             #expect(entry["request"]?["method"]?.stringValue == "POST")
             #expect(entry["request"]?["ifNoneExist"]?.stringValue?.hasPrefix("identifier=urn:svar:") == true, "every create is conditional")
@@ -36,7 +39,9 @@ import Testing
         #expect(qr["identifier"]?["value"]?.stringValue == r.responseId)
         #expect(qr["questionnaire"]?.stringValue == "urn:svar:questionnaire:\(instrument)|\(r.instrumentVersion)")
         #expect(qr["authored"]?.stringValue == "2026-12-01T09:00:00+01:00")
-        #expect(qr["subject"]?["reference"] != nil && qr["subject"]?["reference"] == all[0]["fullUrl"], "the response is about the Patient entry")
+        #expect(
+            qr["subject"]?["reference"] != nil && qr["subject"]?["reference"] == all[0]["fullUrl"],
+            "the response is about the Patient entry")
         // Every answer to a question that applies appears; an answer to one whose enableWhen is false does not.
         let instrumentDefinition = try #require(catalogue.instrument(instrument))
         let checked = try instrumentDefinition.checkAnswers(try JSONParser.parse(r.answersJSON))
@@ -46,7 +51,9 @@ import Testing
             let shown = text.contains("\"linkId\":\"\(linkId)\"")
             #expect(shown == (applicable[linkId] != nil), "item \(linkId): shown \(shown)")
         }
-        if instrument == "kvarus-followup" { #expect(applicable["injecting"] == nil && checked["injecting"] != nil, "the fixture answers a question that does not apply") }
+        if instrument == "kvarus-followup" {
+            #expect(applicable["injecting"] == nil && checked["injecting"] != nil, "the fixture answers a question that does not apply")
+        }
         for (entry, score) in zip(all.dropFirst(2), r.scores) {
             let o = try #require(entry["resource"])
             #expect(o["code"]?["coding"]?.serialized.contains("\"code\":\"\(instrument).\(score.key)\"") == true)

@@ -89,7 +89,10 @@ func eq5dAnswers(_ instrumentId: String, state: String, vas: Int? = nil) throws 
             for code in 0..<Int(pow(Double(top), 5)) {
                 var levels: [Int] = []
                 var rest = code
-                for _ in 0..<5 { levels.append(rest % top + 1); rest /= top }
+                for _ in 0..<5 {
+                    levels.append(rest % top + 1)
+                    rest /= top
+                }
                 let index = set.index(levels: zip(dims, levels).map { ($0, $1) })
                 for d in 0..<5 where levels[d] < top {
                     var worse = levels

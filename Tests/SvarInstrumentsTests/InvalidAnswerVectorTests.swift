@@ -14,7 +14,8 @@ struct JSONValueBox: Decodable {
     let value: JSONValue
     init(from decoder: any Decoder) throws {
         let raw = try decoder.singleValueContainer().decode(AnyJSON.self)
-        value = try JSONParser.parse(String(decoding: try JSONSerialization.data(withJSONObject: raw.object, options: [.fragmentsAllowed]), as: UTF8.self))
+        value = try JSONParser.parse(
+            String(decoding: try JSONSerialization.data(withJSONObject: raw.object, options: [.fragmentsAllowed]), as: UTF8.self))
     }
 }
 
@@ -22,13 +23,21 @@ struct AnyJSON: Decodable {
     let object: Any
     init(from decoder: any Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { object = NSNull() }
-        else if let b = try? c.decode(Bool.self) { object = b }
-        else if let i = try? c.decode(Int.self) { object = i }
-        else if let d = try? c.decode(Double.self) { object = d }
-        else if let s = try? c.decode(String.self) { object = s }
-        else if let a = try? c.decode([AnyJSON].self) { object = a.map(\.object) }
-        else { object = try c.decode([String: AnyJSON].self).mapValues(\.object) }
+        if c.decodeNil() {
+            object = NSNull()
+        } else if let b = try? c.decode(Bool.self) {
+            object = b
+        } else if let i = try? c.decode(Int.self) {
+            object = i
+        } else if let d = try? c.decode(Double.self) {
+            object = d
+        } else if let s = try? c.decode(String.self) {
+            object = s
+        } else if let a = try? c.decode([AnyJSON].self) {
+            object = a.map(\.object)
+        } else {
+            object = try c.decode([String: AnyJSON].self).mapValues(\.object)
+        }
     }
 }
 

@@ -18,11 +18,11 @@ import Testing
         #expect(number(s, "physicalFunctioning") == 0)
         #expect(number(s, "rolePhysical") == 0)
         #expect(number(s, "roleEmotional") == 0)
-        #expect(number(s, "energyFatigue") == 50)          // (100 + 100 + 0 + 0) / 4: items 23, 27 / 29, 31
-        #expect(number(s, "emotionalWellbeing") == 40)     // (0 + 0 + 100 + 0 + 100) / 5: 24, 25, 26, 28, 30
-        #expect(number(s, "socialFunctioning") == 50)      // (100 + 0) / 2: 20, 32
-        #expect(number(s, "pain") == 100)                  // (100 + 100) / 2: 21, 22
-        #expect(number(s, "generalHealth") == 60)          // (100 + 0 + 100 + 0 + 100) / 5: 1, 33, 34, 35, 36
+        #expect(number(s, "energyFatigue") == 50)  // (100 + 100 + 0 + 0) / 4: items 23, 27 / 29, 31
+        #expect(number(s, "emotionalWellbeing") == 40)  // (0 + 0 + 100 + 0 + 100) / 5: 24, 25, 26, 28, 30
+        #expect(number(s, "socialFunctioning") == 50)  // (100 + 0) / 2: 20, 32
+        #expect(number(s, "pain") == 100)  // (100 + 100) / 2: 21, 22
+        #expect(number(s, "generalHealth") == 60)  // (100 + 0 + 100 + 0 + 100) / 5: 1, 33, 34, 35, 36
         #expect(number(s, "healthChange") == 100)
     }
 
@@ -34,15 +34,15 @@ import Testing
         // SF: 20=2 (75), 32=4 (75) → 75; Pain: 21=3 (60), 22=2 (75) → 67.5
         // GH: 1=3 (50), 33=4 (75), 34=2 (75), 35=3 (50), 36=2 (75) → 325/5 = 65; change: 2=3 → 50
         let json = """
-        {"1":3,"2":3,"3":3,"4":3,"5":2,"6":2,"7":3,"8":2,"9":3,"10":3,"11":3,"12":3,
-         "13":2,"14":2,"15":1,"16":2,"17":1,"18":2,"19":2,"20":2,"21":3,"22":2,
-         "23":3,"24":5,"25":6,"26":2,"27":4,"28":5,"29":3,"30":3,"31":4,"32":4,
-         "33":4,"34":2,"35":3,"36":2}
-        """
+            {"1":3,"2":3,"3":3,"4":3,"5":2,"6":2,"7":3,"8":2,"9":3,"10":3,"11":3,"12":3,
+             "13":2,"14":2,"15":1,"16":2,"17":1,"18":2,"19":2,"20":2,"21":3,"22":2,
+             "23":3,"24":5,"25":6,"26":2,"27":4,"28":5,"29":3,"30":3,"31":4,"32":4,
+             "33":4,"34":2,"35":3,"36":2}
+            """
         let s = try score(json)
         #expect(number(s, "physicalFunctioning") == 85)
         #expect(number(s, "rolePhysical") == 75)
-        #expect(number(s, "roleEmotional") == (try decimal("66.666666666667")))   // 200/3, rounded at the 12th decimal
+        #expect(number(s, "roleEmotional") == (try decimal("66.666666666667")))  // 200/3, rounded at the 12th decimal
         #expect(number(s, "energyFatigue") == 50)
         #expect(number(s, "emotionalWellbeing") == 80)
         #expect(number(s, "socialFunctioning") == 75)
@@ -58,10 +58,10 @@ import Testing
         #expect(number(s, "physicalFunctioning") == 50)
         #expect(s.value("physicalFunctioning")?.itemsAnswered == 1)
         #expect(s.value("physicalFunctioning")?.itemsInScale == 10)
-        #expect(number(s, "rolePhysical") == 50)           // (0 + 100) / 2
-        #expect(number(s, "pain") == nil)                  // no item answered → missing, not 0
+        #expect(number(s, "rolePhysical") == 50)  // (0 + 100) / 2
+        #expect(number(s, "pain") == nil)  // no item answered → missing, not 0
         #expect(s.value("pain")?.itemsAnswered == 0)
-        guard case let .scaleMeans(scoring) = try instrument("rand36").scoring else {
+        guard case .scaleMeans(let scoring) = try instrument("rand36").scoring else {
             Issue.record("rand36 is not scored by scale means")
             return
         }
@@ -78,7 +78,7 @@ import Testing
     }
 
     @Test func scalesAreThoseOfRANDTable2() throws {
-        guard case let .scaleMeans(scoring) = try instrument("rand36").scoring else {
+        guard case .scaleMeans(let scoring) = try instrument("rand36").scoring else {
             Issue.record("rand36 is not scored by scale means")
             return
         }
@@ -98,9 +98,9 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"3":4}"#, "3"),          // 3-point item
-        (#"{"13":3}"#, "13"),        // yes/no item
-        (#"{"21":7}"#, "21"),        // 6-point item
+        (#"{"3":4}"#, "3"),  // 3-point item
+        (#"{"13":3}"#, "13"),  // yes/no item
+        (#"{"21":7}"#, "21"),  // 6-point item
         (#"{"1":0}"#, "1"),
         (#"{"1":2.5}"#, "1"),
         (#"{"1":"2"}"#, "1"),

@@ -34,7 +34,10 @@ import Testing
     @Test func aMatchingPackIsInstalledAndWinsOverTheBundledOne() throws {
         let source = try temporaryDirectory("pack")
         let installed = try temporaryDirectory("installed")
-        defer { try? FileManager.default.removeItem(at: source); try? FileManager.default.removeItem(at: installed) }
+        defer {
+            try? FileManager.default.removeItem(at: source)
+            try? FileManager.default.removeItem(at: installed)
+        }
         try licensedPack(in: source)
         let directories = AssetDirectories(instruments: sourceInstrumentsDirectory, web: sourceInstrumentsDirectory, textPacks: installed)
         let result = try TextPackInstaller.install(from: source, into: directories, catalogue: bundledCatalogue)
@@ -50,7 +53,10 @@ import Testing
     func aPackThatDoesNotMatchIsRefusedAndNothingIsWritten(dropCode: String?, extraItem: Bool) throws {
         let source = try temporaryDirectory("pack")
         let installed = try temporaryDirectory("installed")
-        defer { try? FileManager.default.removeItem(at: source); try? FileManager.default.removeItem(at: installed) }
+        defer {
+            try? FileManager.default.removeItem(at: source)
+            try? FileManager.default.removeItem(at: installed)
+        }
         try licensedPack(in: source, dropCode: dropCode, extraItem: extraItem)
         let directories = AssetDirectories(instruments: sourceInstrumentsDirectory, web: sourceInstrumentsDirectory, textPacks: installed)
         let error = #expect(throws: AssetError.self) {

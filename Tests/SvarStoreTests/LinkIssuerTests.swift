@@ -9,7 +9,8 @@ import Testing
     @Test func keysAreCreatedSealedAndRotatedWhileOldLinksStillVerify() async throws {
         let store = try SQLiteStore()
         let patient = try await enrol(store)
-        let (course, _) = try await startCourse(store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day)])
+        let (course, _) = try await startCourse(
+            store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day)])
         let invitation = try #require(try await store.course(course)?.invitations.first)
         let first = try await LinkIssuer.load(store: store, vault: vault, publicURL: "https://svar.test", now: t0)
         #expect(try await store.signingKeys().map(\.id) == [1])
@@ -33,10 +34,12 @@ import Testing
     @Test func aRetiredKeyVerifiesNoLinkAndTheNewestCannotBeRetired() async throws {
         let store = try SQLiteStore()
         let patient = try await enrol(store)
-        let (course, _) = try await startCourse(store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day)])
+        let (course, _) = try await startCourse(
+            store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day)])
         let invitation = try #require(try await store.course(course)?.invitations.first)
         let first = try await LinkIssuer.load(store: store, vault: vault, publicURL: "https://svar.test", now: t0)
-        let token = String(try await first.issue(invitationId: invitation.id, actor: "t", now: t0).url.dropFirst("https://svar.test/a/".count))
+        let token = String(
+            try await first.issue(invitationId: invitation.id, actor: "t", now: t0).url.dropFirst("https://svar.test/a/".count))
         await #expect(throws: StoreError.self, "the only key signs new links") {
             try await LinkIssuer.retire(store: store, id: 1, actor: "t", now: t0)
         }

@@ -42,18 +42,20 @@ let vault = try! IdentityVault(masterKey: Array(repeating: 3, count: 32))
 
 func enrol(_ store: any Store, number: String = "01914796756", language: String = "nb") async throws -> String {
     let id = UUID().uuidString.lowercased()
-    let result = try await store.enrolPatient(PatientEnrolment(
-        id: id, language: language, lookupHash: vault.lookupHash(identityNumber: number),
-        sealedIdentity: try vault.seal(Identity(identityNumber: number, name: "Test"), patientId: id)), actor: "test", at: t0)
+    let result = try await store.enrolPatient(
+        PatientEnrolment(
+            id: id, language: language, lookupHash: vault.lookupHash(identityNumber: number),
+            sealedIdentity: try vault.seal(Identity(identityNumber: number, name: "Test"), patientId: id)), actor: "test", at: t0)
     switch result {
-    case let .created(id), let .existing(id): return id
+    case .created(let id), .existing(let id): return id
     }
 }
 
 /// A plan as a protocol would make it, with explicit times.
 func plan(_ milestone: String, trigger: String, opens: Date, closes: Date, reminders: [Date] = []) -> ScheduleProtocol.Plan {
-    ScheduleProtocol.Plan(milestone: milestone, instruments: ["eq5d-5l"], triggerEventId: trigger,
-                          dueDate: OsloTime.date(of: opens), opensAt: opens, closesAt: closes, reminders: reminders)
+    ScheduleProtocol.Plan(
+        milestone: milestone, instruments: ["eq5d-5l"], triggerEventId: trigger,
+        dueDate: OsloTime.date(of: opens), opensAt: opens, closesAt: closes, reminders: reminders)
 }
 
 func startCourse(_ store: any Store, patient: String, plans: [ScheduleProtocol.Plan] = []) async throws -> (course: String, event: String) {
@@ -61,8 +63,11 @@ func startCourse(_ store: any Store, patient: String, plans: [ScheduleProtocol.P
     let courseId = UUID().uuidString.lowercased()
     try await store.createCourse(NewCourse(id: courseId, patientId: patient, unit: "4208", type: .D01), actor: "test", at: t0)
     let event = PathwayEvent(id: "start-\(courseId)", type: .start, date: LocalDate(iso: "2026-01-05")!, unit: "4208", recordedBy: "test")
-    let thePlans = plans.map { ScheduleProtocol.Plan(milestone: $0.milestone, instruments: $0.instruments, triggerEventId: event.id,
-                                                     dueDate: $0.dueDate, opensAt: $0.opensAt, closesAt: $0.closesAt, reminders: $0.reminders) }
+    let thePlans = plans.map {
+        ScheduleProtocol.Plan(
+            milestone: $0.milestone, instruments: $0.instruments, triggerEventId: event.id,
+            dueDate: $0.dueDate, opensAt: $0.opensAt, closesAt: $0.closesAt, reminders: $0.reminders)
+    }
     _ = try await store.recordEvent(courseId: courseId, event: event, restartingNudges: ["evaluation"], at: t0) { _, _ in thePlans }
     return (courseId, event.id)
 }
@@ -97,7 +102,8 @@ let day: TimeInterval = 86_400
     func readingTheIdentityIsAudited(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         let id = try await enrol(store)
-        let sealed = try #require(try await store.readIdentity(of: id, in: .everyUnit, actor: "clinician-1", purpose: "view patient", at: t0))
+        let sealed = try #require(
+            try await store.readIdentity(of: id, in: .everyUnit, actor: "clinician-1", purpose: "view patient", at: t0))
         #expect(try vault.open(sealed, patientId: id).identityNumber == "01914796756")
         #expect(throws: (any Error).self) { try vault.open(sealed, patientId: "another-patient") }
         let audit = try await store.auditEntries(subject: id)
@@ -110,18 +116,26 @@ let day: TimeInterval = 86_400
         let store = try await kind.make()
         let enrolment = Enrolment(store: store, vault: vault, mode: .test)
         for resh in ["4208", "4209"] { try await store.createUnit(Unit(resh: resh, name: resh), actor: "t", at: t0) }
-        let first = try await enrolment.enrol(.init(identityNumber: "01914796756", name: "Kari A", email: "kari@a.example"),
-                                              units: ["4208"], actor: "a", at: t0)
-        guard case let .created(id) = first else { Issue.record("a new number is created"); return }
+        let first = try await enrolment.enrol(
+            .init(identityNumber: "01914796756", name: "Kari A", email: "kari@a.example"),
+            units: ["4208"], actor: "a", at: t0)
+        guard case .created(let id) = first else {
+            Issue.record("a new number is created")
+            return
+        }
         try await store.createCourse(NewCourse(id: "c-a", patientId: id, unit: "4208", type: .D01), actor: "a", at: t0)
         // Unit 4209 registers the same number with what it typed: it gets the same patient, and its own record.
-        let second = try await enrolment.enrol(.init(identityNumber: "01914796756", name: "Kari B"), units: ["4209"], actor: "b", at: t0 + 60)
+        let second = try await enrolment.enrol(
+            .init(identityNumber: "01914796756", name: "Kari B"), units: ["4209"], actor: "b", at: t0 + 60)
         #expect(second == .existing(id))
-        #expect(try await store.readIdentity(of: id, in: .only(["4209"]), actor: "b", purpose: "t", at: t0) == nil,
-                "no course at 4209 yet: nothing to see")
+        #expect(
+            try await store.readIdentity(of: id, in: .only(["4209"]), actor: "b", purpose: "t", at: t0) == nil,
+            "no course at 4209 yet: nothing to see")
         try await store.createCourse(NewCourse(id: "c-b", patientId: id, unit: "4209", type: .D01), actor: "b", at: t0 + 60)
         func identity(_ scope: Scope) async throws -> Identity? {
-            try await store.readIdentity(of: id, in: scope, actor: "t", purpose: "t", at: t0 + 120).map { try vault.open($0, patientId: id) }
+            try await store.readIdentity(of: id, in: scope, actor: "t", purpose: "t", at: t0 + 120).map {
+                try vault.open($0, patientId: id)
+            }
         }
         #expect(try await identity(.only(["4209"])) == Identity(identityNumber: "01914796756", name: "Kari B"), "not 4208's name or e-mail")
         #expect(try await identity(.only(["4208"])) == Identity(identityNumber: "01914796756", name: "Kari A", email: "kari@a.example"))
@@ -132,7 +146,10 @@ let day: TimeInterval = 86_400
         #expect(try await identity(.only(["4208"]))?.mobile == nil)
         // A scope over both units sees the most recently changed record.
         #expect(try await identity(.only(["4208", "4209"]))?.name == "Kari B")
-        #expect(try await store.auditEntries(subject: id).filter { $0.action == "identity.register" }.map(\.detail) == ["unit 4209", "unit 4209"])
+        #expect(
+            try await store.auditEntries(subject: id).filter { $0.action == "identity.register" }.map(\.detail) == [
+                "unit 4209", "unit 4209",
+            ])
         // A transfer hands the sending unit's record to the receiving unit.
         try await store.createUnit(Unit(resh: "4300", name: "4300"), actor: "t", at: t0)
         let transfer = PathwayEvent(id: "transfer-b", type: .transfer, date: LocalDate(iso: "2026-01-06")!, unit: "4300", recordedBy: "b")
@@ -164,8 +181,12 @@ let day: TimeInterval = 86_400
         let before = try await store.course(course)
         struct Refused: Error {}
         await #expect(throws: Refused.self) {
-            _ = try await store.recordEvent(courseId: course, event: PathwayEvent(id: "e2", type: .evaluation, date: LocalDate(iso: "2026-02-01")!,
-                                                                                   unit: "4208", recordedBy: "t"), restartingNudges: ["evaluation"], at: t0) { _, _ in throw Refused() }
+            _ = try await store.recordEvent(
+                courseId: course,
+                event: PathwayEvent(
+                    id: "e2", type: .evaluation, date: LocalDate(iso: "2026-02-01")!,
+                    unit: "4208", recordedBy: "t"), restartingNudges: ["evaluation"], at: t0
+            ) { _, _ in throw Refused() }
         }
         #expect(try await store.course(course) == before)
     }
@@ -188,9 +209,9 @@ let day: TimeInterval = 86_400
         let patient = try await enrol(store)
         let p = plan("baseline", trigger: "x", opens: t0 + hour, closes: t0 + 21 * day, reminders: [t0 + 7 * day, t0 + 18 * day])
         let (course, _) = try await startCourse(store, patient: patient, plans: [p])
-        #expect(try await store.openDue(now: t0, limit: 10).invited == 0)          // not yet open
+        #expect(try await store.openDue(now: t0, limit: 10).invited == 0)  // not yet open
         #expect(try await store.openDue(now: t0 + 2 * hour, limit: 10).invited == 1)
-        #expect(try await store.openDue(now: t0 + 2 * hour, limit: 10).invited == 0)   // twice at the same instant: nothing new
+        #expect(try await store.openDue(now: t0 + 2 * hour, limit: 10).invited == 0)  // twice at the same instant: nothing new
         #expect(try await store.remindDue(now: t0 + 8 * day, limit: 10) == 1)
         #expect(try await store.remindDue(now: t0 + 8 * day, limit: 10) == 0)
         #expect(try await store.remindDue(now: t0 + 19 * day, limit: 10) == 1)
@@ -201,7 +222,7 @@ let day: TimeInterval = 86_400
         #expect(invitation.remindersSent == 2)
         #expect(invitation.history.map(\.to) == [.scheduled, .invited, .reminded, .reminded, .expired])
         let outbox = try await store.outbox(patientId: patient)
-        #expect(outbox.map(\.kind).sorted() == ["invitation", "reminder", "reminder"])
+        #expect(outbox.map(\.kind.rawValue).sorted() == ["invitation", "reminder", "reminder"])
         #expect(Set(outbox.map(\.idempotencyKey)).count == 3)
     }
 
@@ -231,10 +252,12 @@ let day: TimeInterval = 86_400
     func reservationCancelsEverythingPendingAndLeavesATombstone(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         let patient = try await enrol(store)
-        let plans = [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day]),
-                     plan("followUp1y", trigger: "x", opens: t0 + 300 * day, closes: t0 + 400 * day)]
+        let plans = [
+            plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day]),
+            plan("followUp1y", trigger: "x", opens: t0 + 300 * day, closes: t0 + 400 * day),
+        ]
         let (course, _) = try await startCourse(store, patient: patient, plans: plans)
-        #expect(try await store.openDue(now: t0 + hour, limit: 10).invited == 1)      // one notification queued
+        #expect(try await store.openDue(now: t0 + hour, limit: 10).invited == 1)  // one notification queued
         #expect(try await store.reserve(patientId: patient, actor: "t", at: t0 + 2 * hour) == 2)
         let record = try #require(try await store.course(course))
         #expect(record.invitations.allSatisfy { $0.state == .cancelled && $0.cancelReason == .reservation })
@@ -262,10 +285,14 @@ let day: TimeInterval = 86_400
         let store = try await kind.make()
         let (course, _) = try await startCourse(store, patient: try await enrol(store))
         _ = try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0, limit: 10)
-        let evaluation = PathwayEvent(id: "eval-1", type: .evaluation, date: LocalDate(iso: "2026-05-02")!, unit: "4208", recordedBy: "test")
-        _ = try await store.recordEvent(courseId: course, event: evaluation, restartingNudges: ["evaluation"], at: t0 + 120 * day) { _, _ in [] }
+        let evaluation = PathwayEvent(
+            id: "eval-1", type: .evaluation, date: LocalDate(iso: "2026-05-02")!, unit: "4208", recordedBy: "test")
+        _ = try await store.recordEvent(courseId: course, event: evaluation, restartingNudges: ["evaluation"], at: t0 + 120 * day) { _, _ in
+            []
+        }
         #expect(try await store.nudges().isEmpty, "the evaluation came: nothing to nudge about")
-        let early = LocalDate(iso: "2026-07-30")!, due = LocalDate(iso: "2026-07-31")!
+        let early = LocalDate(iso: "2026-07-30")!
+        let due = LocalDate(iso: "2026-07-31")!
         #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: early, at: t0, limit: 10) == (0, 0))
         #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: due, at: t0, limit: 10) == (1, 1))
         #expect(try await store.nudges().map(\.dueDate) == [due])
@@ -290,12 +317,15 @@ let day: TimeInterval = 86_400
     func linksAreRecordedOnlyForOpenInvitations(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         let patient = try await enrol(store)
-        let (course, _) = try await startCourse(store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + day)])
+        let (course, _) = try await startCourse(
+            store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + day)])
         let invitation = try #require(try await store.course(course)?.invitations.first)
-        try await store.addLink(invitationId: invitation.id, nonceHash: Array(repeating: 1, count: 32), expiresAt: t0 + day, actor: "t", at: t0)
+        try await store.addLink(
+            invitationId: invitation.id, nonceHash: Array(repeating: 1, count: 32), expiresAt: t0 + day, actor: "t", at: t0)
         _ = try await store.expireDue(now: t0 + 2 * day, limit: 10)
         await #expect(throws: StoreError.self) {
-            try await store.addLink(invitationId: invitation.id, nonceHash: Array(repeating: 2, count: 32), expiresAt: t0 + day, actor: "t", at: t0)
+            try await store.addLink(
+                invitationId: invitation.id, nonceHash: Array(repeating: 2, count: 32), expiresAt: t0 + day, actor: "t", at: t0)
         }
     }
 
@@ -322,14 +352,20 @@ let day: TimeInterval = 86_400
         let (course, _) = try await startCourse(store, patient: patient, plans: [p])
         _ = try await store.openDue(now: t0 + hour, limit: 10)
         let invitation = try #require(try await store.course(course)?.invitations.first)
-        try await store.saveDraft(invitationId: invitation.id, instrument: "eq5d-5l", answersJSON: #"{"MO":1}"#, language: "nb", at: t0 + hour)
+        try await store.saveDraft(
+            invitationId: invitation.id, instrument: "eq5d-5l", answersJSON: #"{"MO":1}"#, language: "nb", at: t0 + hour)
         #expect(try await store.drafts(invitationId: invitation.id) == ["eq5d-5l": #"{"MO":1}"#])
-        let response = SubmittedResponse(instrument: "eq5d-5l", instrumentVersion: "1.0.0", answersJSON: #"{"MO":1}"#,
-                                         scores: [StoredScore(key: "index", number: nil, flag: nil, itemsAnswered: nil, itemsInScale: nil,
-                                                              algorithm: "eq5d@1.0", valueSet: "no-2024")])
+        let response = SubmittedResponse(
+            instrument: "eq5d-5l", instrumentVersion: "1.0.0", answersJSON: #"{"MO":1}"#,
+            scores: [
+                StoredScore(
+                    key: "index", number: nil, flag: nil, itemsAnswered: nil, itemsInScale: nil,
+                    algorithm: "eq5d@1.0", valueSet: "no-2024")
+            ])
         try await store.submit(invitationId: invitation.id, responses: [response], respondent: "patient", language: "nb", at: t0 + 2 * hour)
         await #expect(throws: StoreError.self) {
-            try await store.submit(invitationId: invitation.id, responses: [response], respondent: "patient", language: "nb", at: t0 + 3 * hour)
+            try await store.submit(
+                invitationId: invitation.id, responses: [response], respondent: "patient", language: "nb", at: t0 + 3 * hour)
         }
         let done = try #require(try await store.invitation(invitation.id))
         #expect(done.state == .completed)
@@ -337,6 +373,6 @@ let day: TimeInterval = 86_400
         #expect(try await store.remindDue(now: t0 + 8 * day, limit: 10) == 0)
         #expect(try await store.drafts(invitationId: invitation.id).isEmpty)
         #expect(try await store.responses(invitationId: invitation.id).count == 1)
-        #expect(try await store.outbox(patientId: patient).filter { $0.kind == "forward" }.count == 1)
+        #expect(try await store.outbox(patientId: patient).filter { $0.kind == .forward }.count == 1)
     }
 }

@@ -58,53 +58,84 @@ extension AuthorizationMatrixTests {
     /// Callers without valid credentials get 401 on the API and 303 to /login on the clinician pages.
     static let table: [Row] = [
         // JSON API (/api/v1)
-        .api(.post, "/api/v1/units", treats: .forbidden, contact: .forbidden, admin: .allowed(.created), system: .allowed(.created),
-             targeted: true) { t in Call("/api/v1/units", json: #"{"resh":"7\#(t.unit)","name":"Ny enhet","parent":"\#(t.unit)"}"#) },
+        .api(
+            .post, "/api/v1/units", treats: .forbidden, contact: .forbidden, admin: .allowed(.created), system: .allowed(.created),
+            targeted: true
+        ) { t in Call("/api/v1/units", json: #"{"resh":"7\#(t.unit)","name":"Ny enhet","parent":"\#(t.unit)"}"#) },
         .api(.get, "/api/v1/units", treats: .allowed(.ok), contact: .allowed(.ok), admin: .allowed(.ok), system: .allowed(.ok)),
-        .api(.post, "/api/v1/patients", "a number known at the target", treats: .allowed(.created), contact: .forbidden,
-             admin: .forbidden, system: .allowed(.conflict), targeted: true) { t in
+        .api(
+            .post, "/api/v1/patients", "a number known at the target", treats: .allowed(.created), contact: .forbidden,
+            admin: .forbidden, system: .allowed(.conflict), targeted: true
+        ) { t in
             Call("/api/v1/patients", json: #"{"identityNumber":"\#(t.number)"}"#)
         }.answeringWithTheTargetsId(),
-        .api(.post, "/api/v1/patients", "a new number", treats: .allowed(.created), contact: .forbidden, admin: .forbidden,
-             system: .allowed(.created)) { _ in Call("/api/v1/patients", json: #"{"identityNumber":"\#(synthetic(40))"}"#) },
-        .api(.post, "/api/v1/patients/{id}/courses", "at the target's unit", treats: .inScope(.created, outside: .forbidden),
-             contact: .forbidden, admin: .forbidden, system: .allowed(.created)) { t in
+        .api(
+            .post, "/api/v1/patients", "a new number", treats: .allowed(.created), contact: .forbidden, admin: .forbidden,
+            system: .allowed(.created)
+        ) { _ in Call("/api/v1/patients", json: #"{"identityNumber":"\#(synthetic(40))"}"#) },
+        .api(
+            .post, "/api/v1/patients/{id}/courses", "at the target's unit", treats: .inScope(.created, outside: .forbidden),
+            contact: .forbidden, admin: .forbidden, system: .allowed(.created)
+        ) { t in
             Call("/api/v1/patients/\(t.patientId)/courses", json: #"{"unit":"\#(t.unit)"}"#)
         },
-        .api(.post, "/api/v1/patients/{id}/courses", "take-over at 5001", treats: .allowed(.created), contact: .forbidden,
-             admin: .forbidden, system: .allowed(.created)) { t in
+        .api(
+            .post, "/api/v1/patients/{id}/courses", "take-over at 5001", treats: .allowed(.created), contact: .forbidden,
+            admin: .forbidden, system: .allowed(.created)
+        ) { t in
             Call("/api/v1/patients/\(t.patientId)/courses", json: #"{"unit":"5001"}"#)
         },
-        .api(.post, "/api/v1/patients/{id}/reservation", treats: .inScope(.created), contact: .forbidden, admin: .allowed(.created),
-             system: .allowed(.created)) { t in Call("/api/v1/patients/\(t.patientId)/reservation") },
-        .api(.get, "/api/v1/patients/{id}/results", treats: .inScope(.ok), contact: .forbidden, admin: .forbidden,
-             system: .allowed(.ok)) { t in Call("/api/v1/patients/\(t.patientId)/results") },
-        .api(.get, "/api/v1/courses/{id}", treats: .inScope(.ok), contact: .inScope(.ok), admin: .inScope(.ok),
-             system: .allowed(.ok)) { t in Call("/api/v1/courses/\(t.answeredCourse)") },
-        .api(.post, "/api/v1/courses/{id}/events", treats: .inScope(.created), contact: .forbidden, admin: .forbidden,
-             system: .allowed(.created)) { t in
+        .api(
+            .post, "/api/v1/patients/{id}/reservation", treats: .inScope(.created), contact: .forbidden, admin: .allowed(.created),
+            system: .allowed(.created)
+        ) { t in Call("/api/v1/patients/\(t.patientId)/reservation") },
+        .api(
+            .get, "/api/v1/patients/{id}/results", treats: .inScope(.ok), contact: .forbidden, admin: .forbidden,
+            system: .allowed(.ok)
+        ) { t in Call("/api/v1/patients/\(t.patientId)/results") },
+        .api(
+            .get, "/api/v1/courses/{id}", treats: .inScope(.ok), contact: .inScope(.ok), admin: .inScope(.ok),
+            system: .allowed(.ok)
+        ) { t in Call("/api/v1/courses/\(t.answeredCourse)") },
+        .api(
+            .post, "/api/v1/courses/{id}/events", treats: .inScope(.created), contact: .forbidden, admin: .forbidden,
+            system: .allowed(.created)
+        ) { t in
             Call("/api/v1/courses/\(t.openCourse)/events", json: #"{"type":"firstAttendance","date":"2026-11-22"}"#)
         },
-        .api(.post, "/api/v1/invitations/{id}/link", treats: .inScope(.created), contact: .forbidden, admin: .forbidden,
-             system: .allowed(.created)) { t in Call("/api/v1/invitations/\(t.openInvitation)/link") },
+        .api(
+            .post, "/api/v1/invitations/{id}/link", treats: .inScope(.created), contact: .forbidden, admin: .forbidden,
+            system: .allowed(.created)
+        ) { t in Call("/api/v1/invitations/\(t.openInvitation)/link") },
         .api(.get, "/api/v1/nudges", treats: .allowed(.ok), contact: .allowed(.ok), admin: .allowed(.ok), system: .allowed(.ok)),
-        .api(.get, "/api/v1/unreachable", treats: .allowed(.ok), contact: .allowed(.ok), admin: .allowed(.ok), system: .allowed(.ok),
-             targeted: true) { t in Call("/api/v1/unreachable?unit=\(t.unit)") },
-        .api(.post, "/api/v1/patients/{id}/deletion-request", treats: .forbidden, contact: .forbidden, admin: .allowed(.accepted),
-             system: .allowed(.accepted)) { t in Call("/api/v1/patients/\(t.patientId)/deletion-request") },
-        .api(.get, "/api/v1/patients/{id}/deletion-request", treats: .forbidden, contact: .forbidden, admin: .allowed(.ok),
-             system: .allowed(.ok)) { t in Call("/api/v1/patients/\(t.patientId)/deletion-request") }
-            .preparedBySystem { t in Call("/api/v1/patients/\(t.patientId)/deletion-request") },
+        .api(
+            .get, "/api/v1/unreachable", treats: .allowed(.ok), contact: .allowed(.ok), admin: .allowed(.ok), system: .allowed(.ok),
+            targeted: true
+        ) { t in Call("/api/v1/unreachable?unit=\(t.unit)") },
+        .api(
+            .post, "/api/v1/patients/{id}/deletion-request", treats: .forbidden, contact: .forbidden, admin: .allowed(.accepted),
+            system: .allowed(.accepted)
+        ) { t in Call("/api/v1/patients/\(t.patientId)/deletion-request") },
+        .api(
+            .get, "/api/v1/patients/{id}/deletion-request", treats: .forbidden, contact: .forbidden, admin: .allowed(.ok),
+            system: .allowed(.ok)
+        ) { t in Call("/api/v1/patients/\(t.patientId)/deletion-request") }
+        .preparedBySystem { t in Call("/api/v1/patients/\(t.patientId)/deletion-request") },
         .api(.get, "/api/v1/forwarding/failed", treats: .forbidden, contact: .forbidden, admin: .allowed(.ok), system: .allowed(.ok)),
         // The fixture has no forward: the roles that may retry learn only that this one does not exist.
-        .api(.post, "/api/v1/forwarding/{id}/retry", treats: .forbidden, contact: .forbidden, admin: .allowed(.notFound),
-             system: .allowed(.notFound), targeted: false) { _ in Call("/api/v1/forwarding/no-such-forward/retry") },
-        .api(.get, "/api/v1/disclosures", treats: .forbidden, contact: .forbidden, admin: .allowed(.ok), system: .allowed(.ok),
-             targeted: true) { t in Call("/api/v1/disclosures?patient=\(t.patientId)") },
+        .api(
+            .post, "/api/v1/forwarding/{id}/retry", treats: .forbidden, contact: .forbidden, admin: .allowed(.notFound),
+            system: .allowed(.notFound), targeted: false
+        ) { _ in Call("/api/v1/forwarding/no-such-forward/retry") },
+        .api(
+            .get, "/api/v1/disclosures", treats: .forbidden, contact: .forbidden, admin: .allowed(.ok), system: .allowed(.ok),
+            targeted: true
+        ) { t in Call("/api/v1/disclosures?patient=\(t.patientId)") },
 
         // Clinician pages (session cookie, and the session's CSRF token on forms; an API token counts for nothing here)
         .page(.get, "/", treats: .allowed(.ok), contact: .allowed(.ok), admin: .allowed(.ok)),
-        .page(.get, "/pasient/{id}", treats: .inScope(.ok), contact: .forbidden, admin: .forbidden) { t in Call("/pasient/\(t.patientId)") },
+        .page(.get, "/pasient/{id}", treats: .inScope(.ok), contact: .forbidden, admin: .forbidden) { t in Call("/pasient/\(t.patientId)")
+        },
         .page(.post, "/forlop/{id}/hendelse", treats: .inScope(.seeOther), contact: .forbidden, admin: .forbidden) { t in
             Call("/forlop/\(t.openCourse)/hendelse", form: ["type": "firstAttendance", "date": "2026-11-22"])
         },
@@ -131,8 +162,10 @@ extension AuthorizationMatrixTests {
         .open(.get, "/metrics", .ok),
         .open(.get, "/tilgjengelighet", .ok),
         .open(.get, "/login", .ok),
-        .open(.post, "/login", .unauthorized) { _ in Call("/login", form: ["username": "ingen-slik", "password": "ikke det riktige passordet"]) }
-            .after { _ in "/login" },
+        .open(.post, "/login", .unauthorized) { _ in
+            Call("/login", form: ["username": "ingen-slik", "password": "ikke det riktige passordet"])
+        }
+        .after { _ in "/login" },
 
         // Patient pages, with a link to the target's open baseline: the link decides, whoever else is calling
         .link(.get, "/a/{token}", .ok) { t in Call("/a/\(t.link)") },
@@ -159,9 +192,9 @@ extension AuthorizationMatrixTests {
 
         func status(inScope: Bool) -> HTTPResponse.Status {
             switch self {
-            case let .allowed(status): status
+            case .allowed(let status): status
             case .forbidden: .forbidden
-            case let .inScope(status, outside): inScope ? status : outside
+            case .inScope(let status, let outside): inScope ? status : outside
             }
         }
     }
@@ -278,8 +311,14 @@ extension AuthorizationMatrixTests {
     /// Something of one unit's patient that must not reach a caller without that unit in scope.
     struct Marker: Sendable, CustomStringConvertible {
         enum Kind: String, Sendable {
-            case patientId = "patient id", patientPrefix = "patient id prefix", course = "course id", invitation = "invitation id"
-            case unitName = "unit name", name, email = "e-mail", identityNumber = "identity number"
+            case patientId = "patient id"
+            case patientPrefix = "patient id prefix"
+            case course = "course id"
+            case invitation = "invitation id"
+            case unitName = "unit name"
+            case name
+            case email = "e-mail"
+            case identityNumber = "identity number"
         }
 
         let unit: String
@@ -321,27 +360,38 @@ extension AuthorizationMatrixTests {
             return true
         }
 
-        static func api(_ method: HTTPRequest.Method, _ path: String, _ label: String? = nil, treats: Outcome, contact: Outcome,
-                        admin: Outcome, system: Outcome, targeted: Bool? = nil,
-                        _ call: (@Sendable (UnitPatient) -> Call)? = nil) -> Row {
-            Row(method: method, path: path, label: label, policy: .api(Columns(treats: treats, contact: contact, admin: admin, system: system)),
+        static func api(
+            _ method: HTTPRequest.Method, _ path: String, _ label: String? = nil, treats: Outcome, contact: Outcome,
+            admin: Outcome, system: Outcome, targeted: Bool? = nil,
+            _ call: (@Sendable (UnitPatient) -> Call)? = nil
+        ) -> Row {
+            Row(
+                method: method, path: path, label: label,
+                policy: .api(Columns(treats: treats, contact: contact, admin: admin, system: system)),
                 targeted: targeted ?? path.contains("{"), call: call ?? { _ in Call(path) })
         }
 
-        static func page(_ method: HTTPRequest.Method, _ path: String, treats: Outcome, contact: Outcome, admin: Outcome,
-                         targeted: Bool? = nil, _ call: (@Sendable (UnitPatient) -> Call)? = nil) -> Row {
-            Row(method: method, path: path, label: nil,
+        static func page(
+            _ method: HTTPRequest.Method, _ path: String, treats: Outcome, contact: Outcome, admin: Outcome,
+            targeted: Bool? = nil, _ call: (@Sendable (UnitPatient) -> Call)? = nil
+        ) -> Row {
+            Row(
+                method: method, path: path, label: nil,
                 policy: .pages(Columns(treats: treats, contact: contact, admin: admin, system: .forbidden)),
                 targeted: targeted ?? path.contains("{"), call: call ?? { _ in Call(path) })
         }
 
-        static func open(_ method: HTTPRequest.Method, _ path: String, _ status: HTTPResponse.Status,
-                         _ call: (@Sendable (UnitPatient) -> Call)? = nil) -> Row {
+        static func open(
+            _ method: HTTPRequest.Method, _ path: String, _ status: HTTPResponse.Status,
+            _ call: (@Sendable (UnitPatient) -> Call)? = nil
+        ) -> Row {
             Row(method: method, path: path, label: nil, policy: .open(status), targeted: false, call: call ?? { _ in Call(path) })
         }
 
-        static func link(_ method: HTTPRequest.Method, _ path: String, _ status: HTTPResponse.Status,
-                         _ call: @escaping @Sendable (UnitPatient) -> Call) -> Row {
+        static func link(
+            _ method: HTTPRequest.Method, _ path: String, _ status: HTTPResponse.Status,
+            _ call: @escaping @Sendable (UnitPatient) -> Call
+        ) -> Row {
             Row(method: method, path: path, label: nil, policy: .link(status), targeted: true, call: call)
         }
 
@@ -372,11 +422,11 @@ extension AuthorizationMatrixTests {
         func expected(_ caller: Caller, _ target: Target?) -> HTTPResponse.Status {
             let inScope = target.map { caller.covers($0.unit) } ?? true
             switch policy {
-            case let .open(status), let .link(status):
+            case .open(let status), .link(let status):
                 return status
-            case let .api(columns):
+            case .api(let columns):
                 return role(of: caller).map { columns.outcome($0).status(inScope: inScope) } ?? .unauthorized
-            case let .pages(columns):
+            case .pages(let columns):
                 return role(of: caller).map { columns.outcome($0).status(inScope: inScope) } ?? .seeOther
             }
         }
@@ -388,7 +438,9 @@ extension AuthorizationMatrixTests {
         func forbidden(_ markers: [Marker], for caller: Caller, target: Target?, sent: String) -> [Marker] {
             markers.filter { marker in
                 if sent.contains(marker.text) { return false }
-                if answersWithTheTargetsId, marker.unit == target?.unit, [.patientId, .patientPrefix].contains(marker.kind) { return false }
+                if answersWithTheTargetsId, marker.unit == target?.unit, [.patientId, .patientPrefix].contains(marker.kind) {
+                    return false
+                }
                 switch policy {
                 case .open:
                     return true
@@ -425,8 +477,10 @@ extension AuthorizationMatrixTests {
         }
 
         /// A fresh fixture with the callers signed in (and the links issued, for patient pages), then `body`.
-        func withFixture(for callers: [Caller], _ tokens: CallerTokens,
-                         _ body: @Sendable (Fixture, any TestClientProtocol) async throws -> [Failure]) async throws -> [Failure] {
+        func withFixture(
+            for callers: [Caller], _ tokens: CallerTokens,
+            _ body: @Sendable (Fixture, any TestClientProtocol) async throws -> [Failure]
+        ) async throws -> [Failure] {
             let base = try await Fixture.make(accounts: callers.compactMap(\.account), tokens: tokens)
             let needsLinks = if case .link = policy { true } else { false }
             return try await Application(router: buildRouter(base.app.services)).test(.router) { client in
@@ -508,8 +562,9 @@ extension AuthorizationMatrixTests {
             } else if var form = call.form {
                 form["csrf"] = browser.csrf
                 headers[.contentType] = "application/x-www-form-urlencoded"
-                body = ByteBuffer(string: form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
-                    .joined(separator: "&"))
+                body = ByteBuffer(
+                    string: form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }
+                        .joined(separator: "&"))
             }
             return try await client.execute(uri: call.path, method: method, headers: headers, body: body) { response in
                 Reply(status: response.status, body: String(buffer: response.body), location: response.headers[.location] ?? "")
@@ -571,14 +626,19 @@ extension AuthorizationMatrixTests {
 
         var markers: [Marker] {
             let texts: [(Marker.Kind, String)] = [
-                (.patientId, patientId), (.patientPrefix, String(patientId.prefix(8))), (.unitName, unitName), (.name, name), (.email, email),
+                (.patientId, patientId), (.patientPrefix, String(patientId.prefix(8))), (.unitName, unitName), (.name, name),
+                (.email, email),
                 (.identityNumber, number), (.identityNumber, "\(number.prefix(6)) \(number.suffix(5))"),
                 (.course, answeredCourse), (.course, openCourse), (.course, expiredCourse),
                 (.invitation, answeredInvitation), (.invitation, openInvitation), (.invitation, expiredInvitation),
             ]
             return texts.map { Marker(unit: unit, kind: $0.0, text: $0.1) }
-                + coursesElsewhere.flatMap { [Marker(unit: $0.unit, kind: .course, text: $0.course),
-                                              Marker(unit: $0.unit, kind: .invitation, text: $0.invitation)] }
+                + coursesElsewhere.flatMap {
+                    [
+                        Marker(unit: $0.unit, kind: .course, text: $0.course),
+                        Marker(unit: $0.unit, kind: .invitation, text: $0.invitation),
+                    ]
+                }
         }
     }
 
@@ -605,11 +665,12 @@ extension AuthorizationMatrixTests {
         static let password = "matrix password 4 tests"
         /// The units and their patients. The 5001 patient was also treated at 4208: the unit-scoped callers at 5001
         /// must see his courses and results at 5001 only.
-        static let people: [(unit: String, parent: String?, unitName: String, name: String, email: String, number: Int, alsoAt: String?)] = [
-            ("4208", nil, "Klinikk Fjerdetusen", "Ola Fjerdetusen", "ola.fjerdetusen@example.no", 21, nil),
-            ("5000", nil, "Helseforetak Femtusen", "Kari Femtusen", "kari.femtusen@example.no", 22, nil),
-            ("5001", "5000", "Avdeling Femtusenogen", "Per Femtusenogen", "per.femtusenogen@example.no", 23, "4208"),
-        ]
+        static let people: [(unit: String, parent: String?, unitName: String, name: String, email: String, number: Int, alsoAt: String?)] =
+            [
+                ("4208", nil, "Klinikk Fjerdetusen", "Ola Fjerdetusen", "ola.fjerdetusen@example.no", 21, nil),
+                ("5000", nil, "Helseforetak Femtusen", "Kari Femtusen", "kari.femtusen@example.no", 22, nil),
+                ("5001", "5000", "Avdeling Femtusenogen", "Per Femtusenogen", "per.femtusenogen@example.no", 23, "4208"),
+            ]
 
         let app: TestApp
         let clock: TestClock
@@ -637,12 +698,16 @@ extension AuthorizationMatrixTests {
             let clock = TestClock()
             let app = try await TestApp.make(clock: clock, accessTokens: tokens.verifier)
             for person in people {
-                try await app.store.createUnit(Unit(resh: person.unit, name: person.unitName, parent: person.parent), actor: "test", at: fixedNow)
+                try await app.store.createUnit(
+                    Unit(resh: person.unit, name: person.unitName, parent: person.parent), actor: "test", at: fixedNow)
             }
             var patients: [String: UnitPatient] = [:]
             for person in people {
-                guard case let .created(patientId) = try await app.services.enrolment.enrol(
-                    .init(identityNumber: synthetic(person.number), name: person.name, email: person.email), actor: "test", at: fixedNow) else {
+                guard
+                    case .created(let patientId) = try await app.services.enrolment.enrol(
+                        .init(identityNumber: synthetic(person.number), name: person.name, email: person.email), actor: "test", at: fixedNow
+                    )
+                else {
                     throw SetupError("\(person.name) was already enrolled")
                 }
                 let answered = try await startCourse(app, patientId: patientId, unit: person.unit, on: "2026-11-21")
@@ -666,19 +731,24 @@ extension AuthorizationMatrixTests {
             let registry = TestApp.accounts(app.store, app.services.vault)
             var secrets: [String: String] = [:]
             for account in accounts {
-                let url = try await registry.add(username: account.username, password: password, role: account.role, units: account.units,
-                                                 totp: true, actor: "test", at: fixedNow)
+                let url = try await registry.add(
+                    username: account.username, password: password, role: account.role, units: account.units,
+                    totp: true, actor: "test", at: fixedNow)
                 secrets[account.username] = try totpSecret(fromAuthenticatorURL: url ?? "")
             }
             return Fixture(app: app, clock: clock, patients: patients, totpSecrets: secrets)
         }
 
         /// A D01 course with its start event; returns it with the baseline invitation the start planned.
-        static func startCourse(_ app: TestApp, patientId: String, unit: String, on date: String) async throws -> (course: String, invitation: String) {
+        static func startCourse(_ app: TestApp, patientId: String, unit: String, on date: String) async throws -> (
+            course: String, invitation: String
+        ) {
             let courseId = UUID().uuidString.lowercased()
-            try await app.store.createCourse(NewCourse(id: courseId, patientId: patientId, unit: unit, type: .D01), actor: "test", at: fixedNow)
-            let course = try await app.services.pathways.record(courseId: courseId, type: .start, date: LocalDate(iso: date)!, unit: nil,
-                                                                nprCode: nil, actor: "test", at: fixedNow)
+            try await app.store.createCourse(
+                NewCourse(id: courseId, patientId: patientId, unit: unit, type: .D01), actor: "test", at: fixedNow)
+            let course = try await app.services.pathways.record(
+                courseId: courseId, type: .start, date: LocalDate(iso: date)!, unit: nil,
+                nprCode: nil, actor: "test", at: fixedNow)
             guard let invitation = course.invitations.first?.id else { throw SetupError("the start on \(date) planned no baseline") }
             return (courseId, invitation)
         }
@@ -706,7 +776,8 @@ extension AuthorizationMatrixTests {
                     pages[caller] = Credentials(browser: try await session(caller, at: fixedNow.addingTimeInterval(-3600), client))
                 case .stranger:
                     api[caller] = Credentials(bearer: tokens.byCaller[caller])
-                    pages[caller] = Credentials(browser: Browser(cookies: ["svar_session": "Zm9yZ2VkLXNlc3Npb24tdG9rZW4tdGhhdC1uZXZlci13YXM"]))
+                    pages[caller] = Credentials(
+                        browser: Browser(cookies: ["svar_session": "Zm9yZ2VkLXNlc3Npb24tdG9rZW4tdGhhdC1uZXZlci13YXM"]))
                 case .crossed:
                     api[caller] = Credentials(browser: try await session(caller, at: fixedNow, client))
                     pages[caller] = Credentials(bearer: tokens.byCaller[.behandler])

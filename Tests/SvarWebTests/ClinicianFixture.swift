@@ -24,21 +24,27 @@ struct ClinicianFixture {
         try await store.createUnit(Unit(resh: "4208", name: "Poliklinikk Nord"), actor: "test", at: fixedNow)
         try await store.createUnit(Unit(resh: "5000", name: "Annen enhet"), actor: "test", at: fixedNow)
         try await store.createUnit(Unit(resh: "5001", name: "Under annen enhet", parent: "5000"), actor: "test", at: fixedNow)
-        guard case let .created(patientId) = try await app.services.enrolment.enrol(
-            .init(identityNumber: synthetic(1), name: name, email: "kari@example.no"), actor: "test", at: fixedNow) else {
+        guard
+            case .created(let patientId) = try await app.services.enrolment.enrol(
+                .init(identityNumber: synthetic(1), name: name, email: "kari@example.no"), actor: "test", at: fixedNow)
+        else {
             throw FixtureFailure()
         }
         let courseId = UUID().uuidString.lowercased()
         try await store.createCourse(NewCourse(id: courseId, patientId: patientId, unit: "4208", type: .D01), actor: "test", at: fixedNow)
-        _ = try await app.services.pathways.record(courseId: courseId, type: .start, date: LocalDate(iso: "2026-11-21")!, unit: nil,
-                                                   nprCode: nil, actor: "test", at: fixedNow)
+        _ = try await app.services.pathways.record(
+            courseId: courseId, type: .start, date: LocalDate(iso: "2026-11-21")!, unit: nil,
+            nprCode: nil, actor: "test", at: fixedNow)
         _ = try await SchedulerPass(store: store, scheduleProtocol: app.scheduleProtocol).run(now: fixedNow)
         let invitationId = try await store.course(courseId)?.invitations.first?.id ?? ""
         try await answerBaseline(app, invitationId: invitationId)
         let accounts = TestApp.accounts(store, app.services.vault)
-        for (user, role, units) in [("kari", Role.behandler, ["4208"]), ("kontakt", .kvarusKontakt, ["4208"]), ("other", .behandler, ["5000"]),
-                                    ("entity", .registerkontakt, ["5000"]), ("entity-a", .registerkontakt, ["4208"]), ("admin", .registryAdmin, [])] {
-            _ = try await accounts.add(username: user, password: password, role: role, units: units, totp: false, actor: "test", at: fixedNow)
+        for (user, role, units) in [
+            ("kari", Role.behandler, ["4208"]), ("kontakt", .kvarusKontakt, ["4208"]), ("other", .behandler, ["5000"]),
+            ("entity", .registerkontakt, ["5000"]), ("entity-a", .registerkontakt, ["4208"]), ("admin", .registryAdmin, []),
+        ] {
+            _ = try await accounts.add(
+                username: user, password: password, role: role, units: units, totp: false, actor: "test", at: fixedNow)
         }
         return ClinicianFixture(app: app, patientId: patientId, courseId: courseId, invitationId: invitationId)
     }
@@ -52,13 +58,18 @@ extension ClinicianFixture {
             guard let instrument = app.services.catalogue.instrument(id) else { throw FixtureFailure() }
             var answers: [(String, JSONValue)] = []
             for q in instrument.questionnaire.questions {
-                if let code = q.answerOption?.first.flatMap({ Int($0.valueCoding.code) }) { answers.append((q.linkId, .int(code))) }
-                else if q.type == .integer { answers.append((q.linkId, .int(70))) }
+                if let code = q.answerOption?.first.flatMap({ Int($0.valueCoding.code) }) {
+                    answers.append((q.linkId, .int(code)))
+                } else if q.type == .integer {
+                    answers.append((q.linkId, .int(70)))
+                }
             }
             let json = JSONValue.object(answers)
             let score = try instrument.score(try instrument.checkAnswers(json))
-            responses.append(SubmittedResponse(instrument: id, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
-                                               scores: score.stored))
+            responses.append(
+                SubmittedResponse(
+                    instrument: id, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
+                    scores: score.stored))
         }
         try await app.store.submit(invitationId: invitationId, responses: responses, respondent: "patient", language: "nb", at: fixedNow)
     }
@@ -81,10 +92,14 @@ struct Browser {
         }
     }
 
-    mutating func get(_ client: some TestClientProtocol, _ uri: String) async throws -> (status: HTTPResponse.Status, body: String, headers: HTTPFields) {
+    mutating func get(_ client: some TestClientProtocol, _ uri: String) async throws -> (
+        status: HTTPResponse.Status, body: String, headers: HTTPFields
+    ) {
         var headers = HTTPFields()
         if !cookies.isEmpty { headers[.cookie] = cookieHeader }
-        let result = try await client.execute(uri: uri, method: .get, headers: headers, body: nil) { ($0.status, String(buffer: $0.body), $0.headers) }
+        let result = try await client.execute(uri: uri, method: .get, headers: headers, body: nil) {
+            ($0.status, String(buffer: $0.body), $0.headers)
+        }
         remember(result.2)
         if let range = result.1.range(of: #"name="csrf" value="([^"]+)""#, options: .regularExpression) {
             csrf = String(result.1[range].split(separator: "\"")[3])
@@ -93,10 +108,12 @@ struct Browser {
     }
 
     mutating func post(_ client: some TestClientProtocol, _ uri: String, _ fields: [String: String], csrf include: Bool = true) async throws
-        -> (status: HTTPResponse.Status, body: String, headers: HTTPFields) {
+        -> (status: HTTPResponse.Status, body: String, headers: HTTPFields)
+    {
         var all = fields
         if include { all["csrf"] = csrf }
-        let body = all.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+        let body = all.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(
+            separator: "&")
         var headers = HTTPFields()
         headers[.contentType] = "application/x-www-form-urlencoded"
         if !cookies.isEmpty { headers[.cookie] = cookieHeader }
@@ -108,8 +125,10 @@ struct Browser {
     }
 
     /// Logs in through the form; returns the login POST's answer.
-    mutating func login(_ client: some TestClientProtocol, _ username: String, _ password: String = ClinicianFixture.password,
-                        code: String? = nil) async throws -> (status: HTTPResponse.Status, body: String, headers: HTTPFields) {
+    mutating func login(
+        _ client: some TestClientProtocol, _ username: String, _ password: String = ClinicianFixture.password,
+        code: String? = nil
+    ) async throws -> (status: HTTPResponse.Status, body: String, headers: HTTPFields) {
         _ = try await get(client, "/login")
         var fields = ["username": username, "password": password]
         if let code { fields["code"] = code }
@@ -127,7 +146,9 @@ struct TokenIssuer {
         var aud: AudienceClaim
         var exp: ExpirationClaim
         var sub: SubjectClaim
+        // swift-format-ignore: AlwaysUseLowerCamelCase
         var svar_role: String?
+        // swift-format-ignore: AlwaysUseLowerCamelCase
         var svar_units: [String]?
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
@@ -136,14 +157,20 @@ struct TokenIssuer {
         let key = ES256PrivateKey()
         let keys = await JWTKeyCollection().add(ecdsa: key, kid: "test-key")
         guard let parameters = key.publicKey.parameters else { throw FixtureFailure() }
-        let jwks = #"{"keys":[{"kty":"EC","crv":"P-256","kid":"test-key","alg":"ES256","use":"sig","x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
+        let jwks =
+            #"{"keys":[{"kty":"EC","crv":"P-256","kid":"test-key","alg":"ES256","use":"sig","#
+            + #""x":"\#(parameters.x)","y":"\#(parameters.y)"}]}"#
         return TokenIssuer(keys: keys, jwks: jwks)
     }
 
-    func token(role: String?, units: [String], issuer: String = "https://helseid.test", audience: String = "svar",
-               expires: Date = Date().addingTimeInterval(600)) async throws -> String {
-        try await keys.sign(Claims(iss: .init(value: issuer), aud: .init(value: [audience]), exp: .init(value: expires),
-                                   sub: .init(value: "hpr-123"), svar_role: role, svar_units: units), kid: "test-key")
+    func token(
+        role: String?, units: [String], issuer: String = "https://helseid.test", audience: String = "svar",
+        expires: Date = Date().addingTimeInterval(600)
+    ) async throws -> String {
+        try await keys.sign(
+            Claims(
+                iss: .init(value: issuer), aud: .init(value: [audience]), exp: .init(value: expires),
+                sub: .init(value: "hpr-123"), svar_role: role, svar_units: units), kid: "test-key")
     }
 
     func verifier() async throws -> AccessTokens {

@@ -24,7 +24,8 @@ import Testing
             let cookie = try #require(login.headers[values: .setCookie].first { $0.hasPrefix("svar_session=") })
             #expect(cookie.contains("HttpOnly") && cookie.contains("Secure") && cookie.contains("SameSite=Strict"), "\(cookie)")
             let start = try await browser.get(client, "/")
-            #expect(start.status == .ok && start.body.contains("Poliklinikk Nord (4208)") && start.body.contains(String(f.patientId.prefix(8))))
+            #expect(
+                start.status == .ok && start.body.contains("Poliklinikk Nord (4208)") && start.body.contains(String(f.patientId.prefix(8))))
             #expect(try await f.app.store.auditEntries(subject: "kari").contains { $0.action == "user.login" })
             let logout = try await browser.post(client, "/logout", [:])
             #expect(logout.status == .seeOther)
@@ -38,9 +39,11 @@ import Testing
         try await f.app.application.test(.router) { client in
             var browser = Browser()
             _ = try await browser.get(client, "/login?neste=/oppfolging")
-            var login = try await browser.post(client, "/login?neste=/oppfolging", ["username": "kari", "password": ClinicianFixture.password])
+            var login = try await browser.post(
+                client, "/login?neste=/oppfolging", ["username": "kari", "password": ClinicianFixture.password])
             #expect(login.headers[.location] == "/oppfolging")
-            login = try await browser.post(client, "/login?neste=//evil.example/x", ["username": "kari", "password": ClinicianFixture.password])
+            login = try await browser.post(
+                client, "/login?neste=//evil.example/x", ["username": "kari", "password": ClinicianFixture.password])
             #expect(login.headers[.location] == "/")
         }
     }
@@ -58,7 +61,9 @@ import Testing
                 }
             }
             for name in ["kari", "nobody"] {
-                #expect(answers[name]?.map(\.status) == [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .tooManyRequests], "\(name)")
+                #expect(
+                    answers[name]?.map(\.status) == [.unauthorized, .unauthorized, .unauthorized, .unauthorized, .tooManyRequests],
+                    "\(name)")
                 #expect(answers[name]?.first?.body.contains("Feil brukernavn, passord eller kode.") == true)
             }
             #expect(answers["kari"]?.last?.body == answers["nobody"]?.last?.body, "a locked account and an unknown name look the same")
@@ -107,15 +112,19 @@ import Testing
             #expect(reply9.status == .forbidden)
             var anonymous = Browser()
             _ = try await anonymous.get(client, "/login")
-            #expect(try await anonymous.post(client, "/login", ["username": "kari", "password": ClinicianFixture.password], csrf: false).status
+            #expect(
+                try await anonymous.post(client, "/login", ["username": "kari", "password": ClinicianFixture.password], csrf: false).status
                     == .forbidden)
         }
     }
 
     @Test func anAccountWithTOTPNeedsTheCurrentCode() async throws {
         let f = try await ClinicianFixture.make()
-        let url = try #require(try await TestApp.accounts(f.app.store, f.app.services.vault)
-            .add(username: "totp", password: ClinicianFixture.password, role: .behandler, units: ["4208"], totp: true, actor: "test", at: fixedNow))
+        let url = try #require(
+            try await TestApp.accounts(f.app.store, f.app.services.vault)
+                .add(
+                    username: "totp", password: ClinicianFixture.password, role: .behandler, units: ["4208"], totp: true, actor: "test",
+                    at: fixedNow))
         #expect(url.hasPrefix("otpauth://totp/"))
         let user = try #require(try await f.app.store.user("totp"))
         let secret = try f.app.services.vault.openSecret(try #require(user.totpSecret), context: "totp:totp")
@@ -143,16 +152,21 @@ import Testing
             accounts.rolesRequiringTOTP = [.kvarusKontakt, .registryAdmin]
             return accounts
         }()
-        #expect(try await accounts.login(username: "kontakt", password: ClinicianFixture.password, code: nil, now: fixedNow) == .secondFactorRequired)
-        #expect(try await accounts.login(username: "kari", password: ClinicianFixture.password, code: nil, now: fixedNow) != .refused,
-                "a behandler is not required to")
+        #expect(
+            try await accounts.login(username: "kontakt", password: ClinicianFixture.password, code: nil, now: fixedNow)
+                == .secondFactorRequired)
+        #expect(
+            try await accounts.login(username: "kari", password: ClinicianFixture.password, code: nil, now: fixedNow) != .refused,
+            "a behandler is not required to")
         #expect(try await accounts.enableTOTP(username: "kontakt", actor: "test", at: fixedNow).hasPrefix("otpauth://totp/kontakt?secret="))
         let sealed = try #require(try await f.app.store.user("kontakt")?.totpSecret)
         let secret = try f.app.services.vault.openSecret(sealed, context: "totp:kontakt")
         let now = fixedNow.addingTimeInterval(60)
         let code = String(format: "%06d", TOTP(secret: secret).compute(date: now))
         let outcomes = try await withThrowingTaskGroup(of: ClinicianAccounts.LoginOutcome.self) { group in
-            for _ in 0..<4 { group.addTask { try await accounts.login(username: "kontakt", password: ClinicianFixture.password, code: code, now: now) } }
+            for _ in 0..<4 {
+                group.addTask { try await accounts.login(username: "kontakt", password: ClinicianFixture.password, code: code, now: now) }
+            }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(outcomes.filter { if case .signedIn = $0 { return true } else { return false } }.count == 1, "\(outcomes)")
@@ -165,7 +179,9 @@ import Testing
         let accounts = TestApp.accounts(f.app.store, f.app.services.vault)
         for name in ["kari", "nobody"] {
             let outcomes = try await withThrowingTaskGroup(of: ClinicianAccounts.LoginOutcome.self) { group in
-                for _ in 0..<20 { group.addTask { try await accounts.login(username: name, password: "wrong password!", code: nil, now: fixedNow) } }
+                for _ in 0..<20 {
+                    group.addTask { try await accounts.login(username: name, password: "wrong password!", code: nil, now: fixedNow) }
+                }
                 return try await group.reduce(into: []) { $0.append($1) }
             }
             #expect(outcomes.filter { $0 == .refused }.count == 4 && outcomes.filter { $0 == .locked }.count == 16, "\(name): \(outcomes)")
@@ -195,14 +211,16 @@ import Testing
         ]
         for (username, password, role, units, field) in cases {
             do {
-                _ = try await accounts.add(username: username, password: password, role: role, units: units, totp: false, actor: "t", at: fixedNow)
+                _ = try await accounts.add(
+                    username: username, password: password, role: role, units: units, totp: false, actor: "t", at: fixedNow)
                 Issue.record("\(username) was accepted")
             } catch let error as ClinicianAccounts.AccountError {
                 #expect(error.field == field, "\(username): \(error)")
             }
         }
         let stored = try #require(try await f.app.store.user("kari"))
-        #expect(stored.passwordHash.hasPrefix("$2") && !stored.passwordHash.contains(ClinicianFixture.password), "bcrypt, never the password")
+        #expect(
+            stored.passwordHash.hasPrefix("$2") && !stored.passwordHash.contains(ClinicianFixture.password), "bcrypt, never the password")
     }
 }
 
@@ -217,7 +235,9 @@ import Testing
             for page in ["/", "/invitasjoner", "/oppfolging", "/oversikt", "/registrer"] {
                 let reply = try await other.get(client, page)
                 #expect(reply.status == .ok, "\(page)")
-                #expect(!reply.body.contains(short) && !reply.body.contains(ClinicianFixture.name) && !reply.body.contains("4208"), "\(page) shows data")
+                #expect(
+                    !reply.body.contains(short) && !reply.body.contains(ClinicianFixture.name) && !reply.body.contains("4208"),
+                    "\(page) shows data")
             }
             let patient = try await other.get(client, "/pasient/\(f.patientId)")
             #expect(patient.status == .notFound && !patient.body.contains(ClinicianFixture.name))
@@ -238,7 +258,9 @@ import Testing
             var kari = Browser()
             _ = try await kari.login(client, "kari")
             let page = try await kari.get(client, "/pasient/\(f.patientId)")
-            #expect(page.status == .ok && page.body.contains(ClinicianFixture.name) && !page.body.contains(number), "a behandler sees the name, not the number")
+            #expect(
+                page.status == .ok && page.body.contains(ClinicianFixture.name) && !page.body.contains(number),
+                "a behandler sees the name, not the number")
             #expect(page.body.contains("<svg") && page.body.contains("RAND-36") && page.body.contains("EQ-5D"), "charts are on the page")
             var contact = Browser()
             _ = try await contact.login(client, "kontakt")
@@ -247,7 +269,8 @@ import Testing
             _ = try await entity.login(client, "entity-a")
             let denied = try await entity.get(client, "/pasient/\(f.patientId)")
             #expect(denied.status == .forbidden && !denied.body.contains(ClinicianFixture.name))
-            #expect(try await entity.get(client, "/oversikt").body.contains("Poliklinikk Nord"), "the registry contact sees the unit's figures")
+            #expect(
+                try await entity.get(client, "/oversikt").body.contains("Poliklinikk Nord"), "the registry contact sees the unit's figures")
             var admin = Browser()
             _ = try await admin.login(client, "admin")
             let reply15 = try await admin.get(client, "/pasient/\(f.patientId)")
@@ -273,7 +296,9 @@ import Testing
         let own = try await issuer.token(role: "behandler", units: ["4208"])
         let admin = try await issuer.token(role: "registry-admin", units: [])
         try await f.app.application.test(.router) { client in
-            let p = f.patientId, c = f.courseId, i = f.invitationId
+            let p = f.patientId
+            let c = f.courseId
+            let i = f.invitationId
             let calls: [(HTTPRequest.Method, String, String?, HTTPResponse.Status)] = [
                 (.get, "/api/v1/courses/\(c)", nil, .notFound),
                 (.post, "/api/v1/courses/\(c)/events", #"{"type":"evaluation","date":"2026-11-22"}"#, .notFound),
@@ -294,7 +319,8 @@ import Testing
                 #expect(reply.status == expected, "\(method) \(uri): \(reply.status)")
                 let text = reply.json.serialized
                 #expect(reply.headers[.contentType] == "application/problem+json", "\(uri)")
-                #expect(!text.contains(ClinicianFixture.name) && !text.contains("\"events\"") && !text.contains("\"scores\"")
+                #expect(
+                    !text.contains(ClinicianFixture.name) && !text.contains("\"events\"") && !text.contains("\"scores\"")
                         && !text.contains("\"url\""), "\(uri) leaks data: \(text)")
             }
             #expect(try await client.api(.get, "/api/v1/units", token: other).json.serialized.contains("4208") == false)
@@ -303,7 +329,10 @@ import Testing
             #expect(try await f.app.store.patient(p)?.isReserved == false, "nothing was changed")
             // The own unit's clinician gets the data, and the registry admin its lists.
             let results = try await client.api(.get, "/api/v1/patients/\(p)/results", token: own)
-            guard case let .array(list) = results.json else { Issue.record("\(results.json)"); return }
+            guard case .array(let list) = results.json else {
+                Issue.record("\(results.json)")
+                return
+            }
             #expect(results.status == .ok && list.count == 2 && list.allSatisfy { $0["unit"] == .string("4208") })
             #expect(try await client.api(.get, "/api/v1/courses/\(c)", token: own).status == .ok)
             #expect(try await client.api(.get, "/api/v1/disclosures", token: admin).status == .ok)
@@ -322,8 +351,9 @@ import Testing
             #expect(known.status == .created && fresh.status == .created, "the same answer for a known and a new number")
             #expect(known.json.serialized.count == fresh.json.serialized.count, "the same shape: \(known.json) / \(fresh.json)")
             let id = try #require(known.json["id"]?.stringValue)
-            #expect(try await client.api(.get, "/api/v1/patients/\(id)/results", token: other).status == .notFound,
-                    "no course of theirs yet: the patient is not in their scope")
+            #expect(
+                try await client.api(.get, "/api/v1/patients/\(id)/results", token: other).status == .notFound,
+                "no course of theirs yet: the patient is not in their scope")
             #expect(try await client.api(.post, "/api/v1/patients/\(id)/courses", #"{"unit":"5000"}"#, token: other).status == .created)
             let results = try await client.api(.get, "/api/v1/patients/\(id)/results", token: other)
             #expect(results.status == .ok && results.json == .array([]), "unit 4208's answers stay with unit 4208: \(results.json)")
@@ -340,8 +370,10 @@ import Testing
         let web = sourceInstruments.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("SvarWeb")
         let files = try FileManager.default.contentsOfDirectory(atPath: web.path).filter { $0.hasSuffix(".swift") && $0 != "Access.swift" }
         #expect(files.count > 10)
-        let forbidden = [".everyUnit", ".only(", "Scope.", "store.results(", "store.courses(patientId", "store.readIdentity(", "store.courseSummaries(",
-                         "store.invitationSummaries(", "store.nudges(", "store.unreachableInvitations(", "store.reserve(", "store.statisticsInput("]
+        let forbidden = [
+            ".everyUnit", ".only(", "Scope.", "store.results(", "store.courses(patientId", "store.readIdentity(", "store.courseSummaries(",
+            "store.invitationSummaries(", "store.nudges(", "store.unreachableInvitations(", "store.reserve(", "store.statisticsInput(",
+        ]
         for file in files {
             let text = try String(contentsOf: web.appendingPathComponent(file), encoding: .utf8)
             for word in forbidden { #expect(!text.contains(word), "\(file) uses \(word): go through Access") }
@@ -366,7 +398,9 @@ import Testing
                 let reply = try await client.api(.get, "/api/v1/courses/\(f.courseId)", token: token)
                 #expect(reply.status == .unauthorized && reply.headers[.contentType] == "application/problem+json")
             }
-            #expect(try await client.api(.get, "/api/v1/courses/\(f.courseId)", token: apiToken).status == .ok, "the installation token still works")
+            #expect(
+                try await client.api(.get, "/api/v1/courses/\(f.courseId)", token: apiToken).status == .ok,
+                "the installation token still works")
         }
     }
 }
@@ -379,13 +413,21 @@ import Testing
             _ = try await kari.login(client, "kari")
             _ = try await kari.get(client, "/registrer")
             let refused = try await kari.post(client, "/registrer", ["identityNumber": "123", "unit": "4208"])
-            #expect(refused.status == .unprocessableContent && refused.body.contains("Fødselsnummer") && refused.body.contains(#"aria-invalid="true""#))
-            let done = try await kari.post(client, "/registrer", ["identityNumber": synthetic(7), "name": "Ola Ny", "unit": "4208", "type": "D01",
-                                                                   "startDate": "2026-11-22", "language": "nn"])
+            #expect(
+                refused.status == .unprocessableContent && refused.body.contains("Fødselsnummer")
+                    && refused.body.contains(#"aria-invalid="true""#))
+            let done = try await kari.post(
+                client, "/registrer",
+                [
+                    "identityNumber": synthetic(7), "name": "Ola Ny", "unit": "4208", "type": "D01",
+                    "startDate": "2026-11-22", "language": "nn",
+                ])
             #expect(done.status == .seeOther)
             let location = try #require(done.headers[.location])
             let page = try await kari.get(client, String(location.split(separator: "#")[0]))
-            #expect(page.status == .ok && page.body.contains("Ola Ny") && page.body.contains("Oppstart"), "the start event scheduled the baseline")
+            #expect(
+                page.status == .ok && page.body.contains("Ola Ny") && page.body.contains("Oppstart"),
+                "the start event scheduled the baseline")
             let courseId = String(location.split(separator: "#")[1].dropFirst("forlop-".count))
             let event = try await kari.post(client, "/forlop/\(courseId)/hendelse", ["type": "firstAttendance", "date": "2026-11-22"])
             #expect(event.status == .seeOther)
@@ -398,9 +440,11 @@ import Testing
     @Test func theWorklistListsWhatWasNotAnsweredAndRemembersTheContact() async throws {
         let f = try await ClinicianFixture.make()
         let courseId = UUID().uuidString.lowercased()
-        try await f.app.store.createCourse(NewCourse(id: courseId, patientId: f.patientId, unit: "4208", type: .D01), actor: "t", at: fixedNow)
-        _ = try await f.app.services.pathways.record(courseId: courseId, type: .start, date: LocalDate(iso: "2026-10-01")!, unit: nil, nprCode: nil,
-                                                     actor: "t", at: fixedNow)
+        try await f.app.store.createCourse(
+            NewCourse(id: courseId, patientId: f.patientId, unit: "4208", type: .D01), actor: "t", at: fixedNow)
+        _ = try await f.app.services.pathways.record(
+            courseId: courseId, type: .start, date: LocalDate(iso: "2026-10-01")!, unit: nil, nprCode: nil,
+            actor: "t", at: fixedNow)
         _ = try await SchedulerPass(store: f.app.store, scheduleProtocol: f.app.scheduleProtocol).run(now: fixedNow)
         let expired = try #require(try await f.app.store.course(courseId)?.invitations.first { $0.state == .expired })
         try await f.app.application.test(.router) { client in

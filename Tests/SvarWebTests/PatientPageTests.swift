@@ -28,14 +28,16 @@ import Testing
 
         func get(_ uri: String) async throws -> Page { try await send(.get, uri, nil) }
         func post(_ uri: String, _ form: [String: String]) async throws -> Page {
-            let body = form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(separator: "&")
+            let body = form.map { "\($0.key)=\($0.value.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(
+                separator: "&")
             return try await send(.post, uri, body)
         }
         func send(_ method: HTTPRequest.Method, _ uri: String, _ body: String?) async throws -> Page {
             var headers = HTTPFields()
             if let cookie { headers[.cookie] = cookie }
             if body != nil { headers[.contentType] = "application/x-www-form-urlencoded" }
-            let page = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { r in
+            let page = try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) {
+                r in
                 Page(status: r.status, html: String(buffer: r.body), headers: r.headers)
             }
             if let set = page.headers[.setCookie], let pair = set.split(separator: ";").first { cookie = String(pair) }
@@ -51,7 +53,7 @@ import Testing
         let course = try await client.api(.post, "/api/v1/patients/\(patientId)/courses", #"{"unit":"4208"}"#)
         let courseId = try #require(course.json["id"]?.stringValue)
         let withEvent = try await client.api(.post, "/api/v1/courses/\(courseId)/events", #"{"type":"start","date":"2026-11-22"}"#)
-        guard case let .array(invitations)? = withEvent.json["invitations"], let id = invitations.first?["id"]?.stringValue else {
+        guard case .array(let invitations)? = withEvent.json["invitations"], let id = invitations.first?["id"]?.stringValue else {
             throw HTTPError(.internalServerError)
         }
         let link = try await client.api(.post, "/api/v1/invitations/\(id)/link")
@@ -100,8 +102,9 @@ import Testing
             let thanks = try await browser.get(try #require(submitted.location))
             #expect(thanks.status == .ok)
             let course = try await client.api(.get, "/api/v1/courses/\(courseId)")
-            guard case let .array(invitations)? = course.json["invitations"], let invitation = invitations.first else {
-                Issue.record("no invitation"); return
+            guard case .array(let invitations)? = course.json["invitations"], let invitation = invitations.first else {
+                Issue.record("no invitation")
+                return
             }
             #expect(invitation["state"] == .string("completed"))
             let id = try #require(invitation["id"]?.stringValue)
@@ -130,7 +133,7 @@ import Testing
             let step1 = try await browser.get("\(link)/s/1?lang=en")
             let saved = try await browser.post("\(link)/s/1?lang=en", ["csrf": try #require(step1.csrf), "1": "3", "2": "4"])
             #expect(saved.status == .seeOther)
-            let other = Browser(client)             // another device, same link
+            let other = Browser(client)  // another device, same link
             let resumed = try await other.get("\(link)/s/1?lang=en")
             #expect(resumed.html.contains(#"id="q-1-3" value="3" checked"#))
             #expect(resumed.html.contains(#"id="q-2-4" value="4" checked"#))
@@ -142,7 +145,7 @@ import Testing
         try await app.application.test(.router) { client in
             let (link, _) = try await invitationLink(client, app)
             let browser = Browser(client)
-            let eq5dStep = 9                                    // rand36 has 8 steps; then EQ-5D's dimensions
+            let eq5dStep = 9  // rand36 has 8 steps; then EQ-5D's dimensions
             let page = try await browser.get("\(link)/s/\(eq5dStep)?lang=nn")
             let refused = try await browser.post("\(link)/s/\(eq5dStep)?lang=nn", ["csrf": try #require(page.csrf), "MO": "7", "SC": "2"])
             #expect(refused.status == .unprocessableContent)
@@ -150,7 +153,7 @@ import Testing
             #expect(refused.html.contains(#"aria-invalid"#) || refused.html.contains("q-MO-error"))
             #expect(refused.html.contains(#"lang="nn""#))
             #expect(refused.html.contains(#"id="q-SC-2" value="2" checked"#))  // the valid answer is kept
-            #expect(refused.html.contains(#"id="q-UA-error""#))                   // required and missing
+            #expect(refused.html.contains(#"id="q-UA-error""#))  // required and missing
         }
     }
 
@@ -163,7 +166,7 @@ import Testing
             #expect(try await browser.post("\(link)/s/1", ["1": "2"]).status == .forbidden)
             #expect(try await browser.post("\(link)/s/1", ["1": "2", "csrf": "x"]).status == .forbidden)
             #expect(try await browser.post("\(link)/submit", ["csrf": String(repeating: "A", count: 43)]).status == .forbidden)
-            let stranger = Browser(client)      // no cookie at all
+            let stranger = Browser(client)  // no cookie at all
             #expect(try await stranger.post("\(link)/submit", ["csrf": "anything"]).status == .forbidden)
         }
     }
@@ -183,11 +186,15 @@ import Testing
             }
             #expect(statuses.allSatisfy { $0 == .seeOther })
             let course = try await client.api(.get, "/api/v1/courses/\(courseId)")
-            guard case let .array(invitations)? = course.json["invitations"], let id = invitations.first?["id"]?.stringValue else {
-                Issue.record("no invitation"); return
+            guard case .array(let invitations)? = course.json["invitations"], let id = invitations.first?["id"]?.stringValue else {
+                Issue.record("no invitation")
+                return
             }
-            #expect(try await app.store.responses(invitationId: id).count == 2)      // one per instrument, once
-            guard case let .array(history)? = invitations.first?["history"] else { Issue.record("no history"); return }
+            #expect(try await app.store.responses(invitationId: id).count == 2)  // one per instrument, once
+            guard case .array(let history)? = invitations.first?["history"] else {
+                Issue.record("no history")
+                return
+            }
             #expect(history.filter { $0["to"] == .string("completed") }.count == 1)
         }
     }
@@ -216,6 +223,26 @@ import Testing
                 #expect((400..<500).contains(status.code), "token \(token) → \(status.code)")
             }
             #expect(statuses.keys.allSatisfy { $0 == 404 || $0 == 429 })
+        }
+    }
+
+    /// A request to a bad link is one failed link check, however the route uses the link: the per-client limit (30)
+    /// is reached on the 30th such request, not the 15th (each request opens its link once).
+    @Test(arguments: [(HTTPRequest.Method.post, "s/1"), (.post, "submit"), (.post, "verify"), (.get, "done"), (.get, "s/1")])
+    func aBadLinkCountsOneFailurePerRequest(_ method: HTTPRequest.Method, _ action: String) async throws {
+        let app = try await TestApp.make()
+        try await app.application.test(.router) { client in
+            let browser = Browser(client)
+            _ = try await browser.get("/tilgjengelighet")  // the CSRF cookie, without touching a link
+            let csrf = try #require(browser.cookie?.split(separator: "=", maxSplits: 1).last.map(String.init))
+            let bad = "/a/" + String(repeating: "A", count: 60) + "/" + action
+            func send() async throws -> HTTPResponse.Status {
+                method == .post ? try await browser.post(bad, ["csrf": csrf]).status : try await browser.get(bad).status
+            }
+            for attempt in 1..<30 {
+                #expect(try await send() == .notFound, "attempt \(attempt)")
+            }
+            #expect(try await send() == .tooManyRequests, "the 30th failure reaches the limit")
         }
     }
 

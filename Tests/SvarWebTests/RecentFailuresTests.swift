@@ -2,6 +2,7 @@ import Foundation
 import SvarDomain
 import SvarServices
 import Testing
+
 @testable import SvarWeb
 
 /// The failure counters behind the link checks and the login form: bounded memory, right client behind a proxy.
@@ -33,10 +34,12 @@ import Testing
         let proxies = try #require(AddressRange.list("127.0.0.1/32, 10.0.0.0/8"))
         // The client may write anything on the left; the proxy appends the address it saw.
         #expect(clientKey(peer: "127.0.0.1", forwardedFor: "198.51.100.1, 203.0.113.7", trustedProxies: proxies) == "203.0.113.7")
-        #expect(clientKey(peer: "127.0.0.1", forwardedFor: "203.0.113.7, 10.1.2.3", trustedProxies: proxies) == "203.0.113.7",
-                "a chain of trusted proxies is skipped")
-        #expect(clientKey(peer: "192.0.2.5", forwardedFor: "203.0.113.7", trustedProxies: proxies) == "192.0.2.5",
-                "an untrusted peer's header is ignored")
+        #expect(
+            clientKey(peer: "127.0.0.1", forwardedFor: "203.0.113.7, 10.1.2.3", trustedProxies: proxies) == "203.0.113.7",
+            "a chain of trusted proxies is skipped")
+        #expect(
+            clientKey(peer: "192.0.2.5", forwardedFor: "203.0.113.7", trustedProxies: proxies) == "192.0.2.5",
+            "an untrusted peer's header is ignored")
         #expect(clientKey(peer: "127.0.0.1", forwardedFor: "203.0.113.7", trustedProxies: []) == "127.0.0.1")
         #expect(clientKey(peer: "127.0.0.1", forwardedFor: nil, trustedProxies: proxies) == "127.0.0.1")
     }
@@ -48,7 +51,9 @@ import Testing
         #expect(a.clientKey == b.clientKey && a.clientKey == "2001:db8:1:2::/64")
         #expect(a.clientKey != c.clientKey)
         #expect(IPAddress("::ffff:192.0.2.1")?.clientKey == "192.0.2.1", "an IPv4-mapped address is the IPv4 client")
-        #expect(IPAddress("::1")?.isLoopback == true && IPAddress("127.9.9.9")?.isLoopback == true && IPAddress("128.0.0.1")?.isLoopback == false)
+        #expect(
+            IPAddress("::1")?.isLoopback == true && IPAddress("127.9.9.9")?.isLoopback == true
+                && IPAddress("128.0.0.1")?.isLoopback == false)
     }
 
     @Test func addressRangesAreParsedStrictly() throws {

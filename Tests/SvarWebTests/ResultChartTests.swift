@@ -1,10 +1,12 @@
 import Foundation
 import SvarAssets
 import SvarInstruments
-@testable import SvarWeb
 import Testing
+
+@testable import SvarWeb
+
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// The result charts as a browser and a screen reader get them: well-formed SVG, values at the right
@@ -34,8 +36,10 @@ import FoundationXML
 
     func twoMilestones() throws -> String {
         ResultChart.profile(
-            series: [("Oppstart 3. mars 2026", ["physicalFunctioning": 55, "rolePhysical": 25, "pain": 40]),
-                     ("Evaluering 1. juni 2026", ["physicalFunctioning": 70, "rolePhysical": 100, "pain": 61.5])],
+            series: [
+                ("Oppstart 3. mars 2026", ["physicalFunctioning": 55, "rolePhysical": 25, "pain": 40]),
+                ("Evaluering 1. juni 2026", ["physicalFunctioning": 70, "rolePhysical": 100, "pain": 61.5]),
+            ],
             scales: Self.scales, norms: try norms(), title: "RAND-36")
     }
 
@@ -57,8 +61,10 @@ import FoundationXML
     }
 
     @Test func valuesMapToHeightsInThePlotArea() throws {
-        let values: [String: Double?] = ["physicalFunctioning": 0, "rolePhysical": 25, "roleEmotional": 50,
-                                         "energyFatigue": 75, "emotionalWellbeing": 100]
+        let values: [String: Double?] = [
+            "physicalFunctioning": 0, "rolePhysical": 25, "roleEmotional": 50,
+            "energyFatigue": 75, "emotionalWellbeing": 100,
+        ]
         let svg = try SVG(ResultChart.profile(series: [("Oppstart", values)], scales: Self.scales, norms: nil, title: "T"))
         let plot = try svg.plotArea()
         let y = try Self.scales.prefix(5).map { scale in try #require(svg.points.first { $0["data-scale"] == scale.id }).translate.y }
@@ -69,10 +75,18 @@ import FoundationXML
     }
 
     @Test func aMissingValueMakesNoPointAndBreaksTheLine() throws {
-        let svg = try SVG(ResultChart.profile(
-            series: [("Oppstart", ["physicalFunctioning": 50, "rolePhysical": 60, "roleEmotional": nil,
-                                   "energyFatigue": 40, "emotionalWellbeing": 45])],
-            scales: Self.scales, norms: nil, title: "T"))
+        let svg = try SVG(
+            ResultChart.profile(
+                series: [
+                    (
+                        "Oppstart",
+                        [
+                            "physicalFunctioning": 50, "rolePhysical": 60, "roleEmotional": nil,
+                            "energyFatigue": 40, "emotionalWellbeing": 45,
+                        ]
+                    )
+                ],
+                scales: Self.scales, norms: nil, title: "T"))
         #expect(svg.points.map { $0["data-scale"] } == ["physicalFunctioning", "rolePhysical", "energyFatigue", "emotionalWellbeing"])
         let line = try #require(svg.elements.first { $0["class"] == "series-line" }?["d"])
         #expect(line.filter { $0 == "M" }.count == 2 && line.filter { $0 == "L" }.count == 2)
@@ -132,8 +146,10 @@ import FoundationXML
     }
 
     @Test func aNegativeIndexIsBelowTheZeroLine() throws {
-        let svg = try SVG(ResultChart.trend(points: [("3. mars", -0.2), ("1. juni", nil), ("1. sep.", 0.8)],
-                                            yRange: -0.6...1, title: "EQ-5D-5L-indeks", unit: ""))
+        let svg = try SVG(
+            ResultChart.trend(
+                points: [("3. mars", -0.2), ("1. juni", nil), ("1. sep.", 0.8)],
+                yRange: -0.6...1, title: "EQ-5D-5L-indeks", unit: ""))
         let zero = try #require(svg.elements.first { $0["class"] == "zero-line" }?["y1"].flatMap(Double.init))
         let plot = try svg.plotArea()
         #expect(svg.points.map { $0["data-index"] } == ["0", "2"])
@@ -251,8 +267,10 @@ extension ResultChartTests {
             var elements: [Element] = []
             var open: [Int] = []
 
-            func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                        attributes: [String: String] = [:]) {
+            func parser(
+                _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+                attributes: [String: String] = [:]
+            ) {
                 open.append(elements.count)
                 elements.append(Element(name: name, attributes: attributes))
             }

@@ -15,13 +15,14 @@ import Testing
 
     func enrolWithBirthDate(_ client: any TestClientProtocol) async throws -> String {
         _ = try await client.api(.post, "/api/v1/units", #"{"resh":"4208","name":"U"}"#)
-        let patient = try await client.api(.post, "/api/v1/patients",
-                                           #"{"identityNumber":"\#(synthetic(3))","birthDate":"1983-04-04","language":"nb","mobile":"91234567"}"#)
+        let patient = try await client.api(
+            .post, "/api/v1/patients",
+            #"{"identityNumber":"\#(synthetic(3))","birthDate":"1983-04-04","language":"nb","mobile":"91234567"}"#)
         let patientId = try #require(patient.json["id"]?.stringValue)
         let course = try await client.api(.post, "/api/v1/patients/\(patientId)/courses", #"{"unit":"4208"}"#)
         let courseId = try #require(course.json["id"]?.stringValue)
         let withEvent = try await client.api(.post, "/api/v1/courses/\(courseId)/events", #"{"type":"start","date":"2026-11-22"}"#)
-        guard case let .array(invitations)? = withEvent.json["invitations"], let id = invitations.first?["id"]?.stringValue else {
+        guard case .array(let invitations)? = withEvent.json["invitations"], let id = invitations.first?["id"]?.stringValue else {
             throw HTTPError(.internalServerError)
         }
         let link = try await client.api(.post, "/api/v1/invitations/\(id)/link")
@@ -36,14 +37,14 @@ import Testing
             let gate = try await browser.get(link)
             #expect(gate.status == .ok)
             #expect(gate.html.contains(#"id="birth-date""#))
-            #expect(try await browser.get("\(link)/s/1").html.contains(#"id="birth-date""#))     // no question before the factor
+            #expect(try await browser.get("\(link)/s/1").html.contains(#"id="birth-date""#))  // no question before the factor
             let wrong = try await browser.post("\(link)/verify?lang=nb", ["csrf": try #require(gate.csrf), "birthDate": "05.04.1983"])
             #expect(wrong.status == .unprocessableContent)
             let right = try await browser.post("\(link)/verify?lang=nb", ["csrf": try #require(gate.csrf), "birthDate": "04.04.1983"])
             #expect(right.status == .seeOther)
             let step = try await browser.get("\(link)/s/1?lang=nb")
             #expect(step.status == .ok && step.html.contains("q-1-1"))
-            let otherBrowser = Browser(client)                                              // the proof is per browser
+            let otherBrowser = Browser(client)  // the proof is per browser
             #expect(try await otherBrowser.get("\(link)/s/1").html.contains(#"id="birth-date""#))
         }
     }
@@ -81,7 +82,9 @@ import Testing
                 // Fifteen failures stay below the per-client limit (30): the invitation's own count is what stops them.
                 let browser = Browser(client)
                 let csrf = try #require(try await browser.get(link).csrf)
-                for _ in 1...5 { states.append(try await browser.post("\(link)/verify", ["csrf": csrf, "birthDate": "01.01.1990"]).status) }
+                for _ in 1...5 {
+                    states.append(try await browser.post("\(link)/verify", ["csrf": csrf, "birthDate": "01.01.1990"]).status)
+                }
                 if lock < 3 { clock.now = clock.now.addingTimeInterval(16 * 60) }
             }
             #expect(states.filter { $0 == .tooManyRequests }.count == 2 && states.last == .forbidden, "\(states)")
@@ -109,7 +112,10 @@ import Testing
             let browser = Browser(client)
             _ = try await browser.get(link)
             let session = try await app.services.answering.open(token: String(link.dropFirst(3)), now: fixedNow)
-            guard case let .ready(ready) = session else { Issue.record("link did not open: \(session)"); return }
+            guard case .ready(let ready) = session else {
+                Issue.record("link did not open: \(session)")
+                return
+            }
             let outcomes = try await withThrowingTaskGroup(of: FactorState.self) { group in
                 for _ in 0..<12 { group.addTask { try await app.services.answering.checkCode(ready, input: "99999x", now: fixedNow) } }
                 return try await group.reduce(into: []) { $0.append($1) }
@@ -122,11 +128,13 @@ import Testing
         try await second.application.test(.router) { client in
             let link = try await enrolWithBirthDate(client)
             _ = try await Browser(client).get(link)
-            let itemId = try #require(try await second.store.outboxItems(kind: "code").first?.id)
+            let itemId = try #require(try await second.store.outboxItems(kind: .code).first?.id)
             let payload = try #require(try await second.store.outboxPayload(id: itemId))
             let code = try #require(try JSONParser.parse(payload)["code"]?.stringValue)
-            guard case let .ready(session) = try await second.services.answering.open(token: String(link.dropFirst(3)), now: fixedNow) else {
-                Issue.record("link did not open"); return
+            guard case .ready(let session) = try await second.services.answering.open(token: String(link.dropFirst(3)), now: fixedNow)
+            else {
+                Issue.record("link did not open")
+                return
             }
             #expect(try await second.services.answering.checkCode(session, input: code, now: fixedNow) == .passed)
             #expect(try await second.services.answering.checkCode(session, input: code, now: fixedNow) == .wrong, "a code is good once")
@@ -140,8 +148,8 @@ import Testing
             let browser = Browser(client)
             let gate = try await browser.get(link)
             #expect(gate.html.contains(#"id="code""#))
-            _ = try await browser.get(link)                               // a reload does not send a second code
-            let items = try await app.store.outboxItems(kind: "code")
+            _ = try await browser.get(link)  // a reload does not send a second code
+            let items = try await app.store.outboxItems(kind: .code)
             #expect(items.count == 1)
             let itemId = try #require(items.first?.id)
             let payloadText = try #require(try await app.store.outboxPayload(id: itemId))
@@ -149,7 +157,9 @@ import Testing
             let code = try #require(payload["code"]?.stringValue)
             #expect(code.count == 6)
             let wrongCode = code == "000000" ? "111111" : "000000"
-            #expect(try await browser.post("\(link)/verify", ["csrf": try #require(gate.csrf), "code": wrongCode]).status == .unprocessableContent)
+            #expect(
+                try await browser.post("\(link)/verify", ["csrf": try #require(gate.csrf), "code": wrongCode]).status
+                    == .unprocessableContent)
             #expect(try await browser.post("\(link)/verify", ["csrf": try #require(gate.csrf), "code": code]).status == .seeOther)
             #expect(try await browser.get("\(link)/s/1").html.contains("q-1-1"))
         }

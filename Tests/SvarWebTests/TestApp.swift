@@ -29,9 +29,11 @@ struct TestApp {
     let store: SQLiteStore
     let scheduleProtocol: ScheduleProtocol
 
-    static func make(token: String? = apiToken, mode: SvarConfiguration.Mode = .test,
-                     secondFactor: ScheduleProtocol.SecondFactor = .none, clock: TestClock = TestClock(),
-                     accessTokens: AccessTokens? = nil, configure: (inout SvarConfiguration) -> Void = { _ in }) async throws -> TestApp {
+    static func make(
+        token: String? = apiToken, mode: SvarConfiguration.Mode = .test,
+        secondFactor: ScheduleProtocol.SecondFactor = .none, clock: TestClock = TestClock(),
+        accessTokens: AccessTokens? = nil, configure: (inout SvarConfiguration) -> Void = { _ in }
+    ) async throws -> TestApp {
         let directories = AssetDirectories(instruments: sourceInstruments, web: sourceInstruments, textPacks: sourceInstruments)
         let catalogue = try InstrumentLoader.catalogue(instruments: sourceInstruments)
         let scheduleProtocol = try ProtocolLoader.load(id: "kvarus", directories: directories, catalogue: catalogue)
@@ -48,7 +50,8 @@ struct TestApp {
         let services = AppServices(
             configuration: configuration, catalogue: catalogue, store: store,
             enrolment: Enrolment(store: store, vault: vault, mode: mode),
-            pathways: Pathways(store: store, scheduleProtocol: scheduleProtocol), links: links, pages: pages, vault: vault, secondFactor: secondFactor,
+            pathways: Pathways(store: store, scheduleProtocol: scheduleProtocol), links: links, pages: pages, vault: vault,
+            secondFactor: secondFactor,
             metrics: PrometheusCollectorRegistry(), version: "test", accounts: Self.accounts(store, vault), accessTokens: accessTokens,
             norms: try NormsLoader.norms(instrument: "rand36", instruments: sourceInstruments), now: { clock.now })
         return TestApp(services: services, store: store, scheduleProtocol: scheduleProtocol)
@@ -68,8 +71,10 @@ struct TestApp {
 extension TestClientProtocol {
     /// Calls the API with the token and a JSON body; returns status and parsed body.
     @discardableResult
-    func api(_ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, token: String? = apiToken,
-             contentType: String = "application/json") async throws -> (status: HTTPResponse.Status, json: JSONValue, headers: HTTPFields) {
+    func api(
+        _ method: HTTPRequest.Method, _ uri: String, _ body: String? = nil, token: String? = apiToken,
+        contentType: String = "application/json"
+    ) async throws -> (status: HTTPResponse.Status, json: JSONValue, headers: HTTPFields) {
         var headers = HTTPFields()
         if let token { headers[.authorization] = "Bearer \(token)" }
         if body != nil { headers[.contentType] = contentType }
@@ -84,8 +89,12 @@ extension TestClientProtocol {
 func synthetic(_ i: Int) -> String {
     var individual = 500 + i * 3
     while true {
-        if let number = IdentityNumber.synthetic(birthDate: LocalDate(year: 1980 + i % 30, month: i % 12 + 1, day: i % 28 + 1)!,
-                                                 individual: individual) { return number }
+        if let number = IdentityNumber.synthetic(
+            birthDate: LocalDate(year: 1980 + i % 30, month: i % 12 + 1, day: i % 28 + 1)!,
+            individual: individual)
+        {
+            return number
+        }
         individual += 1
     }
 }

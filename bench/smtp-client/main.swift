@@ -15,9 +15,10 @@ struct SMTPBenchmark {
         let notifier = try SMTPNotifier(settings: try SMTPSettings(url: arguments[1], from: "svar@bench.invalid"))
         func messages(_ run: String) -> [OutgoingMessage] {
             (0..<count).map { i in
-                OutgoingMessage(channel: .email, recipient: "patient\(i)@bench.invalid", subject: "Et spørreskjema til deg",
-                                text: "Hei,\n\nTrykk på lenken for å svare:\nhttps://svar.bench/a/\(run)-\(i)\n", html: "<p>Hei</p>",
-                                messageId: "<\(run).\(i)@bench.invalid>")
+                OutgoingMessage(
+                    channel: .email, recipient: "patient\(i)@bench.invalid", subject: "Et spørreskjema til deg",
+                    text: "Hei,\n\nTrykk på lenken for å svare:\nhttps://svar.bench/a/\(run)-\(i)\n", html: "<p>Hei</p>",
+                    messageId: "<\(run).\(i)@bench.invalid>")
             }
         }
         print("mode".padding(toLength: 27, withPad: " ", startingAt: 0) + "  messages    seconds  connections   messages/s")
@@ -41,7 +42,8 @@ struct SMTPBenchmark {
         let sent = outcomes.filter { $0 == .sent }.count
         print(String(format: "%-26@ %10d %10.2f %12d %12.0f", mode as NSString, sent, seconds, connections, Double(sent) / seconds))
         if sent != outcomes.count {
-            FileHandle.standardError.write(Data("\(mode): \(outcomes.count - sent) not sent, e.g. \(outcomes.first { $0 != .sent }.map { "\($0)" } ?? "")\n".utf8))
+            FileHandle.standardError.write(
+                Data("\(mode): \(outcomes.count - sent) not sent, e.g. \(outcomes.first { $0 != .sent }.map { "\($0)" } ?? "")\n".utf8))
             exit(1)
         }
     }
