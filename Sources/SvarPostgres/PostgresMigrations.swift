@@ -11,7 +11,7 @@ enum PostgresMigrations {
     static let lockKey: Int32 = 0x7376_6172
 
     static let all: [(name: String, statements: [String])] = [
-        ("2026-12-05-11-nudges-by-milestone", PostgresSchema.core + PostgresSchema.people + PostgresSchema.work + PostgresSchema.logs),
+        ("2026-12-05-11-nudges-by-milestone", PostgresSchema.core + PostgresSchema.people + PostgresSchema.work + PostgresSchema.logs)
     ]
 }
 
@@ -25,8 +25,11 @@ extension PostgresStore {
                 // The name passed `checkSchemaName` (lower-case letters, digits, underscores): safe as an identifier.
                 try await tx.execute(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"))
             }
-            try await tx.execute("""
-                CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT COLLATE "C" PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())
+            try await tx.execute(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    name TEXT COLLATE "C" PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                )
                 """)
             let applied = Set(try await tx.rows("SELECT name FROM schema_migrations").map { try $0.decode("name", as: String.self) })
             for migration in PostgresMigrations.all where !applied.contains(migration.name) {

@@ -10,7 +10,7 @@ extension PostgresSchema {
             response_id TEXT COLLATE "C",
             idempotency_key TEXT COLLATE "C" NOT NULL UNIQUE,
             payload TEXT NOT NULL,
-            state TEXT COLLATE "C" NOT NULL CHECK (state IN ('queued', 'sent', 'failed', 'cancelled')),
+            state TEXT COLLATE "C" NOT NULL CHECK (state IN ('queued', 'sending', 'sent', 'failed', 'cancelled')),
             attempts BIGINT NOT NULL DEFAULT 0,
             next_attempt_at BIGINT NOT NULL,
             last_error TEXT,
@@ -23,7 +23,9 @@ extension PostgresSchema {
             updated_at BIGINT NOT NULL
         )
         """,
-        "CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE state = 'queued'",
+        // A message being sent is `sending` (no longer cancellable); one whose sender died is due again when
+        // its lease passes, so the delivery index covers both.
+        "CREATE INDEX outbox_delivery_due ON outbox(next_attempt_at) WHERE state IN ('queued', 'sending')",
         "CREATE INDEX outbox_patient ON outbox(patient_id)",
         // Ending an invitation cancels its queued notifications: find them without scanning the outbox.
         "CREATE INDEX outbox_invitation ON outbox(invitation_id) WHERE state = 'queued'",

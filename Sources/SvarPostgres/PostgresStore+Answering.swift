@@ -6,9 +6,12 @@ import SvarStore
 extension PostgresStore {
     public func lookUpLink(invitationId: String, nonceHash: [UInt8]) async throws -> LinkLookup? {
         try await transaction { tx in
-            guard try await tx.exists("SELECT 1 FROM invitation_links WHERE nonce_hash = \(Data(nonceHash)) AND invitation_id = \(invitationId)"),
-                  let invitation = try await tx.invitation(invitationId),
-                  let patient = try await tx.patient(invitation.patientId) else { return nil }
+            guard
+                try await tx.exists(
+                    "SELECT 1 FROM invitation_links WHERE nonce_hash = \(Data(nonceHash)) AND invitation_id = \(invitationId)"),
+                let invitation = try await tx.invitation(invitationId),
+                let patient = try await tx.patient(invitation.patientId)
+            else { return nil }
             return LinkLookup(invitation: invitation, language: patient.language)
         }
     }
@@ -25,7 +28,8 @@ extension PostgresStore {
         try await transaction { tx in
             let state = try await tx.lockedState(of: invitationId)
             guard !state.isTerminal else { throw StoreError.conflict(field: "invitation", reason: "the invitation is \(state.rawValue)") }
-            try await tx.execute("""
+            try await tx.execute(
+                """
                 INSERT INTO answer_drafts (invitation_id, instrument, answers, language, updated_at)
                 VALUES (\(invitationId), \(instrument), \(answersJSON), \(language), \(at.seconds))
                 ON CONFLICT (invitation_id, instrument) DO UPDATE SET answers = excluded.answers, language = excluded.language,
@@ -47,10 +51,10 @@ extension PostgresStore {
     public func submit(invitationId: String, responses: [SubmittedResponse], respondent: String, language: String, at: Date) async throws {
         try await transaction { tx in
             // Locked: a second submission running at the same time waits, then finds the invitation completed.
-            guard let row = try await tx.row("SELECT state, patient_id FROM invitations WHERE id = \(invitationId) FOR UPDATE"),
-                  let state = InvitationState(rawValue: try row.decode("state")) else {
+            guard let row = try await tx.row("SELECT state, patient_id FROM invitations WHERE id = \(invitationId) FOR UPDATE") else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)
             }
+            let state: InvitationState = try row.strict("state", in: "invitations")
             guard !state.isTerminal else {
                 throw StoreError.conflict(field: "invitation", reason: "the invitation is already \(state.rawValue)")
             }
@@ -58,24 +62,29 @@ extension PostgresStore {
             for response in responses {
                 let responseId = newId()
                 // The forward to the registry, queued in the same transaction: nothing answered is left behind.
-                try await tx.enqueue(kind: "forward", patientId: patientId, invitationId: invitationId, key: "forward:\(responseId)",
-                                     payload: #"{"response":"\#(responseId)"}"#, at: at, responseId: responseId)
-                try await tx.execute("""
+                try await tx.enqueue(
+                    kind: .forward, patientId: patientId, invitationId: invitationId, key: "forward:\(responseId)",
+                    payload: OutboxPayload(response: responseId), at: at, responseId: responseId)
+                try await tx.execute(
+                    """
                     INSERT INTO responses (id, invitation_id, instrument, instrument_version, answers, respondent, language, submitted_at)
                     VALUES (\(responseId), \(invitationId), \(response.instrument), \(response.instrumentVersion), \(response.answersJSON),
                             \(respondent), \(language), \(at.seconds))
                     """)
                 for score in response.scores {
-                    try await tx.execute("""
+                    try await tx.execute(
+                        """
                         INSERT INTO scores (response_id, key, number, flag, items_answered, items_in_scale, algorithm, value_set)
                         VALUES (\(responseId), \(score.key), \(score.number), \(score.flag), \(score.itemsAnswered.map(Int64.init)),
                                 \(score.itemsInScale.map(Int64.init)), \(score.algorithm), \(score.valueSet))
                         """)
                 }
             }
-            try await tx.transition(invitationId: invitationId, to: .completed, cause: "the patient submitted the answers", actor: respondent, at: at)
+            try await tx.transition(
+                invitationId: invitationId, to: .completed, cause: "the patient submitted the answers", actor: respondent, at: at)
             try await tx.execute("DELETE FROM answer_drafts WHERE invitation_id = \(invitationId)")
-            try await tx.execute("UPDATE invitation_links SET used_at = \(at.seconds) WHERE invitation_id = \(invitationId) AND used_at IS NULL")
+            try await tx.execute(
+                "UPDATE invitation_links SET used_at = \(at.seconds) WHERE invitation_id = \(invitationId) AND used_at IS NULL")
         }
     }
 
@@ -83,8 +92,10 @@ extension PostgresStore {
         let found = try await transaction { tx in
             var out: [Answered] = []
             for row in try await tx.rows("SELECT * FROM responses WHERE invitation_id = \(invitationId) ORDER BY instrument") {
-                out.append(Answered(instrument: try row.decode("instrument"), answersJSON: try row.decode("answers"),
-                                    scores: try await tx.scores(responseId: try row.decode("id"))))
+                out.append(
+                    Answered(
+                        instrument: try row.decode("instrument"), answersJSON: try row.decode("answers"),
+                        scores: try await tx.scores(responseId: try row.decode("id"))))
             }
             return out
         }
@@ -102,32 +113,39 @@ extension PostgresStore {
 extension Transaction {
     /// The invitation's state, with its row locked until the transaction ends.
     func lockedState(of invitationId: String) async throws -> InvitationState {
-        guard let raw = try await value("SELECT state FROM invitations WHERE id = \(invitationId) FOR UPDATE", as: String.self),
-              let state = InvitationState(rawValue: raw) else { throw StoreError.notFound(what: "invitation", id: invitationId) }
-        return state
+        guard let row = try await self.row("SELECT state FROM invitations WHERE id = \(invitationId) FOR UPDATE") else {
+            throw StoreError.notFound(what: "invitation", id: invitationId)
+        }
+        return try row.strict("state", in: "invitations")
     }
 
     func scores(responseId: String) async throws -> [StoredScore] {
         try await rows("SELECT * FROM scores WHERE response_id = \(responseId) ORDER BY seq").map {
-            StoredScore(key: try $0.decode("key"), number: try $0.decode("number"), flag: try $0.decode("flag"),
-                        itemsAnswered: try $0.decode("items_answered", as: Int?.self), itemsInScale: try $0.decode("items_in_scale", as: Int?.self),
-                        algorithm: try $0.decode("algorithm"), valueSet: try $0.decode("value_set"))
+            StoredScore(
+                key: try $0.decode("key"), number: try $0.decode("number"), flag: try $0.decode("flag"),
+                itemsAnswered: try $0.decode("items_answered", as: Int?.self), itemsInScale: try $0.decode("items_in_scale", as: Int?.self),
+                algorithm: try $0.decode("algorithm"), valueSet: try $0.decode("value_set"))
         }
     }
 
-    func enqueue(kind: String, patientId: String, invitationId: String?, key: String, payload: String, at: Date,
-                 responseId: String? = nil) async throws {
-        try await execute("""
+    func enqueue(
+        kind: OutboxKind, patientId: String, invitationId: String?, key: String, payload: OutboxPayload, at: Date,
+        responseId: String? = nil
+    ) async throws {
+        let text = try payload.json()
+        try await execute(
+            """
             INSERT INTO outbox (id, kind, patient_id, invitation_id, idempotency_key, payload, state, attempts, next_attempt_at,
                                 created_at, updated_at, response_id)
-            VALUES (\(newId()), \(kind), \(patientId), \(invitationId), \(key), \(payload), 'queued', 0, \(at.seconds), \(at.seconds),
+            VALUES (\(newId()), \(kind.rawValue), \(patientId), \(invitationId), \(key), \(text), 'queued', 0, \(at.seconds), \(at.seconds),
                     \(at.seconds), \(responseId))
             ON CONFLICT DO NOTHING
             """)
     }
 
     func audit(_ entry: AuditEntry) async throws {
-        try await execute("""
+        try await execute(
+            """
             INSERT INTO audit_log (at, actor, action, subject, detail)
             VALUES (\(entry.at.seconds), \(entry.actor), \(entry.action), \(entry.subject), \(entry.detail))
             """)

@@ -8,7 +8,8 @@ import SvarStore
 extension PostgresStore {
     public func factorState(invitationId: String, now: Date) async throws -> FactorState {
         try await transaction { tx in
-            try Self.state(try await tx.row("SELECT locked_until, voided_at FROM link_factor WHERE invitation_id = \(invitationId)"), now: now)
+            try Self.state(
+                try await tx.row("SELECT locked_until, voided_at FROM link_factor WHERE invitation_id = \(invitationId)"), now: now)
         }
     }
 
@@ -19,8 +20,10 @@ extension PostgresStore {
         return .open
     }
 
-    public func attemptFactor(invitationId: String, at: Date, policy: FactorPolicy, readsIdentity: Bool,
-                              check: @Sendable (FactorEvidence) -> Bool) async throws -> FactorState {
+    public func attemptFactor(
+        invitationId: String, at: Date, policy: FactorPolicy, readsIdentity: Bool,
+        check: @Sendable (FactorEvidence) -> Bool
+    ) async throws -> FactorState {
         try await transaction { tx in
             guard let patient = try await tx.value("SELECT patient_id FROM invitations WHERE id = \(invitationId)", as: String.self) else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)
@@ -31,16 +34,19 @@ extension PostgresStore {
             guard current == .open else { return current }
             var evidence = FactorEvidence()
             if let hash = try row?.decode("code_hash", as: Data?.self), let expires = try row?.decode("code_expires_at", as: Int64?.self),
-               expires > at.seconds {
+                expires > at.seconds
+            {
                 evidence.codeHash = [UInt8](hash)
             }
             if readsIdentity, let vault = try await tx.row("SELECT key_id, sealed FROM identity_vault WHERE patient_id = \(patient)") {
-                try await tx.audit(AuditEntry(at: at, actor: "patient-link", action: "identity.read", subject: patient, detail: "second factor"))
+                try await tx.audit(
+                    AuditEntry(at: at, actor: "patient-link", action: "identity.read", subject: patient, detail: "second factor"))
                 evidence.sealedIdentity = try vault.sealed()
             }
             if check(evidence) {
                 // A code is good once; the count starts again.
-                try await tx.execute("""
+                try await tx.execute(
+                    """
                     UPDATE link_factor SET failures = 0, code_hash = NULL, code_expires_at = NULL WHERE invitation_id = \(invitationId)
                     """)
                 return .passed
@@ -52,54 +58,67 @@ extension PostgresStore {
             }
             let locks = (try row?.decode("locks", as: Int64.self) ?? 0) + 1
             if locks >= Int64(policy.locksBeforeVoid) {
-                try await tx.execute("""
+                try await tx.execute(
+                    """
                     UPDATE link_factor SET failures = 0, locks = \(locks), voided_at = \(at.seconds) WHERE invitation_id = \(invitationId)
                     """)
-                try await tx.audit(AuditEntry(at: at, actor: "patient-link", action: "link.voided", subject: patient,
-                                              detail: "invitation \(invitationId): locked \(locks) times; the clinic issues a new link"))
+                try await tx.audit(
+                    AuditEntry(
+                        at: at, actor: "patient-link", action: "link.voided", subject: patient,
+                        detail: "invitation \(invitationId): locked \(locks) times; the clinic issues a new link"))
                 return .voided
             }
             let until = at.addingTimeInterval(policy.lock)
-            try await tx.execute("""
+            try await tx.execute(
+                """
                 UPDATE link_factor SET failures = 0, locks = \(locks), locked_until = \(until.seconds) WHERE invitation_id = \(invitationId)
                 """)
-            try await tx.audit(AuditEntry(at: at, actor: "patient-link", action: "link.locked", subject: patient,
-                                          detail: "invitation \(invitationId): \(policy.maximumFailures) wrong second-factor answers"))
+            try await tx.audit(
+                AuditEntry(
+                    at: at, actor: "patient-link", action: "link.locked", subject: patient,
+                    detail: "invitation \(invitationId): \(policy.maximumFailures) wrong second-factor answers"))
             return .locked(until: until)
         }
     }
 
     public func restoreFactor(invitationId: String, actor: String, at: Date) async throws {
         try await transaction { tx in
-            let restored = try await tx.count("""
+            let restored = try await tx.count(
+                """
                 UPDATE link_factor SET failures = 0, locks = 0, locked_until = NULL, voided_at = NULL
                 WHERE invitation_id = \(invitationId) AND (voided_at IS NOT NULL OR locks > 0) RETURNING 1
                 """)
             guard restored == 1,
-                  let patient = try await tx.value("SELECT patient_id FROM invitations WHERE id = \(invitationId)", as: String.self) else { return }
-            try await tx.audit(AuditEntry(at: at, actor: actor, action: "link.restored", subject: patient, detail: "invitation \(invitationId)"))
+                let patient = try await tx.value("SELECT patient_id FROM invitations WHERE id = \(invitationId)", as: String.self)
+            else { return }
+            try await tx.audit(
+                AuditEntry(at: at, actor: actor, action: "link.restored", subject: patient, detail: "invitation \(invitationId)"))
         }
     }
 
-    public func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: String, at: Date) async throws {
+    public func issueCode(invitationId: String, codeHash: [UInt8], expiresAt: Date, payload: OutboxPayload, at: Date) async throws {
         try await transaction { tx in
             guard let patient = try await tx.value("SELECT patient_id FROM invitations WHERE id = \(invitationId)", as: String.self) else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)
             }
-            try await tx.execute("""
-                INSERT INTO link_factor (invitation_id, code_hash, code_expires_at) VALUES (\(invitationId), \(Data(codeHash)), \(expiresAt.seconds))
+            try await tx.execute(
+                """
+                INSERT INTO link_factor (invitation_id, code_hash, code_expires_at) VALUES (\(invitationId), \(Data(codeHash)),
+                    \(expiresAt.seconds))
                 ON CONFLICT (invitation_id) DO UPDATE SET code_hash = excluded.code_hash, code_expires_at = excluded.code_expires_at
                 """)
-            try await tx.enqueue(kind: "code", patientId: patient, invitationId: invitationId, key: "code:\(invitationId):\(at.seconds)",
-                                 payload: payload, at: at)
+            try await tx.enqueue(
+                kind: .code, patientId: patient, invitationId: invitationId, key: "code:\(invitationId):\(at.seconds)",
+                payload: payload, at: at)
         }
     }
 
     public func currentCode(invitationId: String, now: Date) async throws -> [UInt8]? {
         try await transaction { tx in
             guard let row = try await tx.row("SELECT code_hash, code_expires_at FROM link_factor WHERE invitation_id = \(invitationId)"),
-                  let hash = try row.decode("code_hash", as: Data?.self), let expires = try row.decode("code_expires_at", as: Int64?.self),
-                  expires > now.seconds else { return nil }
+                let hash = try row.decode("code_hash", as: Data?.self), let expires = try row.decode("code_expires_at", as: Int64?.self),
+                expires > now.seconds
+            else { return nil }
             return [UInt8](hash)
         }
     }

@@ -9,12 +9,14 @@ import SvarStore
 extension PostgresStore {
     public func expireDue(now: Date, limit: Int) async throws -> Int {
         try await transaction { tx in
-            let ids = try await tx.rows("""
+            let ids = try await tx.rows(
+                """
                 SELECT id FROM invitations
                 WHERE closes_at <= \(now.seconds) AND state IN ('scheduled', 'invited', 'reminded', 'opened', 'unreachable')
                 ORDER BY closes_at LIMIT \(Int64(limit))
                 FOR UPDATE SKIP LOCKED
-                """).map { try $0.decode("id", as: String.self) }
+                """
+            ).map { try $0.decode("id", as: String.self) }
             for id in ids {
                 try await tx.transition(invitationId: id, to: .expired, cause: "the answer window closed", actor: "scheduler", at: now)
             }
@@ -24,7 +26,8 @@ extension PostgresStore {
 
     public func openDue(now: Date, limit: Int) async throws -> (invited: Int, staleRemindersCancelled: Int) {
         let counts = try await transaction { tx in
-            let rows = try await tx.rows("""
+            let rows = try await tx.rows(
+                """
                 SELECT i.id, i.patient_id FROM invitations i
                 WHERE i.state = 'scheduled' AND i.opens_at <= \(now.seconds) AND i.closes_at > \(now.seconds)
                 ORDER BY i.opens_at LIMIT \(Int64(limit))
@@ -36,12 +39,14 @@ extension PostgresStore {
                 let patientId: String = try row.decode("patient_id")
                 try await tx.transition(invitationId: id, to: .invited, cause: "the answer window opened", actor: "scheduler", at: now)
                 // A window opened late (a back-dated event) must not fire its overdue reminders at once.
-                stale += try await tx.count("""
+                stale += try await tx.count(
+                    """
                     UPDATE reminders SET state = 'cancelled' WHERE invitation_id = \(id) AND state = 'pending' AND due_at <= \(now.seconds)
                     RETURNING 1
                     """)
-                try await tx.enqueue(kind: "invitation", patientId: patientId, invitationId: id, key: "invitation:\(id)",
-                                     payload: #"{"invitation":"\#(id)"}"#, at: now)
+                try await tx.enqueue(
+                    kind: .invitation, patientId: patientId, invitationId: id, key: "invitation:\(id)",
+                    payload: OutboxPayload(invitation: id), at: now)
             }
             return [rows.count, stale]
         }
@@ -50,7 +55,8 @@ extension PostgresStore {
 
     public func remindDue(now: Date, limit: Int) async throws -> Int {
         try await transaction { tx in
-            let rows = try await tx.rows("""
+            let rows = try await tx.rows(
+                """
                 SELECT r.invitation_id, r.seq, i.patient_id FROM reminders r JOIN invitations i ON i.id = r.invitation_id
                 WHERE r.state = 'pending' AND r.due_at <= \(now.seconds) AND i.state IN ('invited', 'reminded', 'opened')
                     AND i.closes_at > \(now.seconds)
@@ -63,8 +69,9 @@ extension PostgresStore {
                 let patientId: String = try row.decode("patient_id")
                 try await tx.execute("UPDATE reminders SET state = 'sent' WHERE invitation_id = \(id) AND seq = \(seq)")
                 try await tx.transition(invitationId: id, to: .reminded, cause: "reminder \(seq)", actor: "scheduler", at: now)
-                try await tx.enqueue(kind: "reminder", patientId: patientId, invitationId: id, key: "reminder:\(id):\(seq)",
-                                     payload: #"{"invitation":"\#(id)","reminder":\#(seq)}"#, at: now)
+                try await tx.enqueue(
+                    kind: .reminder, patientId: patientId, invitationId: id, key: "reminder:\(id):\(seq)",
+                    payload: OutboxPayload(invitation: id, reminder: Int(seq)), at: now)
             }
             return rows.count
         }
@@ -81,15 +88,18 @@ extension PostgresStore {
             }
             try await tx.execute("UPDATE clinician_nudges SET milestone = \(milestone) WHERE milestone = ''")
             try await tx.execute("DELETE FROM nudge_counts WHERE milestone = \(milestone)")
-            let counted = try await tx.count("""
+            let counted = try await tx.count(
+                """
                 INSERT INTO nudge_counts (course_id, milestone, since, nudged)
                 SELECT e.course_id, \(milestone), MAX(e.date),
-                       EXISTS (SELECT 1 FROM clinician_nudges n WHERE n.course_id = e.course_id AND n.milestone = \(milestone) AND n.resolved_at IS NULL)
+                       EXISTS (SELECT 1 FROM clinician_nudges n WHERE n.course_id = e.course_id AND n.milestone = \(milestone) AND
+                           n.resolved_at IS NULL)
                 FROM pathway_events e JOIN courses c ON c.id = e.course_id
                 WHERE c.status = 'active' AND e.type = ANY(\(types)) GROUP BY e.course_id
                 RETURNING 1
                 """)
-            try await tx.execute("""
+            try await tx.execute(
+                """
                 INSERT INTO nudge_rules (milestone, counts_from) VALUES (\(milestone), \(rule))
                 ON CONFLICT (milestone) DO UPDATE SET counts_from = excluded.counts_from
                 """)
@@ -97,10 +107,13 @@ extension PostgresStore {
         }
     }
 
-    public func raiseNudges(milestone: String, afterDays: Int, today: LocalDate, at: Date, limit: Int) async throws -> (raised: Int, examined: Int) {
+    public func raiseNudges(milestone: String, afterDays: Int, today: LocalDate, at: Date, limit: Int) async throws -> (
+        raised: Int, examined: Int
+    ) {
         let counts = try await transaction { tx in
             let cutoff = today.adding(days: -afterDays).description
-            let rows = try await tx.rows("""
+            let rows = try await tx.rows(
+                """
                 SELECT k.course_id, k.since, p.reserved_at FROM nudge_counts k
                 JOIN courses c ON c.id = k.course_id JOIN patients p ON p.id = c.patient_id
                 WHERE k.milestone = \(milestone) AND NOT k.nudged AND k.since <= \(cutoff)
@@ -114,8 +127,9 @@ extension PostgresStore {
                 let course: String = try row.decode("course_id")
                 try await tx.execute("UPDATE nudge_counts SET nudged = true WHERE course_id = \(course) AND milestone = \(milestone)")
                 if try row.decode("reserved_at", as: Int64?.self) != nil { continue }
-                let since = LocalDate(iso: try row.decode("since")) ?? today
-                raised += try await tx.count("""
+                let since = try row.date("since", in: "nudge_counts")
+                raised += try await tx.count(
+                    """
                     INSERT INTO clinician_nudges (course_id, milestone, due_date, created_at)
                     VALUES (\(course), \(milestone), \(since.adding(days: afterDays).description), \(at.seconds))
                     ON CONFLICT DO NOTHING RETURNING 1

@@ -12,7 +12,8 @@ extension PostgresStore {
     /// the completed ones. Patients who reserved or asked for deletion are left out: their processing stops (§ 3-3).
     public func statisticsInput() async throws -> StatisticsInput {
         try await transaction { tx in
-            let cells = try await tx.rows("""
+            let cells = try await tx.rows(
+                """
                 SELECT c.unit, u.name, i.milestone, COUNT(*) AS invited, COUNT(*) FILTER (WHERE i.state = 'completed') AS answered
                 FROM invitations i
                 JOIN courses c ON c.id = i.course_id
@@ -22,12 +23,15 @@ extension PostgresStore {
                   AND EXISTS (SELECT 1 FROM invitation_history h WHERE h.invitation_id = i.id AND h.to_state = ANY(\(Self.askedStates)))
                 GROUP BY c.unit, u.name, i.milestone
                 ORDER BY c.unit, i.milestone
-                """).map {
-                StatisticsCellCounts(unit: try $0.decode("unit"), unitName: try $0.decode("name"), milestone: try $0.decode("milestone"),
-                                     invited: try $0.decode("invited"), answered: try $0.decode("answered"))
+                """
+            ).map {
+                StatisticsCellCounts(
+                    unit: try $0.decode("unit"), unitName: try $0.decode("name"), milestone: try $0.decode("milestone"),
+                    invited: try $0.decode("invited"), answered: try $0.decode("answered"))
             }
             var scores: [StatisticsScoreValues] = []
-            for row in try await tx.rows("""
+            for row in try await tx.rows(
+                """
                 SELECT c.unit, i.milestone, r.instrument, s.key, s.value_set, s.number
                 FROM scores s
                 JOIN responses r ON r.id = s.response_id
@@ -37,12 +41,15 @@ extension PostgresStore {
                 WHERE i.state = 'completed' AND s.number IS NOT NULL
                   AND p.reserved_at IS NULL AND p.deletion_requested_at IS NULL
                 ORDER BY c.unit, i.milestone, r.instrument, s.key, s.value_set NULLS FIRST
-                """) {
-                let value = StatisticsScoreValues(unit: try row.decode("unit"), milestone: try row.decode("milestone"),
-                                                  instrument: try row.decode("instrument"), key: try row.decode("key"),
-                                                  valueSet: try row.decode("value_set"), numbers: [try row.decode("number")])
+                """)
+            {
+                let value = StatisticsScoreValues(
+                    unit: try row.decode("unit"), milestone: try row.decode("milestone"),
+                    instrument: try row.decode("instrument"), key: try row.decode("key"),
+                    valueSet: try row.decode("value_set"), numbers: [try row.decode("number")])
                 if let last = scores.last, last.unit == value.unit, last.milestone == value.milestone, last.instrument == value.instrument,
-                   last.key == value.key, last.valueSet == value.valueSet {
+                    last.key == value.key, last.valueSet == value.valueSet
+                {
                     scores[scores.count - 1].numbers.append(contentsOf: value.numbers)
                 } else {
                     scores.append(value)

@@ -35,8 +35,10 @@ public final class PostgresStore: Store {
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable|prefer|require`) with at
     /// most `poolSize` connections, runs the pool in a task this store owns (end it with `shutdown()`), and
     /// applies pending migrations.
-    public static func connect(url: String, poolSize: Int = 10, schema: String? = nil,
-                               logger: Logger = Logger(label: "svar.postgres")) async throws -> PostgresStore {
+    public static func connect(
+        url: String, poolSize: Int = 10, schema: String? = nil,
+        logger: Logger = Logger(label: "svar.postgres")
+    ) async throws -> PostgresStore {
         if let schema { try checkSchemaName(schema) }
         let client = PostgresClient(configuration: try PostgresURL.configuration(url, poolSize: poolSize), backgroundLogger: logger)
         let runner = Task { await client.run() }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PostgresNIO
+import SvarDomain
 import SvarStore
 
 /// One open transaction: the few ways the store methods talk to PostgreSQL. Values are always bound
@@ -55,13 +56,41 @@ extension PostgresRandomAccessRow {
     func sealed(keyId: String = "key_id", box: String = "sealed") throws -> SealedIdentity {
         SealedIdentity(keyId: try decode(keyId), box: try bytes(box))
     }
+
+    /// A text column read as one of an enumeration's cases; any other value is a corrupt row (an error that
+    /// names the table, column and value), never a quiet default. `named` is the column's name in its table
+    /// when the query renamed it.
+    func strict<Value: RawRepresentable>(
+        _ column: String, in table: String, named: String? = nil, as: Value.Type = Value.self
+    ) throws -> Value where Value.RawValue == String {
+        let raw: String = try decode(column)
+        guard let value = Value(rawValue: raw) else { throw StoreError.corruptValue(table: table, column: named ?? column, value: raw) }
+        return value
+    }
+
+    /// The same for a column that may be NULL.
+    func strictIfPresent<Value: RawRepresentable>(
+        _ column: String, in table: String, named: String? = nil, as: Value.Type = Value.self
+    ) throws -> Value? where Value.RawValue == String {
+        guard let raw = try decode(column, as: String?.self) else { return nil }
+        guard let value = Value(rawValue: raw) else { throw StoreError.corruptValue(table: table, column: named ?? column, value: raw) }
+        return value
+    }
+
+    /// A calendar date stored as `YYYY-MM-DD`.
+    func date(_ column: String, in table: String) throws -> LocalDate {
+        let raw: String = try decode(column)
+        guard let date = LocalDate(iso: raw) else { throw StoreError.corruptValue(table: table, column: column, value: raw) }
+        return date
+    }
 }
 
 /// Reads a `postgres://` URL into the client's configuration.
 enum PostgresURL {
     static func configuration(_ url: String, poolSize: Int) throws -> PostgresClient.Configuration {
         guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
-              let host = parts.host, let user = parts.user else {
+            let host = parts.host, let user = parts.user
+        else {
             throw StoreError.conflict(field: "database URL", reason: "expected postgres://user:password@host:port/database")
         }
         let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
@@ -74,7 +103,8 @@ enum PostgresURL {
         default: throw StoreError.conflict(field: "sslmode", reason: "'\(mode)' is not disable, prefer or require")
         }
         var configuration = PostgresClient.Configuration(
-            host: host, port: parts.port ?? 5432, username: user, password: parts.password, database: database.isEmpty ? nil : database, tls: tls)
+            host: host, port: parts.port ?? 5432, username: user, password: parts.password, database: database.isEmpty ? nil : database,
+            tls: tls)
         configuration.options.maximumConnections = max(1, poolSize)
         return configuration
     }

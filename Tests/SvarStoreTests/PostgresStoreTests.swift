@@ -20,10 +20,15 @@ struct PostgresStoreTests {
     @Test func theAuditAndDisclosureLogsRefuseChanges() async throws {
         let store = try await PostgresTestDatabase.emptyStore()
         try await store.createUnit(Unit(resh: "4208", name: "A"), actor: "t", at: t0)
-        try await store.recordForwarded(forwardId: "none", disclosure: Disclosure(at: t0, recipient: "registry", subject: "p",
-            identifiedBy: "identity number", dataSet: "eq5d-5l", responseId: "r", basis: "§ 4-7", receipt: "201"))
-        for sql in ["UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log",
-                    "DELETE FROM disclosure_log", "TRUNCATE disclosure_log"] {
+        try await store.recordForwarded(
+            forwardId: "none",
+            disclosure: Disclosure(
+                at: t0, recipient: "registry", subject: "p",
+                identifiedBy: "identity number", dataSet: "eq5d-5l", responseId: "r", basis: "§ 4-7", receipt: "201"))
+        for sql in [
+            "UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log",
+            "DELETE FROM disclosure_log", "TRUNCATE disclosure_log",
+        ] {
             await #expect(throws: (any Error).self, "\(sql)") { try await store.execute(rawSQL: sql) }
         }
         #expect(try await store.auditEntries(subject: "4208").map(\.action) == ["unit.create"])
@@ -33,7 +38,11 @@ struct PostgresStoreTests {
     @Test func aStateOutsideTheListIsRefused() async throws {
         let store = try await PostgresTestDatabase.emptyStore()
         await #expect(throws: (any Error).self) {
-            try await store.execute(rawSQL: "INSERT INTO outbox (id, kind, patient_id, idempotency_key, payload, state, next_attempt_at, created_at, updated_at) VALUES ('o', 'pigeon', 'p', 'k', '{}', 'queued', 0, 0, 0)")
+            try await store.execute(
+                rawSQL:
+                    "INSERT INTO outbox (id, kind, patient_id, idempotency_key, payload, state, next_attempt_at, created_at, updated_at) "
+                    + "VALUES ('o', 'pigeon', 'p', 'k', '{}', 'queued', 0, 0, 0)"
+            )
         }
     }
 }

@@ -12,7 +12,9 @@ enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
     case sqliteMemory, sqliteFile, postgres
     var testDescription: String { rawValue }
 
-    static var allCases: [StoreKind] { PostgresTestDatabase.url == nil ? [.sqliteMemory, .sqliteFile] : [.sqliteMemory, .sqliteFile, .postgres] }
+    static var allCases: [StoreKind] {
+        PostgresTestDatabase.url == nil ? [.sqliteMemory, .sqliteFile] : [.sqliteMemory, .sqliteFile, .postgres]
+    }
 
     func make() async throws -> any Store {
         switch self {
