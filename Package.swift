@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-auth.git", from: "2.5.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.7.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Pure: questionnaires, text packs, value sets and scoring. No I/O.
@@ -49,6 +50,15 @@ let package = Package(
                 "SvarStore", "SvarDomain", "SvarInstruments", "SvarRegistry",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Edge: the storage contract on PostgreSQL 15+ (PostgresNIO), for several `svar serve` instances on one database.
+        .target(
+            name: "SvarPostgres",
+            dependencies: [
+                "SvarStore", "SvarDomain", "SvarInstruments", "SvarRegistry",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // Edge: finds and reads the bundled (or overridden) instruments/ and web/ folders.
@@ -141,7 +151,8 @@ let package = Package(
         .testTarget(
             name: "SvarStoreTests",
             dependencies: [
-                "SvarStore", "SvarSQLite", "SvarDomain", "SvarAssets", "SvarServices", .product(name: "GRDB", package: "GRDB.swift"),
+                "SvarStore", "SvarSQLite", "SvarPostgres", "SvarDomain", "SvarAssets", "SvarServices", "SvarRegistry",
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .testTarget(
             name: "SvarWebTests",

@@ -1,22 +1,41 @@
 import Foundation
 import SvarDomain
+import SvarPostgres
 import SvarSQLite
 import SvarServices
 import SvarStore
 import Testing
 
-/// Every Store implementation must pass these (the PostgreSQL store will be added to `StoreKind`).
+/// Every Store implementation must pass these. `postgres` joins the cases when `SVAR_TEST_POSTGRES_URL` names a
+/// database (scripts/postgres-test-cluster starts a throwaway one).
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
-    case sqliteMemory, sqliteFile
+    case sqliteMemory, sqliteFile, postgres
     var testDescription: String { rawValue }
 
-    func make() throws -> any Store {
+    static var allCases: [StoreKind] {
+        PostgresTestDatabase.url == nil ? [.sqliteMemory, .sqliteFile] : [.sqliteMemory, .sqliteFile, .postgres]
+    }
+
+    func make() async throws -> any Store {
         switch self {
         case .sqliteMemory: return try SQLiteStore()
         case .sqliteFile:
             let path = FileManager.default.temporaryDirectory.appendingPathComponent("svar-contract-\(UUID().uuidString).sqlite").path
             return try SQLiteStore(path: path)
+        case .postgres: return try await PostgresTestDatabase.emptyStore()
         }
+    }
+}
+
+/// One pool for the whole test process; each test gets its own schema in it (an empty database without the
+/// cost of CREATE DATABASE). The schemas are left behind: the cluster is thrown away after the run.
+enum PostgresTestDatabase {
+    static let url = ProcessInfo.processInfo.environment["SVAR_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+    static let shared: Task<PostgresStore, any Error>? = url.map { url in Task { try await PostgresStore.connect(url: url, poolSize: 8) } }
+
+    static func emptyStore() async throws -> PostgresStore {
+        guard let shared else { throw StoreError.notFound(what: "test database", id: "SVAR_TEST_POSTGRES_URL") }
+        return try await shared.value.inSchema("t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))
     }
 }
 
@@ -61,7 +80,7 @@ let day: TimeInterval = 86_400
 @Suite struct StoreContractTests {
     @Test(arguments: StoreKind.allCases)
     func unitsAreUniqueByRESH(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         try await store.createUnit(Unit(resh: "4208", name: "A"), actor: "t", at: t0)
         await #expect(throws: StoreError.self) { try await store.createUnit(Unit(resh: "4208", name: "B"), actor: "t", at: t0) }
         await #expect(throws: StoreError.notFound(what: "parent unit", id: "1")) {
@@ -72,7 +91,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func aPatientIsFoundByTheKeyedHashNotEnrolledTwice(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let first = try await enrol(store)
         let second = try await enrol(store)
         #expect(first == second)
@@ -83,7 +102,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func readingTheIdentityIsAudited(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let id = try await enrol(store)
         let sealed = try #require(
             try await store.readIdentity(of: id, in: .everyUnit, actor: "clinician-1", purpose: "view patient", at: t0))
@@ -96,7 +115,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func eachUnitSeesTheIdentityAsItRegisteredIt(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let enrolment = Enrolment(store: store, vault: vault, mode: .test)
         for resh in ["4208", "4209"] { try await store.createUnit(Unit(resh: resh, name: resh), actor: "t", at: t0) }
         let first = try await enrolment.enrol(
@@ -145,7 +164,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func coursesNeedAKnownPatientAndUnit(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         await #expect(throws: StoreError.notFound(what: "unit", id: "9")) {
             try await store.createCourse(NewCourse(id: "c", patientId: patient, unit: "9", type: .D01), actor: "t", at: t0)
@@ -158,7 +177,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func aRefusedEventWritesNothing(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let (course, _) = try await startCourse(store, patient: patient)
         let before = try await store.course(course)
@@ -176,7 +195,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func theSameTriggerNeverCreatesTwoInvitations(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let p = plan("baseline", trigger: "x", opens: t0 + hour, closes: t0 + 21 * day, reminders: [t0 + 7 * day])
         let (course, event) = try await startCourse(store, patient: patient, plans: [p, p])
@@ -188,7 +207,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func tickPassesInviteRemindAndExpireExactlyOnce(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let p = plan("baseline", trigger: "x", opens: t0 + hour, closes: t0 + 21 * day, reminders: [t0 + 7 * day, t0 + 18 * day])
         let (course, _) = try await startCourse(store, patient: patient, plans: [p])
@@ -211,7 +230,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func aLateOpeningDropsOverdueReminders(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let p = plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day, t0 + 18 * day])
         _ = try await startCourse(store, patient: patient, plans: [p])
@@ -223,7 +242,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func aWindowThatClosedBeforeItWasOpenedExpiresWithoutAnInvitation(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         _ = try await startCourse(store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + day)])
         #expect(try await store.expireDue(now: t0 + 2 * day, limit: 10) == 1)
@@ -233,7 +252,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func reservationCancelsEverythingPendingAndLeavesATombstone(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let plans = [
             plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day]),
@@ -254,7 +273,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func nudgesAreRaisedOncePerOverdueCourse(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         _ = try await startCourse(store, patient: patient)
         let today = LocalDate(iso: "2026-05-01")!
@@ -265,7 +284,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func anEvaluationResolvesTheNudgeAndTheNinetyDaysStartAgain(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let (course, _) = try await startCourse(store, patient: try await enrol(store))
         _ = try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0, limit: 10)
         let evaluation = PathwayEvent(
@@ -283,7 +302,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func aReservedPatientsCourseGetsNoNudgeAndDoesNotStopTheBatches(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let reserved = try await enrol(store, number: "01914796756")
         let (reservedCourse, _) = try await startCourse(store, patient: reserved)
         _ = try await store.reserve(patientId: reserved, actor: "t", at: t0)
@@ -298,7 +317,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func linksAreRecordedOnlyForOpenInvitations(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let (course, _) = try await startCourse(
             store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + day)])
@@ -314,7 +333,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func aLinkOpensOnlyItsOwnInvitation(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let plans = [plan("baseline", trigger: "x", opens: t0, closes: t0 + day), plan("end", trigger: "x", opens: t0, closes: t0 + day)]
         let (course, _) = try await startCourse(store, patient: patient, plans: plans)
@@ -329,7 +348,7 @@ let day: TimeInterval = 86_400
 
     @Test(arguments: StoreKind.allCases)
     func submissionCompletesCancelsRemindersAndQueuesOneForward(_ kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         let patient = try await enrol(store)
         let p = plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day, t0 + 18 * day])
         let (course, _) = try await startCourse(store, patient: patient, plans: [p])

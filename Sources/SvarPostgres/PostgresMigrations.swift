@@ -1,0 +1,43 @@
+import PostgresNIO
+import SvarStore
+
+/// The PostgreSQL schema, as named migrations that are only ever appended to (never edited once released).
+///
+/// A new engine starts at the SQLite schema's current level, so its first migration carries the whole schema
+/// under the name of the latest SQLite migration. Text that is ordered or compared is `COLLATE "C"` (bytewise,
+/// as SQLite compares), whatever the database's locale.
+enum PostgresMigrations {
+    /// Both numbers of the advisory lock: Svar's migrations ("svar" in ASCII), and the schema's hash beside it.
+    static let lockKey: Int32 = 0x7376_6172
+
+    static let all: [(name: String, statements: [String])] = [
+        ("2026-12-05-11-nudges-by-milestone", PostgresSchema.core + PostgresSchema.people + PostgresSchema.work + PostgresSchema.logs)
+    ]
+}
+
+extension PostgresStore {
+    /// Creates the schema (if this store has one) and applies pending migrations, all in one transaction holding
+    /// an advisory lock: instances starting at once wait for each other, and each finds the work done or does it.
+    public func migrate() async throws {
+        try await transaction { tx in
+            try await tx.execute("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey), hashtext(current_setting('search_path')))")
+            if let schema {
+                // The name passed `checkSchemaName` (lower-case letters, digits, underscores): safe as an identifier.
+                try await tx.execute(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"))
+            }
+            try await tx.execute(
+                """
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    name TEXT COLLATE "C" PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+                )
+                """)
+            let applied = Set(try await tx.rows("SELECT name FROM schema_migrations").map { try $0.decode("name", as: String.self) })
+            for migration in PostgresMigrations.all where !applied.contains(migration.name) {
+                for statement in migration.statements {
+                    try await tx.execute(PostgresQuery(unsafeSQL: statement))
+                }
+                try await tx.execute("INSERT INTO schema_migrations (name) VALUES (\(migration.name))")
+            }
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SvarDomain
+import SvarStore
+
+/// The store for scale-out: PostgreSQL 15+ through PostgresNIO's pooled client, so several `svar serve`
+/// instances can share one database. Claims of work lock their rows with `FOR UPDATE SKIP LOCKED`, so the
+/// instances split the work instead of doing it twice.
+public final class PostgresStore: Store {
+    let client: PostgresClient
+    /// The schema every transaction works in (nil: the role's default `search_path`).
+    let schema: String?
+    let logger: Logger
+    /// The task running the pool, when this store made the client (`connect`); nil for a store that shares one.
+    private let runner: Task<Void, Never>?
+
+    /// A store over a client that someone else runs (`client.run()` must be running before the first query).
+    /// Call `migrate()` before use.
+    public init(client: PostgresClient, schema: String? = nil, logger: Logger = Logger(label: "svar.postgres")) throws {
+        if let schema { try Self.checkSchemaName(schema) }
+        self.client = client
+        self.schema = schema
+        self.logger = logger
+        runner = nil
+    }
+
+    private init(client: PostgresClient, runner: Task<Void, Never>, schema: String?, logger: Logger) {
+        self.client = client
+        self.runner = runner
+        self.schema = schema
+        self.logger = logger
+    }
+
+    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable|prefer|require`) with at
+    /// most `poolSize` connections, runs the pool in a task this store owns (end it with `shutdown()`), and
+    /// applies pending migrations.
+    public static func connect(
+        url: String, poolSize: Int = 10, schema: String? = nil,
+        logger: Logger = Logger(label: "svar.postgres")
+    ) async throws -> PostgresStore {
+        if let schema { try checkSchemaName(schema) }
+        let client = PostgresClient(configuration: try PostgresURL.configuration(url, poolSize: poolSize), backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        let store = PostgresStore(client: client, runner: runner, schema: schema, logger: logger)
+        do {
+            try await store.migrate()
+        } catch {
+            await store.shutdown()
+            throw error
+        }
+        return store
+    }
+
+    /// A store on the same pool working in its own `schema` (created if missing, then migrated): tests give each
+    /// case an empty database this way without a pool per case.
+    public func inSchema(_ schema: String) async throws -> PostgresStore {
+        let store = try PostgresStore(client: client, schema: schema, logger: logger)
+        try await store.migrate()
+        return store
+    }
+
+    /// Stops the pool if this store started it (a store from `init(client:)` or `inSchema` leaves it running).
+    public func shutdown() async {
+        guard let runner else { return }
+        runner.cancel()
+        await runner.value
+    }
+
+    /// Schema names become SQL identifiers (they cannot be bound), so only plain lower-case names pass.
+    static func checkSchemaName(_ name: String) throws {
+        let allowed = name.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+        guard allowed, !name.isEmpty, name.utf8.count <= 63, let first = name.utf8.first, !(first >= 48 && first <= 57) else {
+            throw StoreError.conflict(field: "schema", reason: "'\(name)' is not a plain lower-case SQL name")
+        }
+    }
+
+    /// Runs `body` in one transaction on a pooled connection. Errors from `body` come out as thrown (not wrapped
+    /// in PostgresNIO's transaction error), so callers see `StoreError`s; a unique violation becomes a conflict.
+    func transaction<Result: Sendable>(_ body: (Transaction) async throws -> Result) async throws -> Result {
+        do {
+            return try await client.withTransaction(logger: logger) { connection in
+                let tx = Transaction(connection: connection, logger: logger)
+                if let schema {
+                    // Transaction-local, so a pooled connection never keeps another store's schema.
+                    try await tx.execute("SELECT set_config('search_path', \(schema), true)")
+                }
+                return try await body(tx)
+            }
+        } catch let error as PostgresTransactionError {
+            throw Self.domainError(error.closureError ?? error.commitError ?? error.beginError ?? error)
+        } catch {
+            throw Self.domainError(error)
+        }
+    }
+
+    static func domainError(_ error: any Error) -> any Error {
+        guard let psql = error as? PSQLError, psql.serverInfo?[.sqlState] == "23505" else { return error }
+        let constraint = psql.serverInfo?[.constraintName] ?? "key"
+        return StoreError.conflict(field: constraint, reason: "exists already")
+    }
+
+    public func appliedMigrations() async throws -> [String] {
+        try await transaction { tx in
+            try await tx.rows("SELECT name FROM schema_migrations ORDER BY name").map { try $0.decode("name", as: String.self) }
+        }
+    }
+}
+
+func newId() -> String { UUID().uuidString.lowercased() }
+
+extension Date {
+    /// Timestamps are whole seconds since 1970 (BIGINT), as on SQLite.
+    var seconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }
+    init(seconds: Int64) { self.init(timeIntervalSince1970: TimeInterval(seconds)) }
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+import PostgresNIO
+import SvarDomain
+import SvarStore
+
+/// One open transaction: the few ways the store methods talk to PostgreSQL. Values are always bound
+/// (`PostgresQuery` interpolation makes `$n` parameters); only fixed SQL text is ever spliced in.
+struct Transaction {
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// Runs a statement and discards its rows.
+    func execute(_ query: PostgresQuery) async throws {
+        _ = try await connection.query(query, logger: logger).collect()
+    }
+
+    /// Runs a statement that ends in `RETURNING 1` and counts the rows it touched.
+    func count(_ query: PostgresQuery) async throws -> Int {
+        try await connection.query(query, logger: logger).collect().count
+    }
+
+    func rows(_ query: PostgresQuery) async throws -> [PostgresRandomAccessRow] {
+        try await connection.query(query, logger: logger).collect().map { $0.makeRandomAccess() }
+    }
+
+    func row(_ query: PostgresQuery) async throws -> PostgresRandomAccessRow? {
+        try await rows(query).first
+    }
+
+    func exists(_ query: PostgresQuery) async throws -> Bool {
+        try await row(query) != nil
+    }
+
+    func value<T: PostgresDecodable>(_ query: PostgresQuery, as type: T.Type = T.self) async throws -> T? {
+        try await row(query)?[0].decode(T.self)
+    }
+}
+
+extension PostgresRandomAccessRow {
+    func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
+        try self[column].decode(T.self)
+    }
+
+    func date(_ column: String) throws -> Date { Date(seconds: try decode(column, as: Int64.self)) }
+
+    func optionalDate(_ column: String) throws -> Date? { try decode(column, as: Int64?.self).map(Date.init(seconds:)) }
+
+    func bytes(_ column: String) throws -> [UInt8] { [UInt8](try decode(column, as: Data.self)) }
+
+    /// Text kept one item a line (outbox failures, deletion reports).
+    func lines(_ column: String) throws -> [String] {
+        (try decode(column, as: String?.self) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    func sealed(keyId: String = "key_id", box: String = "sealed") throws -> SealedIdentity {
+        SealedIdentity(keyId: try decode(keyId), box: try bytes(box))
+    }
+
+    /// A text column read as one of an enumeration's cases; any other value is a corrupt row (an error that
+    /// names the table, column and value), never a quiet default. `named` is the column's name in its table
+    /// when the query renamed it.
+    func strict<Value: RawRepresentable>(
+        _ column: String, in table: String, named: String? = nil, as: Value.Type = Value.self
+    ) throws -> Value where Value.RawValue == String {
+        let raw: String = try decode(column)
+        guard let value = Value(rawValue: raw) else { throw StoreError.corruptValue(table: table, column: named ?? column, value: raw) }
+        return value
+    }
+
+    /// The same for a column that may be NULL.
+    func strictIfPresent<Value: RawRepresentable>(
+        _ column: String, in table: String, named: String? = nil, as: Value.Type = Value.self
+    ) throws -> Value? where Value.RawValue == String {
+        guard let raw = try decode(column, as: String?.self) else { return nil }
+        guard let value = Value(rawValue: raw) else { throw StoreError.corruptValue(table: table, column: named ?? column, value: raw) }
+        return value
+    }
+
+    /// A calendar date stored as `YYYY-MM-DD`.
+    func date(_ column: String, in table: String) throws -> LocalDate {
+        let raw: String = try decode(column)
+        guard let date = LocalDate(iso: raw) else { throw StoreError.corruptValue(table: table, column: column, value: raw) }
+        return date
+    }
+}
+
+/// Reads a `postgres://` URL into the client's configuration.
+enum PostgresURL {
+    static func configuration(_ url: String, poolSize: Int) throws -> PostgresClient.Configuration {
+        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
+            let host = parts.host, let user = parts.user
+        else {
+            throw StoreError.conflict(field: "database URL", reason: "expected postgres://user:password@host:port/database")
+        }
+        let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
+        let mode = parts.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
+        let tls: PostgresClient.Configuration.TLS
+        switch mode {
+        case "disable": tls = .disable
+        case "prefer": tls = .prefer(.makeClientConfiguration())
+        case "require": tls = .require(.makeClientConfiguration())
+        default: throw StoreError.conflict(field: "sslmode", reason: "'\(mode)' is not disable, prefer or require")
+        }
+        var configuration = PostgresClient.Configuration(
+            host: host, port: parts.port ?? 5432, username: user, password: parts.password, database: database.isEmpty ? nil : database,
+            tls: tls)
+        configuration.options.maximumConnections = max(1, poolSize)
+        return configuration
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import SvarPostgres
+import SvarStore
+import Testing
+
+/// What only the PostgreSQL store has to show: instances starting at once, and logs the database itself keeps append-only.
+@Suite(.enabled(if: PostgresTestDatabase.url != nil, "SVAR_TEST_POSTGRES_URL is not set"))
+struct PostgresStoreTests {
+    @Test func instancesStartingAtOnceBothComeUpOnOneSchema() async throws {
+        let base = try #require(try await PostgresTestDatabase.shared?.value)
+        let schema = "t_start_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        async let first = base.inSchema(schema)
+        async let second = base.inSchema(schema)
+        let (a, b) = try await (first, second)
+        #expect(try await a.appliedMigrations() == ["2026-12-05-11-nudges-by-milestone"])
+        try await a.createUnit(Unit(resh: "4208", name: "A"), actor: "t", at: t0)
+        #expect(try await b.units().map(\.resh) == ["4208"])
+    }
+
+    @Test func theAuditAndDisclosureLogsRefuseChanges() async throws {
+        let store = try await PostgresTestDatabase.emptyStore()
+        try await store.createUnit(Unit(resh: "4208", name: "A"), actor: "t", at: t0)
+        try await store.recordForwarded(
+            forwardId: "none",
+            disclosure: Disclosure(
+                at: t0, recipient: "registry", subject: "p",
+                identifiedBy: "identity number", dataSet: "eq5d-5l", responseId: "r", basis: "§ 4-7", receipt: "201"))
+        for sql in [
+            "UPDATE audit_log SET detail = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log",
+            "DELETE FROM disclosure_log", "TRUNCATE disclosure_log",
+        ] {
+            await #expect(throws: (any Error).self, "\(sql)") { try await store.execute(rawSQL: sql) }
+        }
+        #expect(try await store.auditEntries(subject: "4208").map(\.action) == ["unit.create"])
+        #expect(try await store.disclosures(subject: "p", limit: 10).count == 1)
+    }
+
+    @Test func aStateOutsideTheListIsRefused() async throws {
+        let store = try await PostgresTestDatabase.emptyStore()
+        await #expect(throws: (any Error).self) {
+            try await store.execute(
+                rawSQL:
+                    "INSERT INTO outbox (id, kind, patient_id, idempotency_key, payload, state, next_attempt_at, created_at, updated_at) "
+                    + "VALUES ('o', 'pigeon', 'p', 'k', '{}', 'queued', 0, 0, 0)"
+            )
+        }
+    }
+}
