@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Checks the patient UI's text packs and templates (web/i18n, web/templates, web/static).
+"""Checks the UI's text packs and templates (web/i18n, web/templates, web/static).
 
-- web/i18n/{nb,nn,en}.json are flat objects of non-empty strings with identical key sets, and no value
-  holds a mustache tag (the server renders the templates, not the strings);
-- every {{t.key}} a template uses exists in the text packs;
-- no UI text, template or stylesheet names a diagnosis, a unit or a kind of treatment (the patient may
+- web/i18n/{nb,nn,en}.json (the patient pages) and web/i18n/clinician-{nb,nn,en}.json (the clinician pages)
+  are flat objects of non-empty strings, each set with identical keys, and no value holds a mustache tag
+  (the server renders the templates, not the strings);
+- every {{t.key}} a template uses exists in its text packs (clinician-*.mustache: the clinician packs);
+- no patient UI text, template or stylesheet names a diagnosis, a unit or a kind of treatment (the patient may
   be reading on a shared phone; see the list of words below, matched case-insensitively as whole words);
 - templates carry no inline style or script (the CSP is style-src 'self' and there is no script at all)
   and no unescaped mustache ({{{x}}} or {{& x}}) but the charts' {{{svg}}}, which ResultChart escapes itself;
@@ -57,13 +58,13 @@ def line_of(text: str, index: int) -> int:
     return text.count("\n", 0, index) + 1
 
 
-def check(web: Path) -> list[str]:
+def read_packs(web: Path, prefix: str, sensitive: bool) -> tuple[dict[str, dict], list[str]]:
+    """web/i18n/<prefix><lang>.json for every language, and what is wrong with them. The sensitive-word rule is
+    for what patients read; the clinician packs name the registry and its roles."""
     problems: list[str] = []
-
-    # Text packs
     packs: dict[str, dict] = {}
     for lang in LANGUAGES:
-        path = web / "i18n" / f"{lang}.json"
+        path = web / "i18n" / f"{prefix}{lang}.json"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -82,7 +83,7 @@ def check(web: Path) -> list[str]:
                 problems.append(f"{path}: {key}: empty")
             elif "{{" in value or "}}" in value:
                 problems.append(f"{path}: {key}: holds a mustache tag; split it into two keys")
-            else:
+            elif sensitive:
                 for match in SENSITIVE.finditer(value):
                     problems.append(f"{path}: {key}: sensitive word '{match.group(0)}'")
         packs[lang] = data
@@ -92,8 +93,19 @@ def check(web: Path) -> list[str]:
         for lang, data in packs.items():
             missing = sorted(all_keys - set(data))
             if missing:
-                problems.append(f"i18n/{lang}.json: missing keys: {', '.join(missing)}")
+                problems.append(f"i18n/{prefix}{lang}.json: missing keys: {', '.join(missing)}")
+    return packs, problems
+
+
+def check(web: Path) -> list[str]:
+    problems: list[str] = []
+
+    # Text packs
+    packs, problems_in_packs = read_packs(web, "", sensitive=True)
+    clinician_packs, problems_in_clinician_packs = read_packs(web, "clinician-", sensitive=False)
+    problems += problems_in_packs + problems_in_clinician_packs
     common_keys = set.intersection(*(set(p) for p in packs.values())) if packs else set()
+    clinician_keys = set.intersection(*(set(p) for p in clinician_packs.values())) if clinician_packs else set()
 
     # Templates
     templates_dir = web / "templates"
@@ -108,8 +120,11 @@ def check(web: Path) -> list[str]:
                 problems.append(f"{path}:{line_of(text, match.start())}: {what}")
         for match in SENSITIVE.finditer(text):
             problems.append(f"{path}:{line_of(text, match.start())}: sensitive word '{match.group(0)}'")
+        clinician = path.stem.startswith("clinician-")
         for match in T_KEY.finditer(text):
-            if packs and match.group(1) not in common_keys:
+            if clinician and clinician_packs and match.group(1) not in clinician_keys:
+                problems.append(f"{path}:{line_of(text, match.start())}: t.{match.group(1)} is not in every clinician text pack")
+            elif not clinician and packs and match.group(1) not in common_keys:
                 problems.append(f"{path}:{line_of(text, match.start())}: t.{match.group(1)} is not in every text pack")
         if path.stem in PAGES:
             stripped = text.strip()

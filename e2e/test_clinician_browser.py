@@ -808,6 +808,17 @@ def test_pages_work_with_javascript_switched_off(clinic):
         submit(drv)
         assert re.fullmatch(r"/pasient/[0-9a-f-]{36}", path_of(drv)), f"{drv.current_url}\n{main_text(drv)}"
         assert "Uten Skript" in main_text(drv)
+
+        # The page language: a form button in the header, kept for the user, back on the same page.
+        page = path_of(drv)
+        click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, 'form.language-switch button[value="nn"]'))
+        assert path_of(drv) == page, drv.current_url
+        assert drv.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nn"
+        assert "Resultat over tid" in main_text(drv), main_text(drv)[:300]
+        click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, 'form.language-switch button[value="nb"]'))
+        assert drv.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nb"
+        assert "Resultater over tid" in main_text(drv), main_text(drv)[:300]
+
         click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "form.logout button"))
         assert path_of(drv) == "/login", drv.current_url
     finally:

@@ -30,11 +30,14 @@ public struct Clinician: Sendable, Equatable {
     public var role: Role
     /// Units in scope; ignored for a role that runs the registry (it sees every unit).
     public var units: Set<String>
+    /// The language of their pages as they chose it (`nb`, `nn` or `en`); nil until they choose (bokmål).
+    public var language: String?
 
-    public init(username: String, role: Role, units: Set<String>) {
+    public init(username: String, role: Role, units: Set<String>, language: String? = nil) {
         self.username = username
         self.role = role
         self.units = units
+        self.language = language
     }
 
     public func covers(unit: String) -> Bool { scope.covers(unit: unit) }

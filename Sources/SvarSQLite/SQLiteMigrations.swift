@@ -391,6 +391,10 @@ enum SQLiteMigrations {
                     CREATE INDEX outbox_delivery_due ON outbox(next_attempt_at) WHERE state IN ('queued', 'sending');
                     """)
         }
+        migrator.registerMigration("2026-12-05-14-clinician-language") { db in
+            // The language each user chose for the clinician pages; NULL until they choose (bokmål).
+            try db.execute(sql: "ALTER TABLE users ADD COLUMN language TEXT CHECK (language IN ('nb', 'nn', 'en'))")
+        }
         return migrator
     }
 }

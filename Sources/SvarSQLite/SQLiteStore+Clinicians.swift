@@ -53,7 +53,16 @@ extension SQLiteStore {
             return UserRecord(
                 username: row["username"], passwordHash: row["password_hash"], role: role, units: units, totpSecret: totp,
                 disabledAt: (row["disabled_at"] as Int64?).map(Date.init(seconds:)),
-                lockedUntil: (row["locked_until"] as Int64?).map(Date.init(seconds:)))
+                lockedUntil: (row["locked_until"] as Int64?).map(Date.init(seconds:)), language: row["language"])
+        }
+    }
+
+    public func setLanguage(username: String, language: String?, at: Date) async throws {
+        try await db.write { db in
+            try db.execute(sql: "UPDATE users SET language = ? WHERE username = ?", arguments: [language, username])
+            guard db.changesCount == 1 else { throw StoreError.notFound(what: "user", id: username) }
+            try Self.audit(
+                db, AuditEntry(at: at, actor: username, action: "user.language", subject: username, detail: language ?? "default"))
         }
     }
 

@@ -145,7 +145,7 @@ public struct ClinicianAccounts: Sendable {
     }
 
     public func clinician(_ user: UserRecord) async throws -> Clinician {
-        Clinician(username: user.username, role: user.role, units: try await store.unitsInScope(of: user))
+        Clinician(username: user.username, role: user.role, units: try await store.unitsInScope(of: user), language: user.language)
     }
 
     /// A new session: the token for the cookie (only its hash is stored) and the session's CSRF token.

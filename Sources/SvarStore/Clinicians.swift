@@ -13,10 +13,12 @@ public struct UserRecord: Sendable, Equatable {
     public var totpSecret: SealedIdentity?
     public var disabledAt: Date?
     public var lockedUntil: Date?
+    /// The language the user chose for the clinician pages (`nb`, `nn` or `en`); nil until they choose.
+    public var language: String?
 
     public init(
         username: String, passwordHash: String, role: Role, units: [String], totpSecret: SealedIdentity?, disabledAt: Date?,
-        lockedUntil: Date?
+        lockedUntil: Date?, language: String? = nil
     ) {
         self.username = username
         self.passwordHash = passwordHash
@@ -25,6 +27,7 @@ public struct UserRecord: Sendable, Equatable {
         self.totpSecret = totpSecret
         self.disabledAt = disabledAt
         self.lockedUntil = lockedUntil
+        self.language = language
     }
 }
 
@@ -145,6 +148,10 @@ public protocol ClinicianStore: Sendable {
     func setTOTP(username: String, secret: SealedIdentity, actor: String, at: Date) async throws
     /// The assigned units and, for roles that include them, every unit below them.
     func unitsInScope(of user: UserRecord) async throws -> Set<String>
+    /// Remembers the language the user chose for the clinician pages (`nb`, `nn` or `en`; nil forgets the choice,
+    /// so the pages are in bokmål again). Stored in `users.language`; read back as `UserRecord.language`. Throws
+    /// `StoreError.notFound` for an unknown user; audited as `user.language`.
+    func setLanguage(username: String, language: String?, at: Date) async throws
 
     func createSession(tokenHash: [UInt8], username: String, csrf: String, at: Date) async throws
     /// The session's user and CSRF token if it is still alive (idle and absolute limits), touching it; a dead one is removed.

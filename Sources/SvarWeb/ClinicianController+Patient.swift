@@ -19,49 +19,50 @@ extension ClinicianController {
     ) async throws -> Response {
         try access.require(.clinician(clinician), \.seesResults, "see individual results")
         try await access.patient(patientId, for: .clinician(clinician))
+        let t = pages.clinicianTexts(for: clinician)
         var identity: [String: Any] = [:]
         if clinician.role.seesNames,
             let sealed = try await access.identity(of: patientId, for: .clinician(clinician), purpose: "clinician page", at: services.now())
         {
             let person = try services.vault.open(sealed, patientId: patientId)
-            identity["name"] = person.name ?? "(navn ikke registrert)"
+            identity["name"] = person.name ?? t["nameMissing"]
             if clinician.role.seesIdentityNumbers { identity["number"] = person.identityNumber }
         }
         let courses = try await access.courses(of: patientId, for: .clinician(clinician))
         let results = try await access.results(of: patientId, for: .clinician(clinician))
         let units = try await access.units(for: .clinician(clinician))
         return pages.clinicianPage(
-            "clinician-patient", title: "Pasient \(patientId.prefix(8))",
+            "clinician-patient", title: "\(t["patient"]) \(patientId.prefix(8))",
             context: [
                 "patient": String(patientId.prefix(8)), "hasIdentity": !identity.isEmpty, "identity": identity,
                 "hasProblem": problem != nil, "problem": problem ?? "",
-                "courses": courses.map { course(view: $0, units: units, canEdit: clinician.role.treatsPatients) },
-                "charts": charts(results), "hasResults": !results.isEmpty,
-                "responses": results.reversed().map(responseView),
-            ], clinician: clinician, csrf: csrf, status: status)
+                "courses": courses.map { course(view: $0, units: units, canEdit: clinician.role.treatsPatients, t) },
+                "charts": charts(results, t), "hasResults": !results.isEmpty,
+                "responses": results.reversed().map { responseView($0, t) },
+            ], clinician: clinician, csrf: csrf, back: "/pasient/\(patientId)", status: status)
     }
 
-    func course(view course: CourseRecord, units: [SvarStore.Unit], canEdit: Bool) -> [String: Any] {
+    func course(view course: CourseRecord, units: [SvarStore.Unit], canEdit: Bool, _ t: ClinicianTexts) -> [String: Any] {
         [
-            "id": course.id, "unit": course.unit, "type": course.type.rawValue, "status": RoleText.state(course.status.rawValue),
+            "id": course.id, "unit": course.unit, "type": course.type.rawValue, "status": t.state(course.status.rawValue),
             "canEdit": canEdit && course.status == .active, "action": "/forlop/\(course.id)/hendelse",
             "today": OsloTime.date(of: services.now()).description,
-            "events": course.events.map { ["type": RoleText.event($0.type.rawValue), "date": $0.date.description, "unit": $0.unit] },
+            "events": course.events.map { ["type": t.event($0.type.rawValue), "date": $0.date.description, "unit": $0.unit] },
             "invitations": course.invitations.map { i -> [String: Any] in
                 [
-                    "milestone": services.milestoneLabel(i.milestone), "state": RoleText.state(i.state.rawValue),
-                    "opens": RoleText.date(i.opensAt),
-                    "closes": RoleText.date(i.closesAt.addingTimeInterval(-60)), "instruments": i.instruments.joined(separator: ", "),
+                    "milestone": services.milestoneLabel(i.milestone, t.language), "state": t.state(i.state.rawValue),
+                    "opens": t.date(i.opensAt),
+                    "closes": t.date(i.closesAt.addingTimeInterval(-60)), "instruments": i.instruments.joined(separator: ", "),
                 ]
             },
-            "eventTypes": PathwayEventType.allCases.map { ["value": $0.rawValue, "label": RoleText.event($0.rawValue)] },
+            "eventTypes": PathwayEventType.allCases.map { ["value": $0.rawValue, "label": t.event($0.rawValue)] },
             "units": units.map { ["resh": $0.resh, "name": $0.name] },
         ]
     }
 
     /// The charts each instrument's data ask for (`charts.json`), as inline SVG: a profile (RAND-36's scales per
     /// milestone, with the norm) or a trend of one score over time.
-    func charts(_ results: [ResultRecord]) -> [[String: Any]] {
+    func charts(_ results: [ResultRecord], _ t: ClinicianTexts) -> [[String: Any]] {
         var charts: [[String: Any]] = []
         // Instruments in the order the protocol asks for them, then any others the patient answered.
         var seen = Set<String>()
@@ -70,26 +71,32 @@ extension ClinicianController {
         for instrument in order.compactMap({ services.catalogue.instrument($0) }) {
             let answered = results.filter { $0.instrument == instrument.id }
             for chart in instrument.charts {
-                let title = chart.title[.nb] ?? instrument.id
+                let title = chart.title[t.language] ?? chart.title[.nb] ?? instrument.id
                 switch chart.kind {
                 case .profile:
-                    let scales = chart.scores.map { ($0, instrument.scoreLabel($0, .nb)) }
+                    let scales = chart.scores.map { ($0, instrument.scoreLabel($0, t.language)) }
                     let series = answered.map { r in
                         (
-                            label: "\(services.milestoneLabel(r.milestone)) \(RoleText.date(r.submittedAt))",
+                            label: "\(services.milestoneLabel(r.milestone, t.language)) \(t.date(r.submittedAt))",
                             values: Dictionary(uniqueKeysWithValues: r.scores.map { ($0.key, $0.number.flatMap(Double.init)) })
                         )
                     }
                     let norms = services.norms?.instrument == instrument.id ? services.norms : nil
-                    charts.append(["svg": ResultChart.profile(series: series, scales: scales, norms: norms, title: title)])
+                    charts.append([
+                        "svg": ResultChart.profile(
+                            series: series, scales: scales, norms: norms, title: title, labels: t.chartLabels)
+                    ])
                 case .trend:
                     let key = chart.scores[0]
                     let points = answered.map { r in
-                        (date: RoleText.date(r.submittedAt), value: r.scores.first { $0.key == key }?.number.flatMap(Double.init))
+                        (date: t.date(r.submittedAt), value: r.scores.first { $0.key == key }?.number.flatMap(Double.init))
                     }
                     // A value below the axis (an EQ-5D index under the range) widens it rather than leaving the chart.
                     let low = min(chart.range.lowerBound, points.compactMap(\.value).min() ?? chart.range.lowerBound)
-                    charts.append(["svg": ResultChart.trend(points: points, yRange: low...chart.range.upperBound, title: title, unit: "")])
+                    charts.append([
+                        "svg": ResultChart.trend(
+                            points: points, yRange: low...chart.range.upperBound, title: title, unit: "", labels: t.chartLabels)
+                    ])
                 }
             }
         }
@@ -97,9 +104,9 @@ extension ClinicianController {
     }
 
     /// One answered questionnaire: every question with the answer as the patient saw it, and the scores.
-    func responseView(_ r: ResultRecord) -> [String: Any] {
+    func responseView(_ r: ResultRecord, _ t: ClinicianTexts) -> [String: Any] {
         let instrument = services.catalogue.instrument(r.instrument)
-        let pack = instrument?.texts[.nb]
+        let pack = instrument?.texts[t.language] ?? instrument?.texts[.nb]
         var answers: [String: Int] = [:]
         if case .object(let members)? = try? JSONParser.parse(r.answersJSON) {
             for (key, value) in members { answers[key] = value.integerValue }
@@ -108,19 +115,19 @@ extension ClinicianController {
             let value = answers[q.linkId]
             let answer =
                 value.map { v in q.type == .choice ? (pack?.items[q.linkId]?.options?[String(v)] ?? String(v)) : String(v) }
-                ?? "Ikke besvart"
+                ?? t["notAnswered"]
             return ["question": pack?.items[q.linkId]?.text ?? q.text ?? q.linkId, "answer": answer, "missing": value == nil]
         }
         return [
-            "title": "\(pack?.title ?? r.instrument) – \(services.milestoneLabel(r.milestone)), \(RoleText.date(r.submittedAt))",
+            "title": "\(pack?.title ?? r.instrument) – \(services.milestoneLabel(r.milestone, t.language)), \(t.date(r.submittedAt))",
             "answers": rows,
             "scores": r.scores.map { s -> [String: Any] in
                 let value =
                     s.number.map { ExactNumber.decimal($0).map { ExactNumber.text($0, places: 3) } ?? $0 } ?? s.flag.map {
-                        $0 ? "ja" : "nei"
+                        $0 ? t["yes"] : t["no"]
                     } ?? "–"
                 return [
-                    "key": instrument?.scoreLabel(s.key, .nb) ?? s.key, "value": value,
+                    "key": instrument?.scoreLabel(s.key, t.language) ?? s.key, "value": value,
                     "method": s.valueSet.map { "\(s.algorithm), \($0)" } ?? s.algorithm,
                 ]
             },
@@ -133,12 +140,13 @@ extension ClinicianController {
         let form = try await FormBody.read(EventForm.self, from: request)
         let course = try await access.course(context.parameters.get("id") ?? "", for: .clinician(clinician))
         let pageContext = course.patientId
+        let t = pages.clinicianTexts(for: clinician)
         guard let type = form.type.flatMap(PathwayEventType.init(rawValue:)) else {
-            return try await patient(pageContext, clinician, csrf, problem: "Velg en hendelse.", status: .unprocessableContent)
+            return try await patient(pageContext, clinician, csrf, problem: t["eventChoose"], status: .unprocessableContent)
         }
         guard let date = form.date.flatMap(LocalDate.init(iso:)) else {
             return try await patient(
-                pageContext, clinician, csrf, problem: "Datoen må skrives som ÅÅÅÅ-MM-DD.", status: .unprocessableContent)
+                pageContext, clinician, csrf, problem: t["eventDateFormat"], status: .unprocessableContent)
         }
         let unit = type == .transfer ? form.unit.flatMap { $0.isEmpty ? nil : $0 } : nil
         do {
@@ -147,7 +155,7 @@ extension ClinicianController {
                 actor: clinician.username, at: services.now())
         } catch let error as PathwayError {
             return try await patient(
-                pageContext, clinician, csrf, problem: "Hendelsen ble ikke registrert: \(RoleText.pathway(error))", status: .conflict)
+                pageContext, clinician, csrf, problem: t("eventRefused", ["reason": t.pathway(error)]), status: .conflict)
         }
         return Response(status: .seeOther, headers: [.location: "/pasient/\(course.patientId)#forlop-\(course.id)"])
     }

@@ -21,6 +21,7 @@ struct ClinicianController: Sendable {
         router.post("login", use: login)
         let signedIn = router.group().add(middleware: ClinicianSessionMiddleware(services: services))
         signedIn.post("logout", use: logout)
+        signedIn.post("sprak", use: setLanguage)
         signedIn.get("/", use: start)
         signedIn.get("pasient/:id", use: patientPage)
         signedIn.post("forlop/:id/hendelse", use: recordEvent)
@@ -40,7 +41,7 @@ struct ClinicianController: Sendable {
         let csrf = PatientController.csrfValue(request)
         let next = Self.safeNext(request.uri.queryParameters.get("neste").map { String($0) })
         var response = pages.clinicianPage(
-            "clinician-login", title: "Logg inn",
+            "clinician-login", title: pages.clinicianTexts(for: nil)["loginTitle"],
             context: [
                 "action": "/login"
                     + (next == "/"
@@ -55,23 +56,25 @@ struct ClinicianController: Sendable {
     func login(_ request: Request, context: AppRequestContext) async throws -> Response {
         let form = try await FormBody.read(LoginForm.self, from: request)
         let client = context.clientKey(request, services.configuration)
-        let tooMany = "For mange mislykkede forsøk. Vent et kvarter og prøv igjen."
+        // The login page is in bokmål: whose language to use is known only after the login.
+        let t = pages.clinicianTexts(for: nil)
+        let tooMany = t["loginTooMany"]
         guard await !loginFailures.isBlocked(client, now: services.now()) else {
             return loginPage(request, problem: tooMany, status: .tooManyRequests)
         }
         guard PatientController.csrfMatches(request, form.csrf) else {
-            return loginPage(request, problem: "Skjemaet var utløpt. Prøv igjen.", status: .forbidden)
+            return loginPage(request, problem: t["loginFormExpired"], status: .forbidden)
         }
         let username = (form.username ?? "").trimmingCharacters(in: .whitespaces)
         let password = form.password ?? ""
         guard !username.isEmpty, !password.isEmpty, username.count <= 64, password.count <= 256 else {
             return loginPage(
-                request, problem: "Skriv inn brukernavn og passord.", username: String(username.prefix(64)), status: .unprocessableContent)
+                request, problem: t["loginMissing"], username: String(username.prefix(64)), status: .unprocessableContent)
         }
         switch try await services.accounts.login(username: username, password: password, code: form.code, now: services.now()) {
         case .refused:
             await loginFailures.record(client, now: services.now())
-            return loginPage(request, problem: "Feil brukernavn, passord eller kode.", username: username, status: .unauthorized)
+            return loginPage(request, problem: t["loginRefused"], username: username, status: .unauthorized)
         case .locked:
             // The same answer whether the name is an account or not.
             await loginFailures.record(client, now: services.now())
@@ -79,13 +82,10 @@ struct ClinicianController: Sendable {
         case .secondFactorRequired:
             return loginPage(
                 request,
-                problem: """
-                    Rollen din krever innlogging med engangskode (TOTP), og kontoen din har ingen ennå. Be en administrator om å kjøre \
-                    «svar users totp --username \(username)» og legg koden du får inn i en autentiseringsapp.
-                    """, username: username, status: .forbidden)
+                problem: t("loginNeedsTOTP", ["username": username]), username: username, status: .forbidden)
         case .busy:
             return loginPage(
-                request, problem: "Tjenesten er opptatt akkurat nå. Prøv igjen om litt.", username: username, status: .serviceUnavailable)
+                request, problem: t["loginBusy"], username: username, status: .serviceUnavailable)
         case .signedIn(let clinician):
             let (token, _) = try await services.accounts.startSession(for: clinician.username, now: services.now())
             var response = Response(
@@ -105,6 +105,17 @@ struct ClinicianController: Sendable {
         return response
     }
 
+    /// Remembers the language the clinician chose for their pages and goes back to the page they were on.
+    func setLanguage(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let (clinician, csrf) = try context.session()
+        let form = try await FormBody.read(LanguageForm.self, from: request)
+        guard let language = form.language.flatMap(Language.init(rawValue:)) else {
+            return pages.clinicianMessage("failedHeading", "failedBody", status: .unprocessableContent, clinician: clinician, csrf: csrf)
+        }
+        try await services.store.setLanguage(username: clinician.username, language: language.rawValue, at: services.now())
+        return Response(status: .seeOther, headers: [.location: Self.safeNext(form.tilbake)])
+    }
+
     /// Only a path on this site: never `//host` or a scheme, so the login cannot send anyone elsewhere.
     static func safeNext(_ next: String?) -> String {
         guard let next, next.hasPrefix("/"), !next.hasPrefix("//"), !next.contains("\\"), next.count < 200,
@@ -119,8 +130,9 @@ struct ClinicianController: Sendable {
         let (clinician, csrf) = try context.session()
         let units = try await access.units(for: .clinician(clinician))
         let courses = try await access.courseSummaries(for: .clinician(clinician))
+        let t = pages.clinicianTexts(for: clinician)
         return pages.clinicianPage(
-            "clinician-start", title: "Forløp",
+            "clinician-start", title: t["navCourses"],
             context: [
                 "units": units.map { ["resh": $0.resh, "name": $0.name] },
                 "hasCourses": !courses.isEmpty,
@@ -128,26 +140,26 @@ struct ClinicianController: Sendable {
                     var row: [String: Any] = [
                         "patientURL": "/pasient/\(c.patientId)#forlop-\(c.courseId)", "patient": String(c.patientId.prefix(8)),
                         "unit": c.unit,
-                        "type": c.type, "status": RoleText.state(c.status), "started": RoleText.date(c.startedAt),
+                        "type": c.type, "status": t.state(c.status), "started": t.date(c.startedAt),
                     ]
                     if let milestone = c.nextMilestone, let opens = c.nextOpensAt {
                         row["next"] =
-                            "\(services.milestoneLabel(milestone)), \(RoleText.date(opens)) (\(RoleText.state(c.nextState ?? "")))"
+                            "\(services.milestoneLabel(milestone, t.language)), \(t.date(opens)) (\(t.state(c.nextState ?? "")))"
                     }
                     return row
                 },
                 "canSeePatients": clinician.role.seesResults,
-            ], clinician: clinician, csrf: csrf)
+            ], clinician: clinician, csrf: csrf, back: "/")
     }
 
     func invitations(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (clinician, csrf) = try context.session()
         let list = try await access.invitationSummaries(for: .clinician(clinician))
         return pages.clinicianPage(
-            "clinician-invitations", title: "Invitasjoner",
+            "clinician-invitations", title: pages.clinicianTexts(for: clinician)["navInvitations"],
             context: [
                 "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
-            ], clinician: clinician, csrf: csrf)
+            ], clinician: clinician, csrf: csrf, back: "/invitasjoner")
     }
 
     func worklist(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -156,28 +168,26 @@ struct ClinicianController: Sendable {
         let list = try await access.invitationSummaries(
             for: .clinician(clinician), states: ["unreachable", "expired", "declined"], orVoidedLinks: true)
         return pages.clinicianPage(
-            "clinician-worklist", title: "Oppfølging",
+            "clinician-worklist", title: pages.clinicianTexts(for: clinician)["navWorklist"],
             context: [
                 "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
-            ], clinician: clinician, csrf: csrf)
+            ], clinician: clinician, csrf: csrf, back: "/oppfolging")
     }
 
     func row(for i: InvitationSummary, _ clinician: Clinician) -> [String: Any] {
-        let voided =
-            i.linkVoidedAt.map {
-                ["Lenken ble sperret \(RoleText.date($0)) etter gjentatte feil svar på kontrollspørsmålet: send en ny lenke"]
-            } ?? []
+        let t = pages.clinicianTexts(for: clinician)
+        let voided = i.linkVoidedAt.map { [t("linkVoided", ["date": t.date($0)])] } ?? []
         let problems = voided + i.deliveryProblems
         var row: [String: Any] = [
             "id": i.invitationId, "patient": String(i.patientId.prefix(8)), "unit": i.unit,
-            "milestone": services.milestoneLabel(i.milestone),
-            "state": RoleText.state(i.state), "opens": RoleText.date(i.opensAt),
-            "closes": RoleText.date(i.closesAt.addingTimeInterval(-60)),
+            "milestone": services.milestoneLabel(i.milestone, t.language),
+            "state": t.state(i.state), "opens": t.date(i.opensAt),
+            "closes": t.date(i.closesAt.addingTimeInterval(-60)),
             "reminders": i.remindersSent, "problems": problems.joined(separator: "; "), "hasProblems": !problems.isEmpty,
             "contactURL": "/oppfolging/\(i.invitationId)/kontaktet",
         ]
         if clinician.role.seesResults { row["patientURL"] = "/pasient/\(i.patientId)" }
-        if let at = i.contactedAt { row["contacted"] = "\(RoleText.date(at)) (\(i.contactedBy ?? ""))" }
+        if let at = i.contactedAt { row["contacted"] = "\(t.date(at)) (\(i.contactedBy ?? ""))" }
         return row
     }
 
@@ -195,6 +205,7 @@ struct ClinicianController: Sendable {
         let cells = try await access.statistics(for: .clinician(clinician))
         // The same small-cell rule as `svar report`: a count below the smallest cell is not shown, nor a rate resting on it.
         let report = try StatisticsReport(StatisticsInput(cells: cells, scores: []), minCell: StatisticsReport.defaultMinCell)
+        let t = pages.clinicianTexts(for: clinician)
         func shown(_ figure: StatisticsReport.Figure) -> String {
             switch figure {
             case .count(let n): return "\(n)"
@@ -203,18 +214,26 @@ struct ClinicianController: Sendable {
             }
         }
         return pages.clinicianPage(
-            "clinician-dashboard", title: "Svarprosent",
+            "clinician-dashboard", title: t["navDashboard"],
             context: [
                 "hasRows": !report.rows.isEmpty,
-                "minCell": report.minCell,
+                "smallCells": t("dashboardSmallCells", ["below": String(report.minCell - 1), "minCell": String(report.minCell)]),
                 "rows": report.rows.map { r -> [String: Any] in
                     [
-                        "unit": "\(r.unitName) (\(r.unit))", "milestone": services.milestoneLabel(r.milestone), "invited": shown(r.invited),
+                        "unit": "\(r.unitName) (\(r.unit))", "milestone": services.milestoneLabel(r.milestone, t.language),
+                        "invited": shown(r.invited),
                         "answered": shown(r.answered), "rate": r.responseRate == .suppressed ? "–" : shown(r.responseRate),
                     ]
                 },
-            ], clinician: clinician, csrf: csrf)
+            ], clinician: clinician, csrf: csrf, back: "/oversikt")
     }
+}
+
+/// The language switch in the clinician pages' header: the language, and the page to go back to.
+struct LanguageForm: Decodable {
+    var csrf: String?
+    var language: String?
+    var tilbake: String?
 }
 
 /// The login form.

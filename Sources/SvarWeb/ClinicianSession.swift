@@ -35,30 +35,24 @@ struct ClinicianSessionMiddleware: RouterMiddleware {
         if request.method == .post {
             let form = try await FormBody.read(CSRFForm.self, from: request)
             guard let given = form.csrf, constantTimeEqual(given.utf8, csrf.utf8) else {
-                return services.pages.clinicianMessage(
-                    "Skjemaet er utløpt", "Last siden på nytt og prøv igjen.", status: .forbidden,
-                    clinician: clinician, csrf: csrf)
+                return services.pages.clinicianMessage("csrfHeading", "csrfBody", status: .forbidden, clinician: clinician, csrf: csrf)
             }
         }
         do {
             return try await next(request, context)
         } catch let problem as Problem {
             // The API's problems are in English; the pages say it in the users' language.
-            let (heading, text) =
-                problem.status == .forbidden
-                ? ("Ingen tilgang", "Rollen din (\(RoleText.label(clinician.role))) gir ikke tilgang til dette.")
-                : ("Det gikk ikke", "Forespørselen kunne ikke utføres.")
-            return services.pages.clinicianMessage(heading, text, status: problem.status, clinician: clinician, csrf: csrf)
+            let t = services.pages.clinicianTexts(for: clinician)
+            let (heading, text) = problem.status == .forbidden ? ("forbiddenHeading", "forbiddenBody") : ("failedHeading", "failedBody")
+            return services.pages.clinicianMessage(
+                heading, text, values: ["role": t.role(clinician.role)], status: problem.status, clinician: clinician, csrf: csrf)
         } catch let error as StoreError {
             if case .notFound = error {
                 return services.pages.clinicianMessage(
-                    "Ikke funnet", "Siden finnes ikke, eller den gjelder en enhet du ikke har tilgang til.",
-                    status: .notFound, clinician: clinician, csrf: csrf)
+                    "notFoundHeading", "notFoundBody", status: .notFound, clinician: clinician, csrf: csrf)
             }
             return services.pages.clinicianMessage(
-                "Det gikk ikke",
-                "Endringen passer ikke med det som allerede er registrert (for eksempel en pasient som har bedt om sletting).",
-                status: .conflict, clinician: clinician, csrf: csrf)
+                "failedHeading", "conflictBody", status: .conflict, clinician: clinician, csrf: csrf)
         }
     }
 }

@@ -1,24 +1,38 @@
 import Foundation
 import Hummingbird
 import SvarDomain
+import SvarInstruments
 
-/// The clinician pages: Norwegian bokmål (their users' working language), the same stylesheet and security
-/// headers as the patient pages, and a navigation that shows only what the role may use.
+/// The clinician pages: in the language each user chose (`web/i18n/clinician-*.json`; bokmål until they choose),
+/// the same stylesheet and security headers as the patient pages, and a navigation that shows only what the role
+/// may use.
 extension PageRenderer {
+    /// The clinician's texts: their chosen language, bokmål for anyone else (the login page).
+    func clinicianTexts(for clinician: Clinician?) -> ClinicianTexts {
+        let language = clinician?.language.flatMap(Language.init(rawValue:)) ?? .nb
+        return ClinicianTexts(language: language, pack: clinicianTexts[language] ?? [:])
+    }
+
+    /// `back` is the page the language switch returns to (a GET page: the form's own page, not where it posts).
     func clinicianPage(
-        _ template: String, title: String, context: [String: Any], clinician: Clinician?, csrf: String,
+        _ template: String, title: String, context: [String: Any], clinician: Clinician?, csrf: String, back: String = "/",
         status: HTTPResponse.Status = .ok
     ) -> Response {
-        var full: [String: Any] = ["lang": "nb", "pageTitle": title, "csrf": csrf]
+        let t = clinicianTexts(for: clinician)
+        var full: [String: Any] = ["lang": t.language.rawValue, "pageTitle": title, "csrf": csrf, "t": t.pack]
         if let clinician {
-            full["user"] = ["name": clinician.username, "role": RoleText.label(clinician.role)]
-            var nav: [[String: Any]] = [["url": "/", "label": "Forløp"]]
-            if clinician.role.treatsPatients {
-                nav.append(["url": "/registrer", "label": "Registrer pasient"])
-                nav.append(["url": "/oppfolging", "label": "Oppfølging"])
+            full["user"] = ["name": clinician.username, "role": t.role(clinician.role)]
+            full["languageBack"] = back
+            full["uiLanguages"] = Language.allCases.map { code -> [String: Any] in
+                ["code": code.rawValue, "name": PageRenderer.languageName(code), "current": code == t.language]
             }
-            nav.append(["url": "/invitasjoner", "label": "Invitasjoner"])
-            nav.append(["url": "/oversikt", "label": "Svarprosent"])
+            var nav: [[String: Any]] = [["url": "/", "label": t["navCourses"]]]
+            if clinician.role.treatsPatients {
+                nav.append(["url": "/registrer", "label": t["navEnrol"]])
+                nav.append(["url": "/oppfolging", "label": t["navWorklist"]])
+            }
+            nav.append(["url": "/invitasjoner", "label": t["navInvitations"]])
+            nav.append(["url": "/oversikt", "label": t["navDashboard"]])
             full["nav"] = nav.map { item -> [String: Any] in
                 var item = item
                 item["current"] = (item["label"] as? String) == title
@@ -29,64 +43,86 @@ extension PageRenderer {
         return html(template, full, status: status, headers: [.cacheControl: "no-store"])
     }
 
-    func clinicianMessage(_ heading: String, _ body: String, status: HTTPResponse.Status, clinician: Clinician?, csrf: String) -> Response {
-        clinicianPage(
-            "clinician-message", title: heading, context: ["heading": heading, "body": body], clinician: clinician, csrf: csrf,
-            status: status)
+    /// A message page; `heading` and `body` are keys of the clinician pack (`values` fill the body's `{name}`s).
+    func clinicianMessage(
+        _ heading: String, _ body: String, values: [String: String] = [:], status: HTTPResponse.Status, clinician: Clinician?,
+        csrf: String
+    ) -> Response {
+        let t = clinicianTexts(for: clinician)
+        return clinicianPage(
+            "clinician-message", title: t[heading], context: ["heading": t[heading], "body": t(body, values)], clinician: clinician,
+            csrf: csrf, status: status)
     }
 }
 
-/// Bokmål labels for the clinician pages.
-enum RoleText {
-    static func label(_ role: Role) -> String {
+/// One language's clinician texts, by key (a key missing from the pack shows as itself; start-up checks that every
+/// pack has the keys of `clinician-nb.json`).
+struct ClinicianTexts: Sendable {
+    let language: Language
+    let pack: [String: String]
+
+    subscript(_ key: String) -> String { pack[key] ?? key }
+
+    /// The text with each `{name}` replaced by its value.
+    func callAsFunction(_ key: String, _ values: [String: String] = [:]) -> String {
+        values.reduce(self[key]) { text, value in text.replacingOccurrences(of: "{\(value.key)}", with: value.value) }
+    }
+
+    /// `prefix` + the raw value with its first letter capitalised, or the raw value itself when the pack has no such key.
+    private func named(_ prefix: String, _ raw: String) -> String {
+        pack[prefix + raw.prefix(1).uppercased() + raw.dropFirst()] ?? raw
+    }
+
+    func role(_ role: Role) -> String {
         switch role {
-        case .behandler: return "behandler"
-        case .kvarusKontakt: return "Kvarus-kontakt"
-        case .registerkontakt: return "registerkontakt"
-        case .registryAdmin: return "registeradministrator"
+        case .behandler: return self["roleBehandler"]
+        case .kvarusKontakt: return self["roleKvarusKontakt"]
+        case .registerkontakt: return self["roleRegisterkontakt"]
+        case .registryAdmin: return self["roleRegistryAdmin"]
         }
     }
 
-    static func state(_ raw: String) -> String {
-        [
-            "scheduled": "Planlagt", "invited": "Invitert", "reminded": "Påminnet", "opened": "Åpnet", "completed": "Besvart",
-            "expired": "Utløpt", "declined": "Avslått", "unreachable": "Ikke nådd", "cancelled": "Avbrutt",
-            "active": "Aktivt", "ended": "Avsluttet", "brokenOff": "Avbrutt",
-        ][raw] ?? raw
+    /// An invitation's or a course's state (`stateCompleted`, `stateBrokenOff`, …).
+    func state(_ raw: String) -> String { named("state", raw) }
+
+    /// A pathway event (`eventFirstAttendance`, …).
+    func event(_ raw: String) -> String { named("event", raw) }
+
+    /// Why an enrolment field was refused (the services' reasons are English, for the API).
+    func inputProblem(_ field: String) -> String {
+        switch field {
+        case "identityNumber": return self["problemIdentityNumber"]
+        case "email": return self["problemEmail"]
+        case "mobile": return self["problemMobile"]
+        case "language": return self["problemLanguage"]
+        case "birthDate": return self["problemDate"]
+        default: return self["problemInvalid"]
+        }
     }
 
-    static func event(_ raw: String) -> String {
-        [
-            "start": "Start", "firstAttendance": "Første oppmøte", "clinicalDecision": "Klinisk beslutning", "evaluation": "Evaluering",
-            "transfer": "Overføring", "end": "Avslutning", "breakOff": "Avbrudd",
-        ][raw] ?? raw
-    }
-
-    /// Why an enrolment field was refused, in bokmål (the services' reasons are English, for the API).
-    static func inputProblem(_ field: String) -> String {
-        [
-            "identityNumber": "er ikke et gyldig fødselsnummer, D-nummer eller H-nummer – sjekk sifrene",
-            "email": "er ikke en gyldig e-postadresse", "mobile": "skriv 8 sifre, eller + og 8–15 sifre (for eksempel +4791234567)",
-            "language": "velg bokmål, nynorsk eller engelsk", "birthDate": "skriv datoen som ÅÅÅÅ-MM-DD",
-        ][field] ?? "er ikke gyldig"
-    }
-
-    /// Why a pathway event was refused, in bokmål.
-    static func pathway(_ error: PathwayError) -> String {
+    /// Why a pathway event was refused.
+    func pathway(_ error: PathwayError) -> String {
         switch error.kind {
-        case .duplicate: return "hendelsen er allerede registrert i forløpet."
-        case .outOfOrder: return "hendelsen passer ikke inn i forløpet slik det er registrert (for eksempel etter avslutning)."
-        case .invalid where error.field == "date": return "datoen kan ikke være i fremtiden eller mer enn 20 år tilbake."
-        case .invalid: return "opplysningene er ikke gyldige."
+        case .duplicate: return self["pathwayDuplicate"]
+        case .outOfOrder: return self["pathwayOutOfOrder"]
+        case .invalid where error.field == "date": return self["pathwayDate"]
+        case .invalid: return self["pathwayInvalid"]
         }
     }
 
-    /// `3. mars 2026` in Oslo time.
-    static func date(_ instant: Date) -> String {
+    /// `3. mars 2026` (`3 March 2026` in English) in Oslo time.
+    func date(_ instant: Date) -> String {
         let d = OsloTime.date(of: instant)
-        let months = [
-            "januar", "februar", "mars", "april", "mai", "juni", "juli", "august", "september", "oktober", "november", "desember",
-        ]
-        return "\(d.day). \(months[max(0, min(11, d.month - 1))]) \(d.year)"
+        let months = self["months"].split(separator: ",").map(String.init)
+        let month = months.count == 12 ? months[max(0, min(11, d.month - 1))] : String(d.month)
+        return self("dateFormat", ["day": String(d.day), "month": month, "year": String(d.year)])
+    }
+
+    /// The words the charts add around the labels.
+    var chartLabels: ChartLabels {
+        ChartLabels(
+            norm: self["chartNorm"], normInText: self["chartNormInText"], at: self["chartAt"], missing: self["chartMissing"],
+            noValues: self["chartNoValues"], notComparable: self["chartNotComparable"], noNormOnFile: self["chartNoNormOnFile"],
+            decimalSeparator: self["chartDecimalSeparator"])
     }
 }

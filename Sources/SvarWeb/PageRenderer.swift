@@ -3,29 +3,52 @@ import Hummingbird
 import Mustache
 import SvarInstruments
 
-/// Renders the patient pages from the Mustache templates and UI text packs under `web/`, parsed once at
-/// start-up.
+/// Renders the patient and clinician pages from the Mustache templates and UI text packs under `web/`, parsed once
+/// at start-up.
 public struct PageRenderer: Sendable {
     let library: MustacheLibrary
     let texts: [Language: [String: String]]
+    /// The clinician pages' texts (`web/i18n/clinician-*.json`).
+    let clinicianTexts: [Language: [String: String]]
     let staticDirectory: String
 
     public static func load(webDirectory: URL) async throws -> PageRenderer {
         let library = try await MustacheLibrary(directory: webDirectory.appendingPathComponent("templates").path)
+        return PageRenderer(
+            library: library, texts: try packs(webDirectory, prefix: ""), clinicianTexts: try packs(webDirectory, prefix: "clinician-"),
+            staticDirectory: webDirectory.appendingPathComponent("static").path)
+    }
+
+    /// `web/i18n/<prefix><language>.json` for every language: flat objects of texts, each with the same keys as
+    /// the bokmål pack. A pack that cannot be read or differs stops start-up, naming the file.
+    static func packs(_ webDirectory: URL, prefix: String) throws -> [Language: [String: String]] {
         var texts: [Language: [String: String]] = [:]
         for language in Language.allCases {
-            let file = webDirectory.appendingPathComponent("i18n/\(language.rawValue).json")
-            let data = try Data(contentsOf: file)
-            guard let object = try JSONSerialization.jsonObject(with: data) as? [String: String] else {
-                throw PageError("\(file.path): must be an object of texts")
+            let name = "web/i18n/\(prefix)\(language.rawValue).json"
+            let file = webDirectory.appendingPathComponent("i18n/\(prefix)\(language.rawValue).json")
+            let data: Data
+            do {
+                data = try Data(contentsOf: file)
+            } catch {
+                throw PageError("\(name): cannot be read (\(file.path))")
+            }
+            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: String] else {
+                throw PageError("\(name): must be an object of texts")
             }
             texts[language] = object
         }
         let keys = Set(texts[.nb]?.keys.map { $0 } ?? [])
-        for (language, pack) in texts where Set(pack.keys) != keys {
-            throw PageError("web/i18n/\(language.rawValue).json: its keys differ from nb.json")
+        for language in Language.allCases {
+            let pack = Set(texts[language]?.keys.map { $0 } ?? [])
+            guard pack != keys else { continue }
+            let missing = keys.subtracting(pack).sorted()
+            let extra = pack.subtracting(keys).sorted()
+            throw PageError(
+                "web/i18n/\(prefix)\(language.rawValue).json: its keys differ from \(prefix)nb.json"
+                    + (missing.isEmpty ? "" : " (missing: \(missing.joined(separator: ", ")))")
+                    + (extra.isEmpty ? "" : " (not in \(prefix)nb.json: \(extra.joined(separator: ", ")))"))
         }
-        return PageRenderer(library: library, texts: texts, staticDirectory: webDirectory.appendingPathComponent("static").path)
+        return texts
     }
 
     func text(_ key: String, _ language: Language) -> String { texts[language]?[key] ?? key }
@@ -67,7 +90,7 @@ public struct PageRenderer: Sendable {
     }
 }
 
-struct PageError: Error, CustomStringConvertible {
-    let description: String
+public struct PageError: Error, CustomStringConvertible {
+    public let description: String
     init(_ description: String) { self.description = description }
 }

@@ -79,6 +79,19 @@ let day: TimeInterval = 86_400
 
 @Suite struct StoreContractTests {
     @Test(arguments: StoreKind.allCases)
+    func aUsersPageLanguageIsRememberedAndCanBeForgotten(kind: StoreKind) async throws {
+        let store = try kind.make()
+        try await store.addUser(username: "kari", passwordHash: "x", role: .behandler, units: [], totpSecret: nil, actor: "test", at: t0)
+        #expect(try await store.user("kari")?.language == nil)
+        try await store.setLanguage(username: "kari", language: "nn", at: t0)
+        #expect(try await store.user("kari")?.language == "nn")
+        try await store.setLanguage(username: "kari", language: nil, at: t0)
+        #expect(try await store.user("kari")?.language == nil)
+        await #expect(throws: StoreError.self) { try await store.setLanguage(username: "nobody", language: "en", at: t0) }
+        await #expect(throws: (any Error).self) { try await store.setLanguage(username: "kari", language: "de", at: t0) }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func unitsAreUniqueByRESH(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         try await store.createUnit(Unit(resh: "4208", name: "A"), actor: "t", at: t0)

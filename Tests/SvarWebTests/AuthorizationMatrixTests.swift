@@ -152,6 +152,10 @@ extension AuthorizationMatrixTests {
         .page(.post, "/registrer", treats: .allowed(.seeOther), contact: .forbidden, admin: .forbidden, targeted: true) { t in
             Call("/registrer", form: ["identityNumber": t.number, "unit": "5001", "type": "D01"])
         }.answeringWithTheTargetsId().followingTheRedirect(),
+        // The caller's own page language: every role may choose it, and it concerns no patient.
+        .page(.post, "/sprak", treats: .allowed(.seeOther), contact: .allowed(.seeOther), admin: .allowed(.seeOther)) { _ in
+            Call("/sprak", form: ["language": "nb", "tilbake": "/"])
+        },
         .page(.post, "/logout", treats: .allowed(.seeOther), contact: .allowed(.seeOther), admin: .allowed(.seeOther)) { _ in
             Call("/logout", form: [:])
         },
