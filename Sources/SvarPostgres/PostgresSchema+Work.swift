@@ -115,7 +115,8 @@ extension PostgresSchema {
             disabled_at BIGINT,
             failed_logins BIGINT NOT NULL DEFAULT 0,
             locked_until BIGINT,
-            created_at BIGINT NOT NULL
+            created_at BIGINT NOT NULL,
+            language TEXT CHECK (language IN ('nb', 'nn', 'en'))
         )
         """,
         """

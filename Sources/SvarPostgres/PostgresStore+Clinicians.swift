@@ -57,7 +57,8 @@ extension PostgresStore {
             }
             return UserRecord(
                 username: try row.decode("username"), passwordHash: try row.decode("password_hash"), role: role, units: units,
-                totpSecret: totp, disabledAt: try row.optionalDate("disabled_at"), lockedUntil: try row.optionalDate("locked_until"))
+                totpSecret: totp, disabledAt: try row.optionalDate("disabled_at"), lockedUntil: try row.optionalDate("locked_until"),
+                language: try row.decode("language", as: String?.self))
         }
     }
 
@@ -117,6 +118,15 @@ extension PostgresStore {
             guard changed == 1 else { throw StoreError.notFound(what: "user", id: username) }
             try await tx.execute("DELETE FROM sessions WHERE username = \(username)")
             try await tx.audit(AuditEntry(at: at, actor: actor, action: "user.totp", subject: username, detail: "new TOTP secret"))
+        }
+    }
+
+    public func setLanguage(username: String, language: String?, at: Date) async throws {
+        try await transaction { tx in
+            let changed = try await tx.count("UPDATE users SET language = \(language) WHERE username = \(username) RETURNING 1")
+            guard changed == 1 else { throw StoreError.notFound(what: "user", id: username) }
+            try await tx.audit(
+                AuditEntry(at: at, actor: username, action: "user.language", subject: username, detail: language ?? "default"))
         }
     }
 

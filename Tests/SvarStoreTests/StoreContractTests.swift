@@ -80,7 +80,7 @@ let day: TimeInterval = 86_400
 @Suite struct StoreContractTests {
     @Test(arguments: StoreKind.allCases)
     func aUsersPageLanguageIsRememberedAndCanBeForgotten(kind: StoreKind) async throws {
-        let store = try kind.make()
+        let store = try await kind.make()
         try await store.addUser(username: "kari", passwordHash: "x", role: .behandler, units: [], totpSecret: nil, actor: "test", at: t0)
         #expect(try await store.user("kari")?.language == nil)
         try await store.setLanguage(username: "kari", language: "nn", at: t0)
