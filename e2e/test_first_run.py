@@ -131,7 +131,7 @@ def test_setup_test_env_shares_the_check(fake):
     assert "  sudo apt-get install -y libssl-dev chromium" in proc.stderr.splitlines(), proc
     assert elapsed < AT_ONCE, elapsed
     asked = {c.split()[-1] for c in calls(log, "dpkg")}
-    assert asked == set(BUILD_PACKAGES) | {"python3-venv", "chromium", "chromium-driver"}, asked
+    assert asked == set(BUILD_PACKAGES) | {"python3-venv", "chromium", "chromium-driver", "postgresql"}, asked
     assert not calls(log, "apt-get"), log.read_text()
 
 
