@@ -19,9 +19,10 @@ extension SQLiteStore {
 
     public func markOpened(invitationId: String, at: Date) async throws {
         try await db.write { db in
-            guard let raw = try String.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]),
-                let state = InvitationState(rawValue: raw)
-            else { throw StoreError.notFound(what: "invitation", id: invitationId) }
+            guard let row = try Row.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]) else {
+                throw StoreError.notFound(what: "invitation", id: invitationId)
+            }
+            let state: InvitationState = try row.strict("state", in: "invitations")
             guard state != .opened, state.canMove(to: .opened) else { return }
             try Self.transition(db, invitationId: invitationId, to: .opened, cause: "the patient opened the link", actor: "patient", at: at)
         }
@@ -29,9 +30,10 @@ extension SQLiteStore {
 
     public func saveDraft(invitationId: String, instrument: String, answersJSON: String, language: String, at: Date) async throws {
         try await db.write { db in
-            guard let raw = try String.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]),
-                let state = InvitationState(rawValue: raw)
-            else { throw StoreError.notFound(what: "invitation", id: invitationId) }
+            guard let row = try Row.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]) else {
+                throw StoreError.notFound(what: "invitation", id: invitationId)
+            }
+            let state: InvitationState = try row.strict("state", in: "invitations")
             guard !state.isTerminal else { throw StoreError.conflict(field: "invitation", reason: "the invitation is \(state.rawValue)") }
             try db.execute(
                 sql: """
@@ -57,11 +59,11 @@ extension SQLiteStore {
 
     public func submit(invitationId: String, responses: [SubmittedResponse], respondent: String, language: String, at: Date) async throws {
         try await db.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT state, patient_id FROM invitations WHERE id = ?", arguments: [invitationId]),
-                let state = InvitationState(rawValue: row["state"])
+            guard let row = try Row.fetchOne(db, sql: "SELECT state, patient_id FROM invitations WHERE id = ?", arguments: [invitationId])
             else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)
             }
+            let state: InvitationState = try row.strict("state", in: "invitations")
             guard !state.isTerminal else {
                 throw StoreError.conflict(field: "invitation", reason: "the invitation is already \(state.rawValue)")
             }

@@ -42,9 +42,8 @@ extension SQLiteStore {
 
     public func user(_ username: String) async throws -> UserRecord? {
         try await db.read { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ?", arguments: [username]),
-                let role = Role(rawValue: row["role"])
-            else { return nil }
+            guard let row = try Row.fetchOne(db, sql: "SELECT * FROM users WHERE username = ?", arguments: [username]) else { return nil }
+            let role: Role = try row.strict("role", in: "users")
             let units = try String.fetchAll(db, sql: "SELECT unit FROM user_units WHERE username = ? ORDER BY unit", arguments: [username])
             var totp: SealedIdentity?
             if let keyId = row["totp_key_id"] as String?, let sealed = row["totp_sealed"] as Data? {

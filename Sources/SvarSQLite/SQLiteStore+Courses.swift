@@ -186,11 +186,10 @@ extension SQLiteStore {
         _ db: Database, invitationId: String, to next: InvitationState, cause: String, actor: String, at: Date,
         cancelReason: CancelReason? = nil
     ) throws -> InvitationState {
-        guard let raw = try String.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]),
-            let current = InvitationState(rawValue: raw)
-        else {
+        guard let row = try Row.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]) else {
             throw StoreError.notFound(what: "invitation", id: invitationId)
         }
+        let current: InvitationState = try row.strict("state", in: "invitations")
         do {
             _ = try current.moved(to: next)
         } catch {

@@ -20,7 +20,7 @@ extension SQLiteStore {
             var claimed: [ClaimedDelivery] = []
             for row in rows {
                 let id: String = row["id"]
-                let invitationState = (row["invitation_state"] as String?).flatMap(InvitationState.init(rawValue:))
+                let invitationState: InvitationState? = try row.strictIfPresent("invitation_state", in: "invitations")
                 if row["reserved_at"] as Int64? != nil {
                     try Self.cancelDelivery(db, id: id, reason: "patient reserved", at: now)
                     continue

@@ -122,7 +122,7 @@ extension SQLiteStore {
                 try db.execute(
                     sql: "UPDATE nudge_counts SET nudged = 1 WHERE course_id = ? AND milestone = ?", arguments: [course, milestone])
                 if row["reserved_at"] as Int64? != nil { continue }
-                let since = LocalDate(iso: row["since"]) ?? today
+                let since = try row.date("since", in: "nudge_counts")
                 try db.execute(
                     sql: "INSERT OR IGNORE INTO clinician_nudges (course_id, milestone, due_date, created_at) VALUES (?, ?, ?, ?)",
                     arguments: [course, milestone, since.adding(days: afterDays).description, at.seconds])

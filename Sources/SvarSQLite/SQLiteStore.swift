@@ -347,7 +347,7 @@ public final class SQLiteStore: Store {
             else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)
             }
-            let state = InvitationState(rawValue: row["state"]) ?? .cancelled
+            let state: InvitationState = try row.strict("state", in: "invitations")
             guard !state.isTerminal else {
                 throw StoreError.conflict(field: "state", reason: "the invitation is \(state.rawValue); no new link can be made")
             }
