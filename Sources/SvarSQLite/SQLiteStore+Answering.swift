@@ -19,10 +19,7 @@ extension SQLiteStore {
 
     public func markOpened(invitationId: String, at: Date) async throws {
         try await db.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]) else {
-                throw StoreError.notFound(what: "invitation", id: invitationId)
-            }
-            let state: InvitationState = try row.strict("state", in: "invitations")
+            let state = try Self.invitationState(db, invitationId)
             guard state != .opened, state.canMove(to: .opened) else { return }
             try Self.transition(db, invitationId: invitationId, to: .opened, cause: "the patient opened the link", actor: "patient", at: at)
         }
@@ -30,10 +27,7 @@ extension SQLiteStore {
 
     public func saveDraft(invitationId: String, instrument: String, answersJSON: String, language: String, at: Date) async throws {
         try await db.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]) else {
-                throw StoreError.notFound(what: "invitation", id: invitationId)
-            }
-            let state: InvitationState = try row.strict("state", in: "invitations")
+            let state = try Self.invitationState(db, invitationId)
             guard !state.isTerminal else { throw StoreError.conflict(field: "invitation", reason: "the invitation is \(state.rawValue)") }
             try db.execute(
                 sql: """

@@ -52,6 +52,14 @@ extension SQLiteStore {
         try await db.read { try Self.invitation(in: $0, id: id) }
     }
 
+    /// An invitation's state, read strictly; `notFound` when there is no such invitation.
+    static func invitationState(_ db: Database, _ invitationId: String) throws -> InvitationState {
+        guard let row = try Row.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]) else {
+            throw StoreError.notFound(what: "invitation", id: invitationId)
+        }
+        return try row.strict("state", in: "invitations")
+    }
+
     static func invitation(in db: Database, id: String) throws -> InvitationRecord? {
         // Cached statements: this runs on every patient page view.
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM invitations WHERE id = ?"), arguments: [id]) else {
@@ -186,10 +194,7 @@ extension SQLiteStore {
         _ db: Database, invitationId: String, to next: InvitationState, cause: String, actor: String, at: Date,
         cancelReason: CancelReason? = nil
     ) throws -> InvitationState {
-        guard let row = try Row.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]) else {
-            throw StoreError.notFound(what: "invitation", id: invitationId)
-        }
-        let current: InvitationState = try row.strict("state", in: "invitations")
+        let current = try invitationState(db, invitationId)
         do {
             _ = try current.moved(to: next)
         } catch {
