@@ -35,7 +35,7 @@ let package = Package(
             name: "SvarRegistry",
             dependencies: ["SvarDomain", "SvarInstruments", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        // Edge: the Store protocol, its SQLite implementation (GRDB), the identity vault and the local registry store.
+        // The storage contract: the Store protocol, its records, the identity vault and where a database is. No database library.
         .target(
             name: "SvarStore",
             dependencies: [
@@ -58,6 +58,7 @@ let package = Package(
             dependencies: [
                 "SvarStore", "SvarDomain", "SvarInstruments", "SvarRegistry",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -120,7 +121,7 @@ let package = Package(
         .executableTarget(
             name: "svar",
             dependencies: [
-                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore", "SvarSQLite", "SvarServices", "SvarRegistry",
+                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore", "SvarSQLite", "SvarPostgres", "SvarServices", "SvarRegistry",
                 "SvarDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -153,6 +154,7 @@ let package = Package(
             dependencies: [
                 "SvarStore", "SvarSQLite", "SvarPostgres", "SvarDomain", "SvarAssets", "SvarServices", "SvarRegistry",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "SvarWebTests",

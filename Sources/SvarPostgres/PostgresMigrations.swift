@@ -20,6 +20,9 @@ extension PostgresStore {
     /// an advisory lock: instances starting at once wait for each other, and each finds the work done or does it.
     public func migrate() async throws {
         try await transaction { tx in
+            // A migration may take long, and the instances starting beside it must wait for it, not give up: the
+            // session limits (`SessionLimits`) do not apply to this one transaction.
+            try await tx.execute("SELECT set_config('lock_timeout', '0', true), set_config('statement_timeout', '0', true)")
             try await tx.execute("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey), hashtext(current_setting('search_path')))")
             if let schema {
                 // The name passed `checkSchemaName` (lower-case letters, digits, underscores): safe as an identifier.

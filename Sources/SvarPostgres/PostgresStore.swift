@@ -32,19 +32,33 @@ public final class PostgresStore: Store {
         self.logger = logger
     }
 
-    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=disable|prefer|require`) with at
-    /// most `poolSize` connections, runs the pool in a task this store owns (end it with `shutdown()`), and
-    /// applies pending migrations.
+    /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=…`) with at most `poolSize`
+    /// connections; see `connect(_:schema:logger:)`.
     public static func connect(
         url: String, poolSize: Int = 10, schema: String? = nil,
         logger: Logger = Logger(label: "svar.postgres")
     ) async throws -> PostgresStore {
+        guard case .postgres(let endpoint) = try DatabaseLocation.parse(url, poolSize: poolSize) else {
+            throw LocationProblem("'\(url)' is not a postgres:// URL")
+        }
+        return try await connect(endpoint, schema: schema, logger: logger)
+    }
+
+    /// Runs a pool to `endpoint` in a task this store owns (end it with `shutdown()`) and applies pending
+    /// migrations. Call `endpoint.waitUntilReachable` first: the pool itself waits silently for a database
+    /// that is not there.
+    public static func connect(
+        _ endpoint: PostgresEndpoint, schema: String? = nil, migrating: Bool = true, logger: Logger = Logger(label: "svar.postgres")
+    ) async throws -> PostgresStore {
         if let schema { try checkSchemaName(schema) }
-        let client = PostgresClient(configuration: try PostgresURL.configuration(url, poolSize: poolSize), backgroundLogger: logger)
+        let client = PostgresClient(configuration: try endpoint.clientConfiguration(), backgroundLogger: logger)
         let runner = Task { await client.run() }
+        // `run()` must have begun before the first lease, or PostgresNIO warns (the query would still wait for it);
+        // there is no signal for that, so give the new task a moment once per process.
+        try? await Task.sleep(for: .milliseconds(20))
         let store = PostgresStore(client: client, runner: runner, schema: schema, logger: logger)
         do {
-            try await store.migrate()
+            if migrating { try await store.migrate() }
         } catch {
             await store.shutdown()
             throw error
@@ -100,11 +114,16 @@ public final class PostgresStore: Store {
         return StoreError.conflict(field: constraint, reason: "exists already")
     }
 
+    /// The migrations applied so far, read without changing anything (none on an empty database).
     public func appliedMigrations() async throws -> [String] {
         try await transaction { tx in
-            try await tx.rows("SELECT name FROM schema_migrations ORDER BY name").map { try $0.decode("name", as: String.self) }
+            guard try await tx.value("SELECT to_regclass('schema_migrations') IS NOT NULL", as: Bool.self) == true else { return [] }
+            return try await tx.rows("SELECT name FROM schema_migrations ORDER BY name").map { try $0.decode("name", as: String.self) }
         }
     }
+
+    /// Every migration this version of Svar knows for PostgreSQL, in order.
+    public static var knownMigrations: [String] { PostgresMigrations.all.map(\.name) }
 }
 
 func newId() -> String { UUID().uuidString.lowercased() }

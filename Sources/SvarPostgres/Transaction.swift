@@ -84,28 +84,3 @@ extension PostgresRandomAccessRow {
         return date
     }
 }
-
-/// Reads a `postgres://` URL into the client's configuration.
-enum PostgresURL {
-    static func configuration(_ url: String, poolSize: Int) throws -> PostgresClient.Configuration {
-        guard let parts = URLComponents(string: url), ["postgres", "postgresql"].contains(parts.scheme ?? ""),
-            let host = parts.host, let user = parts.user
-        else {
-            throw StoreError.conflict(field: "database URL", reason: "expected postgres://user:password@host:port/database")
-        }
-        let database = parts.path.hasPrefix("/") ? String(parts.path.dropFirst()) : parts.path
-        let mode = parts.queryItems?.first { $0.name == "sslmode" }?.value ?? "prefer"
-        let tls: PostgresClient.Configuration.TLS
-        switch mode {
-        case "disable": tls = .disable
-        case "prefer": tls = .prefer(.makeClientConfiguration())
-        case "require": tls = .require(.makeClientConfiguration())
-        default: throw StoreError.conflict(field: "sslmode", reason: "'\(mode)' is not disable, prefer or require")
-        }
-        var configuration = PostgresClient.Configuration(
-            host: host, port: parts.port ?? 5432, username: user, password: parts.password, database: database.isEmpty ? nil : database,
-            tls: tls)
-        configuration.options.maximumConnections = max(1, poolSize)
-        return configuration
-    }
-}

@@ -12,11 +12,11 @@ public struct ForwardingConfiguration: Sendable {
     /// The local registry store, when it is the target (export and statistics read it).
     public var localStore: (any RegistryArchive)?
 
-    /// `openLocalStore` opens the local registry store at a path (the storage engine is the caller's choice).
+    /// `openLocalStore` opens the local registry store where it is (the storage engine is the caller's choice).
     public static func fromEnvironment(
-        _ env: [String: String], databasePath: String, vault: IdentityVault,
-        openLocalStore: (_ path: String, _ vault: IdentityVault) throws -> any RegistryArchive
-    ) throws(DeliveryConfigurationError) -> ForwardingConfiguration {
+        _ env: [String: String], database: DatabaseLocation, vault: IdentityVault,
+        openLocalStore: (_ location: RegistryArchiveLocation, _ vault: IdentityVault) async throws -> any RegistryArchive
+    ) async throws(DeliveryConfigurationError) -> ForwardingConfiguration {
         func value(_ key: String) -> String? {
             guard let v = env[key]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
             return v
@@ -60,24 +60,37 @@ public struct ForwardingConfiguration: Sendable {
             throw DeliveryConfigurationError(
                 variable: variable, reason: "applies only with SVAR_REGISTRY_URL (the local registry store is in use)")
         }
-        let path = localStorePath(env, databasePath: databasePath)
-        guard path != databasePath else {
-            throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE", reason: "must be a database of its own, not Svar's")
-        }
+        let location = try localStoreLocation(env, database: database)
         do {
-            let store = try openLocalStore(path, vault)
+            let store = try await openLocalStore(location, vault)
             return ForwardingConfiguration(target: store, policy: policy, localStore: store)
         } catch {
-            throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE", reason: "cannot open sqlite:\(path) (\(error))")
+            throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE", reason: "cannot open \(location) (\(error))")
         }
     }
 
-    /// Where the local registry store is: `SVAR_REGISTRY_STORE`, or `registry.sqlite` beside Svar's database.
-    public static func localStorePath(_ env: [String: String], databasePath: String) -> String {
-        if let configured = env["SVAR_REGISTRY_STORE"]?.trimmingCharacters(in: .whitespaces), !configured.isEmpty { return configured }
-        return URL(fileURLWithPath: databasePath).deletingLastPathComponent().appendingPathComponent("registry.sqlite").path
+    /// Where the local registry store is: `SVAR_REGISTRY_STORE` (a path, `sqlite:PATH` or `postgres://…`, its
+    /// password optionally in `SVAR_REGISTRY_STORE_PASSWORD_FILE`), or beside Svar's database.
+    public static func localStoreLocation(_ env: [String: String], database: DatabaseLocation) throws(DeliveryConfigurationError)
+        -> RegistryArchiveLocation
+    {
+        let configured = env["SVAR_REGISTRY_STORE"]?.trimmingCharacters(in: .whitespaces)
+        var password: String?
+        if let path = env["SVAR_REGISTRY_STORE_PASSWORD_FILE"], !path.isEmpty {
+            do {
+                password = try SvarConfiguration.password(file: path)
+            } catch {
+                throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE_PASSWORD_FILE", reason: error.reason)
+            }
+        }
+        do {
+            return try RegistryArchiveLocation.resolve(configured, beside: database, password: password)
+        } catch {
+            throw DeliveryConfigurationError(variable: "SVAR_REGISTRY_STORE", reason: error.reason)
+        }
     }
 
+    /// Ends the registry client's connections (an HTTP client must be shut down before it is released).
     public func shutdown() async {
         try? await (target as? FHIRRegistryClient)?.shutdown()
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SvarDomain
+import SvarStore
 
 /// Svar's run-time configuration, read from the environment (a contract: see the README's table).
 /// `svar serve` and `svar tick` read the same variables, so both work on the same database.
@@ -16,8 +17,11 @@ public struct SvarConfiguration: Sendable, Equatable {
 
     public var host = "127.0.0.1"
     public var port = 8080
-    /// A SQLite file path (from `sqlite:PATH`).
-    public var databasePath = "svar.sqlite"
+    /// Svar's database (`SVAR_DATABASE_URL`): a SQLite file by default, or PostgreSQL.
+    public var database = DatabaseLocation.sqlite(path: "svar.sqlite")
+    /// How long a command keeps trying to reach PostgreSQL at start-up before it gives up
+    /// (`SVAR_DATABASE_CONNECT_TIMEOUT`, seconds).
+    public var databaseConnectTimeout = 30
     public var apiToken: String?
     public var publicURL = "http://127.0.0.1:8080"
     public var mode = Mode.production
@@ -58,13 +62,13 @@ public struct SvarConfiguration: Sendable, Equatable {
             c.port = port
         }
         c.publicURL = "http://\(c.host.contains(":") ? "[\(c.host)]" : c.host):\(c.port)"
-        if let url = value("SVAR_DATABASE_URL") {
-            guard url.hasPrefix("sqlite:"), url.count > "sqlite:".count else {
+        c.database = try Self.database(value)
+        if let text = value("SVAR_DATABASE_CONNECT_TIMEOUT") {
+            guard let seconds = Int(text), (0...3600).contains(seconds) else {
                 throw ConfigurationProblem(
-                    variable: "SVAR_DATABASE_URL",
-                    reason: "'\(redactedURL(url))' is not supported; use sqlite:PATH (PostgreSQL comes with a later release)")
+                    variable: "SVAR_DATABASE_CONNECT_TIMEOUT", reason: "'\(text)' is not a number of seconds from 0 to 3600")
             }
-            c.databasePath = String(url.dropFirst("sqlite:".count))
+            c.databaseConnectTimeout = seconds
         }
         c.apiToken = value("SVAR_API_TOKEN")
         if let token = c.apiToken, token.count < 16 {
@@ -126,6 +130,47 @@ public struct SvarConfiguration: Sendable, Equatable {
         return c
     }
 
+    /// `SVAR_DATABASE_URL` with `SVAR_DATABASE_PASSWORD_FILE` and `SVAR_DATABASE_POOL`.
+    static func database(_ value: (String) -> String?) throws(ConfigurationProblem) -> DatabaseLocation {
+        var poolSize = PostgresEndpoint.defaultPoolSize
+        if let text = value("SVAR_DATABASE_POOL") {
+            guard let n = Int(text), (1...500).contains(n) else {
+                throw ConfigurationProblem(variable: "SVAR_DATABASE_POOL", reason: "'\(text)' is not a number of connections from 1 to 500")
+            }
+            poolSize = n
+        }
+        var password: String?
+        if let path = value("SVAR_DATABASE_PASSWORD_FILE") {
+            do {
+                password = try Self.password(file: path)
+            } catch {
+                throw ConfigurationProblem(variable: "SVAR_DATABASE_PASSWORD_FILE", reason: error.reason)
+            }
+        }
+        guard let url = value("SVAR_DATABASE_URL") else {
+            if password != nil {
+                throw ConfigurationProblem(
+                    variable: "SVAR_DATABASE_PASSWORD_FILE", reason: "applies only with SVAR_DATABASE_URL=postgres://…")
+            }
+            return .sqlite(path: "svar.sqlite")
+        }
+        do {
+            return try DatabaseLocation.parse(url, password: password, poolSize: poolSize)
+        } catch {
+            throw ConfigurationProblem(variable: "SVAR_DATABASE_URL", reason: error.reason)
+        }
+    }
+
+    /// A password kept in a file (a mounted secret): its content without the last line end (`echo secret > file`).
+    public static func password(file path: String) throws(LocationProblem) -> String {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw LocationProblem("cannot read \(path)")
+        }
+        let trimmed = text.hasSuffix("\r\n") ? String(text.dropLast(2)) : text.hasSuffix("\n") ? String(text.dropLast()) : text
+        guard !trimmed.isEmpty else { throw LocationProblem("\(path) is empty") }
+        return trimmed
+    }
+
     /// A set of named cases: `all`, `none`, or a comma-separated list; an unknown name is refused with the
     /// names that exist.
     static func choice<Case: RawRepresentable & CaseIterable & Hashable>(
@@ -149,13 +194,6 @@ public struct SvarConfiguration: Sendable, Equatable {
 }
 
 /// A URL fit for an error message or a log line: any password in it replaced by `***`.
-public func redactedURL(_ text: String) -> String {
-    guard let schemeEnd = text.range(of: "://"), let at = text[schemeEnd.upperBound...].lastIndex(of: "@") else { return text }
-    let userInfo = text[schemeEnd.upperBound..<at]
-    guard let colon = userInfo.firstIndex(of: ":") else { return text }
-    return String(text[..<colon]) + ":***" + String(text[at...])
-}
-
 public struct ConfigurationProblem: Error, Sendable, Equatable, CustomStringConvertible {
     public let variable: String
     public let reason: String

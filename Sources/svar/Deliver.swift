@@ -19,7 +19,7 @@ struct Deliver: AsyncParsableCommand {
 
     func run() async throws {
         let instant = try passTime(now)
-        let runtime = try Runtime.load()
+        let runtime = try await Runtime.load()
         let delivery = try loadDelivery(runtime)
         var logger = Logger(label: "svar")
         logger.logLevel = Logger.Level(rawValue: runtime.configuration.logLevel) ?? .info

@@ -43,6 +43,7 @@ struct Demo: AsyncParsableCommand {
         var environment = ProcessInfo.processInfo.environment
         environment["SVAR_MODE"] = "demo"
         environment["SVAR_DATABASE_URL"] = "sqlite:" + folder.appendingPathComponent("svar.sqlite").path
+        environment["SVAR_DATABASE_PASSWORD_FILE"] = nil
         environment["SVAR_VAULT_KEY"] = nil
         environment["SVAR_VAULT_KEY_FILE"] = keyFile.path
         environment["SVAR_API_TOKEN"] = token
@@ -51,7 +52,7 @@ struct Demo: AsyncParsableCommand {
             try? fm.removeItem(at: mailbox)
             environment["SVAR_MAILBOX_DIR"] = mailbox.path
         }
-        let runtime = try Runtime.load(environment)
+        let runtime = try await Runtime.load(environment)
         say("Svar demo — everything here is fictional.")
         say("  created a new vault key for the demo: \(keyFile.path) (never use it for real data)")
         say("  database: \(folder.appendingPathComponent("svar.sqlite").path)")

@@ -33,14 +33,14 @@ struct Export: AsyncParsableCommand {
         if FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), !isFolder.boolValue {
             throw fail("--out: \(folder.path) is a file, not a folder")
         }
-        let runtime = try Runtime.load()
+        let runtime = try await Runtime.load()
         if let instrument, runtime.catalogue.instrument(instrument) == nil {
             throw fail(
                 "--instrument: unknown instrument '\(instrument)' (known: "
                     + "\(runtime.catalogue.instruments.map(\.id).joined(separator: ", ")))"
             )
         }
-        let forwarding = try loadForwarding(runtime)
+        let forwarding = try await loadForwarding(runtime)
         guard let store = forwarding.localStore else {
             await forwarding.shutdown()
             throw fail(
@@ -86,7 +86,7 @@ struct Report: AsyncParsableCommand {
                     + "identify patients)"
             )
         }
-        let runtime = try Runtime.load(needsVault: false)
+        let runtime = try await Runtime.load(needsVault: false)
         let report: StatisticsReport
         do {
             report = try StatisticsReport(try await runtime.store.statisticsInput(), minCell: cell)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SvarAssets
 import SvarDomain
 import SvarSQLite
 import SvarServices
@@ -20,8 +21,8 @@ struct Forward: AsyncParsableCommand {
 
     func run() async throws {
         let instant = try passTime(now)
-        let runtime = try Runtime.load()
-        let forwarding = try loadForwarding(runtime)
+        let runtime = try await Runtime.load()
+        let forwarding = try await loadForwarding(runtime)
         var logger = Logger(label: "svar")
         logger.logLevel = Logger.Level(rawValue: runtime.configuration.logLevel) ?? .info
         let report: ForwardingPass.Report
@@ -51,7 +52,7 @@ struct Forwarding: AsyncParsableCommand {
             abstract: "List forwards that failed for good: id, patient pseudonym, response, attempts, time, reason (tab-separated).")
 
         func run() async throws {
-            let runtime = try Runtime.load(needsVault: false)
+            let runtime = try await Runtime.load(needsVault: false)
             let failed = try await runtime.store.failedForwards()
             for item in failed {
                 print(
@@ -70,7 +71,7 @@ struct Forwarding: AsyncParsableCommand {
         var id: String
 
         func run() async throws {
-            let runtime = try Runtime.load(needsVault: false)
+            let runtime = try await Runtime.load(needsVault: false)
             do {
                 try await runtime.store.retryForward(id: id, actor: commandLineActor(), at: Date())
             } catch let error as StoreError {
@@ -92,7 +93,7 @@ struct Forwarding: AsyncParsableCommand {
 
         func run() async throws {
             guard limit > 0 else { throw fail("--limit: must be at least 1") }
-            let runtime = try Runtime.load(needsVault: false)
+            let runtime = try await Runtime.load(needsVault: false)
             for entry in try await runtime.store.disclosures(subject: patient, limit: limit) {
                 print(try JSONText.string(entry.json))
             }
@@ -100,17 +101,27 @@ struct Forwarding: AsyncParsableCommand {
     }
 }
 
-func loadForwarding(_ runtime: Runtime, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+func loadForwarding(_ runtime: Runtime, environment: [String: String] = ProcessInfo.processInfo.environment) async throws
     -> ForwardingConfiguration
 {
     do {
-        return try ForwardingConfiguration.fromEnvironment(
-            environment, databasePath: runtime.configuration.databasePath, vault: runtime.vault
-        ) {
-            try LocalRegistryStore(path: $0, sealingKey: $1.registryStoreKey)
+        return try await ForwardingConfiguration.fromEnvironment(
+            environment, database: runtime.configuration.database, vault: runtime.vault
+        ) { location, vault in
+            try await openRegistryArchive(location, runtime: runtime, vault: vault)
         }
     } catch {
         throw fail("cannot start: \(error)")
+    }
+}
+
+/// Opens the local registry store on its engine.
+func openRegistryArchive(_ location: RegistryArchiveLocation, runtime: Runtime, vault: IdentityVault) async throws -> any RegistryArchive {
+    switch location {
+    case .sqlite(let path):
+        return try LocalRegistryStore(path: path, sealingKey: vault.registryStoreKey)
+    case .schemaBesideSvar, .postgres:
+        throw AssetError("the local registry store on PostgreSQL is not available yet")
     }
 }
 

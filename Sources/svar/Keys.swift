@@ -16,7 +16,7 @@ struct Keys: AsyncParsableCommand {
             abstract: "List the link-signing keys: id, created, retired (the newest signs new links).")
 
         func run() async throws {
-            let runtime = try Runtime.load(needsVault: false)
+            let runtime = try await Runtime.load(needsVault: false)
             let keys = try await runtime.store.signingKeys()
             let newest = keys.filter { $0.retiredAt == nil }.map(\.id).max()
             for key in keys {
@@ -39,7 +39,7 @@ struct Keys: AsyncParsableCommand {
         var keyId: UInt32
 
         func run() async throws {
-            let runtime = try Runtime.load(needsVault: false)
+            let runtime = try await Runtime.load(needsVault: false)
             do {
                 try await LinkIssuer.retire(store: runtime.store, id: keyId, actor: commandLineActor(), now: Date())
             } catch let error as StoreError {
@@ -55,7 +55,7 @@ struct Keys: AsyncParsableCommand {
         )
 
         func run() async throws {
-            let runtime = try Runtime.load()
+            let runtime = try await Runtime.load()
             let id = try await LinkIssuer.rotate(store: runtime.store, vault: runtime.vault, now: Date())
             print("signing key \(id) is now used for new links")
         }

@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
+import SvarPostgres
 import SvarSQLite
 import SvarServices
+import SvarStore
 
 /// Schema migrations: every command applies the pending ones when it opens a database; this shows where an
 /// installation stands, before or after an upgrade.
@@ -21,34 +23,57 @@ struct Migrate: AsyncParsableCommand {
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
         let configuration: SvarConfiguration
+        let registry: RegistryArchiveLocation?
         do {
             configuration = try SvarConfiguration.fromEnvironment(environment)
+            let usesLocalStore = environment["SVAR_REGISTRY_URL"]?.isEmpty ?? true
+            registry = usesLocalStore ? try ForwardingConfiguration.localStoreLocation(environment, database: configuration.database) : nil
         } catch {
             throw fail("cannot start: \(error)")
         }
-        let databasePath = configuration.databasePath
-        let registryPath = ForwardingConfiguration.localStorePath(environment, databasePath: databasePath)
+        switch configuration.database {
+        case .sqlite(let path): try sqlite(path, registry: registry)
+        case .postgres(let endpoint): try await postgres(endpoint, configuration: configuration, registry: registry)
+        }
+    }
+
+    private func sqlite(_ path: String, registry: RegistryArchiveLocation?) throws {
         if !status {
             do {
-                _ = try SQLiteStore(path: databasePath)
-                if environment["SVAR_REGISTRY_URL"]?.isEmpty ?? true {
-                    try LocalRegistryStore.migrate(path: registryPath)
-                }
+                _ = try SQLiteStore(path: path)
+                if case .sqlite(let registryPath) = registry { try LocalRegistryStore.migrate(path: registryPath) }
             } catch {
                 throw fail("cannot migrate: \(error)")
             }
         }
         do {
             try show(
-                "database sqlite:\(databasePath)", applied: try SQLiteStore.appliedMigrations(readingOnly: databasePath),
-                known: SQLiteStore.knownMigrations)
-            if environment["SVAR_REGISTRY_URL"]?.isEmpty ?? true {
+                "database sqlite:\(path)", applied: try SQLiteStore.appliedMigrations(readingOnly: path), known: SQLiteStore.knownMigrations
+            )
+            if case .sqlite(let registryPath) = registry {
                 try show(
                     "registry store sqlite:\(registryPath)", applied: try LocalRegistryStore.appliedMigrations(readingOnly: registryPath),
                     known: LocalRegistryStore.knownMigrations)
             }
         } catch {
             throw fail("cannot read the migrations: \(error)")
+        }
+    }
+
+    private func postgres(_ endpoint: PostgresEndpoint, configuration: SvarConfiguration, registry: RegistryArchiveLocation?) async throws {
+        let store: PostgresStore
+        do {
+            try await endpoint.waitUntilReachable(seconds: configuration.databaseConnectTimeout, logger: commandLogger(configuration))
+            store = try await PostgresStore.connect(endpoint, migrating: !status, logger: commandLogger(configuration))
+        } catch {
+            throw fail("cannot \(status ? "read" : "apply") the migrations: \(endpoint.redacted(String(describing: error)))")
+        }
+        do {
+            try show("database \(endpoint)", applied: try await store.appliedMigrations(), known: PostgresStore.knownMigrations)
+            await store.shutdown()
+        } catch {
+            await store.shutdown()
+            throw fail("cannot read the migrations: \(endpoint.redacted(String(describing: error)))")
         }
     }
 

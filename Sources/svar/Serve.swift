@@ -20,7 +20,7 @@ struct Serve: AsyncParsableCommand {
     )
 
     func run() async throws {
-        let runtime = try Runtime.load()
+        let runtime = try await Runtime.load()
         try await serve(runtime)
     }
 }
@@ -77,7 +77,7 @@ func serve(
         }
     }
     if config.workers.contains(.forwarder) {
-        let forwarding = try loadForwarding(runtime, environment: environment)
+        let forwarding = try await loadForwarding(runtime, environment: environment)
         background.append(
             PeriodicPass.forwarding(
                 makeForwardingPass(runtime, forwarding, logger: logger), logger: logger,

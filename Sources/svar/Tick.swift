@@ -19,7 +19,7 @@ struct Tick: AsyncParsableCommand {
 
     func run() async throws {
         let instant = try passTime(now)
-        let runtime = try Runtime.load(needsVault: false)
+        let runtime = try await Runtime.load(needsVault: false)
         let report = try await SchedulerPass(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol).run(now: instant)
         print(
             "tick at \(OsloTime.iso8601(instant)): invited \(report.invited), reminded \(report.reminded), expired "

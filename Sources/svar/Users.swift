@@ -42,7 +42,7 @@ struct Users: AsyncParsableCommand {
                 throw fail("--role: '\(role)' is not one of \(Role.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             let password = String(decoding: readAllStandardInput(), as: UTF8.self).trimmingCharacters(in: .newlines)
-            let runtime = try Runtime.load()
+            let runtime = try await Runtime.load()
             let required = runtime.configuration.rolesRequiringTOTP.contains(parsedRole)
             if required && !totp {
                 print("the role \(parsedRole.rawValue) signs in with a one-time code (SVAR_REQUIRE_TOTP): TOTP is turned on")
@@ -70,7 +70,7 @@ struct Users: AsyncParsableCommand {
         var username: String
 
         func run() async throws {
-            let runtime = try Runtime.load()
+            let runtime = try await Runtime.load()
             do {
                 let url = try await ClinicianAccounts(store: runtime.store, vault: runtime.vault)
                     .enableTOTP(username: username, actor: commandLineActor(), at: Date())
@@ -90,7 +90,7 @@ struct Users: AsyncParsableCommand {
         var username: String
 
         func run() async throws {
-            let runtime = try Runtime.load(needsVault: false)
+            let runtime = try await Runtime.load(needsVault: false)
             do {
                 try await runtime.store.disableUser(username: username, actor: commandLineActor(), at: Date())
             } catch {
