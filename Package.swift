@@ -121,8 +121,8 @@ let package = Package(
         .executableTarget(
             name: "svar",
             dependencies: [
-                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore", "SvarSQLite", "SvarPostgres", "SvarServices", "SvarRegistry",
-                "SvarDelivery",
+                "SvarInstruments", "SvarAssets", "SvarWeb", "SvarDomain", "SvarStore", "SvarSQLite", "SvarPostgres", "SvarServices",
+                "SvarRegistry", "SvarDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
