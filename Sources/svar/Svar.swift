@@ -17,7 +17,7 @@ struct Svar: AsyncParsableCommand {
         version: version,
         subcommands: [
             Serve.self, Demo.self, Tick.self, Deliver.self, Forward.self, Forwarding.self, Export.self, Report.self, Users.self,
-            ScoreCommand.self, Instruments.self, Keys.self, Migrate.self,
+            ScoreCommand.self, Instruments.self, Keys.self, Migrate.self, StoreCommand.self,
         ]
     )
 

@@ -1,0 +1,181 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+import SvarStore
+
+/// The PostgreSQL end of `svar store copy`: fills an empty, migrated schema from a `TableSource` inside one
+/// transaction, then reads every table back for its checksum before committing. A refused value, a schema that
+/// does not match, or a checksum that differs rolls the whole copy back: the target stays empty.
+struct TableCopier {
+    struct Column {
+        var name: String
+        var type: String
+        var generated: Bool
+    }
+
+    let tx: Transaction
+    static let bindLimit = 30_000
+
+    func copy(from source: any TableSource) async throws -> [TableCopyReport] {
+        let target = try await tables()
+        let sourceTables = try source.tables()
+        let missing = Set(sourceTables.keys).symmetricDifference(target.keys).sorted()
+        guard missing.isEmpty else {
+            throw CopyProblem("the two databases have different tables (\(missing.joined(separator: ", "))): are both at this Svar's version?")
+        }
+        for (table, columns) in target {
+            guard try await tx.value(PostgresQuery(unsafeSQL: "SELECT EXISTS (SELECT 1 FROM \(quoted(table)))"), as: Bool.self) == false
+            else {
+                throw CopyProblem("the target is not empty (table \(table) has rows): copy only into a new database")
+            }
+            let names = Set(sourceTables[table] ?? [])
+            for column in columns where !names.contains(column.name) && !column.generated {
+                throw CopyProblem("column \(table).\(column.name) exists only in the target: are both at this Svar's version?")
+            }
+        }
+        var reports: [TableCopyReport] = []
+        for table in try await insertionOrder(Array(target.keys)) {
+            let byName = Dictionary(uniqueKeysWithValues: (target[table] ?? []).map { ($0.name, $0) })
+            var columns: [Column] = []
+            for name in (sourceTables[table] ?? []).sorted() {
+                guard let column = byName[name] else {
+                    throw CopyProblem("column \(table).\(name) exists only in the source: are both at this Svar's version?")
+                }
+                columns.append(column)
+            }
+            let sent = try await copyRows(table, columns, from: source)
+            let received = try await checksum(table, columns)
+            reports.append(TableCopyReport(table: table, source: sent, target: received))
+        }
+        if let wrong = reports.first(where: { !$0.matches }) {
+            throw CopyProblem("table \(wrong.table) differs after the copy (source \(wrong.source), target \(wrong.target))")
+        }
+        return reports.sorted { $0.table < $1.table }
+    }
+
+    /// Each table with its columns, in the schema the transaction works in.
+    func tables() async throws -> [String: [Column]] {
+        var tables: [String: [Column]] = [:]
+        let rows = try await tx.rows(
+            """
+            SELECT table_name::text AS t, column_name::text AS c, data_type::text AS type, is_identity::text = 'YES' AS generated
+            FROM information_schema.columns WHERE table_schema = current_schema() AND table_name <> 'schema_migrations'
+            ORDER BY table_name, ordinal_position
+            """)
+        for row in rows {
+            let column = Column(name: try row.decode("c"), type: try row.decode("type"), generated: try row.decode("generated"))
+            tables[try row.decode("t", as: String.self), default: []].append(column)
+        }
+        return tables
+    }
+
+    /// Parents before children, as the foreign keys require.
+    func insertionOrder(_ tables: [String]) async throws -> [String] {
+        var parents: [String: Set<String>] = [:]
+        for row in try await tx.rows(
+            """
+            SELECT c.conrelid::regclass::text AS child, c.confrelid::regclass::text AS parent FROM pg_constraint c
+            WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace
+            """)
+        {
+            let child: String = try row.decode("child")
+            let parent: String = try row.decode("parent")
+            if child != parent { parents[child, default: []].insert(parent) }
+        }
+        var ordered: [String] = []
+        var placed = Set<String>()
+        var left = tables.sorted()
+        while !left.isEmpty {
+            let ready = left.filter { (parents[$0] ?? []).isSubset(of: placed) }
+            guard !ready.isEmpty else { throw CopyProblem("the foreign keys of \(left.joined(separator: ", ")) form a cycle") }
+            ordered += ready
+            placed.formUnion(ready)
+            left.removeAll { placed.contains($0) }
+        }
+        return ordered
+    }
+
+    private func copyRows(_ table: String, _ columns: [Column], from source: any TableSource) async throws -> TableChecksum {
+        var checksum = TableChecksum()
+        let size = max(1, Self.bindLimit / max(1, columns.count))
+        let identity = columns.contains { $0.generated } ? " OVERRIDING SYSTEM VALUE" : ""
+        let head = "INSERT INTO \(quoted(table)) (\(columns.map { quoted($0.name) }.joined(separator: ", ")))\(identity) VALUES "
+        var cursor: Int64?
+        repeat {
+            let (rows, next) = try source.batch(table, columns: columns.map(\.name), after: cursor, size: size)
+            cursor = next
+            guard !rows.isEmpty else { break }
+            var binds = PostgresBindings(capacity: rows.count * columns.count)
+            var tuples: [String] = []
+            for row in rows {
+                checksum.add(row)
+                var marks: [String] = []
+                for (column, value) in zip(columns, row) {
+                    try bind(value, as: column, of: table, into: &binds)
+                    marks.append("$\(binds.count)")
+                }
+                tuples.append("(" + marks.joined(separator: ", ") + ")")
+            }
+            try await tx.execute(PostgresQuery(unsafeSQL: head + tuples.joined(separator: ", "), binds: binds))
+        } while cursor != nil
+        for column in columns where column.generated {
+            // The next generated number follows the copied ones.
+            try await tx.execute(
+                PostgresQuery(
+                    unsafeSQL: """
+                        SELECT setval(pg_get_serial_sequence('\(quoted(table))', '\(column.name)'),
+                            COALESCE((SELECT MAX(\(quoted(column.name))) FROM \(quoted(table))), 0) + 1, false)
+                        """))
+        }
+        return checksum
+    }
+
+    private func bind(_ value: CopyValue, as column: Column, of table: String, into binds: inout PostgresBindings) throws {
+        switch (value, column.type) {
+        case (.null, _): binds.appendNull()
+        case (.integer(let n), "bigint"), (.integer(let n), "integer"): binds.append(n)
+        case (.integer(let n), "boolean") where n == 0 || n == 1: binds.append(n == 1)
+        case (.text(let s), "text"): binds.append(s)
+        case (.bytes(let b), "bytea"): binds.append(ByteBuffer(bytes: b))
+        case (.real(let x), "double precision"): binds.append(x)
+        default:
+            throw CopyProblem("\(table).\(column.name): a value \(value) does not fit the target's type \(column.type)")
+        }
+    }
+
+    /// The target's rows read back, as the source's were: booleans count as the integers SQLite keeps.
+    private func checksum(_ table: String, _ columns: [Column]) async throws -> TableChecksum {
+        var checksum = TableChecksum()
+        let list = columns.map { quoted($0.name) }.joined(separator: ", ")
+        for row in try await tx.rows(PostgresQuery(unsafeSQL: "SELECT \(list) FROM \(quoted(table))")) {
+            var values: [CopyValue] = []
+            for (index, column) in columns.enumerated() {
+                let cell = row[index]
+                switch column.type {
+                case "bigint", "integer": values.append(try cell.decode(Int64?.self).map(CopyValue.integer) ?? .null)
+                case "boolean": values.append(try cell.decode(Bool?.self).map { .integer($0 ? 1 : 0) } ?? .null)
+                case "text": values.append(try cell.decode(String?.self).map(CopyValue.text) ?? .null)
+                case "bytea": values.append(try cell.decode(ByteBuffer?.self).map { .bytes(Array($0.readableBytesView)) } ?? .null)
+                case "double precision": values.append(try cell.decode(Double?.self).map(CopyValue.real) ?? .null)
+                default: throw CopyProblem("\(table).\(column.name): type \(column.type) is not one Svar copies")
+                }
+            }
+            checksum.add(values)
+        }
+        return checksum
+    }
+
+    /// An identifier from the database's own catalogue, quoted.
+    private func quoted(_ name: String) -> String { "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+}
+
+extension PostgresStore {
+    /// Fills this (migrated, empty) store from `source` in one transaction; see `TableCopier`.
+    public func copyIn(from source: any TableSource) async throws -> [TableCopyReport] {
+        try await transaction { tx in
+            // A one-off move of a whole installation: its statements may run longer than a request's.
+            try await tx.execute("SELECT set_config('statement_timeout', '0', true)")
+            return try await TableCopier(tx: tx).copy(from: source)
+        }
+    }
+}

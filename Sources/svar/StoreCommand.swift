@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import SvarPostgres
+import SvarSQLite
+import SvarServices
+import SvarStore
+
+/// Moving an installation between engines: every table copied into a new PostgreSQL database, with counts and
+/// checksums read back from both sides, so an operator can see that nothing was lost on the way.
+struct StoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "store",
+        abstract: "Move an installation's data between storage engines.",
+        subcommands: [Copy.self]
+    )
+
+    struct Copy: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Copy a SQLite installation (and its local registry store) into an empty PostgreSQL database.",
+            discussion: """
+                Stop every svar process of the installation first. The source is brought up to this version's schema, \
+                the target is migrated and must be empty; everything is copied in one transaction per database, then \
+                each table's row count and checksum is read back from the target and compared with the source's. \
+                Any difference rolls the copy back. The password may come from SVAR_DATABASE_PASSWORD_FILE.
+                """)
+
+        @Option(help: ArgumentHelp("The installation to copy: sqlite:PATH.", valueName: "sqlite:PATH"))
+        var from: String
+
+        @Option(help: ArgumentHelp("The new, empty database: postgres://USER@HOST[:PORT]/DB[?sslmode=…].", valueName: "postgres-url"))
+        var to: String
+
+        @Option(
+            help: ArgumentHelp(
+                "The local registry store to copy (default: registry.sqlite beside the source, if it exists); it goes to the "
+                    + "target's 'registry' schema.", valueName: "sqlite:PATH"))
+        var registryFrom: String?
+
+        @Option(help: "How long to wait for PostgreSQL to answer, in seconds.")
+        var connectTimeout = 30
+
+        func run() async throws {
+            let environment = ProcessInfo.processInfo.environment
+            let (sourcePath, endpoint) = try locations(environment)
+            do {
+                _ = try SQLiteStore(path: sourcePath)  // brings the source to this version's schema
+            } catch {
+                throw fail("--from: cannot open sqlite:\(sourcePath) (\(error))")
+            }
+            let logger = commandLogger(SvarConfiguration())
+            let target: PostgresStore
+            do {
+                try await endpoint.waitUntilReachable(seconds: connectTimeout, logger: logger)
+                target = try await PostgresStore.connect(endpoint, logger: logger)
+            } catch {
+                throw fail("--to: \(endpoint.redacted(String(describing: error)))")
+            }
+            do {
+                print("svar store copy: sqlite:\(sourcePath) → \(endpoint)")
+                let reports = try await target.copyIn(from: try SQLiteTableSource(path: sourcePath))
+                show(reports)
+                await target.shutdown()
+            } catch {
+                await target.shutdown()
+                throw fail("copy failed, nothing was kept in the target: \(endpoint.redacted(String(describing: error)))")
+            }
+        }
+
+        private func locations(_ environment: [String: String]) throws -> (String, PostgresEndpoint) {
+            guard case .sqlite(let path) = try? DatabaseLocation.parse(from) else {
+                throw fail("--from: '\(PostgresEndpoint.redacting(from))' is not sqlite:PATH")
+            }
+            var password: String?
+            if let file = environment["SVAR_DATABASE_PASSWORD_FILE"], !file.isEmpty {
+                do {
+                    password = try SvarConfiguration.password(file: file)
+                } catch {
+                    throw fail("SVAR_DATABASE_PASSWORD_FILE: \(error)")
+                }
+            }
+            do {
+                guard case .postgres(let endpoint) = try DatabaseLocation.parse(to, password: password, poolSize: 2) else {
+                    throw LocationProblem("'\(to)' is not a postgres:// URL")
+                }
+                return (path, endpoint)
+            } catch {
+                throw fail("--to: \(error)")
+            }
+        }
+
+        private func show(_ reports: [TableCopyReport]) {
+            let width = max(5, reports.map(\.table.count).max() ?? 5)
+            print("table".padding(toLength: width, withPad: " ", startingAt: 0) + "  rows(source)  rows(target)  checksum(source=target)")
+            for report in reports {
+                print(
+                    report.table.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                        + String(report.source.rows).leftPad(12) + "  " + String(report.target.rows).leftPad(12) + "  "
+                        + "\(report.source)" + (report.matches ? "" : " ≠ \(report.target)"))
+            }
+            let rows = reports.reduce(0) { $0 + $1.source.rows }
+            print("copied \(reports.count) tables, \(rows) rows; every count and checksum matches")
+        }
+    }
+}
+
+extension String {
+    fileprivate func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+}
