@@ -256,21 +256,33 @@ class RssPoller:
 
 
 # --- wrk --------------------------------------------------------------------------------------------------------
-def wrk(args, port: int, seconds: float, mode: str, tokens: Path | None = None) -> tuple[dict, list[str]]:
-    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{seconds:g}s", "--latency", "--timeout", "10s",
-               "-s", str(LUA.relative_to(REPO)), f"http://{HOST}:{port}", "--", mode]
-    if tokens is not None:
-        command += [str(tokens), str(args.threads)]
-    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
-    result = None
-    for line in proc.stdout.splitlines():
-        if line.startswith("RESULT "):
-            result = json.loads(line[len("RESULT "):])
-    if proc.returncode != 0 or result is None:
-        raise RuntimeError(f"wrk failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    (args.work / f"wrk-{mode}.out").write_text(proc.stdout + proc.stderr)
-    result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
-    return result, command
+def wrk(args, ports: list[int], seconds: float, mode: str, tokens: Path | None = None) -> tuple[dict, list[str]]:
+    """wrk against each port at once (the connections split evenly), results combined."""
+    threads = max(1, args.threads // len(ports))
+    procs = []
+    for index, port in enumerate(ports):
+        command = ["wrk", f"-t{threads}", f"-c{args.connections // len(ports)}", f"-d{seconds:g}s", "--latency", "--timeout",
+                   "10s", "-s", str(LUA.relative_to(REPO)), f"http://{HOST}:{port}", "--", mode]
+        if tokens is not None:
+            # Each wrk takes its own share of the tokens (a token submits once).
+            share = args.work / f"{tokens.stem}-{index}.txt"
+            share.write_text("".join(line for n, line in enumerate(tokens.read_text().splitlines(keepends=True))
+                                     if n % len(ports) == index))
+            command += [str(share), str(threads)]
+        procs.append((command, subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
+    results = []
+    for command, proc in procs:
+        out, err = proc.communicate()
+        result = None
+        for line in out.splitlines():
+            if line.startswith("RESULT "):
+                result = json.loads(line[len("RESULT "):])
+        if proc.returncode != 0 or result is None:
+            raise RuntimeError(f"wrk failed ({proc.returncode}):\n{out}\n{err}")
+        (args.work / f"wrk-{mode}-{command[-1] if tokens is None else len(results)}.out").write_text(out + err)
+        result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+        results.append(result)
+    return (results[0] if len(results) == 1 else combined(results)), procs[0][0]
 
 
 def prepare(port: int, api_token: str, unit: str, numbers: list[str], env: dict, args, seed0: int) -> list[tuple[str, str]]:
@@ -288,6 +300,116 @@ def write_tokens(path: Path, pairs: list[tuple[str, str]]) -> Path:
     return path
 
 
+def count_stored(database_url: str) -> int:
+    """Invitations with a stored response, read from either engine."""
+    sql = "SELECT count(DISTINCT invitation_id) FROM responses"
+    if database_url.startswith("sqlite:"):
+        with sqlite3.connect(f"file:{database_url[len('sqlite:'):]}?mode=ro", uri=True) as db:
+            return db.execute(sql).fetchone()[0]
+    out = subprocess.run([psql(), "-X", "-At", database_url, "-c", sql], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip())
+
+
+def psql() -> str:
+    import glob
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/psql"), reverse=True)
+    return found[0] if found else "psql"
+
+
+def new_database(args, name: str) -> str:
+    """A fresh database in the benchmark's PostgreSQL cluster (scripts/postgres-test-cluster createdb)."""
+    out = subprocess.run([str(REPO / "scripts" / "postgres-test-cluster"), "createdb", args.postgres_url, name],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def combined(results: list[dict]) -> dict:
+    """Two wrk runs at once (one per instance) as one: counts add up, the worse p50/p99 stands."""
+    total = {key: sum(r[key] for r in results) for key in
+             ("requests", "ok", "bad", "connect_errors", "read_errors", "write_errors", "timeouts", "exhausted")}
+    total["duration_us"] = max(r["duration_us"] for r in results)
+    total["p50_us"] = max(r["p50_us"] for r in results)
+    total["p99_us"] = max(r["p99_us"] for r in results)
+    total["statuses"] = {}
+    for r in results:
+        for code, n in r["statuses"].items():
+            total["statuses"][code] = total["statuses"].get(code, 0) + n
+    total["rps"] = sum(r["rps"] for r in results)
+    return total
+
+
+def measure(args, env: dict, label: str, database_url: str, instances: int, numbers) -> list[tuple]:
+    """Prepares fully drafted invitations in `database_url` with one server, then measures /health, the page and
+    the submit path against `instances` servers sharing that database (wrk split evenly between them)."""
+    env = dict(env, SVAR_DATABASE_URL=database_url)
+    port = int(env["SVAR_PORT"])
+    api_token = env["SVAR_API_TOKEN"]
+    server = Server(args.bin, args.work, env, f"serve-prepare-{label}")
+    try:
+        client(port, api_token).api("POST", "/api/v1/units", {"resh": "7001", "name": "Benchmark unit"})
+        # Calibration: a 2 s submit run on a pool that it must not exhaust (a bigger pool until it does not).
+        size, prepared, seconds_spent = args.calibration, 0, 0.0
+        while True:
+            started = time.monotonic()
+            calibration = prepare(port, api_token, "7001", [next(numbers) for _ in range(size)], env, args, prepared)
+            seconds_spent += time.monotonic() - started
+            prepared += size
+            result, _ = wrk(args, [port], 2, "submit", write_tokens(args.work / "calibration.txt", calibration))
+            rate = result["ok"] / (result["duration_us"] / 1e6)
+            if not result["exhausted"] or size * 4 > args.max_invitations:
+                break
+            size *= 4
+        submit_seconds = args.submit_seconds
+        needed = int(rate * submit_seconds * 1.5 * max(1, instances * 0.75)) + 200
+        count = max(needed, args.page_tokens)
+        if count > args.max_invitations:
+            submit_seconds = max(2.0, round((args.max_invitations - 200) / (rate * 1.5 * instances), 1))
+            count = args.max_invitations
+            print(f"note: submit run shortened to {submit_seconds:g} s (--max-invitations {args.max_invitations})")
+        print(f"[{label}] prepared {prepared} invitations at {prepared / seconds_spent:.0f}/s; calibration: {rate:.0f} "
+              f"submits/s -> preparing {count} fully drafted invitations ...", flush=True)
+        started = time.monotonic()
+        pool = prepare(port, api_token, "7001", [next(numbers) for _ in range(count)], env, args, 10_000_000)
+        print(f"[{label}] prepared {len(pool)} in {time.monotonic() - started:.0f} s", flush=True)
+    finally:
+        rc = server.stop()
+    if rc != 0:
+        raise RuntimeError(f"svar serve (preparation) exited with {rc}")
+    pages = write_tokens(args.work / "pages.txt", pool[:args.page_tokens])
+    submits = write_tokens(args.work / "submits.txt", pool)
+    before = count_stored(database_url)
+
+    ports = [port] + [free_port() for _ in range(instances - 1)]
+    servers = [Server(args.bin, args.work, dict(env, SVAR_PORT=str(p), SVAR_PUBLIC_URL=f"http://{HOST}:{p}"),
+                      f"serve-bench-{label}-{i}") for i, p in enumerate(ports)]
+    rows = []
+    try:
+        wrk(args, ports, 2, "health")  # warm-up, not reported
+        for route, seconds, mode, tokens in [("GET /health", args.seconds, "health", None),
+                                             ("GET /a/TOKEN/s/1 (page)", args.seconds, "page", pages),
+                                             ("POST /a/TOKEN/submit", submit_seconds, "submit", submits)]:
+            cpu = sum(s.cpu_seconds() for s in servers)
+            with RssPoller(servers[0]) as rss:
+                result, command = wrk(args, ports, seconds, mode, tokens)
+            result["cpu_ms"] = (sum(s.cpu_seconds() for s in servers) - cpu) * 1000 / max(1, result["requests"])
+            rows.append((label, route, result, rss.peak, command))
+            time.sleep(1)  # let the requests in flight at the end finish before the next run
+    finally:
+        codes = [s.stop() for s in servers]
+    if any(codes):
+        raise RuntimeError(f"svar serve (benchmark) exited with {codes}")
+    stored = count_stored(database_url) - before
+    sub = rows[2][2]
+    print(f"[{label}] submit: {sub['ok']:,} of {sub['requests']:,} answered 303 -> /done; {stored:,} invitations got stored "
+          f"responses; statuses {sub['statuses']}", flush=True)
+    if sub["exhausted"]:
+        raise RuntimeError(f"[{label}] the submit run ran out of fresh invitations; the figure is not valid")
+    # wrk counts the responses that arrived within the run; up to one request per connection was still in flight.
+    if not sub["ok"] <= stored <= sub["ok"] + args.connections:
+        raise RuntimeError(f"[{label}] {sub['ok']} successful submits but {stored} invitations with stored responses")
+    return rows
+
+
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--bin", required=True)
@@ -300,16 +422,16 @@ def main() -> int:
     p.add_argument("--calibration", type=int, default=1000, help="invitations prepared for the calibration run")
     p.add_argument("--max-invitations", type=int, default=30000, help="cap on invitations for the submit run")
     p.add_argument("--prep-threads", type=int, default=8)
+    p.add_argument("--postgres-url", help="a PostgreSQL cluster (postgres-test-cluster URL): also measure on PostgreSQL, "
+                                          "with one and with two instances")
     args = p.parse_args()
     args.bin = str(Path(args.bin).resolve())
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SVAR_")}
-    api_token = "bench-" + secrets.token_hex(16)
     env.update({
         "SVAR_VAULT_KEY": base64.b64encode(secrets.token_bytes(32)).decode(),
-        "SVAR_DATABASE_URL": f"sqlite:{args.work / 'svar.sqlite'}",
-        "SVAR_API_TOKEN": api_token, "SVAR_MODE": "test", "SVAR_WORKERS": "none",
+        "SVAR_API_TOKEN": "bench-" + secrets.token_hex(16), "SVAR_MODE": "test", "SVAR_WORKERS": "none",
         "SVAR_PUBLIC_URL": f"http://{HOST}:{port}", "SVAR_PORT": str(port), "SVAR_HOST": HOST,
     })
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
@@ -319,99 +441,29 @@ def main() -> int:
     print(f"machine: {os.cpu_count()} cores ({cpu}), {mem_total} MiB, {platform.system()} {platform.release()}; "
           f"svar {version}; {wrk_version}; {dt.date.today()}", flush=True)
 
-    numbers = iter(synthetic_numbers(args.calibration + 3 * args.max_invitations))
-
-    # Server A: preparation and calibration.
-    server = Server(args.bin, args.work, env, "serve-prepare")
-    try:
-        client(port, api_token).api("POST", "/api/v1/units", {"resh": "7001", "name": "Benchmark unit"})
-        # Calibration: a 2 s submit run on a pool that it must not exhaust (a bigger pool until it does not).
-        size, prepared, seconds_spent = args.calibration, 0, 0.0
-        while True:
-            started = time.monotonic()
-            calibration = prepare(port, api_token, "7001", [next(numbers) for _ in range(size)], env, args, prepared)
-            seconds_spent += time.monotonic() - started
-            prepared += size
-            result, _ = wrk(args, port, 2, "submit", write_tokens(args.work / "calibration.txt", calibration))
-            rate = result["ok"] / (result["duration_us"] / 1e6)
-            if not result["exhausted"] or size * 4 > args.max_invitations:
-                break
-            size *= 4
-        prep_rate = prepared / seconds_spent
-        needed = int(rate * args.submit_seconds * 1.5) + 200
-        count = max(needed, args.page_tokens)
-        if count > args.max_invitations:
-            args.submit_seconds = max(2.0, round((args.max_invitations - 200) / (rate * 1.5), 1))
-            count = args.max_invitations
-            print(f"note: submit run shortened to {args.submit_seconds:g} s (--max-invitations {args.max_invitations})")
-        print(f"prepared {prepared} invitations at {prep_rate:.0f}/s; calibration: {rate:.0f} submits/s "
-              f"-> preparing {count} fully drafted invitations ...", flush=True)
-        started = time.monotonic()
-        pool = prepare(port, api_token, "7001", [next(numbers) for _ in range(count)], env, args, 10_000_000)
-        print(f"prepared {len(pool)} in {time.monotonic() - started:.0f} s", flush=True)
-    finally:
-        rc = server.stop()
-    if rc != 0:
-        raise RuntimeError(f"svar serve (preparation) exited with {rc}")
-
-    (args.work / "env.json").write_text(json.dumps(env, indent=1))  # for looking into a kept work folder
-    pages = write_tokens(args.work / "pages.txt", pool[:args.page_tokens])
-    submits = write_tokens(args.work / "submits.txt", pool)
-    responses_before = sqlite3.connect(f"file:{args.work / 'svar.sqlite'}?mode=ro", uri=True).execute(
-        "SELECT count(DISTINCT invitation_id) FROM responses").fetchone()[0]
-
-    # Server B: the measured runs.
-    server = Server(args.bin, args.work, env, "serve-bench")
+    numbers = iter(synthetic_numbers(3 * (args.calibration + 3 * args.max_invitations)))
+    configs = [("SQLite", f"sqlite:{args.work / 'svar.sqlite'}", 1)]
+    if args.postgres_url:
+        configs += [("PostgreSQL", new_database(args, "bench_one"), 1), ("PostgreSQL x2", new_database(args, "bench_two"), 2)]
     rows = []
-    try:
-        start_rss = server.status("VmRSS")
-        wrk(args, port, 2, "health")  # warm-up, not reported
-        runs = [("GET /health", args.seconds, "health", None),
-                ("GET /a/TOKEN/s/1 (page)", args.seconds, "page", pages),
-                ("POST /a/TOKEN/submit", args.submit_seconds, "submit", submits)]
-        for label, seconds, mode, tokens in runs:
-            cpu = server.cpu_seconds()
-            with RssPoller(server) as rss:
-                result, command = wrk(args, port, seconds, mode, tokens)
-            result["cpu_ms"] = (server.cpu_seconds() - cpu) * 1000 / max(1, result["requests"])
-            rows.append((label, result, rss.peak, command))
-            time.sleep(1)  # let the requests in flight at the end finish before the next run
-        hwm = server.status("VmHWM")
-    finally:
-        rc = server.stop()
-    if rc != 0:
-        raise RuntimeError(f"svar serve (benchmark) exited with {rc}")
-    responses_after = sqlite3.connect(f"file:{args.work / 'svar.sqlite'}?mode=ro", uri=True).execute(
-        "SELECT count(DISTINCT invitation_id) FROM responses").fetchone()[0]
+    for label, url, instances in configs:
+        rows += measure(args, env, label, url, instances, numbers)
 
-    base = rows[0][1]["rps"]
-    print(f"server: svar serve (release), SQLite, SVAR_WORKERS=none, {HOST}; RSS at start {start_rss / 1024:.1f} MiB; "
-          f"wrk -t{args.threads} -c{args.connections}")
-    print(f"{'route':<26} {'requests/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'vs /health':>10} {'requests':>9} "
-          f"{'ok':>8} {'errors':>6} {'peak RSS MiB':>12} {'server CPU ms/req':>17}")
-    for label, r, peak, _ in rows:
+    base = rows[0][2]["rps"]
+    print(f"servers: svar serve (release), SVAR_WORKERS=none, {HOST}; wrk -t{args.threads} -c{args.connections} in all "
+          f"(split evenly over the instances); ratios against GET /health on SQLite, one instance, in this run")
+    print(f"{'engine':<14} {'route':<26} {'requests/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'vs /health':>10} {'requests':>9} "
+          f"{'errors':>6} {'peak RSS MiB':>12} {'server CPU ms/req':>17}")
+    for label, route, r, peak, _ in rows:
         errors = r["bad"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
-        print(f"{label:<26} {r['rps']:>10,.0f} {r['p50_us'] / 1000:>7.2f} {r['p99_us'] / 1000:>7.2f} "
-              f"{r['rps'] / base:>9.0%} {r['requests']:>9,} {r['ok']:>8,} {errors:>6} {peak / 1024:>12.1f} {r['cpu_ms']:>17.2f}")
-    print(f"server peak RSS over all runs (VmHWM): {hwm / 1024:.1f} MiB")
-    sub = rows[2][1]
-    stored = responses_after - responses_before
-    print(f"submit: {sub['ok']:,} of {sub['requests']:,} requests answered 303 -> /done; {stored:,} invitations got stored responses; "
-          f"statuses {sub['statuses']}; fresh invitations left {len(pool) - stored:,}")
-    page = rows[1][1]
-    print(f"budget (docs/operations.md): submit {sub['rps'] / base:.0%} of /health (>= 30 %), p99 {sub['p99_us'] / 1000:.1f} ms "
-          f"(< 25 ms); page {page['rps'] / base:.0%} (>= 50 %); peak RSS {hwm / 1024:.0f} MiB (< 150 MB)")
-    for label, _, _, command in rows:
-        print(f"command ({label}): {shlex.join(command)}")
-    problems = []
-    if sub["exhausted"]:
-        problems.append(f"the submit run ran out of fresh invitations ({sub['exhausted']} requests); the figure is not valid")
-    # wrk counts the responses that arrived within the run; up to one request per connection was still in flight.
-    if not sub["ok"] <= stored <= sub["ok"] + args.connections:
-        problems.append(f"{sub['ok']} successful submits but {stored} invitations with stored responses")
-    for p_ in problems:
-        print("ERROR: " + p_)
-    return 1 if problems else 0
+        print(f"{label:<14} {route:<26} {r['rps']:>10,.0f} {r['p50_us'] / 1000:>7.2f} {r['p99_us'] / 1000:>7.2f} "
+              f"{r['rps'] / base:>9.0%} {r['requests']:>9,} {errors:>6} {peak / 1024:>12.1f} {r['cpu_ms']:>17.2f}")
+    seen = set()
+    for _, route, _, _, command in rows:
+        if route not in seen:
+            seen.add(route)
+            print(f"command ({route}): {shlex.join(command)}")
+    return 0
 
 
 if __name__ == "__main__":
