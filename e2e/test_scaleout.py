@@ -29,13 +29,17 @@ What happens:
    other pass may take them; instead of waiting, the test stops both instances (SIGTERM, exit 0), runs
    `svar deliver --now T+11min`, restarts both, lets the late patients answer through their e-mails, waits for
    the forwarders, stops both again and runs `svar forward --now T+11min`.
-5. Checks: every invitation outbox row is `sent`, and the SMTP peer holds exactly one message for it — the
-   Message-ID Svar recorded (`<outbox-id.channel.attempt@domain>`); no Message-ID arrived twice; each patient
-   got one message. Every response (600: two instruments per patient) has one `sent` forward and one
+5. Checks: every invitation outbox row is e-mailed under exactly one Message-ID, the one Svar recorded
+   (`<outbox-id.channel.attempt@domain>`), and is `sent` with exactly one copy at the SMTP peer — except the
+   messages in doubt: SMTP cannot be exactly-once across a SIGKILL that falls between the server's 250 and
+   Svar's commit, so each kill may leave at most one message that went out again under the same Message-ID (the
+   same e-mail to the recipient's software) or that is recorded "sending was interrupted (the message may have
+   gone out)". Their number (at most one per kill) is checked and printed. Every response (600: two instruments per patient) has one `sent` forward and one
    disclosure-log row, and the registry holds exactly one QuestionnaireResponse per response (no more, none
    unknown), 300 Patients and the Observations of every stored score; POSTs per response are counted and
    printed, so a resend after a kill shows (the registry's conditional create answers it with "existing").
-   No serve log has an error line.
+   One `svar deliver` pass sends everything due at its instant (DeliveryPass.run "runs until nothing more is
+   due"). No serve log has an error line. Every check is collected, so one run reports all that fail.
 
 The random seed is printed first; SCALEOUT_SEED=N repeats a run's choices (the timing of the processes still
 varies). The figures (sent, answered, forwarded, resent, kills and what each one interrupted) are printed.
@@ -57,7 +61,6 @@ import signal
 import subprocess
 import threading
 import time
-import urllib.error
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,7 +113,6 @@ class Instance:
         self.proc: subprocess.Popen | None = None
         self.logs: list[Path] = []
         self.up = threading.Event()
-        self.lock = threading.Lock()
 
     def start(self) -> float:
         """Starts a new incarnation on the same port; returns the seconds until /health answered 200."""
@@ -228,7 +230,6 @@ class Patient:
     invitation: str = ""
     outcome: str = ""                 # "submitted" | "already answered" (a retry found the submission done)
     tries: int = 0
-    answered_at: float = 0.0
     errors: list[str] = field(default_factory=list)
 
 
@@ -309,7 +310,6 @@ def answer(patient: Patient, instance: Instance, path: str, seed: int, t0: float
                                   f"{str(error)[:200]}")
             time.sleep(0.2)
             continue
-        patient.answered_at = round(time.monotonic() - t0, 2)
         return patient
     raise AssertionError(f"patient {patient.index} could not answer through {instance.name}: {patient.errors}")
 
@@ -413,21 +413,23 @@ def test_two_instances_on_postgres_send_and_forward_everything_once_through_thre
                                 count(*) FILTER (WHERE kind = 'forward' AND state = 'sent') FROM outbox""")[0]
             return {"invitations_unsent": int(row[0]), "forwards_queued": int(row[1]), "forwarded": int(row[2])}
 
+        chaos_rng = random.Random(seed + 1)   # its own stream: the main thread draws meanwhile
+
         def chaos() -> None:
             try:
-                first_at = rng.randint(15, 150)
+                first_at = chaos_rng.randint(15, 150)
                 for k in range(KILLS):
                     if k == 0:
                         deadline = time.monotonic() + 60
                         while mail.count() < first_at and time.monotonic() < deadline:
                             time.sleep(0.01)
                     else:
-                        time.sleep(rng.uniform(0.5, 4.0))
+                        time.sleep(chaos_rng.uniform(0.5, 4.0))
                     state = outbox_state()
                     mails = mail.count()
                     a.kill()
                     killed = round(time.monotonic() - t0, 2)
-                    time.sleep(rng.uniform(0.1, 1.5))
+                    time.sleep(chaos_rng.uniform(0.1, 1.5))
                     restart = a.start()
                     kills.append({"at": killed, "mails": mails, **state, "down": round(time.monotonic() - t0 - killed, 2),
                                   "restart": round(restart, 2)})
@@ -604,7 +606,8 @@ def test_two_instances_on_postgres_send_and_forward_everything_once_through_thre
               f"{leased_forwards} forwards left → {forward_report.group(0)}")
         print(f"[scaleout] mails {len(messages)} for {len(outbox)} invitation rows "
               f"({Counter(r['state'] for r in outbox.values())}); Message-IDs received twice: {len(twice)}; "
-              f"rows with more than one message: {len(several)}")
+              f"rows with more than one message: {len(several)}; in doubt after a kill: "
+              f"{sum(1 for r in outbox.values() if r['state'] == 'cancelled')} cancelled")
         print(f"[scaleout] answered {sum(1 for p in patients if p.outcome)} patients ({dict(answered_by)}), "
               f"{len(retried)} needed more than one try; {len(responses)} responses, "
               f"{sum(1 for _, s, _ in forwards if s == 'sent')} forwards sent")
@@ -647,12 +650,23 @@ def test_two_instances_on_postgres_send_and_forward_everything_once_through_thre
         seen = [m["seen"] for m in messages if m["message_id"] == mid]
         return f"  {mid}: row {row}, seen at {seen} s"
 
-    check(not twice, lambda: f"{len(twice)} Message-IDs received more than once (kills of A at {kill_times} s):\n"
-          + "\n".join(describe(mid) for mid in list(twice)[:15]))
+    # SMTP cannot be exactly-once across a SIGKILL: between the server's 250 and the commit that records it, one
+    # message is in doubt. Svar records each message before sending the next, so each kill may leave at most one
+    # such message, and it is the same e-mail (the same Message-ID) if it goes out again. Those rows are named and
+    # counted; every other row must have arrived exactly once and be recorded as sent.
+    in_doubt_reason = "sending was interrupted (the message may have gone out)"
+    doubt = {oid for oid, r in outbox.items() if r["state"] == "cancelled"
+             and in_doubt_reason in (sql(f"SELECT last_error FROM outbox WHERE id = '{oid}'")[0][0] or "")}
+    doubt |= {MESSAGE_ID_RE.match(mid).group(1) for mid in twice if MESSAGE_ID_RE.match(mid or "")}
+    check(len(doubt) <= len(kills), lambda: f"{len(doubt)} messages in doubt for {len(kills)} kills (at most one each):\n"
+          + "\n".join(describe(outbox[oid]["message_id"] or "") + f" (row {oid})" for oid in list(doubt)[:15]))
+    for mid in twice:
+        first = min(m["seen"] for m in messages if m["message_id"] == mid)
+        check(any(first <= k["at"] for k in kills), f"{mid} arrived twice but its first copy came after every kill")
     check(not several, lambda: f"{len(several)} outbox rows e-mailed under more than one Message-ID:\n" + "\n".join(
         f"  {oid} {outbox[oid]}: {[(m['message_id'], m['seen']) for m in ms]}" for oid, ms in list(several.items())[:15]))
     check(not strangers, f"messages that belong to no invitation row: {strangers[:10]}")
-    not_sent = {oid: r for oid, r in outbox.items() if r["state"] != "sent"}
+    not_sent = {oid: r for oid, r in outbox.items() if r["state"] != "sent" and oid not in doubt}
     check(not not_sent, lambda: (
         f"{len(not_sent)} invitation rows not recorded as sent ({Counter(r['state'] for r in not_sent.values())}), "
         f"{sum(1 for oid in not_sent if oid in per_row)} of them e-mailed all the same, e.g.:\n" + "\n".join(
@@ -664,9 +678,11 @@ def test_two_instances_on_postgres_send_and_forward_everything_once_through_thre
     mismatched = [(oid, r["message_id"], per_row[oid][0]["message_id"]) for oid, r in outbox.items()
                   if r["state"] == "sent" and oid in per_row and per_row[oid][0]["message_id"] != r["message_id"]]
     check(not mismatched, f"the Message-ID Svar recorded is not the one the SMTP peer got: {mismatched[:10]}")
-    check(set(per_recipient) == set(by_email) and set(per_recipient.values()) == {1}, lambda: (
+    doubt_patients = {outbox[oid]["patient"] for oid in doubt}
+    more_than_one = {r for r, n in per_recipient.items() if n > 1 and by_email[r].id not in doubt_patients}
+    check(set(per_recipient) == set(by_email) and not more_than_one, lambda: (
         f"patients with other than one e-mail: {len(set(by_email) - set(per_recipient))} with none, "
-        f"{sum(1 for n in per_recipient.values() if n > 1)} with more than one"))
+        f"{len(more_than_one)} with more than one (not counting the {len(doubt)} in doubt)"))
 
     # Every answered instrument forwarded exactly once.
     check(one("SELECT count(*) FROM invitations WHERE state = 'completed'") == PATIENTS, "not every invitation completed")

@@ -52,4 +52,19 @@ public enum DeliveryOutcome: Sendable, Equatable {
 public protocol Notifier: Sendable {
     var channel: Channel { get }
     func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryOutcome]
+    /// Sends the messages in order and hands each outcome (with its index) to `record`, awaiting it before the
+    /// next message goes out: a process killed mid-batch then leaves at most one message sent and not recorded.
+    /// An error from `record` stops the batch (the rest is not sent) and is rethrown.
+    func deliver(_ messages: [OutgoingMessage], recordingEach record: (Int, DeliveryOutcome) async throws -> Void) async throws
+}
+
+extension Notifier {
+    /// One message at a time through `deliver(_:)`; a notifier that can reuse a connection across messages
+    /// (SMTP) does better.
+    public func deliver(_ messages: [OutgoingMessage], recordingEach record: (Int, DeliveryOutcome) async throws -> Void) async throws {
+        for (index, message) in messages.enumerated() {
+            let outcome = await deliver([message]).first ?? .transient(reason: "the notifier gave no outcome")
+            try await record(index, outcome)
+        }
+    }
 }

@@ -35,23 +35,59 @@ public struct SMTPNotifier: Notifier {
         }
     }
 
-    private func deliverBlocking(_ messages: [OutgoingMessage], connections: inout Int) -> [DeliveryOutcome] {
+    /// Sends on one libcurl handle (one connection, kept open between messages). `after` sees each outcome before
+    /// the next message is sent and may stop the batch (false): the rest is then not sent and has no outcome.
+    private func deliverBlocking(
+        _ messages: [OutgoingMessage], connections: inout Int, after: ((Int, DeliveryOutcome) -> Bool)? = nil
+    ) -> [DeliveryOutcome] {
         guard let curl = curl_easy_init() else {
-            return messages.map { _ in .transient(reason: "libcurl could not start") }
+            return report(messages.map { _ in .transient(reason: "libcurl could not start") }, to: after)
         }
         defer { curl_easy_cleanup(curl) }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
-        return errorBuffer.withUnsafeMutableBufferPointer { buffer -> [DeliveryOutcome] in
+        var outcomes: [DeliveryOutcome] = []
+        errorBuffer.withUnsafeMutableBufferPointer { buffer in
             guard let errorText = buffer.baseAddress, configure(curl, errorBuffer: errorText) else {
-                return messages.map { _ in .transient(reason: "libcurl refused the SMTP settings") }
+                outcomes = report(messages.map { _ in .transient(reason: "libcurl refused the SMTP settings") }, to: after)
+                return
             }
-            return messages.map { message in
+            for (index, message) in messages.enumerated() {
                 errorText[0] = 0
                 let outcome = send(message, curl: curl, errorText: errorText)
                 var opened = 0
                 if svar_curl_connection_count(curl, &opened) == CURLE_OK { connections += opened }
-                return outcome
+                outcomes.append(outcome)
+                if let after, !after(index, outcome) { break }
             }
+        }
+        return outcomes
+    }
+
+    private func report(_ outcomes: [DeliveryOutcome], to after: ((Int, DeliveryOutcome) -> Bool)?) -> [DeliveryOutcome] {
+        guard let after else { return outcomes }
+        for (index, outcome) in outcomes.enumerated() where !after(index, outcome) { break }
+        return outcomes
+    }
+
+    /// One connection for the batch, as `deliver(_:)`, but each outcome is recorded before the next message is
+    /// sent: the sending thread waits for `record` (a crash then leaves one message in doubt, not a batch).
+    public func deliver(_ messages: [OutgoingMessage], recordingEach record: (Int, DeliveryOutcome) async throws -> Void) async throws {
+        guard !messages.isEmpty else { return }
+        let (outcomes, continuation) = AsyncStream.makeStream(of: (Int, DeliveryOutcome).self)
+        let turn = RecordingTurn()
+        DispatchQueue.global(qos: .utility).async {
+            var connections = 0
+            _ = self.deliverBlocking(messages, connections: &connections) { index, outcome in
+                continuation.yield((index, outcome))
+                return turn.awaitRecorded()
+            }
+            continuation.finish()
+        }
+        // However the loop ends (done, an error, cancellation), the sending thread must not wait for ever.
+        defer { turn.stop() }
+        for await (index, outcome) in outcomes {
+            try await record(index, outcome)
+            turn.recorded()
         }
     }
 
@@ -155,4 +191,25 @@ private final class UploadSource {
     let bytes: [UInt8]
     var offset = 0
     init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
+/// The hand-over between the thread that sends and the task that records: the sender waits after each message
+/// until the outcome is recorded, or until the recording side stops.
+final class RecordingTurn: @unchecked Sendable {
+    private let signal = DispatchSemaphore(value: 0)
+    private let lock = NSLock()
+    private var stopped = false
+
+    /// Sender: waits for the record; false when the batch must stop.
+    func awaitRecorded() -> Bool {
+        signal.wait()
+        return lock.withLock { !stopped }
+    }
+
+    func recorded() { signal.signal() }
+
+    func stop() {
+        lock.withLock { stopped = true }
+        signal.signal()
+    }
 }

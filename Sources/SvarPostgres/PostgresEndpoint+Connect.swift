@@ -88,9 +88,15 @@ extension PostgresEndpoint {
         }
     }
 
-    static func reason(_ error: any Error) -> String {
+    /// What went wrong in words: PostgresNIO's errors describe themselves generically on purpose, so the server's
+    /// message (with its detail and SQLSTATE) or the network error is taken out. Never the password (`redacted`).
+    public static func reason(_ error: any Error) -> String {
         guard let psql = error as? PSQLError else { return String(describing: error) }
-        if let message = psql.serverInfo?[.message] { return message }
+        if let message = psql.serverInfo?[.message] {
+            let detail = psql.serverInfo?[.detail].map { " (\($0))" } ?? ""
+            let state = psql.serverInfo?[.sqlState].map { " [SQLSTATE \($0)]" } ?? ""
+            return message + detail + state
+        }
         if let underlying = psql.underlying { return String(describing: underlying) }
         return String(describing: psql.code)
     }
@@ -100,6 +106,9 @@ extension PostgresEndpoint {
         guard let state = (error as? PSQLError)?.serverInfo?[.sqlState] else { return false }
         return state.hasPrefix("28") || state == "3D000"
     }
+
+    /// An error of this database's in words, without the password.
+    public func explain(_ error: any Error) -> String { redacted(Self.reason(error)) }
 
     /// A message from below with the password taken out, should any layer ever echo it.
     public func redacted(_ text: String) -> String {

@@ -22,12 +22,13 @@ extension PostgresStore {
             for row in rows {
                 let id: String = try row.decode("id")
                 let invitationState: InvitationState? = try row.strictIfPresent("invitation_state", in: "invitations", named: "state")
+                let doubt = interruptedSend(try row.decode("state", as: String.self))
                 if try row.decode("reserved_at", as: Int64?.self) != nil {
-                    try await tx.cancelDelivery(id: id, reason: "patient reserved", at: now)
+                    try await tx.cancelDelivery(id: id, reason: doubt + "patient reserved", at: now)
                     continue
                 }
                 if let invitationState, invitationState.isTerminal {
-                    try await tx.cancelDelivery(id: id, reason: "invitation \(invitationState.rawValue)", at: now)
+                    try await tx.cancelDelivery(id: id, reason: doubt + "invitation \(invitationState.rawValue)", at: now)
                     continue
                 }
                 try await tx.execute(

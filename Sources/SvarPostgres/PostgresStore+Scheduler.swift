@@ -107,36 +107,37 @@ extension PostgresStore {
         }
     }
 
+    /// One statement per batch: the candidates leave the index (`nudged`), and a nudge is raised for each whose
+    /// patient has not reserved themselves (nothing more is asked of them). Set-based, so a catch-up over hundreds
+    /// of thousands of courses costs a few statements, not a round trip per course.
     public func raiseNudges(milestone: String, afterDays: Int, today: LocalDate, at: Date, limit: Int) async throws -> (
         raised: Int, examined: Int
     ) {
-        let counts = try await transaction { tx in
+        try await transaction { tx in
             let cutoff = today.adding(days: -afterDays).description
-            let rows = try await tx.rows(
+            let row = try await tx.row(
                 """
-                SELECT k.course_id, k.since, p.reserved_at FROM nudge_counts k
-                JOIN courses c ON c.id = k.course_id JOIN patients p ON p.id = c.patient_id
-                WHERE k.milestone = \(milestone) AND NOT k.nudged AND k.since <= \(cutoff)
-                ORDER BY k.since LIMIT \(Int64(limit))
-                FOR UPDATE OF k SKIP LOCKED
-                """)
-            var raised = 0
-            for row in rows {
-                // Every candidate leaves the index, so the next batch starts on new rows; a reserved patient's
-                // course gets no nudge (nothing more is asked of them).
-                let course: String = try row.decode("course_id")
-                try await tx.execute("UPDATE nudge_counts SET nudged = true WHERE course_id = \(course) AND milestone = \(milestone)")
-                if try row.decode("reserved_at", as: Int64?.self) != nil { continue }
-                let since = try row.date("since", in: "nudge_counts")
-                raised += try await tx.count(
-                    """
+                WITH picked AS (
+                    SELECT k.course_id, k.since, p.reserved_at FROM nudge_counts k
+                    JOIN courses c ON c.id = k.course_id JOIN patients p ON p.id = c.patient_id
+                    WHERE k.milestone = \(milestone) AND NOT k.nudged AND k.since <= \(cutoff)
+                    ORDER BY k.since LIMIT \(Int64(limit))
+                    FOR UPDATE OF k SKIP LOCKED
+                ), marked AS (
+                    UPDATE nudge_counts k SET nudged = true FROM picked
+                    WHERE k.course_id = picked.course_id AND k.milestone = \(milestone)
+                    RETURNING 1
+                ), raised AS (
                     INSERT INTO clinician_nudges (course_id, milestone, due_date, created_at)
-                    VALUES (\(course), \(milestone), \(since.adding(days: afterDays).description), \(at.seconds))
+                    SELECT course_id, \(milestone), to_char(to_date(since, 'YYYY-MM-DD') + \(Int32(afterDays)), 'YYYY-MM-DD'),
+                        \(at.seconds)
+                    FROM picked WHERE reserved_at IS NULL
                     ON CONFLICT DO NOTHING RETURNING 1
-                    """)
-            }
-            return [raised, rows.count]
+                )
+                SELECT (SELECT count(*) FROM marked) AS examined, (SELECT count(*) FROM raised) AS raised
+                """)
+            guard let row else { return (0, 0) }
+            return (Int(try row.decode("raised", as: Int64.self)), Int(try row.decode("examined", as: Int64.self)))
         }
-        return (counts[0], counts[1])
     }
 }

@@ -14,14 +14,14 @@ struct TableCopier {
     }
 
     let tx: Transaction
-    static let bindLimit = 30_000
 
     func copy(from source: any TableSource) async throws -> [TableCopyReport] {
         let target = try await tables()
         let sourceTables = try source.tables()
         let missing = Set(sourceTables.keys).symmetricDifference(target.keys).sorted()
         guard missing.isEmpty else {
-            throw CopyProblem("the two databases have different tables (\(missing.joined(separator: ", "))): are both at this Svar's version?")
+            throw CopyProblem(
+                "the two databases have different tables (\(missing.joined(separator: ", "))): are both at this Svar's version?")
         }
         for (table, columns) in target {
             guard try await tx.value(PostgresQuery(unsafeSQL: "SELECT EXISTS (SELECT 1 FROM \(quoted(table)))"), as: Bool.self) == false
@@ -95,29 +95,32 @@ struct TableCopier {
         return ordered
     }
 
+    /// Streams the rows with `COPY … FROM STDIN` (text format), which also writes the values of identity columns as
+    /// given; then moves each identity's sequence past the copied numbers.
     private func copyRows(_ table: String, _ columns: [Column], from source: any TableSource) async throws -> TableChecksum {
         var checksum = TableChecksum()
-        let size = max(1, Self.bindLimit / max(1, columns.count))
-        let identity = columns.contains { $0.generated } ? " OVERRIDING SYSTEM VALUE" : ""
-        let head = "INSERT INTO \(quoted(table)) (\(columns.map { quoted($0.name) }.joined(separator: ", ")))\(identity) VALUES "
-        var cursor: Int64?
-        repeat {
-            let (rows, next) = try source.batch(table, columns: columns.map(\.name), after: cursor, size: size)
-            cursor = next
-            guard !rows.isEmpty else { break }
-            var binds = PostgresBindings(capacity: rows.count * columns.count)
-            var tuples: [String] = []
-            for row in rows {
-                checksum.add(row)
-                var marks: [String] = []
-                for (column, value) in zip(columns, row) {
-                    try bind(value, as: column, of: table, into: &binds)
-                    marks.append("$\(binds.count)")
+        // PostgresNIO quotes the names without escaping them: only plain names pass (Svar's own all are).
+        for name in [table] + columns.map(\.name)
+        where !name.utf8.allSatisfy({ $0 == 95 || (97...122).contains($0) || (48...57).contains($0) }) {
+            throw CopyProblem("'\(name)' is not a plain table or column name")
+        }
+        try await tx.connection.copyFrom(table: table, columns: columns.map(\.name), logger: tx.logger) { writer in
+            var cursor: Int64?
+            repeat {
+                let (rows, next) = try source.batch(table, columns: columns.map(\.name), after: cursor, size: 2_000)
+                cursor = next
+                var buffer = ByteBuffer()
+                for row in rows {
+                    checksum.add(row)
+                    for (index, (column, value)) in zip(columns, row).enumerated() {
+                        if index > 0 { buffer.writeInteger(UInt8(ascii: "\t")) }
+                        try write(value, as: column, of: table, into: &buffer)
+                    }
+                    buffer.writeInteger(UInt8(ascii: "\n"))
                 }
-                tuples.append("(" + marks.joined(separator: ", ") + ")")
-            }
-            try await tx.execute(PostgresQuery(unsafeSQL: head + tuples.joined(separator: ", "), binds: binds))
-        } while cursor != nil
+                if buffer.readableBytes > 0 { try await writer.write(buffer) }
+            } while cursor != nil
+        }
         for column in columns where column.generated {
             // The next generated number follows the copied ones.
             try await tx.execute(
@@ -130,14 +133,31 @@ struct TableCopier {
         return checksum
     }
 
-    private func bind(_ value: CopyValue, as column: Column, of table: String, into binds: inout PostgresBindings) throws {
+    /// One value in COPY's text format: `\N` for NULL, backslash escapes for tab, line ends and backslash, `t`/`f`,
+    /// bytea as `\\x` and hex.
+    private func write(_ value: CopyValue, as column: Column, of table: String, into buffer: inout ByteBuffer) throws {
         switch (value, column.type) {
-        case (.null, _): binds.appendNull()
-        case (.integer(let n), "bigint"), (.integer(let n), "integer"): binds.append(n)
-        case (.integer(let n), "boolean") where n == 0 || n == 1: binds.append(n == 1)
-        case (.text(let s), "text"): binds.append(s)
-        case (.bytes(let b), "bytea"): binds.append(ByteBuffer(bytes: b))
-        case (.real(let x), "double precision"): binds.append(x)
+        case (.null, _): buffer.writeStaticString("\\N")
+        case (.integer(let n), "bigint"), (.integer(let n), "integer"): buffer.writeString(String(n))
+        case (.integer(let n), "boolean") where n == 0 || n == 1: buffer.writeStaticString(n == 1 ? "t" : "f")
+        case (.real(let x), "double precision"): buffer.writeString("\(x)")
+        case (.text(let s), "text"):
+            for byte in s.utf8 {
+                switch byte {
+                case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
+                case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
+                case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
+                case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
+                default: buffer.writeInteger(byte)
+                }
+            }
+        case (.bytes(let bytes), "bytea"):
+            buffer.writeStaticString("\\\\x")
+            let digits = Array("0123456789abcdef".utf8)
+            for byte in bytes {
+                buffer.writeInteger(digits[Int(byte >> 4)])
+                buffer.writeInteger(digits[Int(byte & 0x0f)])
+            }
         default:
             throw CopyProblem("\(table).\(column.name): a value \(value) does not fit the target's type \(column.type)")
         }

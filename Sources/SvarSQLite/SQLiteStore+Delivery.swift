@@ -21,12 +21,13 @@ extension SQLiteStore {
             for row in rows {
                 let id: String = row["id"]
                 let invitationState: InvitationState? = try row.strictIfPresent("invitation_state", in: "invitations")
+                let doubt = interruptedSend(row["state"])
                 if row["reserved_at"] as Int64? != nil {
-                    try Self.cancelDelivery(db, id: id, reason: "patient reserved", at: now)
+                    try Self.cancelDelivery(db, id: id, reason: doubt + "patient reserved", at: now)
                     continue
                 }
                 if let invitationState, invitationState.isTerminal {
-                    try Self.cancelDelivery(db, id: id, reason: "invitation \(invitationState.rawValue)", at: now)
+                    try Self.cancelDelivery(db, id: id, reason: doubt + "invitation \(invitationState.rawValue)", at: now)
                     continue
                 }
                 try db.execute(

@@ -88,9 +88,10 @@ public struct DeliveryPass: Sendable {
             let claimed = try await store.claimDeliveries(
                 kinds: [.invitation, .reminder, .code], now: now,
                 leaseUntil: now.addingTimeInterval(policy.lease), limit: policy.batchSize)
+            // A short batch does not mean nothing is left: the claim also cancels rows that are no longer wanted
+            // without returning them. Only an empty claim does.
             if claimed.isEmpty { break }
             try await deliver(claimed, now: now, report: &report)
-            if claimed.count < policy.batchSize { break }
         }
         return report
     }
@@ -136,9 +137,9 @@ public struct DeliveryPass: Sendable {
             let queued = try await store.beginSending(deliveryIds: batch.map(\.item.id), at: now)
             let live = batch.filter { queued.contains($0.item.id) }
             report.skipped += batch.count - live.count
-            let outcomes = await notifier.deliver(live.map(\.message))
-            for (entry, outcome) in zip(live, outcomes) {
-                try await record(outcome, for: entry, now: now, report: &report)
+            // Each outcome is recorded before the next message goes out (a crash leaves one in doubt, not a batch).
+            try await notifier.deliver(live.map(\.message)) { index, outcome in
+                try await record(outcome, for: live[index], now: now, report: &report)
             }
         }
     }

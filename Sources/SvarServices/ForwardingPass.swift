@@ -58,13 +58,14 @@ public struct ForwardingPass: Sendable {
         var report = Report()
         while true {
             let claimed = try await store.claimForwards(now: now, leaseUntil: now.addingTimeInterval(policy.lease), limit: policy.batchSize)
+            // Only an empty claim ends the pass: a claim may settle rows (a reserved patient's) without returning them.
+            if claimed.isEmpty { break }
             for item in claimed {
                 switch item.kind {
                 case .forward: try await forward(item, now: now, report: &report)
                 case .erase: try await erase(item, now: now, report: &report)
                 }
             }
-            if claimed.count < policy.batchSize { break }
         }
         return report
     }

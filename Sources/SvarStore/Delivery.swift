@@ -99,3 +99,10 @@ public protocol DeliveryStore: Sendable {
     func unreachableInvitations(in scope: Scope) async throws -> [UnreachableInvitation]
     func outboxItem(_ id: String) async throws -> OutboxItem?
 }
+
+/// The start of the reason a claim gives when it cancels a message whose sending was interrupted (a sender that
+/// died between `beginSending` and recording the outcome): the message may have gone out, so the record says so
+/// rather than claiming it was never sent.
+public func interruptedSend(_ state: String?) -> String {
+    state == "sending" ? "sending was interrupted (the message may have gone out); not sent again: " : ""
+}

@@ -66,14 +66,14 @@ struct Migrate: AsyncParsableCommand {
             try await endpoint.waitUntilReachable(seconds: configuration.databaseConnectTimeout, logger: commandLogger(configuration))
             store = try await PostgresStore.connect(endpoint, migrating: !status, logger: commandLogger(configuration))
         } catch {
-            throw fail("cannot \(status ? "read" : "apply") the migrations: \(endpoint.redacted(String(describing: error)))")
+            throw fail("cannot \(status ? "read" : "apply") the migrations: \(endpoint.explain(error))")
         }
         do {
             try show("database \(endpoint)", applied: try await store.appliedMigrations(), known: PostgresStore.knownMigrations)
             await store.shutdown()
         } catch {
             await store.shutdown()
-            throw fail("cannot read the migrations: \(endpoint.redacted(String(describing: error)))")
+            throw fail("cannot read the migrations: \(endpoint.explain(error))")
         }
     }
 

@@ -59,7 +59,7 @@ struct Runtime {
             } catch let error as DatabaseUnreachable {
                 throw AssetError("SVAR_DATABASE_URL: \(error)")
             } catch {
-                throw AssetError("SVAR_DATABASE_URL: cannot open \(endpoint) (\(endpoint.redacted(String(describing: error))))")
+                throw AssetError("SVAR_DATABASE_URL: cannot open \(endpoint) (\(endpoint.explain(error)))")
             }
         }
     }

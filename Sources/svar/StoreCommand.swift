@@ -53,7 +53,7 @@ struct StoreCommand: AsyncParsableCommand {
                 try await endpoint.waitUntilReachable(seconds: connectTimeout, logger: logger)
                 target = try await PostgresStore.connect(endpoint, logger: logger)
             } catch {
-                throw fail("--to: \(endpoint.redacted(String(describing: error)))")
+                throw fail("--to: \(endpoint.explain(error))")
             }
             do {
                 print("svar store copy: sqlite:\(sourcePath) → \(endpoint)")
@@ -62,7 +62,7 @@ struct StoreCommand: AsyncParsableCommand {
                 await target.shutdown()
             } catch {
                 await target.shutdown()
-                throw fail("copy failed, nothing was kept in the target: \(endpoint.redacted(String(describing: error)))")
+                throw fail("copy failed, nothing was kept in the target: \(endpoint.explain(error))")
             }
         }
 

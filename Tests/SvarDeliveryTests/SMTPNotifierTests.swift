@@ -37,6 +37,27 @@ func smtp(_ url: String, ca: String? = nil, tls: String? = nil) throws -> SMTPNo
         #expect(records.first?["rcpt_tos"] as? [String] == ["patient1@example.no"])
     }
 
+    /// The delivery pass records each outcome before the next message goes out, on the same connection: when the
+    /// recording fails (a crash, in effect), the rest of the batch is not sent, so at most one message is in doubt.
+    @Test func eachOutcomeIsRecordedBeforeTheNextMessageGoesOut() async throws {
+        let peer = try Peer("smtp_server.py")
+        defer { peer.stop() }
+        let notifier = try smtp("smtp://127.0.0.1:\(peer.port)")
+        var seenBySMTPPeer: [Int] = []
+        await #expect(throws: DeliveryFixtureError.self) {
+            try await notifier.deliver([mail(1), mail(2), mail(3), mail(4)]) { index, outcome in
+                #expect(outcome == .sent)
+                // What the server holds when this outcome is recorded: this message, and none after it.
+                seenBySMTPPeer.append(peer.records().count)
+                if index == 1 { throw DeliveryFixtureError() }
+            }
+        }
+        #expect(seenBySMTPPeer == [1, 2])
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(peer.records().compactMap { $0["message_id"] as? String } == ["<m1@svar.test>", "<m2@svar.test>"])
+        #expect(Set(peer.records().compactMap { $0["connection"] as? Int }).count == 1, "still one connection")
+    }
+
     /// `SVAR_SMTP_TLS=required` against a server that offers no STARTTLS: nothing goes out in clear. On loopback
     /// without the setting, a plain server is accepted (it is this machine's own relay).
     @Test func requiredTLSRefusesAServerWithoutSTARTTLSAndSendsNothing() async throws {
