@@ -133,6 +133,8 @@ let package = Package(
         ),
         // bench/smtp's client: the SMTP notifier against a local server, reused connection versus one per message.
         .executableTarget(name: "svar-bench-smtp", dependencies: ["SvarDelivery"], path: "bench/smtp-client"),
+        // Test support: the storage engines a test runs on (SQLite; PostgreSQL when SVAR_TEST_POSTGRES_URL is set).
+        .target(name: "SvarTestSupport", dependencies: ["SvarStore", "SvarSQLite", "SvarPostgres"], path: "Tests/SvarTestSupport"),
         // The vectors are read from disk by path (also by e2e), not bundled.
         .testTarget(name: "SvarInstrumentsTests", dependencies: ["SvarInstruments", "SvarAssets"], exclude: ["Vectors"]),
         .testTarget(name: "SvarDomainTests", dependencies: ["SvarDomain"]),
@@ -140,6 +142,7 @@ let package = Package(
             name: "SvarDeliveryTests",
             dependencies: [
                 "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarSQLite", "SvarDomain", "SvarInstruments", "SvarRegistry",
+                "SvarTestSupport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
@@ -147,12 +150,14 @@ let package = Package(
             name: "SvarForwardingTests",
             dependencies: [
                 "SvarRegistry", "SvarDelivery", "SvarAssets", "SvarServices", "SvarStore", "SvarSQLite", "SvarDomain", "SvarInstruments",
+                "SvarTestSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "SvarStoreTests",
             dependencies: [
                 "SvarStore", "SvarSQLite", "SvarPostgres", "SvarDomain", "SvarAssets", "SvarServices", "SvarRegistry",
+                "SvarTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
@@ -160,6 +165,7 @@ let package = Package(
             name: "SvarWebTests",
             dependencies: [
                 "SvarWeb", "SvarAssets", "SvarStore", "SvarSQLite", "SvarDomain", "SvarServices", "SvarDelivery",
+                "SvarTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -2,18 +2,18 @@ import Foundation
 import Logging
 import SvarDelivery
 import SvarDomain
-import SvarSQLite
 import SvarServices
 import SvarStore
+import SvarTestSupport
 
 let t0 = OsloTime.instant(LocalDate(iso: "2026-12-01")!, hour: 9)
 let day: TimeInterval = 86_400
 let publicURL = "https://svar.test"
 
-/// A store with one unit, a patient with the given contacts, and one open baseline invitation whose
-/// notification is queued — the state right after a scheduler pass.
+/// A store of the given engine with one unit, a patient with the given contacts, and one open baseline
+/// invitation whose notification is queued — the state right after a scheduler pass.
 struct DeliveryFixture {
-    let store: SQLiteStore
+    let store: any TestStore
     let vault: IdentityVault
     let links: LinkIssuer
     let patientId: String
@@ -21,10 +21,10 @@ struct DeliveryFixture {
     let invitationId: String
 
     static func make(
-        email: String? = "kari@example.no", mobile: String? = nil, channels: [String]? = nil,
+        _ kind: StoreKind = .sqliteMemory, email: String? = "kari@example.no", mobile: String? = nil, channels: [String]? = nil,
         language: String = "nb"
     ) async throws -> DeliveryFixture {
-        let store = try SQLiteStore()
+        let store = try await kind.make()
         let vault = try IdentityVault(masterKey: Array(repeating: 5, count: 32))
         try await store.createUnit(Unit(resh: "4208", name: "Unit"), actor: "test", at: t0)
         let enrolment = Enrolment(store: store, vault: vault, mode: .test)

@@ -1,14 +1,15 @@
 import Foundation
 import SvarDelivery
 import SvarDomain
-import SvarSQLite
 import SvarServices
 import SvarStore
+import SvarTestSupport
 import Testing
 
 @Suite struct DeliveryPassTests {
-    @Test func aQueuedInvitationGoesOutOnceWithAWorkingLinkAndTheIdentityReadIsAudited() async throws {
-        let f = try await DeliveryFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func aQueuedInvitationGoesOutOnceWithAWorkingLinkAndTheIdentityReadIsAudited(_ kind: StoreKind) async throws {
+        let f = try await DeliveryFixture.make(kind)
         let folder = temporaryFolder("mailbox")
         defer { try? FileManager.default.removeItem(at: folder) }
         let pass = try f.pass([FileMailbox(directory: folder, from: "svar@svar.test")])
@@ -30,8 +31,9 @@ import Testing
         #expect(try await f.store.auditEntries(subject: f.patientId).contains { $0.actor == "outbox" && $0.action == "identity.read" })
     }
 
-    @Test func anInvitationGoesToTheContactDetailsItsOwnUnitRegistered() async throws {
-        let f = try await DeliveryFixture.make()  // registered through the installation's token: the vault's record
+    @Test(arguments: StoreKind.engines)
+    func anInvitationGoesToTheContactDetailsItsOwnUnitRegistered(_ kind: StoreKind) async throws {
+        let f = try await DeliveryFixture.make(kind)  // registered through the installation's token: the vault's record
         try await f.store.createUnit(Unit(resh: "4209", name: "Other"), actor: "test", at: t0)
         let enrolment = Enrolment(store: f.store, vault: f.vault, mode: .test)
         #expect(
@@ -51,8 +53,9 @@ import Testing
         #expect(recipients == ["To: kari@b.example", "To: kari@example.no"], "each unit's invitation to its own record: \(recipients)")
     }
 
-    @Test func completingTheQuestionnaireWhileItsReminderIsQueuedMeansTheReminderIsNotSent() async throws {
-        let f = try await DeliveryFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func completingTheQuestionnaireWhileItsReminderIsQueuedMeansTheReminderIsNotSent(_ kind: StoreKind) async throws {
+        let f = try await DeliveryFixture.make(kind)
         let folder = temporaryFolder("mailbox")
         defer { try? FileManager.default.removeItem(at: folder) }
         let pass = try f.pass([FileMailbox(directory: folder, from: "svar@svar.test")])
@@ -68,8 +71,9 @@ import Testing
     /// The race the row settles: a submission that commits while the reminder is already going out cannot
     /// cancel it behind the sender's back — the record says what happened (sent), and the questionnaire is
     /// completed. (Before, the row ended `cancelled` while the message went out.)
-    @Test func aSubmissionDuringTheSendLeavesTheRecordTrue() async throws {
-        let f = try await DeliveryFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func aSubmissionDuringTheSendLeavesTheRecordTrue(_ kind: StoreKind) async throws {
+        let f = try await DeliveryFixture.make(kind)
         let folder = temporaryFolder("mailbox")
         defer { try? FileManager.default.removeItem(at: folder) }
         _ = try await f.pass([FileMailbox(directory: folder, from: "svar@svar.test")]).run(now: t0)
@@ -82,8 +86,9 @@ import Testing
         #expect(try await f.store.invitation(f.invitationId)?.state == .completed)
     }
 
-    @Test func aReservedPatientReceivesNothingWhateverIsQueued() async throws {
-        let f = try await DeliveryFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func aReservedPatientReceivesNothingWhateverIsQueued(_ kind: StoreKind) async throws {
+        let f = try await DeliveryFixture.make(kind)
         let folder = temporaryFolder("mailbox")
         defer { try? FileManager.default.removeItem(at: folder) }
         // Reserved behind the outbox's back (as if the reservation raced the queueing): the pass must still refuse.
@@ -94,8 +99,9 @@ import Testing
         #expect(try await f.items("invitation").map(\.state) == [.cancelled])
     }
 
-    @Test func withNoUsableChannelTheInvitationBecomesUnreachableWithTheReasons() async throws {
-        let f = try await DeliveryFixture.make(email: nil, mobile: "+4791234567")
+    @Test(arguments: StoreKind.engines)
+    func withNoUsableChannelTheInvitationBecomesUnreachableWithTheReasons(_ kind: StoreKind) async throws {
+        let f = try await DeliveryFixture.make(kind, email: nil, mobile: "+4791234567")
         let folder = temporaryFolder("mailbox")
         defer { try? FileManager.default.removeItem(at: folder) }
         let report = try await f.pass([FileMailbox(directory: folder, from: "svar@svar.test")]).run(now: t0)
@@ -107,8 +113,9 @@ import Testing
         #expect(try await f.store.unreachableInvitations(in: .only(["9999"])).isEmpty, "limited to the units asked for")
     }
 
-    @Test func transientFailuresRetryWithBackoffThenGiveUpOnTheChannel() async throws {
-        let f = try await DeliveryFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func transientFailuresRetryWithBackoffThenGiveUpOnTheChannel(_ kind: StoreKind) async throws {
+        let f = try await DeliveryFixture.make(kind)
         // A file where the mailbox folder should be: every write fails, transiently.
         let blocker = temporaryFolder("blocker")
         try Data("x".utf8).write(to: blocker)
@@ -129,8 +136,9 @@ import Testing
         #expect(try await f.store.invitation(f.invitationId)?.state == .unreachable)
     }
 
-    @Test func anItemThatCannotBePreparedWaitsWithoutHoldingUpTheOthers() async throws {
-        let f = try await DeliveryFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func anItemThatCannotBePreparedWaitsWithoutHoldingUpTheOthers(_ kind: StoreKind) async throws {
+        let f = try await DeliveryFixture.make(kind)
         let folder = temporaryFolder("mailbox")
         defer { try? FileManager.default.removeItem(at: folder) }
         // The window closed a moment ago but the scheduler has not expired it yet: no link can be issued.
@@ -145,8 +153,9 @@ import Testing
         #expect(emlFiles(folder).count == 1)
     }
 
-    @Test func aOneTimeCodeIsSentAndThenNoLongerKept() async throws {
-        let f = try await DeliveryFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func aOneTimeCodeIsSentAndThenNoLongerKept(_ kind: StoreKind) async throws {
+        let f = try await DeliveryFixture.make(kind)
         let folder = temporaryFolder("mailbox")
         defer { try? FileManager.default.removeItem(at: folder) }
         let pass = try f.pass([FileMailbox(directory: folder, from: "svar@svar.test")])
@@ -165,7 +174,7 @@ import Testing
 /// A notifier that, while its messages go out, lets the patient submit the questionnaire.
 struct SubmitsWhileDelivering: Notifier {
     let inner: FileMailbox
-    let store: SQLiteStore
+    let store: any Store
     let invitationId: String
     let at: Date
     var channel: Channel { inner.channel }

@@ -7,6 +7,7 @@ import SvarRegistry
 import SvarSQLite
 import SvarServices
 import SvarStore
+import SvarTestSupport
 
 let t0 = OsloTime.instant(LocalDate(iso: "2026-12-01")!, hour: 9)
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -47,15 +48,18 @@ enum FixtureError: Error {
 }
 
 /// A store with patients who each answered one invitation (RAND-36 and EQ-5D-5L by default), and a vault.
+/// The store is of any engine; the local registry store (`localStore()`) is SQLite.
 struct ForwardingFixture {
-    let store: SQLiteStore
+    let store: any TestStore
     let vault: IdentityVault
     var patients: [(patientId: String, invitationId: String, number: String)] = []
 
     static let numbers = ["01914796756", "02838897382", "41914796073"]
 
-    static func make(patients count: Int = 1, instruments: [String] = ["rand36", "eq5d-5l"]) async throws -> ForwardingFixture {
-        var f = ForwardingFixture(store: try SQLiteStore(), vault: try IdentityVault(masterKey: Array(repeating: 7, count: 32)))
+    static func make(
+        _ kind: StoreKind = .sqliteMemory, patients count: Int = 1, instruments: [String] = ["rand36", "eq5d-5l"]
+    ) async throws -> ForwardingFixture {
+        var f = ForwardingFixture(store: try await kind.make(), vault: try IdentityVault(masterKey: Array(repeating: 7, count: 32)))
         try await f.store.createUnit(Unit(resh: "4208", name: "Unit"), actor: "test", at: t0)
         for i in 0..<count {
             let number = numbers[i % numbers.count]

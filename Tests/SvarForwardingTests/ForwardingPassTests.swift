@@ -1,9 +1,9 @@
 import Foundation
 import SvarDomain
 import SvarRegistry
-import SvarSQLite
 import SvarServices
 import SvarStore
+import SvarTestSupport
 import Testing
 
 /// A registry target that answers from a script: the pass's retry, dead-letter and disclosure logic in
@@ -32,8 +32,9 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
 }
 
 @Suite struct ForwardingPassTests {
-    @Test func everyResponseReachesTheLocalRegistryOnceWithItsDisclosure() async throws {
-        let f = try await ForwardingFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func everyResponseReachesTheLocalRegistryOnceWithItsDisclosure(_ kind: StoreKind) async throws {
+        let f = try await ForwardingFixture.make(kind)
         let (local, folder) = try f.localStore()
         defer { try? FileManager.default.removeItem(at: folder) }
         let patient = f.patients[0]
@@ -57,8 +58,9 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
         #expect(try await f.forwards().allSatisfy { $0.state == .sent })
     }
 
-    @Test func aPseudonymousTargetNeverSeesTheNumberAndTheVaultIsNotOpened() async throws {
-        let f = try await ForwardingFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func aPseudonymousTargetNeverSeesTheNumberAndTheVaultIsNotOpened(_ kind: StoreKind) async throws {
+        let f = try await ForwardingFixture.make(kind)
         let target = ScriptedTarget([])
         _ = try await f.pass(target).run(now: t0 + 7200)
         #expect(target.received.count == 2)
@@ -74,8 +76,9 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
             })
     }
 
-    @Test func aRegistryEntitledToTheNumberGetsItUnderItsOID() async throws {
-        let f = try await ForwardingFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func aRegistryEntitledToTheNumberGetsItUnderItsOID(_ kind: StoreKind) async throws {
+        let f = try await ForwardingFixture.make(kind)
         let target = ScriptedTarget([], identityUse: .patientIdentifier)
         _ = try await f.pass(target).run(now: t0 + 7200)
         let subject = try #require(target.received.first?.subject)
@@ -84,8 +87,9 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
             try await f.store.disclosures(subject: f.patients[0].patientId, limit: 10).allSatisfy { $0.identifiedBy == "identity number" })
     }
 
-    @Test func transientFailuresWaitWithBackoffAndHonourRetryAfter() async throws {
-        let f = try await ForwardingFixture.make(instruments: ["eq5d-5l"])
+    @Test(arguments: StoreKind.engines)
+    func transientFailuresWaitWithBackoffAndHonourRetryAfter(_ kind: StoreKind) async throws {
+        let f = try await ForwardingFixture.make(kind, instruments: ["eq5d-5l"])
         let target = ScriptedTarget([
             .transient(reason: "registry answered 503", retryAfter: nil),
             .transient(reason: "registry answered 429", retryAfter: 3600),
@@ -102,8 +106,9 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
         #expect(Set(target.received.map(\.bundle)).count == 1, "every retry sends the very same Bundle")
     }
 
-    @Test func aRefusedBundleGoesToTheDeadLetterListAndCanBeSentAgain() async throws {
-        let f = try await ForwardingFixture.make(instruments: ["eq5d-5l"])
+    @Test(arguments: StoreKind.engines)
+    func aRefusedBundleGoesToTheDeadLetterListAndCanBeSentAgain(_ kind: StoreKind) async throws {
+        let f = try await ForwardingFixture.make(kind, instruments: ["eq5d-5l"])
         let target = ScriptedTarget([.permanent(reason: "registry refused the Bundle (422): unknown questionnaire")])
         #expect(try await f.pass(target).run(now: t0 + 7200).deadLettered == 1)
         let failed = try await f.store.failedForwards()
@@ -123,8 +128,9 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
             })
     }
 
-    @Test func tooManyTransientFailuresEndInTheDeadLetterList() async throws {
-        let f = try await ForwardingFixture.make(instruments: ["eq5d-5l"])
+    @Test(arguments: StoreKind.engines)
+    func tooManyTransientFailuresEndInTheDeadLetterList(_ kind: StoreKind) async throws {
+        let f = try await ForwardingFixture.make(kind, instruments: ["eq5d-5l"])
         let target = ScriptedTarget(
             Array(repeating: .transient(reason: "registry unreachable: connection refused", retryAfter: nil), count: 3))
         var policy = ForwardingPolicy()
@@ -143,8 +149,9 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
             try await f.store.failedForwards().first?.reason == "gave up after 3 attempts; last: registry unreachable: connection refused")
     }
 
-    @Test func nothingOfAReservedPatientIsForwarded() async throws {
-        let f = try await ForwardingFixture.make(patients: 2)
+    @Test(arguments: StoreKind.engines)
+    func nothingOfAReservedPatientIsForwarded(_ kind: StoreKind) async throws {
+        let f = try await ForwardingFixture.make(kind, patients: 2)
         let target = ScriptedTarget([])
         _ = try await f.store.reserve(patientId: f.patients[0].patientId, actor: "api", at: t0 + 3700)
         let report = try await f.pass(target).run(now: t0 + 7200)
@@ -161,8 +168,9 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
         }
     }
 
-    @Test func aDeletionErasesSvarAndTheLocalRegistryAndKeepsTheDisclosureLog() async throws {
-        let f = try await ForwardingFixture.make(patients: 2)
+    @Test(arguments: StoreKind.engines)
+    func aDeletionErasesSvarAndTheLocalRegistryAndKeepsTheDisclosureLog(_ kind: StoreKind) async throws {
+        let f = try await ForwardingFixture.make(kind, patients: 2)
         let (local, folder) = try f.localStore()
         defer { try? FileManager.default.removeItem(at: folder) }
         #expect(try await f.pass(local).run(now: t0 + 7200).forwarded == 4)
@@ -190,8 +198,9 @@ final class ScriptedTarget: RegistryTarget, @unchecked Sendable {
         await #expect(throws: StoreError.self) { try await f.store.deletePatientData(patientId: "nobody", actor: "api", at: t0) }
     }
 
-    @Test func aDeletionBeforeForwardingMeansTheRegistryNeverGetsIt() async throws {
-        let f = try await ForwardingFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func aDeletionBeforeForwardingMeansTheRegistryNeverGetsIt(_ kind: StoreKind) async throws {
+        let f = try await ForwardingFixture.make(kind)
         let target = ScriptedTarget([])
         _ = try await f.store.deletePatientData(patientId: f.patients[0].patientId, actor: "api", at: t0 + 3700)
         let report = try await f.pass(target).run(now: t0 + 7200)

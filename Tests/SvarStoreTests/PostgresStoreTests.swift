@@ -1,6 +1,7 @@
 import Foundation
 import SvarPostgres
 import SvarStore
+import SvarTestSupport
 import Testing
 
 /// What only the PostgreSQL store has to show: instances starting at once, and logs the database itself keeps append-only.

@@ -2,6 +2,7 @@ import Foundation
 import SvarDomain
 import SvarRegistry
 import SvarStore
+import SvarTestSupport
 import Testing
 
 /// The workers' and clinicians' side of the contract: delivery, forwarding, deletion, logins, the second factor

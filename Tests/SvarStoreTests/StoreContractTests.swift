@@ -1,43 +1,9 @@
 import Foundation
 import SvarDomain
-import SvarPostgres
-import SvarSQLite
 import SvarServices
 import SvarStore
+import SvarTestSupport
 import Testing
-
-/// Every Store implementation must pass these. `postgres` joins the cases when `SVAR_TEST_POSTGRES_URL` names a
-/// database (scripts/postgres-test-cluster starts a throwaway one).
-enum StoreKind: String, CaseIterable, CustomTestStringConvertible {
-    case sqliteMemory, sqliteFile, postgres
-    var testDescription: String { rawValue }
-
-    static var allCases: [StoreKind] {
-        PostgresTestDatabase.url == nil ? [.sqliteMemory, .sqliteFile] : [.sqliteMemory, .sqliteFile, .postgres]
-    }
-
-    func make() async throws -> any Store {
-        switch self {
-        case .sqliteMemory: return try SQLiteStore()
-        case .sqliteFile:
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("svar-contract-\(UUID().uuidString).sqlite").path
-            return try SQLiteStore(path: path)
-        case .postgres: return try await PostgresTestDatabase.emptyStore()
-        }
-    }
-}
-
-/// One pool for the whole test process; each test gets its own schema in it (an empty database without the
-/// cost of CREATE DATABASE). The schemas are left behind: the cluster is thrown away after the run.
-enum PostgresTestDatabase {
-    static let url = ProcessInfo.processInfo.environment["SVAR_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
-    static let shared: Task<PostgresStore, any Error>? = url.map { url in Task { try await PostgresStore.connect(url: url, poolSize: 8) } }
-
-    static func emptyStore() async throws -> PostgresStore {
-        guard let shared else { throw StoreError.notFound(what: "test database", id: "SVAR_TEST_POSTGRES_URL") }
-        return try await shared.value.inSchema("t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: ""))
-    }
-}
 
 let t0 = OsloTime.instant(LocalDate(iso: "2026-01-05")!, hour: 8)
 let vault = try! IdentityVault(masterKey: Array(repeating: 3, count: 32))
@@ -77,6 +43,8 @@ func startCourse(_ store: any Store, patient: String, plans: [ScheduleProtocol.P
 let hour: TimeInterval = 3600
 let day: TimeInterval = 86_400
 
+/// Every Store implementation must pass these: `StoreKind.allCases`, PostgreSQL included when
+/// `SVAR_TEST_POSTGRES_URL` is set.
 @Suite struct StoreContractTests {
     @Test(arguments: StoreKind.allCases)
     func aUsersPageLanguageIsRememberedAndCanBeForgotten(kind: StoreKind) async throws {

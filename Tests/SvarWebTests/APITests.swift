@@ -4,14 +4,17 @@ import Hummingbird
 import HummingbirdTesting
 import SvarInstruments
 import SvarStore
+import SvarTestSupport
 import SvarWeb
 import Testing
 
 /// The contract routes of issue #3, their errors (`application/problem+json` with the field) and
 /// that a refused request writes nothing.
 @Suite struct APITests {
-    func withApp(_ body: @escaping @Sendable (any TestClientProtocol, TestApp) async throws -> Void) async throws {
-        let app = try await TestApp.make()
+    func withApp(
+        _ kind: StoreKind = .sqliteMemory, _ body: @escaping @Sendable (any TestClientProtocol, TestApp) async throws -> Void
+    ) async throws {
+        let app = try await TestApp.make(kind)
         try await app.application.test(.router) { client in try await body(client, app) }
     }
 
@@ -28,6 +31,7 @@ import Testing
         return (patientId, try #require(course.json["id"]?.stringValue))
     }
 
+    // One engine: a request without the token is refused before the store is reached.
     @Test func everyCallNeedsTheBearerToken() async throws {
         try await withApp { client, _ in
             for (method, uri) in [
@@ -43,6 +47,7 @@ import Testing
         }
     }
 
+    // One engine: a request without the token is refused before the store is reached.
     @Test func withoutAConfiguredTokenTheAPIIsOff() async throws {
         let app = try await TestApp.make(token: nil)
         try await app.application.test(.router) { client in
@@ -52,8 +57,9 @@ import Testing
         }
     }
 
-    @Test func unitsAreCreatedOnceAndValidated() async throws {
-        try await withApp { client, _ in
+    @Test(arguments: StoreKind.engines)
+    func unitsAreCreatedOnceAndValidated(_ kind: StoreKind) async throws {
+        try await withApp(kind) { client, _ in
             #expect(try await client.api(.post, "/api/v1/units", #"{"resh":"4208","name":"Poliklinikk"}"#).status == .created)
             let again = try await client.api(.post, "/api/v1/units", #"{"resh":"4208","name":"Other"}"#)
             #expect(again.status == .conflict)
@@ -75,8 +81,9 @@ import Testing
         }
     }
 
-    @Test func enrollingTheSameNumberTwiceGives409WithTheExistingId() async throws {
-        try await withApp { client, _ in
+    @Test(arguments: StoreKind.engines)
+    func enrollingTheSameNumberTwiceGives409WithTheExistingId(_ kind: StoreKind) async throws {
+        try await withApp(kind) { client, _ in
             let first = try await client.api(.post, "/api/v1/patients", #"{"identityNumber":"01914796756","language":"nb"}"#)
             #expect(first.status == .created)
             let second = try await client.api(.post, "/api/v1/patients", #"{"identityNumber":"019147 96756"}"#)
@@ -86,6 +93,7 @@ import Testing
         }
     }
 
+    // One engine: a malformed enrolment is refused before the store is reached.
     @Test(arguments: [
         (#"{"identityNumber":"01914796757"}"#, "identityNumber", "second control digit"),
         (#"{"identityNumber":"0191479675"}"#, "identityNumber", "11 digits"),
@@ -105,6 +113,7 @@ import Testing
         }
     }
 
+    // One engine: a synthetic number is refused before the store is reached.
     @Test func syntheticNumbersAreRefusedInProduction() async throws {
         let app = try await TestApp.make(mode: .production)
         try await app.application.test(.router) { client in
@@ -114,8 +123,9 @@ import Testing
         }
     }
 
-    @Test func aCourseShowsItsEventsAndInvitations() async throws {
-        try await withApp { client, _ in
+    @Test(arguments: StoreKind.engines)
+    func aCourseShowsItsEventsAndInvitations(_ kind: StoreKind) async throws {
+        try await withApp(kind) { client, _ in
             let (patientId, courseId) = try await setUpCourse(client)
             let start = try await client.api(.post, "/api/v1/courses/\(courseId)/events", #"{"type":"start","date":"2026-11-20"}"#)
             #expect(start.status == .created)
@@ -144,8 +154,9 @@ import Testing
         }
     }
 
-    @Test func endShowsTheOneYearFollowUpAtOnce() async throws {
-        try await withApp { client, _ in
+    @Test(arguments: StoreKind.engines)
+    func endShowsTheOneYearFollowUpAtOnce(_ kind: StoreKind) async throws {
+        try await withApp(kind) { client, _ in
             let (_, courseId) = try await setUpCourse(client)
             try await client.api(.post, "/api/v1/courses/\(courseId)/events", #"{"type":"start","date":"2026-01-05"}"#)
             let end = try await client.api(.post, "/api/v1/courses/\(courseId)/events", #"{"type":"end","date":"2026-11-02"}"#)
@@ -161,8 +172,9 @@ import Testing
         }
     }
 
-    @Test func badEventsAreRefusedAndWriteNothing() async throws {
-        try await withApp { client, _ in
+    @Test(arguments: StoreKind.engines)
+    func badEventsAreRefusedAndWriteNothing(_ kind: StoreKind) async throws {
+        try await withApp(kind) { client, _ in
             let (_, courseId) = try await setUpCourse(client)
             let endFirst = try await client.api(.post, "/api/v1/courses/\(courseId)/events", #"{"type":"end","date":"2026-01-05"}"#)
             #expect(endFirst.status == .conflict && endFirst.json["field"] == .string("type"))
@@ -190,8 +202,9 @@ import Testing
         }
     }
 
-    @Test func unknownThingsAre404or400() async throws {
-        try await withApp { client, _ in
+    @Test(arguments: StoreKind.engines)
+    func unknownThingsAre404or400(_ kind: StoreKind) async throws {
+        try await withApp(kind) { client, _ in
             #expect(try await client.api(.get, "/api/v1/courses/nope").status == .notFound)
             #expect(try await client.api(.post, "/api/v1/patients/nope/courses", #"{"unit":"4208"}"#).status == .notFound)
             #expect(try await client.api(.post, "/api/v1/patients/nope/reservation").status == .notFound)
@@ -204,8 +217,9 @@ import Testing
         }
     }
 
-    @Test func reservationCancelsPendingInvitationsAndBlocksNewOnes() async throws {
-        try await withApp { client, app in
+    @Test(arguments: StoreKind.engines)
+    func reservationCancelsPendingInvitationsAndBlocksNewOnes(_ kind: StoreKind) async throws {
+        try await withApp(kind) { client, app in
             let (patientId, courseId) = try await setUpCourse(client)
             try await client.api(.post, "/api/v1/courses/\(courseId)/events", #"{"type":"start","date":"2026-11-01"}"#)
             let reservation = try await client.api(.post, "/api/v1/patients/\(patientId)/reservation")
@@ -226,8 +240,9 @@ import Testing
         }
     }
 
-    @Test func deletionRequestIsAccepted() async throws {
-        try await withApp { client, app in
+    @Test(arguments: StoreKind.engines)
+    func deletionRequestIsAccepted(_ kind: StoreKind) async throws {
+        try await withApp(kind) { client, app in
             let (patientId, _) = try await setUpCourse(client)
             let response = try await client.api(.post, "/api/v1/patients/\(patientId)/deletion-request")
             #expect(response.status == .accepted)
@@ -235,8 +250,9 @@ import Testing
         }
     }
 
-    @Test func aLinkIsIssuedAndAudited() async throws {
-        try await withApp { client, app in
+    @Test(arguments: StoreKind.engines)
+    func aLinkIsIssuedAndAudited(_ kind: StoreKind) async throws {
+        try await withApp(kind) { client, app in
             let (patientId, courseId) = try await setUpCourse(client)
             let course = try await client.api(.post, "/api/v1/courses/\(courseId)/events", #"{"type":"start","date":"2026-11-20"}"#)
             guard case .array(let invitations)? = course.json["invitations"], let id = invitations.first?["id"]?.stringValue else {

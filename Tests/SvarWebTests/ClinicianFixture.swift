@@ -7,6 +7,7 @@ import SvarInstruments
 import SvarRegistry
 import SvarServices
 import SvarStore
+import SvarTestSupport
 import SvarWeb
 
 /// Two units (4208 and 5000), a patient with an answered baseline at 4208, and a way to log in.
@@ -18,8 +19,10 @@ struct ClinicianFixture {
     static let password = "correct horse battery staple"
     static let name = "Kari Nordmann"
 
-    static func make(clock: TestClock = TestClock(), accessTokens: AccessTokens? = nil) async throws -> ClinicianFixture {
-        let app = try await TestApp.make(clock: clock, accessTokens: accessTokens)
+    static func make(
+        _ kind: StoreKind = .sqliteMemory, clock: TestClock = TestClock(), accessTokens: AccessTokens? = nil
+    ) async throws -> ClinicianFixture {
+        let app = try await TestApp.make(kind, clock: clock, accessTokens: accessTokens)
         let store = app.store
         try await store.createUnit(Unit(resh: "4208", name: "Poliklinikk Nord"), actor: "test", at: fixedNow)
         try await store.createUnit(Unit(resh: "5000", name: "Annen enhet"), actor: "test", at: fixedNow)

@@ -2,13 +2,15 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import SvarTestSupport
 import SvarWeb
 import Testing
 
 /// Issues #12 and #16: the clinician pages in bokmål, nynorsk or English, chosen per user and kept across logins.
 @Suite struct ClinicianLanguageTests {
-    @Test func aClinicianSwitchesToNynorskAndEnglishAndKeepsTheChoiceAcrossLogins() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func aClinicianSwitchesToNynorskAndEnglishAndKeepsTheChoiceAcrossLogins(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         try await f.app.application.test(.router) { client in
             var browser = Browser()
             _ = try await browser.login(client, "kari")
@@ -47,8 +49,9 @@ import Testing
         }
     }
 
-    @Test func theSwitchNeedsTheCSRFTokenAKnownLanguageAndGoesBackOnlyWithinTheSite() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func theSwitchNeedsTheCSRFTokenAKnownLanguageAndGoesBackOnlyWithinTheSite(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         try await f.app.application.test(.router) { client in
             var browser = Browser()
             _ = try await browser.login(client, "kari")

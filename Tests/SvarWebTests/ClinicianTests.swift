@@ -7,12 +7,14 @@ import SvarDomain
 import SvarInstruments
 import SvarServices
 import SvarStore
+import SvarTestSupport
 import Testing
 
 /// Issue #7: login, sessions, lockout, TOTP, roles, and the clinician pages.
 @Suite struct ClinicianLoginTests {
-    @Test func theLoginFormLeadsToTheStartPageWithAStrictSessionCookie() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func theLoginFormLeadsToTheStartPageWithAStrictSessionCookie(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         try await f.app.application.test(.router) { client in
             var browser = Browser()
             let unauthenticated = try await browser.get(client, "/")
@@ -34,8 +36,9 @@ import Testing
         }
     }
 
-    @Test func aLoginReturnsToThePageAskedForButNeverToAnotherSite() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func aLoginReturnsToThePageAskedForButNeverToAnotherSite(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         try await f.app.application.test(.router) { client in
             var browser = Browser()
             _ = try await browser.get(client, "/login?neste=/oppfolging")
@@ -48,9 +51,10 @@ import Testing
         }
     }
 
-    @Test func wrongPasswordsLockTheNameAndUnknownNamesGetTheSameAnswer() async throws {
+    @Test(arguments: StoreKind.engines)
+    func wrongPasswordsLockTheNameAndUnknownNamesGetTheSameAnswer(_ kind: StoreKind) async throws {
         let clock = TestClock()
-        let f = try await ClinicianFixture.make(clock: clock)
+        let f = try await ClinicianFixture.make(kind, clock: clock)
         try await f.app.application.test(.router) { client in
             var browser = Browser()
             var answers: [String: [(status: HTTPResponse.Status, body: String)]] = [:]
@@ -76,9 +80,10 @@ import Testing
         }
     }
 
-    @Test func anIdleSessionEndsAndADisabledAccountCannotGoOn() async throws {
+    @Test(arguments: StoreKind.engines)
+    func anIdleSessionEndsAndADisabledAccountCannotGoOn(_ kind: StoreKind) async throws {
         let clock = TestClock()
-        let f = try await ClinicianFixture.make(clock: clock)
+        let f = try await ClinicianFixture.make(kind, clock: clock)
         try await f.app.application.test(.router) { client in
             var browser = Browser()
             _ = try await browser.login(client, "kari")
@@ -99,8 +104,9 @@ import Testing
         }
     }
 
-    @Test func formsWithoutTheSessionsCSRFTokenAreRefused() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func formsWithoutTheSessionsCSRFTokenAreRefused(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         try await f.app.application.test(.router) { client in
             var browser = Browser()
             _ = try await browser.login(client, "kari")
@@ -119,8 +125,9 @@ import Testing
         }
     }
 
-    @Test func anAccountWithTOTPNeedsTheCurrentCode() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func anAccountWithTOTPNeedsTheCurrentCode(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         let url = try #require(
             try await TestApp.accounts(f.app.store, f.app.services.vault)
                 .add(
@@ -146,8 +153,9 @@ import Testing
 
     /// `SVAR_REQUIRE_TOTP`: a role that sees identity numbers cannot sign in on a password alone; once the
     /// account has TOTP, each time step's code is good for one login, even when tried in parallel.
-    @Test func rolesThatRequireTOTPCannotSignInWithoutItAndACodeWorksOnce() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func rolesThatRequireTOTPCannotSignInWithoutItAndACodeWorksOnce(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         let accounts = {
             var accounts = TestApp.accounts(f.app.store, f.app.services.vault)
             accounts.rolesRequiringTOTP = [.kvarusKontakt, .registryAdmin]
@@ -175,8 +183,9 @@ import Testing
     }
 
     /// Parallel guesses cannot pass the lock: the check and the count are one transaction, before hashing.
-    @Test func parallelGuessesStopAtTheLock() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func parallelGuessesStopAtTheLock(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         let accounts = TestApp.accounts(f.app.store, f.app.services.vault)
         for name in ["kari", "nobody"] {
             let outcomes = try await withThrowingTaskGroup(of: ClinicianAccounts.LoginOutcome.self) { group in
@@ -190,8 +199,9 @@ import Testing
     }
 
     /// One client failing with many names is stopped before any password is hashed.
-    @Test func oneClientTryingManyNamesIsThrottled() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func oneClientTryingManyNamesIsThrottled(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         try await f.app.application.test(.router) { client in
             var browser = Browser()
             for i in 0..<20 { _ = try await browser.login(client, "guess\(i)", "not the password") }
@@ -200,8 +210,9 @@ import Testing
         }
     }
 
-    @Test func accountsAreCheckedBeforeTheyAreMade() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func accountsAreCheckedBeforeTheyAreMade(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         let accounts = TestApp.accounts(f.app.store, f.app.services.vault)
         let cases: [(String, String, Role, [String], String)] = [
             ("a", ClinicianFixture.password, .behandler, ["4208"], "username"),
@@ -227,8 +238,9 @@ import Testing
 
 @Suite struct ClinicianScopeTests {
     /// Every clinician page and form, as a user of another unit: 403/404 (or a list without the patient), never data.
-    @Test func aClinicianOfAnotherUnitGetsNothingFromAnyPage() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func aClinicianOfAnotherUnitGetsNothingFromAnyPage(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         let short = String(f.patientId.prefix(8))
         try await f.app.application.test(.router) { client in
             var other = Browser()
@@ -252,8 +264,9 @@ import Testing
         }
     }
 
-    @Test func namesAreShownOnlyToRolesThatNeedThemAndEveryViewIsAudited() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func namesAreShownOnlyToRolesThatNeedThemAndEveryViewIsAudited(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         let number = synthetic(1)
         try await f.app.application.test(.router) { client in
             var kari = Browser()
@@ -281,8 +294,9 @@ import Testing
         #expect(Set(reads.map(\.actor)) == ["kari", "kontakt"] && reads.allSatisfy { $0.detail == "clinician page" })
     }
 
-    @Test func aRegistryContactSeesTheUnitsBelowTheirOwn() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func aRegistryContactSeesTheUnitsBelowTheirOwn(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         let user = try #require(try await f.app.store.user("entity"))
         #expect(try await f.app.store.unitsInScope(of: user) == ["5000", "5001"])
         let kari = try #require(try await f.app.store.user("kari"))
@@ -290,9 +304,10 @@ import Testing
     }
 
     /// Every API operation with an access token of another unit's clinician: 403/404 and no data.
-    @Test func everyAPIOperationIsScopedForAccessTokens() async throws {
+    @Test(arguments: StoreKind.engines)
+    func everyAPIOperationIsScopedForAccessTokens(_ kind: StoreKind) async throws {
         let issuer = try await TokenIssuer.make()
-        let f = try await ClinicianFixture.make(accessTokens: try await issuer.verifier())
+        let f = try await ClinicianFixture.make(kind, accessTokens: try await issuer.verifier())
         let other = try await issuer.token(role: "behandler", units: ["5000"])
         let own = try await issuer.token(role: "behandler", units: ["4208"])
         let admin = try await issuer.token(role: "registry-admin", units: [])
@@ -342,9 +357,10 @@ import Testing
 
     /// A unit that enrols a number already known elsewhere cannot tell it is known, and once it starts its own
     /// course it sees only what its own units record — never the other unit's answers.
-    @Test func aUnitTakingOverAKnownPatientSeesOnlyItsOwnCourses() async throws {
+    @Test(arguments: StoreKind.engines)
+    func aUnitTakingOverAKnownPatientSeesOnlyItsOwnCourses(_ kind: StoreKind) async throws {
         let issuer = try await TokenIssuer.make()
-        let f = try await ClinicianFixture.make(accessTokens: try await issuer.verifier())
+        let f = try await ClinicianFixture.make(kind, accessTokens: try await issuer.verifier())
         let other = try await issuer.token(role: "behandler", units: ["5000"])
         try await f.app.application.test(.router) { client in
             let known = try await client.api(.post, "/api/v1/patients", #"{"identityNumber":"\#(synthetic(1))"}"#, token: other)
@@ -381,10 +397,11 @@ import Testing
         }
     }
 
-    @Test func accessTokensAreCheckedForSignatureIssuerAudienceExpiryAndRole() async throws {
+    @Test(arguments: StoreKind.engines)
+    func accessTokensAreCheckedForSignatureIssuerAudienceExpiryAndRole(_ kind: StoreKind) async throws {
         let issuer = try await TokenIssuer.make()
         let stranger = try await TokenIssuer.make()
-        let f = try await ClinicianFixture.make(accessTokens: try await issuer.verifier())
+        let f = try await ClinicianFixture.make(kind, accessTokens: try await issuer.verifier())
         try await f.app.application.test(.router) { client in
             let bad = [
                 try await stranger.token(role: "behandler", units: ["4208"]),
@@ -407,8 +424,9 @@ import Testing
 }
 
 @Suite struct ClinicianPageTests {
-    @Test func aClinicianEnrolsAPatientAndRecordsAnEvent() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func aClinicianEnrolsAPatientAndRecordsAnEvent(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         try await f.app.application.test(.router) { client in
             var kari = Browser()
             _ = try await kari.login(client, "kari")
@@ -440,8 +458,9 @@ import Testing
 
     /// The dashboard follows `svar report`'s small-cell rule: a handful of invitations is shown as "<5", and no
     /// response rate rests on fewer than five answers.
-    @Test func theDashboardHidesSmallCellsAsTheReportDoes() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func theDashboardHidesSmallCellsAsTheReportDoes(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         try await f.app.application.test(.router) { client in
             var kari = Browser()
             _ = try await kari.login(client, "kari")
@@ -453,8 +472,9 @@ import Testing
         }
     }
 
-    @Test func theWorklistListsWhatWasNotAnsweredAndRemembersTheContact() async throws {
-        let f = try await ClinicianFixture.make()
+    @Test(arguments: StoreKind.engines)
+    func theWorklistListsWhatWasNotAnsweredAndRemembersTheContact(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
         let courseId = UUID().uuidString.lowercased()
         try await f.app.store.createCourse(
             NewCourse(id: courseId, patientId: f.patientId, unit: "4208", type: .D01), actor: "t", at: fixedNow)

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import SvarDomain
 import SvarInstruments
 import SvarStore
+import SvarTestSupport
 import SvarWeb
 import Testing
 
@@ -83,8 +84,9 @@ import Testing
         return try await browser.get(uri)
     }
 
-    @Test func aPatientAnswersEveryStepReviewsAndSubmits() async throws {
-        let app = try await TestApp.make()
+    @Test(arguments: StoreKind.engines)
+    func aPatientAnswersEveryStepReviewsAndSubmits(_ kind: StoreKind) async throws {
+        let app = try await TestApp.make(kind)
         try await app.application.test(.router) { client in
             let (link, courseId) = try await invitationLink(client, app)
             let browser = Browser(client)
@@ -125,8 +127,9 @@ import Testing
         }
     }
 
-    @Test func answersAreSavedStepByStepAndShownAgainOnResume() async throws {
-        let app = try await TestApp.make()
+    @Test(arguments: StoreKind.engines)
+    func answersAreSavedStepByStepAndShownAgainOnResume(_ kind: StoreKind) async throws {
+        let app = try await TestApp.make(kind)
         try await app.application.test(.router) { client in
             let (link, _) = try await invitationLink(client, app)
             let browser = Browser(client)
@@ -140,8 +143,9 @@ import Testing
         }
     }
 
-    @Test func badAnswersAreShownNextToTheQuestionInThePatientsLanguage() async throws {
-        let app = try await TestApp.make()
+    @Test(arguments: StoreKind.engines)
+    func badAnswersAreShownNextToTheQuestionInThePatientsLanguage(_ kind: StoreKind) async throws {
+        let app = try await TestApp.make(kind)
         try await app.application.test(.router) { client in
             let (link, _) = try await invitationLink(client, app)
             let browser = Browser(client)
@@ -157,8 +161,9 @@ import Testing
         }
     }
 
-    @Test func formsWithoutTheCSRFTokenAreRefused() async throws {
-        let app = try await TestApp.make()
+    @Test(arguments: StoreKind.engines)
+    func formsWithoutTheCSRFTokenAreRefused(_ kind: StoreKind) async throws {
+        let app = try await TestApp.make(kind)
         try await app.application.test(.router) { client in
             let (link, _) = try await invitationLink(client, app)
             let browser = Browser(client)
@@ -171,8 +176,9 @@ import Testing
         }
     }
 
-    @Test func twoSimultaneousSubmitsStoreExactlyOneResponse() async throws {
-        let app = try await TestApp.make()
+    @Test(arguments: StoreKind.engines)
+    func twoSimultaneousSubmitsStoreExactlyOneResponse(_ kind: StoreKind) async throws {
+        let app = try await TestApp.make(kind)
         try await app.application.test(.router) { client in
             let (link, courseId) = try await invitationLink(client, app)
             let browser = Browser(client)
@@ -199,6 +205,7 @@ import Testing
         }
     }
 
+    // One engine: a token that fails verification never reaches the store (10 000 requests are not worth doubling).
     @Test func randomAndMutatedTokensGetACalmClientErrorNeverA5xx() async throws {
         let app = try await TestApp.make()
         try await app.application.test(.router) { client in
@@ -228,6 +235,7 @@ import Testing
 
     /// A request to a bad link is one failed link check, however the route uses the link: the per-client limit (30)
     /// is reached on the 30th such request, not the 15th (each request opens its link once).
+    // One engine: a bad link is refused before the store is reached.
     @Test(arguments: [(HTTPRequest.Method.post, "s/1"), (.post, "submit"), (.post, "verify"), (.get, "done"), (.get, "s/1")])
     func aBadLinkCountsOneFailurePerRequest(_ method: HTTPRequest.Method, _ action: String) async throws {
         let app = try await TestApp.make()
@@ -246,6 +254,7 @@ import Testing
         }
     }
 
+    // One engine: static pages, no storage.
     @Test func theAccessibilityStatementIsServedInEachLanguage() async throws {
         let app = try await TestApp.make()
         try await app.application.test(.router) { client in

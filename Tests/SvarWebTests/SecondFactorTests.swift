@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import SvarInstruments
 import SvarStore
+import SvarTestSupport
 import SvarWeb
 import Testing
 
@@ -29,8 +30,9 @@ import Testing
         return String(try #require(link.json["url"]?.stringValue).dropFirst("https://svar.test".count))
     }
 
-    @Test func theBirthDateOpensTheQuestionnaire() async throws {
-        let app = try await TestApp.make(secondFactor: .birthDate)
+    @Test(arguments: StoreKind.engines)
+    func theBirthDateOpensTheQuestionnaire(_ kind: StoreKind) async throws {
+        let app = try await TestApp.make(kind, secondFactor: .birthDate)
         try await app.application.test(.router) { client in
             let link = try await enrolWithBirthDate(client)
             let browser = Browser(client)
@@ -49,9 +51,10 @@ import Testing
         }
     }
 
-    @Test func fiveWrongAnswersLockTheLinkForFifteenMinutes() async throws {
+    @Test(arguments: StoreKind.engines)
+    func fiveWrongAnswersLockTheLinkForFifteenMinutes(_ kind: StoreKind) async throws {
         let clock = TestClock()
-        let app = try await TestApp.make(secondFactor: .birthDate, clock: clock)
+        let app = try await TestApp.make(kind, secondFactor: .birthDate, clock: clock)
         try await app.application.test(.router) { client in
             let link = try await enrolWithBirthDate(client)
             let browser = Browser(client)
@@ -72,9 +75,10 @@ import Testing
         }
     }
 
-    @Test func threeLocksVoidTheLinksUntilTheClinicIssuesANewOne() async throws {
+    @Test(arguments: StoreKind.engines)
+    func threeLocksVoidTheLinksUntilTheClinicIssuesANewOne(_ kind: StoreKind) async throws {
         let clock = TestClock()
-        let app = try await TestApp.make(secondFactor: .birthDate, clock: clock)
+        let app = try await TestApp.make(kind, secondFactor: .birthDate, clock: clock)
         try await app.application.test(.router) { client in
             let link = try await enrolWithBirthDate(client)
             var states: [HTTPResponse.Status] = []
@@ -105,8 +109,9 @@ import Testing
         }
     }
 
-    @Test func parallelWrongAnswersCannotPassTheLockAndACodeIsUsedOnce() async throws {
-        let app = try await TestApp.make(secondFactor: .code)
+    @Test(arguments: StoreKind.engines)
+    func parallelWrongAnswersCannotPassTheLockAndACodeIsUsedOnce(_ kind: StoreKind) async throws {
+        let app = try await TestApp.make(kind, secondFactor: .code)
         try await app.application.test(.router) { client in
             let link = try await enrolWithBirthDate(client)
             let browser = Browser(client)
@@ -124,7 +129,7 @@ import Testing
             #expect(outcomes.filter { if case .locked = $0 { return true } else { return false } }.count == 8)
         }
         // A fresh app: a right code passes once and is then used up.
-        let second = try await TestApp.make(secondFactor: .code)
+        let second = try await TestApp.make(kind, secondFactor: .code)
         try await second.application.test(.router) { client in
             let link = try await enrolWithBirthDate(client)
             _ = try await Browser(client).get(link)
@@ -141,8 +146,9 @@ import Testing
         }
     }
 
-    @Test func aOneTimeCodeIsQueuedForTheNotifierAndOpensTheQuestionnaire() async throws {
-        let app = try await TestApp.make(secondFactor: .code)
+    @Test(arguments: StoreKind.engines)
+    func aOneTimeCodeIsQueuedForTheNotifierAndOpensTheQuestionnaire(_ kind: StoreKind) async throws {
+        let app = try await TestApp.make(kind, secondFactor: .code)
         try await app.application.test(.router) { client in
             let link = try await enrolWithBirthDate(client)
             let browser = Browser(client)

@@ -5,9 +5,9 @@ import Prometheus
 import SvarAssets
 import SvarDomain
 import SvarInstruments
-import SvarSQLite
 import SvarServices
 import SvarStore
+import SvarTestSupport
 import SvarWeb
 import Testing
 
@@ -23,21 +23,22 @@ let testVaultKey = [UInt8](repeating: 7, count: 32)
 /// A fixed "now" (2026-11-22 10:00 Oslo) so pathway dates in tests never drift into the future.
 let fixedNow = OsloTime.instant(LocalDate(iso: "2026-11-22")!, hour: 10)
 
-/// A complete application over an in-memory store, as `svar serve` builds it.
+/// A complete application over an empty store of the given engine (SQLite in memory unless asked), as
+/// `svar serve` builds it.
 struct TestApp {
     let services: AppServices
-    let store: SQLiteStore
+    let store: any TestStore
     let scheduleProtocol: ScheduleProtocol
 
     static func make(
-        token: String? = apiToken, mode: SvarConfiguration.Mode = .test,
+        _ kind: StoreKind = .sqliteMemory, token: String? = apiToken, mode: SvarConfiguration.Mode = .test,
         secondFactor: ScheduleProtocol.SecondFactor = .none, clock: TestClock = TestClock(),
         accessTokens: AccessTokens? = nil, configure: (inout SvarConfiguration) -> Void = { _ in }
     ) async throws -> TestApp {
         let directories = AssetDirectories(instruments: sourceInstruments, web: sourceInstruments, textPacks: sourceInstruments)
         let catalogue = try InstrumentLoader.catalogue(instruments: sourceInstruments)
         let scheduleProtocol = try ProtocolLoader.load(id: "kvarus", directories: directories, catalogue: catalogue)
-        let store = try SQLiteStore()
+        let store = try await kind.make()
         let vault = try IdentityVault(masterKey: testVaultKey)
         var configuration = SvarConfiguration()
         configuration.apiToken = token
@@ -60,7 +61,7 @@ struct TestApp {
     var application: some ApplicationProtocol { buildApplication(services) }
 
     /// Accounts with a cheap bcrypt cost (the tests log in often) and no TOTP requirement.
-    static func accounts(_ store: SQLiteStore, _ vault: IdentityVault) -> ClinicianAccounts {
+    static func accounts(_ store: any Store, _ vault: IdentityVault) -> ClinicianAccounts {
         var accounts = ClinicianAccounts(store: store, vault: vault)
         accounts.bcryptCost = 4
         accounts.rolesRequiringTOTP = []  // the TOTP requirement has tests of its own

@@ -6,12 +6,14 @@ import SvarDomain
 import SvarInstruments
 import SvarServices
 import SvarStore
+import SvarTestSupport
 import Testing
 
 /// The clinicians' follow-up list of invitations no channel could deliver (issue #5).
 @Suite struct UnreachableAPITests {
-    @Test func anInvitationNoChannelCanDeliverIsListedForItsUnitWithTheReasons() async throws {
-        let app = try await TestApp.make()
+    @Test(arguments: StoreKind.engines)
+    func anInvitationNoChannelCanDeliverIsListedForItsUnitWithTheReasons(_ kind: StoreKind) async throws {
+        let app = try await TestApp.make(kind)
         try await app.application.test(.router) { client in
             _ = try await client.api(.post, "/api/v1/units", #"{"resh":"4208","name":"Poliklinikk"}"#)
             let patient = try await client.api(
