@@ -52,13 +52,15 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Edge: the storage contract on PostgreSQL 15+ (PostgresNIO), for several `svar serve` instances on one database.
+        // Edge: the storage contract on PostgreSQL 15+ (PostgresNIO), for several `svar serve` instances on one database,
+        // and the local registry store in a schema of its own.
         .target(
             name: "SvarPostgres",
             dependencies: [
                 "SvarStore", "SvarDomain", "SvarInstruments", "SvarRegistry",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Edge: finds and reads the bundled (or overridden) instruments/ and web/ folders.
