@@ -153,8 +153,9 @@ let package = Package(
         .testTarget(
             name: "SvarStoreTests",
             dependencies: [
-                "SvarStore", "SvarSQLite", "SvarPostgres", "SvarDomain", "SvarAssets", "SvarServices", "SvarRegistry",
+                "SvarStore", "SvarSQLite", "SvarPostgres", "SvarDomain", "SvarAssets", "SvarServices", "SvarRegistry", "SvarInstruments",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
         .testTarget(
             name: "SvarWebTests",
