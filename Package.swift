@@ -52,7 +52,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        // Edge: the storage contract on PostgreSQL 15+ (PostgresNIO), for several `svar serve` instances on one database.
+        // Edge: the storage contract on PostgreSQL 15+ (PostgresNIO), for several `svar serve` instances on one database,
+        // and the local registry store in a schema of its own.
         .target(
             name: "SvarPostgres",
             dependencies: [
@@ -60,6 +61,7 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         // Edge: finds and reads the bundled (or overridden) instruments/ and web/ folders.
@@ -157,9 +159,10 @@ let package = Package(
             name: "SvarStoreTests",
             dependencies: [
                 "SvarStore", "SvarSQLite", "SvarPostgres", "SvarDomain", "SvarAssets", "SvarServices", "SvarRegistry",
-                "SvarTestSupport",
+                "SvarInstruments", "SvarTestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
             ]),
         .testTarget(
             name: "SvarWebTests",

@@ -89,23 +89,9 @@ public final class PostgresStore: Store {
         }
     }
 
-    /// Runs `body` in one transaction on a pooled connection. Errors from `body` come out as thrown (not wrapped
-    /// in PostgresNIO's transaction error), so callers see `StoreError`s; a unique violation becomes a conflict.
+    /// Runs `body` in one transaction on a pooled connection, in this store's schema (see `PostgresClient.transaction`).
     func transaction<Result: Sendable>(_ body: (Transaction) async throws -> Result) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in
-                let tx = Transaction(connection: connection, logger: logger)
-                if let schema {
-                    // Transaction-local, so a pooled connection never keeps another store's schema.
-                    try await tx.execute("SELECT set_config('search_path', \(schema), true)")
-                }
-                return try await body(tx)
-            }
-        } catch let error as PostgresTransactionError {
-            throw Self.domainError(error.closureError ?? error.commitError ?? error.beginError ?? error)
-        } catch {
-            throw Self.domainError(error)
-        }
+        try await client.transaction(schema: schema, logger: logger, body)
     }
 
     static func domainError(_ error: any Error) -> any Error {

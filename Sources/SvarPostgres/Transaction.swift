@@ -37,6 +37,30 @@ struct Transaction {
     }
 }
 
+extension PostgresClient {
+    /// Runs `body` in one transaction on a pooled connection with `schema` as the transaction-local search path
+    /// (nil: the role's default), so a pooled connection never keeps another store's schema. Shared by Svar's store
+    /// and the registry store, which may use one pool. Errors from `body` come out as thrown (not wrapped in
+    /// PostgresNIO's transaction error), so callers see `StoreError`s; a unique violation becomes a conflict.
+    func transaction<Result: Sendable>(
+        schema: String?, logger: Logger, _ body: (Transaction) async throws -> Result
+    ) async throws -> Result {
+        do {
+            return try await withTransaction(logger: logger) { connection in
+                let tx = Transaction(connection: connection, logger: logger)
+                if let schema {
+                    try await tx.execute("SELECT set_config('search_path', \(schema), true)")
+                }
+                return try await body(tx)
+            }
+        } catch let error as PostgresTransactionError {
+            throw PostgresStore.domainError(error.closureError ?? error.commitError ?? error.beginError ?? error)
+        } catch {
+            throw PostgresStore.domainError(error)
+        }
+    }
+}
+
 extension PostgresRandomAccessRow {
     func decode<T: PostgresDecodable>(_ column: String, as type: T.Type = T.self) throws -> T {
         try self[column].decode(T.self)

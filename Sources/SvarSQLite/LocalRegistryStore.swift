@@ -120,13 +120,12 @@ public final class LocalRegistryStore: RegistryArchive {
             return try await db.write { db in
                 let r = submission.response
                 if try Bool.fetchOne(db, sql: "SELECT 1 FROM erasures WHERE pseudonym = ?", arguments: [submission.pseudonym]) == true {
-                    return .permanent(reason: "the registry erased this patient after a deletion request")
+                    return RegistryStoreRules.erasedPatient
                 }
                 try db.execute(
                     sql: """
                         INSERT OR IGNORE INTO results (response_id, pseudonym, unit, milestone, instrument, instrument_version,
-                            language, respondent,
-                                                       submitted_at, received_at, answers, bundle)
+                            language, respondent, submitted_at, received_at, answers, bundle)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
@@ -134,7 +133,7 @@ public final class LocalRegistryStore: RegistryArchive {
                         r.respondent, Int64(r.submittedAt.timeIntervalSince1970), Int64(Date().timeIntervalSince1970),
                         r.answersJSON, submission.bundle,
                     ])
-                guard db.changesCount == 1 else { return .accepted(detail: "already held: response \(r.responseId)") }
+                guard db.changesCount == 1 else { return RegistryStoreRules.alreadyHeld(r.responseId) }
                 for score in r.scores {
                     try db.execute(
                         sql: """
@@ -151,11 +150,10 @@ public final class LocalRegistryStore: RegistryArchive {
                         sql: "INSERT OR IGNORE INTO identity_vault (pseudonym, system, sealed) VALUES (?, ?, ?)",
                         arguments: [submission.pseudonym, system, Data(identity)])
                 }
-                return .accepted(detail: "stored: response \(r.responseId) with \(r.scores.count) score(s)")
+                return RegistryStoreRules.stored(r)
             }
         } catch {
-            // A local database that cannot be written (disk full, locked) is a reason to wait, not to give up.
-            return .transient(reason: "local registry store: \(type(of: error))", retryAfter: nil)
+            return RegistryStoreRules.unavailable(error)
         }
     }
 
@@ -170,19 +168,16 @@ public final class LocalRegistryStore: RegistryArchive {
             var report = ErasureReport()
             let results = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM results WHERE pseudonym = ?", arguments: [pseudonym]) ?? 0
             try db.execute(sql: "DELETE FROM results WHERE pseudonym = ?", arguments: [pseudonym])
-            report.erased.append("local registry store: \(results) result(s) with their scores")
             try db.execute(sql: "DELETE FROM identity_vault WHERE pseudonym = ?", arguments: [pseudonym])
-            report.erased.append("local registry store: identity (\(db.changesCount) sealed entry)")
+            report.erased = RegistryStoreRules.erased(results: results, identities: db.changesCount)
             for row in try Row.fetchAll(
                 db,
                 sql: """
                     SELECT e.id, e.at, e.format FROM exports e JOIN export_members m ON m.export_id = e.id WHERE m.pseudonym = ? ORDER
-                        BY e.at
+                        BY e.at, e.id
                     """, arguments: [pseudonym])
             {
-                report.kept.append(
-                    "export \(row["id"] as String) (\(row["format"] as String), \(OsloTime.iso8601(Date(seconds: row["at"])))) "
-                        + "already included this patient's results: used data, kept (§ 3-3)")
+                report.kept.append(RegistryStoreRules.keptExport(id: row["id"], format: row["format"], at: Date(seconds: row["at"])))
             }
             try db.execute(
                 sql: "INSERT OR REPLACE INTO erasures (pseudonym, at, erased, kept) VALUES (?, ?, ?, ?)",
@@ -194,9 +189,7 @@ public final class LocalRegistryStore: RegistryArchive {
     }
 
     func seal(_ number: String, pseudonym: String) throws -> [UInt8] {
-        let box = try AES.GCM.seal(Array(number.utf8), using: sealingKey, authenticating: Array(pseudonym.utf8))
-        guard let combined = box.combined else { throw VaultError.badKey("AES-GCM produced no combined box") }
-        return [UInt8](combined)
+        try RegistryStoreRules.seal(number, pseudonym: pseudonym, key: sealingKey)
     }
 
     /// Opens one sealed identity number — for registry staff with a need, and for tests.
@@ -208,8 +201,7 @@ public final class LocalRegistryStore: RegistryArchive {
         else {
             return nil
         }
-        let plain = try AES.GCM.open(try AES.GCM.SealedBox(combined: sealed), using: sealingKey, authenticating: Array(pseudonym.utf8))
-        return String(decoding: plain, as: UTF8.self)
+        return try RegistryStoreRules.open(sealed, pseudonym: pseudonym, key: sealingKey)
     }
 
     /// How many results the store holds for a pseudonym (or in all).

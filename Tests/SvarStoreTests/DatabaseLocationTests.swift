@@ -3,6 +3,7 @@ import Logging
 import SvarPostgres
 import SvarServices
 import SvarStore
+import SvarTestSupport
 import Testing
 
 /// `SVAR_DATABASE_URL` and its companions: what is accepted, what is refused (naming the variable), and that a

@@ -1,10 +1,9 @@
 import Foundation
-import GRDB
 import SvarDomain
 import SvarInstruments
-import SvarStore
 
 /// One variable as the codebook describes it; `name` is as in the files of this export's format.
+/// (Engine-neutral: the codebook is made from the rows and the catalogue alone.)
 struct CodebookVariable {
     var name: String
     var label: String?
