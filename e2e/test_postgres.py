@@ -4,8 +4,8 @@
   and no password ever shows in what the command prints.
 - A database that cannot be reached is named by host and port after a bounded wait, with a non-zero exit; a
   refused password fails at once.
-- `svar store copy` moves a demo installation into an empty database with matching per-table counts and
-  checksums, refuses a target that is not empty, and the copy keeps working: the patient link printed by the demo
+- `svar store copy` moves a demo installation and its local registry store into an empty database with
+  matching per-table counts and checksums (the registry's export is then the same files from both engines), refuses a target that is not empty, and the copy keeps working: the patient link printed by the demo
   opens, the signing key is the same, the vault opens (the clinician sees the fictional names), and the API finds
   a known patient by number.
 """
@@ -88,28 +88,44 @@ def test_store_copy_moves_a_demo_installation_that_keeps_working(svar, svar_bin,
     made = svar.run("demo", "--directory", str(demo), "--no-serve", env={"SVAR_PORT": "8080"}, timeout=300)
     assert made.rc == 0, made
     source = demo / "svar.sqlite"
+    key_env = {"SVAR_VAULT_KEY_FILE": str(demo / "vault.key"), "SVAR_MODE": "demo"}
+    # The demo's answers forwarded to the local registry store beside it, so the copy has one to move too.
+    forwarded = svar.run("forward", env={**key_env, "SVAR_DATABASE_URL": f"sqlite:{source}"})
+    assert forwarded.rc == 0 and re.search(r"forwarded [1-9]", forwarded.stdout), forwarded
     counts = sqlite_counts(source)
-    assert counts["patients"] >= 10 and counts["responses"] >= 1, counts
+    registry_counts = sqlite_counts(demo / "registry.sqlite")
+    assert counts["patients"] >= 10 and counts["responses"] >= 1 and registry_counts["results"] == counts["responses"], \
+        (counts, registry_counts)
 
     url = postgres.new_database()
     copied = svar.run("store", "copy", "--from", f"sqlite:{source}", "--to", url)
     assert copied.rc == 0, copied
     assert PostgresCluster.password(url) not in copied.stdout + copied.stderr
-    printed = {m["table"]: (int(m["source"]), int(m["target"]), m["sum"])
-               for m in re.finditer(r"^(?P<table>\w+)\s+(?P<source>\d+)\s+(?P<target>\d+)\s+(?P<sum>[0-9a-f]{64})$",
-                                    copied.stdout, re.M)}
-    assert set(printed) == set(counts), (sorted(printed), sorted(counts))
-    for table, n in counts.items():
-        assert printed[table][:2] == (n, n), (table, printed[table], n)
-        assert PostgresCluster.query(url, f'SELECT count(*) FROM "{table}"') == [[str(n)]], table
-    assert "every count and checksum matches" in copied.stdout
+    svar_part, _, registry_part = copied.stdout.partition("local registry store:")
+    for part, expected, schema in ((svar_part, counts, "public"), (registry_part, registry_counts, "registry")):
+        printed = {m["table"]: (int(m["source"]), int(m["target"]), m["sum"])
+                   for m in re.finditer(r"^(?P<table>\w+)\s+(?P<source>\d+)\s+(?P<target>\d+)\s+(?P<sum>[0-9a-f]{64})$", part, re.M)}
+        assert set(printed) == set(expected), (sorted(printed), sorted(expected))
+        for table, n in expected.items():
+            assert printed[table][:2] == (n, n), (table, printed[table], n)
+            assert PostgresCluster.query(url, f'SELECT count(*) FROM {schema}."{table}"') == [[str(n)]], table
+    assert copied.stdout.count("every count and checksum matches") == 2, copied
 
     again = svar.run("store", "copy", "--from", f"sqlite:{source}", "--to", url)
     assert again.rc != 0 and "not empty" in again.stderr, again
     assert PostgresCluster.query(url, "SELECT count(*) FROM patients") == [[str(counts["patients"])]]
 
+    # The registry store's export is the same file from both engines (its own vault opens: the numbers are sealed).
+    for engine, db in (("sqlite", f"sqlite:{source}"), ("postgres", url)):
+        exported = svar.run("export", "--format", "csv", "--out", str(tmp_path / f"export-{engine}"),
+                            env={**key_env, "SVAR_DATABASE_URL": db})
+        assert exported.rc == 0, exported
+    files = sorted(p.name for p in (tmp_path / "export-sqlite").glob("results-*.csv"))
+    assert files and files == sorted(p.name for p in (tmp_path / "export-postgres").glob("results-*.csv"))
+    for name in files:
+        assert (tmp_path / "export-sqlite" / name).read_bytes() == (tmp_path / "export-postgres" / name).read_bytes(), name
+
     # The same signing key on both sides.
-    key_env = {"SVAR_VAULT_KEY_FILE": str(demo / "vault.key"), "SVAR_MODE": "demo"}
     sqlite_keys = svar.run("keys", "list", env={**key_env, "SVAR_DATABASE_URL": f"sqlite:{source}"})
     pg_keys = svar.run("keys", "list", env={**key_env, "SVAR_DATABASE_URL": url})
     assert sqlite_keys.rc == 0 and pg_keys.rc == 0 and sqlite_keys.stdout == pg_keys.stdout and sqlite_keys.stdout, pg_keys

@@ -19,14 +19,18 @@ extension PostgresStore {
     /// Creates the schema (if this store has one) and applies pending migrations, all in one transaction holding
     /// an advisory lock: instances starting at once wait for each other, and each finds the work done or does it.
     public func migrate() async throws {
-        try await transaction { tx in
+        // The lock comes before anything resolves the schema's name (so the search path is set only once the schema
+        // is there): a backend that looked a missing schema up keeps that answer in its catalog cache, and after
+        // waiting for the lock would try to create the schema a second time.
+        try await client.transaction(schema: nil, logger: logger) { tx in
             // A migration may take long, and the instances starting beside it must wait for it, not give up: the
             // session limits (`SessionLimits`) do not apply to this one transaction.
             try await tx.execute("SELECT set_config('lock_timeout', '0', true), set_config('statement_timeout', '0', true)")
-            try await tx.execute("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey), hashtext(current_setting('search_path')))")
+            try await tx.execute("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey), hashtext(\(schema ?? "")))")
             if let schema {
                 // The name passed `checkSchemaName` (lower-case letters, digits, underscores): safe as an identifier.
                 try await tx.execute(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \(schema)"))
+                try await tx.execute("SELECT set_config('search_path', \(schema), true)")
             }
             try await tx.execute(
                 """

@@ -81,7 +81,8 @@ extension PostgresRegistryStore {
         for row in try await tx.rows(
             """
             SELECT s.response_id, s.key, s.number, s.flag, s.algorithm, s.value_set
-            FROM result_scores s JOIN results r ON r.response_id = s.response_id WHERE \(instrument)::text IS NULL OR r.instrument = \(instrument)
+            FROM result_scores s JOIN results r ON r.response_id = s.response_id
+            WHERE \(instrument)::text IS NULL OR r.instrument = \(instrument)
             ORDER BY s.response_id, s.key
             """)
         {

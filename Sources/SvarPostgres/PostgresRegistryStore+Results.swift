@@ -38,7 +38,8 @@ extension PostgresRegistryStore {
                 if let identity, let system = submission.identity?.system {
                     try await tx.execute(
                         """
-                        INSERT INTO identity_vault (pseudonym, system, sealed) VALUES (\(submission.pseudonym), \(system), \(Data(identity)))
+                        INSERT INTO identity_vault (pseudonym, system, sealed)
+                        VALUES (\(submission.pseudonym), \(system), \(Data(identity)))
                         ON CONFLICT (pseudonym) DO NOTHING
                         """)
                 }

@@ -55,12 +55,25 @@ public final class PostgresRegistryStore: RegistryArchive {
         url: String, poolSize: Int = 4, schema: String = defaultSchema, sealingKey: SymmetricKey,
         logger: Logger = Logger(label: "svar.registry")
     ) async throws -> PostgresRegistryStore {
+        guard case .postgres(var endpoint) = try DatabaseLocation.parse(url) else {
+            throw LocationProblem("'\(url)' is not a postgres:// URL")
+        }
+        endpoint.poolSize = poolSize
+        return try await connect(endpoint, schema: schema, sealingKey: sealingKey, logger: logger)
+    }
+
+    /// The same for an endpoint read from the configuration (`SVAR_REGISTRY_STORE`).
+    public static func connect(
+        _ endpoint: PostgresEndpoint, schema: String = defaultSchema, sealingKey: SymmetricKey, migrating: Bool = true,
+        logger: Logger = Logger(label: "svar.registry")
+    ) async throws -> PostgresRegistryStore {
         try PostgresStore.checkSchemaName(schema)
-        let client = PostgresClient(configuration: try PostgresURL.configuration(url, poolSize: poolSize), backgroundLogger: logger)
+        let client = PostgresClient(configuration: try endpoint.clientConfiguration(), backgroundLogger: logger)
         let runner = Task { await client.run() }
+        try? await Task.sleep(for: .milliseconds(20))  // as in `PostgresStore.connect`: let `run()` begin first
         let store = PostgresRegistryStore(client: client, runner: runner, schema: schema, sealingKey: sealingKey, logger: logger)
         do {
-            try await store.migrate()
+            if migrating { try await store.migrate() }
         } catch {
             await store.shutdown()
             throw error
@@ -110,9 +123,11 @@ public final class PostgresRegistryStore: RegistryArchive {
         }
     }
 
+    /// The migrations applied so far, read without changing anything (none before the first).
     public func appliedMigrations() async throws -> [String] {
         try await transaction { tx in
-            try await tx.rows("SELECT name FROM schema_migrations ORDER BY name").map { try $0.decode("name", as: String.self) }
+            guard try await tx.value("SELECT to_regclass('schema_migrations') IS NOT NULL", as: Bool.self) == true else { return [] }
+            return try await tx.rows("SELECT name FROM schema_migrations ORDER BY name").map { try $0.decode("name", as: String.self) }
         }
     }
 
@@ -138,6 +153,14 @@ public final class PostgresRegistryStore: RegistryArchive {
 }
 
 extension PostgresStore {
+    /// The registry store's schema on this pool for `svar migrate`, which needs no key (nothing is sealed or opened):
+    /// `applying` migrates it first.
+    public func registryMigrations(schema: String = PostgresRegistryStore.defaultSchema, applying: Bool) async throws -> [String] {
+        let registry = try PostgresRegistryStore(client: client, schema: schema, sealingKey: SymmetricKey(size: .bits256), logger: logger)
+        if applying { try await registry.migrate() }
+        return try await registry.appliedMigrations()
+    }
+
     /// The local registry store on this store's pool, in a schema of its own (created and migrated): one pool
     /// serves both, and the registry's tables stay apart from Svar's.
     public func registryStore(

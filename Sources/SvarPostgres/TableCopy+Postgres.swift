@@ -190,12 +190,20 @@ struct TableCopier {
 }
 
 extension PostgresStore {
-    /// Fills this (migrated, empty) store from `source` in one transaction; see `TableCopier`.
-    public func copyIn(from source: any TableSource) async throws -> [TableCopyReport] {
-        try await transaction { tx in
+    /// Fills this (migrated, empty) store from `source`, and the local registry store's schema (migrated here
+    /// first, and empty) from `registry`, all in one transaction: either everything is copied and checked, or the
+    /// target keeps no row. See `TableCopier`.
+    public func copyIn(
+        from source: any TableSource, registry: (any TableSource)? = nil, registrySchema: String = PostgresRegistryStore.defaultSchema
+    ) async throws -> (svar: [TableCopyReport], registry: [TableCopyReport]) {
+        if registry != nil { _ = try await registryMigrations(schema: registrySchema, applying: true) }
+        return try await transaction { tx in
             // A one-off move of a whole installation: its statements may run longer than a request's.
             try await tx.execute("SELECT set_config('statement_timeout', '0', true)")
-            return try await TableCopier(tx: tx).copy(from: source)
+            let svar = try await TableCopier(tx: tx).copy(from: source)
+            guard let registry else { return (svar, []) }
+            try await tx.execute("SELECT set_config('search_path', \(registrySchema), true)")
+            return (svar, try await TableCopier(tx: tx).copy(from: registry))
         }
     }
 }

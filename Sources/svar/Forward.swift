@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SvarAssets
 import SvarDomain
+import SvarPostgres
 import SvarSQLite
 import SvarServices
 import SvarStore
@@ -120,8 +121,13 @@ func openRegistryArchive(_ location: RegistryArchiveLocation, runtime: Runtime, 
     switch location {
     case .sqlite(let path):
         return try LocalRegistryStore(path: path, sealingKey: vault.registryStoreKey)
-    case .schemaBesideSvar, .postgres:
-        throw AssetError("the local registry store on PostgreSQL is not available yet")
+    case .schemaBesideSvar(let schema):
+        guard let postgres = runtime.postgres else { throw AssetError("a registry schema needs Svar's database on PostgreSQL") }
+        return try await postgres.registryStore(schema: schema, sealingKey: vault.registryStoreKey)
+    case .postgres(let endpoint, let schema):
+        let logger = commandLogger(runtime.configuration)
+        try await endpoint.waitUntilReachable(seconds: runtime.configuration.databaseConnectTimeout, logger: logger)
+        return try await PostgresRegistryStore.connect(endpoint, schema: schema, sealingKey: vault.registryStoreKey, logger: logger)
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Crypto
 import Foundation
 import SvarPostgres
 import SvarSQLite
@@ -70,6 +71,26 @@ struct Migrate: AsyncParsableCommand {
         }
         do {
             try show("database \(endpoint)", applied: try await store.appliedMigrations(), known: PostgresStore.knownMigrations)
+            switch registry {
+            case .schemaBesideSvar(let schema):
+                try show(
+                    "registry store (schema \(schema))", applied: try await store.registryMigrations(schema: schema, applying: !status),
+                    known: PostgresRegistryStore.knownMigrations)
+            case .postgres(let other, let schema):
+                try await other.waitUntilReachable(seconds: configuration.databaseConnectTimeout, logger: commandLogger(configuration))
+                let registry = try await PostgresRegistryStore.connect(
+                    other, schema: schema, sealingKey: SymmetricKey(size: .bits256), migrating: !status,
+                    logger: commandLogger(configuration))
+                let applied = try await registry.appliedMigrations()
+                await registry.shutdown()
+                try show("registry store (schema \(schema) of \(other))", applied: applied, known: PostgresRegistryStore.knownMigrations)
+            case .sqlite(let path):
+                if !status { try LocalRegistryStore.migrate(path: path) }
+                try show(
+                    "registry store sqlite:\(path)", applied: try LocalRegistryStore.appliedMigrations(readingOnly: path),
+                    known: LocalRegistryStore.knownMigrations)
+            case nil: break
+            }
             await store.shutdown()
         } catch {
             await store.shutdown()

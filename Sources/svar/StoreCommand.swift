@@ -55,15 +55,44 @@ struct StoreCommand: AsyncParsableCommand {
             } catch {
                 throw fail("--to: \(endpoint.explain(error))")
             }
+            let registry = try registrySource(beside: sourcePath)
             do {
                 print("svar store copy: sqlite:\(sourcePath) → \(endpoint)")
-                let reports = try await target.copyIn(from: try SQLiteTableSource(path: sourcePath))
-                show(reports)
+                let reports = try await target.copyIn(
+                    from: try SQLiteTableSource(path: sourcePath), registry: try registry.map { try SQLiteTableSource(path: $0) })
+                show(reports.svar)
+                if let registry {
+                    print("local registry store: sqlite:\(registry) → schema \(PostgresRegistryStore.defaultSchema)")
+                    show(reports.registry)
+                }
                 await target.shutdown()
             } catch {
                 await target.shutdown()
                 throw fail("copy failed, nothing was kept in the target: \(endpoint.explain(error))")
             }
+        }
+
+        /// The local registry store to copy: `--registry-from`, or `registry.sqlite` beside the source when it exists;
+        /// brought to this version's schema first.
+        private func registrySource(beside sourcePath: String) throws -> String? {
+            let path: String
+            if let registryFrom {
+                guard case .sqlite(let given) = try? DatabaseLocation.parse(registryFrom) else {
+                    throw fail("--registry-from: '\(registryFrom)' is not sqlite:PATH")
+                }
+                guard FileManager.default.fileExists(atPath: given) else { throw fail("--registry-from: sqlite:\(given) does not exist") }
+                path = given
+            } else {
+                let beside = URL(fileURLWithPath: sourcePath).deletingLastPathComponent().appendingPathComponent("registry.sqlite").path
+                guard FileManager.default.fileExists(atPath: beside) else { return nil }
+                path = beside
+            }
+            do {
+                try LocalRegistryStore.migrate(path: path)
+            } catch {
+                throw fail("--registry-from: cannot open sqlite:\(path) (\(error))")
+            }
+            return path
         }
 
         private func locations(_ environment: [String: String]) throws -> (String, PostgresEndpoint) {
