@@ -10,14 +10,7 @@ extension PostgresStore {
         let kindNames = kinds.map(\.rawValue)
         return try await transaction { tx in
             let rows = try await tx.rows(
-                """
-                SELECT o.*, p.language, p.reserved_at, i.state AS invitation_state, i.closes_at, c.unit
-                FROM outbox o JOIN patients p ON p.id = o.patient_id LEFT JOIN invitations i ON i.id = o.invitation_id
-                LEFT JOIN courses c ON c.id = i.course_id
-                WHERE o.state IN ('queued', 'sending') AND o.next_attempt_at <= \(now.seconds) AND o.kind = ANY(\(kindNames))
-                ORDER BY o.next_attempt_at LIMIT \(Int64(limit))
-                FOR UPDATE OF o SKIP LOCKED
-                """)
+                WorkerQuery.deliveries(kinds: kindNames, now: now, limit: limit))
             var claimed: [ClaimedDelivery] = []
             for row in rows {
                 let id: String = try row.decode("id")

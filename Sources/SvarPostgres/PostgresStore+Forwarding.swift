@@ -10,13 +10,7 @@ extension PostgresStore {
         guard limit > 0 else { return [] }
         return try await transaction { tx in
             let rows = try await tx.rows(
-                """
-                SELECT o.id, o.kind, o.patient_id, o.response_id, o.attempts, p.reserved_at
-                FROM outbox o JOIN patients p ON p.id = o.patient_id
-                WHERE o.state = 'queued' AND o.kind IN ('forward', 'erase') AND o.next_attempt_at <= \(now.seconds)
-                ORDER BY o.next_attempt_at, o.created_at LIMIT \(Int64(limit))
-                FOR UPDATE OF o SKIP LOCKED
-                """)
+                WorkerQuery.forwards(now: now, limit: limit))
             var claimed: [ClaimedForward] = []
             for row in rows {
                 let id: String = try row.decode("id")

@@ -10,12 +10,7 @@ extension PostgresStore {
     public func expireDue(now: Date, limit: Int) async throws -> Int {
         try await transaction { tx in
             let ids = try await tx.rows(
-                """
-                SELECT id FROM invitations
-                WHERE closes_at <= \(now.seconds) AND state IN ('scheduled', 'invited', 'reminded', 'opened', 'unreachable')
-                ORDER BY closes_at LIMIT \(Int64(limit))
-                FOR UPDATE SKIP LOCKED
-                """
+                WorkerQuery.expiring(now: now, limit: limit)
             ).map { try $0.decode("id", as: String.self) }
             for id in ids {
                 try await tx.transition(invitationId: id, to: .expired, cause: "the answer window closed", actor: "scheduler", at: now)
@@ -27,12 +22,7 @@ extension PostgresStore {
     public func openDue(now: Date, limit: Int) async throws -> (invited: Int, staleRemindersCancelled: Int) {
         let counts = try await transaction { tx in
             let rows = try await tx.rows(
-                """
-                SELECT i.id, i.patient_id FROM invitations i
-                WHERE i.state = 'scheduled' AND i.opens_at <= \(now.seconds) AND i.closes_at > \(now.seconds)
-                ORDER BY i.opens_at LIMIT \(Int64(limit))
-                FOR UPDATE SKIP LOCKED
-                """)
+                WorkerQuery.opening(now: now, limit: limit))
             var stale = 0
             for row in rows {
                 let id: String = try row.decode("id")
@@ -56,13 +46,7 @@ extension PostgresStore {
     public func remindDue(now: Date, limit: Int) async throws -> Int {
         try await transaction { tx in
             let rows = try await tx.rows(
-                """
-                SELECT r.invitation_id, r.seq, i.patient_id FROM reminders r JOIN invitations i ON i.id = r.invitation_id
-                WHERE r.state = 'pending' AND r.due_at <= \(now.seconds) AND i.state IN ('invited', 'reminded', 'opened')
-                    AND i.closes_at > \(now.seconds)
-                ORDER BY r.due_at LIMIT \(Int64(limit))
-                FOR UPDATE OF r SKIP LOCKED
-                """)
+                WorkerQuery.reminding(now: now, limit: limit))
             for row in rows {
                 let id: String = try row.decode("invitation_id")
                 let seq: Int64 = try row.decode("seq")
@@ -116,26 +100,7 @@ extension PostgresStore {
         try await transaction { tx in
             let cutoff = today.adding(days: -afterDays).description
             let row = try await tx.row(
-                """
-                WITH picked AS (
-                    SELECT k.course_id, k.since, p.reserved_at FROM nudge_counts k
-                    JOIN courses c ON c.id = k.course_id JOIN patients p ON p.id = c.patient_id
-                    WHERE k.milestone = \(milestone) AND NOT k.nudged AND k.since <= \(cutoff)
-                    ORDER BY k.since LIMIT \(Int64(limit))
-                    FOR UPDATE OF k SKIP LOCKED
-                ), marked AS (
-                    UPDATE nudge_counts k SET nudged = true FROM picked
-                    WHERE k.course_id = picked.course_id AND k.milestone = \(milestone)
-                    RETURNING 1
-                ), raised AS (
-                    INSERT INTO clinician_nudges (course_id, milestone, due_date, created_at)
-                    SELECT course_id, \(milestone), to_char(to_date(since, 'YYYY-MM-DD') + \(Int32(afterDays)), 'YYYY-MM-DD'),
-                        \(at.seconds)
-                    FROM picked WHERE reserved_at IS NULL
-                    ON CONFLICT DO NOTHING RETURNING 1
-                )
-                SELECT (SELECT count(*) FROM marked) AS examined, (SELECT count(*) FROM raised) AS raised
-                """)
+                WorkerQuery.nudging(milestone: milestone, afterDays: afterDays, cutoff: cutoff, at: at, limit: limit))
             guard let row else { return (0, 0) }
             return (Int(try row.decode("raised", as: Int64.self)), Int(try row.decode("examined", as: Int64.self)))
         }

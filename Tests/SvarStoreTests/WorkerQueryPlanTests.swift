@@ -1,0 +1,38 @@
+import Foundation
+import PostgresNIO
+import SvarDomain
+import SvarStore
+import SvarTestSupport
+import Testing
+
+@testable import SvarPostgres
+
+/// Every query a worker repeats over the big tables is served by an index: with sequential scans priced out
+/// (`enable_seqscan = off`), a plan that still reads a whole table has no index to use. The plans are printed
+/// (docs/postgresql.md shows them).
+@Suite(.enabled(if: PostgresTestDatabase.url != nil, "SVAR_TEST_POSTGRES_URL is not set"))
+struct WorkerQueryPlanTests {
+    static let now = Date(timeIntervalSince1970: 1_800_000_000)
+    static let queries: [(String, PostgresQuery)] = [
+        ("scheduler: expire", WorkerQuery.expiring(now: now, limit: 500)),
+        ("scheduler: open", WorkerQuery.opening(now: now, limit: 500)),
+        ("scheduler: remind", WorkerQuery.reminding(now: now, limit: 500)),
+        ("scheduler: nudge", WorkerQuery.nudging(milestone: "evaluation", afterDays: 90, cutoff: "2026-09-01", at: now, limit: 500)),
+        ("delivery: claim", WorkerQuery.deliveries(kinds: ["invitation", "reminder", "code"], now: now, limit: 100)),
+        ("forwarding: claim", WorkerQuery.forwards(now: now, limit: 50)),
+    ]
+
+    @Test(arguments: queries.map(\.0))
+    func everyWorkerQueryIsServedByAnIndex(name: String) async throws {
+        let store = try await PostgresTestDatabase.emptyStore()
+        let query = try #require(Self.queries.first { $0.0 == name }?.1)
+        let plan = try await store.transaction { tx in
+            try await tx.execute("SELECT set_config('enable_seqscan', 'off', true)")
+            return try await tx.rows(PostgresQuery(unsafeSQL: "EXPLAIN (COSTS OFF) " + query.sql, binds: query.binds))
+                .map { try $0[0].decode(String.self) }
+        }
+        print("\(name):\n" + plan.map { "    " + $0 }.joined(separator: "\n"))
+        #expect(!plan.isEmpty)
+        #expect(!plan.contains { $0.contains("Seq Scan") }, "a table read whole:\n\(plan.joined(separator: "\n"))")
+    }
+}
