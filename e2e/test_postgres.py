@@ -125,6 +125,17 @@ def test_store_copy_moves_a_demo_installation_that_keeps_working(svar, svar_bin,
     for name in files:
         assert (tmp_path / "export-sqlite" / name).read_bytes() == (tmp_path / "export-postgres" / name).read_bytes(), name
 
+    # The anonymous report, the dead-letter list and the disclosure log read the same from both engines.
+    for args in (("report",), ("report", "--format", "json"), ("forwarding", "failed"),
+                 ("forwarding", "disclosures", "--limit", "1000")):
+        on_sqlite = svar.run(*args, env={**key_env, "SVAR_DATABASE_URL": f"sqlite:{source}"})
+        on_postgres = svar.run(*args, env={**key_env, "SVAR_DATABASE_URL": url})
+        assert on_sqlite.rc == 0 and on_postgres.rc == 0, (on_sqlite, on_postgres)
+        assert on_sqlite.stdout == on_postgres.stdout, (args, on_sqlite.stdout[:2000], on_postgres.stdout[:2000])
+    assert "answered" in svar.run("report", env={**key_env, "SVAR_DATABASE_URL": url}).stdout
+    assert svar.run("forwarding", "disclosures", "--limit", "1000",
+                    env={**key_env, "SVAR_DATABASE_URL": url}).stdout.count("\n") == counts["disclosure_log"]
+
     # The same signing key on both sides.
     sqlite_keys = svar.run("keys", "list", env={**key_env, "SVAR_DATABASE_URL": f"sqlite:{source}"})
     pg_keys = svar.run("keys", "list", env={**key_env, "SVAR_DATABASE_URL": url})
