@@ -272,7 +272,8 @@ def test_sigkilled_ticks_lose_and_double_nothing(svar_bin, tmp_path, capsys):
     stats = Counter()
     totals = Counter()
     durations = []
-    for now in instants(rng, oslo_today()):
+    # From tomorrow: the population wrote its history at the wall clock, and no pass may run before it.
+    for now in instants(rng, oslo_today() + D(days=1)):
         # the control copy: one uninterrupted pass
         control = run_tick(svar_bin, control_dir, control_env, control_db, now, None)
         assert not control.killed

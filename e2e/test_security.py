@@ -262,7 +262,11 @@ def test_no_secret_or_personal_data_in_any_output(svar, svar_bin, tmp_path, logs
 
         # Bad configuration: refused, naming the variable, never echoing the secret in it.
         # (Everything is checked at the end, so one run lists every leak.)
-        transcript.refused(svar_bin, tmp_path, {**env, "SVAR_DATABASE_URL": "postgres://svar:S3cretPw@127.0.0.1:1/x"},
+        # A database that is not there (after a 1 s wait, with the retries logged at trace level) and a URL that
+        # does not parse: both named, neither with its password.
+        transcript.refused(svar_bin, tmp_path, {**env, "SVAR_DATABASE_URL": "postgres://svar:S3cretPw@127.0.0.1:1/x",
+                                                "SVAR_DATABASE_CONNECT_TIMEOUT": "1"}, "SVAR_DATABASE_URL")
+        transcript.refused(svar_bin, tmp_path, {**env, "SVAR_DATABASE_URL": "postgres://svar:S3cretPw@127.0.0.1:1/"},
                            "SVAR_DATABASE_URL")
         other_key, short_key = vault_key(), base64.b64encode(secrets.token_bytes(16)).decode()
         short_token = "short-" + secrets.token_hex(4) + "x"            # 15 characters: one too few
