@@ -13,6 +13,7 @@ struct ScoreCommand: ParsableCommand {
             A missing key or null is an unanswered item. Invalid input prints an error naming the field on
             standard error and exits with status 1.
             With --batch, reads NDJSON (one object per line) and prints one result or one {"error":…} per line.
+            --reference scores every batch line through the straightforward path, for checks (same output).
             """
     )
 
@@ -24,6 +25,9 @@ struct ScoreCommand: ParsableCommand {
 
     @Flag(name: .long, help: "Read NDJSON and write NDJSON; a bad line gives an error line, not a stop.")
     var batch = false
+
+    @Flag(name: .long, help: "With --batch: score every line through the straightforward path, for checks (same output, slower).")
+    var reference = false
 
     @Flag(
         name: .long,
@@ -64,7 +68,9 @@ struct ScoreCommand: ParsableCommand {
                 "--value-set: '\(valueSet)' is not a value set of \(id)"
                     + (known.isEmpty ? " (it has none)" : " (known: \(known.joined(separator: ", ")))"))
         }
-        if batch {
+        if batch, !reference, !fhir {
+            BatchScoring(instrument: instrument, valueSet: valueSet).run(read: readStandardInput, write: writeStandardOutput)
+        } else if batch {
             scoreBatch(instrument)
         } else {
             do {
