@@ -106,16 +106,15 @@ struct DatabaseLocationTests {
     func aRefusedPasswordFailsAtOnceWithoutShowingIt() async throws {
         guard case .postgres(var endpoint) = try DatabaseLocation.parse(try #require(PostgresTestDatabase.url)) else { return }
         endpoint.password = "not-the-password-42"
-        let started = ContinuousClock.now
         do {
             try await endpoint.waitUntilReachable(seconds: 30, logger: Logger(label: "test"))
             Issue.record("a wrong password was accepted")
         } catch let error as DatabaseUnreachable {
             #expect(error.attempts == 1)
             #expect(error.reason.contains("password authentication failed"))
+            // One attempt: a refused password is not tried again (the limit is 30 s, so no wall clock is needed).
             #expect(!error.description.contains("not-the-password-42"))
         }
-        #expect(ContinuousClock.now - started < .seconds(10))
     }
 }
 
