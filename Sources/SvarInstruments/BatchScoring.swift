@@ -125,12 +125,18 @@ public final class BatchScoring {
             let bytes = lineNumber == 1 && line.starts(with: [0xEF, 0xBB, 0xBF]) ? Array(line.dropFirst(3)) : line
             let answers = try instrument.checkAnswers(try JSONParser.parse(bytes))
             return ScoreReport.json(try instrument.score(answers, valueSet: valueSet), instrument: instrument).serialized
-        } catch let error as AnswerError {
-            return JSONValue.object([
-                ("error", .string(error.description)), ("field", .string(error.field)), ("line", .int(lineNumber)),
-            ]).serialized
         } catch {
+            return errorLine(error, lineNumber: lineNumber)
+        }
+    }
+
+    /// The `{"error":…}` line a batch prints for a line it cannot score: the field too when an answer is wrong.
+    public static func errorLine(_ error: any Error, lineNumber: Int) -> String {
+        guard let error = error as? AnswerError else {
             return JSONValue.object([("error", .string("\(error)")), ("line", .int(lineNumber))]).serialized
         }
+        return JSONValue.object([
+            ("error", .string(error.description)), ("field", .string(error.field)), ("line", .int(lineNumber)),
+        ]).serialized
     }
 }

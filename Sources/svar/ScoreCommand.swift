@@ -101,13 +101,8 @@ struct ScoreCommand: ParsableCommand {
             do {
                 let bytes = lineNumber == 1 ? withoutByteOrderMark(Array(line)) : Array(line)
                 output.writeLine(try scoreOne(instrument, bytes).serialized)
-            } catch let error as AnswerError {
-                output.writeLine(
-                    JSONValue.object([
-                        ("error", .string(error.description)), ("field", .string(error.field)), ("line", .int(lineNumber)),
-                    ]).serialized)
             } catch {
-                output.writeLine(JSONValue.object([("error", .string("\(error)")), ("line", .int(lineNumber))]).serialized)
+                output.writeLine(BatchScoring.errorLine(error, lineNumber: lineNumber))
             }
         }
         output.flush()
