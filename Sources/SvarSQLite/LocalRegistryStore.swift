@@ -24,12 +24,17 @@ public final class LocalRegistryStore: RegistryArchive {
         configuration.prepareDatabase { try SQLiteStore.prepareForErasure($0) }
         db = try MigrationLock.whileHeld(beside: path) {
             let pool = try DatabasePool(path: path, configuration: configuration)
+            // Acknowledged to the forwarder only once on disk, as the service's own database.
+            try SQLiteStore.prepareForDurability(pool)
             try Self.migrator.migrate(pool)
             return pool
         }
         self.path = path
         self.sealingKey = sealingKey
     }
+
+    /// `PRAGMA synchronous` as in force on the writer (2: FULL).
+    public func synchronousMode() async throws -> Int { try await SQLiteStore.synchronousMode(of: db) }
 
     public func appliedMigrations() async throws -> [String] {
         try await db.read { try Self.migrator.appliedMigrations($0) }

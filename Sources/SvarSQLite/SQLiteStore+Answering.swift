@@ -29,12 +29,13 @@ extension SQLiteStore {
         try await db.write { db in
             let state = try Self.invitationState(db, invitationId)
             guard !state.isTerminal else { throw StoreError.conflict(field: "invitation", reason: "the invitation is \(state.rawValue)") }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     INSERT INTO answer_drafts (invitation_id, instrument, answers, language, updated_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (invitation_id, instrument) DO UPDATE SET answers = excluded.answers, language = excluded.language,
                         updated_at = excluded.updated_at
-                    """, arguments: [invitationId, instrument, answersJSON, language, at.seconds])
+                    """
+            ).execute(arguments: [invitationId, instrument, answersJSON, language, at.seconds])
         }
     }
 
@@ -53,7 +54,9 @@ extension SQLiteStore {
 
     public func submit(invitationId: String, responses: [SubmittedResponse], respondent: String, language: String, at: Date) async throws {
         try await db.write { db in
-            guard let row = try Row.fetchOne(db, sql: "SELECT state, patient_id FROM invitations WHERE id = ?", arguments: [invitationId])
+            guard
+                let row = try Row.fetchOne(
+                    db.cachedStatement(sql: "SELECT state, patient_id FROM invitations WHERE id = ?"), arguments: [invitationId])
             else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)
             }
@@ -67,33 +70,32 @@ extension SQLiteStore {
                 try Self.enqueue(
                     db, kind: .forward, patientId: row["patient_id"], invitationId: invitationId, key: "forward:\(responseId)",
                     payload: OutboxPayload(response: responseId), at: at, responseId: responseId)
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO responses (id, invitation_id, instrument, instrument_version, answers, respondent, language,
                             submitted_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        responseId, invitationId, response.instrument, response.instrumentVersion, response.answersJSON,
-                        respondent, language, at.seconds,
-                    ])
+                        """
+                ).execute(arguments: [
+                    responseId, invitationId, response.instrument, response.instrumentVersion, response.answersJSON,
+                    respondent, language, at.seconds,
+                ])
                 for score in response.scores {
-                    try db.execute(
+                    try db.cachedStatement(
                         sql: """
                             INSERT INTO scores (response_id, key, number, flag, items_answered, items_in_scale, algorithm, value_set)
                             VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """,
-                        arguments: [
-                            responseId, score.key, score.number, score.flag, score.itemsAnswered, score.itemsInScale,
-                            score.algorithm, score.valueSet,
-                        ])
+                            """
+                    ).execute(arguments: [
+                        responseId, score.key, score.number, score.flag, score.itemsAnswered, score.itemsInScale,
+                        score.algorithm, score.valueSet,
+                    ])
                 }
             }
             try Self.transition(
                 db, invitationId: invitationId, to: .completed, cause: "the patient submitted the answers", actor: respondent, at: at)
-            try db.execute(sql: "DELETE FROM answer_drafts WHERE invitation_id = ?", arguments: [invitationId])
-            try db.execute(
-                sql: "UPDATE invitation_links SET used_at = ? WHERE invitation_id = ? AND used_at IS NULL",
+            try db.cachedStatement(sql: "DELETE FROM answer_drafts WHERE invitation_id = ?").execute(arguments: [invitationId])
+            try db.cachedStatement(sql: "UPDATE invitation_links SET used_at = ? WHERE invitation_id = ? AND used_at IS NULL").execute(
                 arguments: [at.seconds, invitationId])
         }
     }

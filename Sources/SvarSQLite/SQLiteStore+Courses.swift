@@ -54,7 +54,8 @@ extension SQLiteStore {
 
     /// An invitation's state, read strictly; `notFound` when there is no such invitation.
     static func invitationState(_ db: Database, _ invitationId: String) throws -> InvitationState {
-        guard let row = try Row.fetchOne(db, sql: "SELECT state FROM invitations WHERE id = ?", arguments: [invitationId]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT state FROM invitations WHERE id = ?"), arguments: [invitationId])
+        else {
             throw StoreError.notFound(what: "invitation", id: invitationId)
         }
         return try row.strict("state", in: "invitations")
@@ -200,23 +201,25 @@ extension SQLiteStore {
         } catch {
             throw StoreError.illegalTransition(error.description)
         }
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE invitations SET state = ?, cancel_reason = COALESCE(?, cancel_reason), updated_at = ?,
                     reminders_sent = reminders_sent + ? WHERE id = ?
-                """, arguments: [next.rawValue, cancelReason?.rawValue, at.seconds, next == .reminded ? 1 : 0, invitationId])
-        try db.execute(
-            sql: "INSERT INTO invitation_history (invitation_id, at, from_state, to_state, cause, actor) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [invitationId, at.seconds, current.rawValue, next.rawValue, cause, actor])
+                """
+        ).execute(arguments: [next.rawValue, cancelReason?.rawValue, at.seconds, next == .reminded ? 1 : 0, invitationId])
+        try db.cachedStatement(
+            sql: "INSERT INTO invitation_history (invitation_id, at, from_state, to_state, cause, actor) VALUES (?, ?, ?, ?, ?, ?)"
+        ).execute(arguments: [invitationId, at.seconds, current.rawValue, next.rawValue, cause, actor])
         if next.isTerminal {
-            try db.execute(
-                sql: "UPDATE reminders SET state = 'cancelled' WHERE invitation_id = ? AND state = 'pending'", arguments: [invitationId])
+            try db.cachedStatement(sql: "UPDATE reminders SET state = 'cancelled' WHERE invitation_id = ? AND state = 'pending'").execute(
+                arguments: [invitationId])
             // Messages to the patient stop; the forward of a completed invitation's answers must not.
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE outbox SET state = 'cancelled', last_error = ?, updated_at = ?
                     WHERE invitation_id = ? AND state = 'queued' AND kind IN ('invitation', 'reminder', 'code')
-                    """, arguments: ["invitation \(next.rawValue)", at.seconds, invitationId])
+                    """
+            ).execute(arguments: ["invitation \(next.rawValue)", at.seconds, invitationId])
         }
         return current
     }

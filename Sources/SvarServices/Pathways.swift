@@ -38,11 +38,16 @@ public struct SchedulerPass: Sendable {
     let store: any Store
     let scheduleProtocol: ScheduleProtocol
     let batchSize: Int
+    /// Nudges are raised set-based, a statement per batch, so their batches can be far larger than the
+    /// row-at-a-time transitions' while each write transaction stays short (a catch-up over 750,000 courses is
+    /// 30 transactions, not 1,500).
+    let nudgeBatchSize: Int
 
-    public init(store: any Store, scheduleProtocol: ScheduleProtocol, batchSize: Int = 500) {
+    public init(store: any Store, scheduleProtocol: ScheduleProtocol, batchSize: Int = 500, nudgeBatchSize: Int = 25_000) {
         self.store = store
         self.scheduleProtocol = scheduleProtocol
         self.batchSize = batchSize
+        self.nudgeBatchSize = nudgeBatchSize
     }
 
     public func run(now: Date) async throws -> TickReport {
@@ -68,9 +73,9 @@ public struct SchedulerPass: Sendable {
             while true {
                 let (raised, examined) = try await store.raiseNudges(
                     milestone: rule.milestone, afterDays: rule.afterDays,
-                    today: OsloTime.date(of: now), at: now, limit: batchSize)
+                    today: OsloTime.date(of: now), at: now, limit: nudgeBatchSize)
                 report.nudges += raised
-                if examined < batchSize { break }
+                if examined < nudgeBatchSize { break }
             }
         }
         return report

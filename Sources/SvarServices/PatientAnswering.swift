@@ -129,9 +129,7 @@ public struct PatientAnswering: Sendable {
         default: break
         }
         guard invitation.closesAt > now else { return .expired }
-        let steps = invitation.instruments.compactMap { catalogue.instrument($0) }.flatMap { instrument in
-            instrument.questionnaire.item.filter { $0.type == .group }.map { (instrument, $0) }
-        }.enumerated().map { Step(number: $0.offset + 1, instrument: $0.element.0, group: $0.element.1) }
+        let steps = Self.steps(invitation.instruments.compactMap { catalogue.instrument($0) })
         var drafts: [String: [String: Int]] = [:]
         for (instrument, json) in try await store.drafts(invitationId: invitation.id) {
             guard case .object(let members)? = try? JSONParser.parse(json) else { continue }
@@ -140,6 +138,13 @@ public struct PatientAnswering: Sendable {
         }
         return .ready(
             Session(invitation: invitation, patientLanguage: Language(rawValue: lookup.language) ?? .nb, steps: steps, drafts: drafts))
+    }
+
+    /// The steps of a questionnaire made of `instruments`: one per top-level group, numbered from 1.
+    public static func steps(_ instruments: [Instrument]) -> [Step] {
+        instruments.flatMap { instrument in
+            instrument.questionnaire.item.filter { $0.type == .group }.map { (instrument, $0) }
+        }.enumerated().map { Step(number: $0.offset + 1, instrument: $0.element.0, group: $0.element.1) }
     }
 
     public func markOpened(_ session: Session, now: Date) async throws {

@@ -58,6 +58,21 @@ public struct PageRenderer: Sendable {
         _ template: String, language: Language, title: String, context: [String: Any], languageURL: (Language) -> String,
         csrf: String, status: HTTPResponse.Status = .ok
     ) -> Response {
+        html(
+            template, fullContext(language: language, title: title, context: context, languageURL: languageURL, csrf: csrf), status: status)
+    }
+
+    /// The page's HTML as text (a skeleton is built from it); nil if the template is missing.
+    func renderText(
+        _ template: String, language: Language, title: String, context: [String: Any], languageURL: (Language) -> String, csrf: String
+    ) -> String? {
+        library.render(
+            fullContext(language: language, title: title, context: context, languageURL: languageURL, csrf: csrf), withTemplate: template)
+    }
+
+    private func fullContext(
+        language: Language, title: String, context: [String: Any], languageURL: (Language) -> String, csrf: String
+    ) -> [String: Any] {
         var full: [String: Any] = [
             "lang": language.rawValue, "pageTitle": title, "t": texts[language] ?? [:], "csrf": csrf,
             "accessibilityURL": language.url("/tilgjengelighet"),
@@ -66,7 +81,7 @@ public struct PageRenderer: Sendable {
             },
         ]
         full.merge(context) { _, new in new }
-        return html(template, full, status: status)
+        return full
     }
 
     /// One rendered page as a response (the patient and the clinician pages alike).
@@ -79,6 +94,11 @@ public struct PageRenderer: Sendable {
         var all = headers
         all[.contentType] = "text/html; charset=utf-8"
         return Response(status: status, headers: all, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    /// A page already rendered to bytes (a filled skeleton), with the headers of every rendered page.
+    func html(_ body: ByteBuffer, status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: body))
     }
 
     static func languageName(_ language: Language) -> String {

@@ -21,6 +21,8 @@ struct PatientController: Sendable {
     let services: AppServices
     /// Failed link checks and wrong second-factor answers per client.
     let limiter: RecentFailures
+    /// Step pages, each rendered once per step and language and filled per request.
+    let stepPages: StepPages
     static let csrfCookie = "svar_csrf"
     static let factorCookie = "svar_factor"
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import SvarDomain
 import SvarSQLite
@@ -29,6 +30,11 @@ import Testing
     @Test func theFileIsInWALModeWithNamedMigrations() async throws {
         let store = try SQLiteStore(path: temporaryPath())
         #expect(try await store.journalMode() == "wal")
+        // FULL: the WAL is fsync'd at each commit, so an acknowledged submission survives a power cut. The local
+        // registry store too.
+        #expect(try await store.synchronousMode() == 2)
+        let registry = try LocalRegistryStore(path: temporaryPath(), sealingKey: SymmetricKey(size: .bits256))
+        #expect(try await registry.synchronousMode() == 2)
         let applied = try await store.appliedMigrations()
         #expect(applied == SQLiteStore.knownMigrations && applied.first == "2026-11-22-01-core")
         // Named DATE-NN-what, numbered in the order they were written.

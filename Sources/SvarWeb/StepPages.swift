@@ -1,0 +1,124 @@
+import Foundation
+import Hummingbird
+import SvarInstruments
+import SvarServices
+
+/// A step page's per-request values: from the request, or a skeleton's markers.
+struct StepPageValues {
+    let csrf: String
+    let action: String
+    let back: String?
+    let languageURL: (Language) -> String
+    /// The answer shown in a question's input (by linkId).
+    let value: (String) -> String
+    /// " checked" for the chosen option of a question (linkId, code), else "".
+    let checked: (String, String) -> String
+}
+
+/// The slots of a step page's skeleton.
+enum StepSlot: Sendable {
+    case csrf, action, back
+    case language(Language)
+    case value(String)
+    case checked(String, String)
+}
+
+/// Renders step pages: through the Mustache template when there are problems to show, otherwise by filling
+/// the step's skeleton (built once per step, step count and language from the same template).
+struct StepPages: Sendable {
+    let pages: PageRenderer
+    let skeletons = PageSkeletons<StepSlot>()
+
+    func page(
+        _ step: PatientAnswering.Step, of total: Int, _ language: Language, _ values: StepPageValues, problems: [String: String],
+        fromSkeleton: Bool = true
+    ) -> Response {
+        if fromSkeleton, problems.isEmpty, let skeleton = skeleton(step, of: total, language) {
+            let body = skeleton.fill { slot in
+                switch slot {
+                case .csrf: return values.csrf
+                case .action: return values.action
+                case .back: return values.back ?? ""
+                case .language(let other): return values.languageURL(other)
+                case .value(let linkId): return values.value(linkId)
+                case .checked(let linkId, let code): return values.checked(linkId, code)
+                }
+            }
+            return pages.html(body, status: .ok)
+        }
+        let (context, title) = self.context(step, of: total, language, values, problems: problems)
+        return pages.render(
+            "step", language: language, title: title, context: context, languageURL: values.languageURL, csrf: values.csrf,
+            status: problems.isEmpty ? .ok : .unprocessableContent)
+    }
+
+    /// The step's skeleton, built on first use; nil if the rendering does not split cleanly at its markers.
+    func skeleton(_ step: PatientAnswering.Step, of total: Int, _ language: Language) -> PageSkeleton<StepSlot>? {
+        let instrument = step.instrument
+        let key = "\(instrument.id)@\(instrument.questionnaire.version ?? "")/\(step.group.linkId)/\(step.number)/\(total)/\(language)"
+        return skeletons.skeleton(key) {
+            let markers = PageSkeleton<StepSlot>.Markers()
+            let values = StepPageValues(
+                csrf: markers.escaped(.csrf), action: markers.escaped(.action), back: step.number > 1 ? markers.escaped(.back) : nil,
+                languageURL: { markers.escaped(.language($0)) }, value: { markers.escaped(.value($0)) },
+                checked: { markers.markup(.checked($0, $1)) })
+            let (context, title) = self.context(step, of: total, language, values, problems: [:])
+            let text = pages.renderText(
+                "step", language: language, title: title, context: context, languageURL: values.languageURL, csrf: values.csrf)
+            return text.flatMap { PageSkeleton(rendered: $0, issued: markers) }
+        }
+    }
+
+    /// The step page's Mustache context and title.
+    func context(
+        _ step: PatientAnswering.Step, of total: Int, _ language: Language, _ values: StepPageValues, problems: [String: String]
+    ) -> (context: [String: Any], title: String) {
+        let pack = step.instrument.texts[language] ?? step.instrument.texts[.nb]
+        let questions: [[String: Any]] = step.questions.map { q in
+            let text = pack?.items[q.linkId]
+            let inputId = "q-\(q.linkId)"
+            var error = ""
+            if let problem = problems[q.linkId] {
+                switch problem {
+                case "required": error = pages.text("errorRequired", language)
+                case "range":
+                    error =
+                        "\(pages.text("errorRangeFrom", language)) \(q.minValue ?? 0) \(pages.text("errorRangeTo", language)) "
+                        + "\(q.maxValue ?? 0)"
+                default: error = pages.text("errorInvalid", language)
+                }
+            }
+            var question: [String: Any] = [
+                "linkId": q.linkId, "inputId": inputId, "text": text?.text ?? q.text ?? q.linkId,
+                "required": q.isRequired, "hasError": !error.isEmpty, "error": error, "errorId": "\(inputId)-error",
+                "isChoice": q.type == .choice, "isInteger": q.type == .integer, "value": values.value(q.linkId),
+                "min": q.minValue ?? 0, "max": q.maxValue ?? 0, "hintId": "\(inputId)-hint",
+                "options": (q.answerOption ?? []).map { option -> [String: Any] in
+                    let code = option.valueCoding.code
+                    return [
+                        "id": "\(inputId)-\(code)", "code": code, "label": text?.options?[code] ?? option.valueCoding.display ?? code,
+                        "checkedAttribute": values.checked(q.linkId, code),
+                    ]
+                },
+            ]
+            // swift-mustache treats an empty string as true: leave empty texts out altogether.
+            for (key, value) in [("help", text?.help), ("minLabel", text?.minLabel), ("maxLabel", text?.maxLabel)] {
+                if let value, !value.isEmpty { question[key] = value }
+            }
+            return question
+        }
+        let errors: [[String: Any]] = questions.compactMap { q in
+            (q["hasError"] as? Bool) == true
+                ? ["anchor": "#\(q["inputId"] ?? "")", "text": "\(q["text"] ?? ""): \(q["error"] ?? "")"] : nil
+        }
+        let groupText = pack?.items[step.group.linkId]?.text ?? step.group.text ?? ""
+        let title = (pack?.title ?? step.instrument.questionnaire.title ?? "")
+        var context: [String: Any] = [
+            "action": values.action, "progressCurrent": step.number, "progressTotal": total,
+            "stepTitle": title, "hasErrors": !errors.isEmpty, "errors": errors, "questions": questions,
+        ]
+        if !groupText.isEmpty { context["stepIntro"] = groupText }
+        if let back = values.back { context["backURL"] = back }
+        return (context, "\(title) – \(pages.text("progressStep", language)) \(step.number)")
+    }
+}
