@@ -12,7 +12,7 @@ extension PostgresStore {
                 let invitation = try await tx.invitation(invitationId),
                 let patient = try await tx.patient(invitation.patientId)
             else { return nil }
-            return LinkLookup(invitation: invitation, language: patient.language)
+            return LinkLookup(invitation: invitation, language: patient.language, drafts: try await tx.drafts(invitationId))
         }
     }
 
@@ -39,13 +39,7 @@ extension PostgresStore {
     }
 
     public func drafts(invitationId: String) async throws -> [String: String] {
-        try await transaction { tx in
-            var out: [String: String] = [:]
-            for row in try await tx.rows("SELECT instrument, answers FROM answer_drafts WHERE invitation_id = \(invitationId)") {
-                out[try row.decode("instrument")] = try row.decode("answers", as: String.self)
-            }
-            return out
-        }
+        try await transaction { tx in try await tx.drafts(invitationId) }
     }
 
     public func submit(invitationId: String, responses: [SubmittedResponse], respondent: String, language: String, at: Date) async throws {
@@ -149,5 +143,16 @@ extension Transaction {
             INSERT INTO audit_log (at, actor, action, subject, detail)
             VALUES (\(entry.at.seconds), \(entry.actor), \(entry.action), \(entry.subject), \(entry.detail))
             """)
+    }
+}
+
+extension Transaction {
+    /// The draft answers per instrument (JSON objects).
+    func drafts(_ invitationId: String) async throws -> [String: String] {
+        var out: [String: String] = [:]
+        for row in try await rows("SELECT instrument, answers FROM answer_drafts WHERE invitation_id = \(invitationId)") {
+            out[try row.decode("instrument")] = try row.decode("answers", as: String.self)
+        }
+        return out
     }
 }

@@ -13,7 +13,8 @@ extension SQLiteStore {
                 let invitation = try Self.invitation(in: db, id: invitationId),
                 let patient = try Self.patient(in: db, id: invitation.patientId)
             else { return nil }
-            return LinkLookup(invitation: invitation, language: patient.language)
+            return LinkLookup(
+                invitation: invitation, language: patient.language, drafts: try Self.drafts(in: db, invitationId: invitationId))
         }
     }
 
@@ -40,20 +41,22 @@ extension SQLiteStore {
     }
 
     public func drafts(invitationId: String) async throws -> [String: String] {
-        try await db.read { db in
-            var out: [String: String] = [:]
-            for row in try Row.fetchAll(
-                db.cachedStatement(sql: "SELECT instrument, answers FROM answer_drafts WHERE invitation_id = ?"),
-                arguments: [invitationId])
-            {
-                out[row["instrument"]] = row["answers"]
-            }
-            return out
+        try await db.read { try Self.drafts(in: $0, invitationId: invitationId) }
+    }
+
+    static func drafts(in db: Database, invitationId: String) throws -> [String: String] {
+        var out: [String: String] = [:]
+        for row in try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT instrument, answers FROM answer_drafts WHERE invitation_id = ?"), arguments: [invitationId])
+        {
+            out[row["instrument"]] = row["answers"]
         }
+        return out
     }
 
     public func submit(invitationId: String, responses: [SubmittedResponse], respondent: String, language: String, at: Date) async throws {
-        try await db.write { db in
+        // Grouped with the submissions arriving at the same time: one transaction, one fsync, a savepoint each.
+        try await submissions.write { db in
             guard
                 let row = try Row.fetchOne(
                     db.cachedStatement(sql: "SELECT state, patient_id FROM invitations WHERE id = ?"), arguments: [invitationId])

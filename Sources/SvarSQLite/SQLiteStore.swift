@@ -6,6 +6,8 @@ import SvarStore
 /// The embedded default store: one SQLite file in WAL mode, foreign keys on, through GRDB.
 public final class SQLiteStore: Store {
     let db: any DatabaseWriter
+    /// Patient submissions, committed in groups.
+    let submissions: GroupCommit
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws {
@@ -23,6 +25,7 @@ public final class SQLiteStore: Store {
             return pool
         }
         db = pool
+        submissions = GroupCommit(writer: pool)
     }
 
     /// A private in-memory database, for tests.
@@ -32,6 +35,7 @@ public final class SQLiteStore: Store {
         configuration.prepareDatabase { try Self.prepareForErasure($0) }
         let queue = try DatabaseQueue(configuration: configuration)
         db = queue
+        submissions = GroupCommit(writer: queue)
         try SQLiteMigrations.migrator.migrate(queue)
     }
 

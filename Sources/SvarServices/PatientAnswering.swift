@@ -131,7 +131,7 @@ public struct PatientAnswering: Sendable {
         guard invitation.closesAt > now else { return .expired }
         let steps = Self.steps(invitation.instruments.compactMap { catalogue.instrument($0) })
         var drafts: [String: [String: Int]] = [:]
-        for (instrument, json) in try await store.drafts(invitationId: invitation.id) {
+        for (instrument, json) in lookup.drafts {
             guard case .object(let members)? = try? JSONParser.parse(json) else { continue }
             drafts[instrument] = Dictionary(
                 members.compactMap { key, value in value.integerValue.map { (key, $0) } }, uniquingKeysWith: { a, _ in a })

@@ -20,9 +20,12 @@ public struct SubmittedResponse: Sendable {
 public struct LinkLookup: Sendable, Equatable {
     public var invitation: InvitationRecord
     public var language: String
-    public init(invitation: InvitationRecord, language: String) {
+    /// The draft answers per instrument (JSON objects), read with the link: one database round trip per page.
+    public var drafts: [String: String]
+    public init(invitation: InvitationRecord, language: String, drafts: [String: String] = [:]) {
         self.invitation = invitation
         self.language = language
+        self.drafts = drafts
     }
 }
 

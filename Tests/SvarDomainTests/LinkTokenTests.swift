@@ -60,3 +60,34 @@ import Testing
         }
     }
 }
+
+/// The byte-level base64url coder against Foundation's base64 with the URL alphabet swapped in by hand.
+@Suite struct Base64URLTests {
+    static func foundation(_ bytes: [UInt8]) -> String {
+        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    @Test func encodesAsFoundationDoesAndDecodesBack() {
+        var generator = SystemRandomNumberGenerator()
+        for length in 0...70 {
+            for _ in 0..<20 {
+                let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+                let text = Base64URL.encode(bytes)
+                #expect(text == Self.foundation(bytes), "\(bytes)")
+                #expect(Base64URL.decode(text) == bytes, "\(text)")
+            }
+        }
+        #expect(Base64URL.encode([0xFB, 0xFF]) == "-_8" && Base64URL.decode("-_8") == [0xFB, 0xFF])
+    }
+
+    @Test func refusesWhatIsNotTheOneCanonicalSpelling() {
+        #expect(Base64URL.decode("AAA=") == nil)  // padding
+        #expect(Base64URL.decode("AB") == nil)  // stray low bits: "AA" is the spelling of [0]
+        #expect(Base64URL.decode("AA") == [0])
+        #expect(Base64URL.decode("AAAAA") == nil)  // a length no bytes have
+        #expect(Base64URL.decode("AA+A") == nil && Base64URL.decode("AA/A") == nil && Base64URL.decode("AA A") == nil)
+        #expect(Base64URL.decode("ÅÅÅÅ") == nil)
+        #expect(Base64URL.decode("") == [])
+    }
+}

@@ -325,6 +325,11 @@ let day: TimeInterval = 86_400
         #expect(try await store.lookUpLink(invitationId: invitations[0].id, nonceHash: nonce)?.invitation.id == invitations[0].id)
         #expect(try await store.lookUpLink(invitationId: invitations[1].id, nonceHash: nonce) == nil)
         #expect(try await store.lookUpLink(invitationId: invitations[0].id, nonceHash: Array(repeating: 6, count: 32)) == nil)
+        // The link brings the invitation's drafts along (the page needs both), and only its own.
+        #expect(try await store.lookUpLink(invitationId: invitations[0].id, nonceHash: nonce)?.drafts == [:])
+        try await store.saveDraft(invitationId: invitations[0].id, instrument: "eq5d-5l", answersJSON: #"{"MO":2}"#, language: "nb", at: t0)
+        try await store.saveDraft(invitationId: invitations[1].id, instrument: "rand36", answersJSON: #"{"1":3}"#, language: "nb", at: t0)
+        #expect(try await store.lookUpLink(invitationId: invitations[0].id, nonceHash: nonce)?.drafts == ["eq5d-5l": #"{"MO":2}"#])
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -54,13 +54,13 @@ import Testing
                     for csrf in ["Abc_123-xyz", Self.hostileValues] {
                         let base = "/a/tok\(csrf == Self.hostileValues ? Self.hostileValues : "")"
                         let v = values(draft, csrf: csrf, base: base, step: step.number)
-                        let where_ = "\(step.instrument.id) step \(step.number) \(language) \(draft.count) answers"
+                        let place = "\(step.instrument.id) step \(step.number) \(language) \(draft.count) answers"
                         if expectSkeletons {
-                            #expect(pages.skeleton(step, of: steps.count, language) != nil, "no skeleton for \(where_)")
+                            #expect(pages.skeleton(step, of: steps.count, language) != nil, "no skeleton for \(place)")
                         }
                         let filled = try await body(pages.page(step, of: steps.count, language, v, problems: [:]))
                         let rendered = try await body(pages.page(step, of: steps.count, language, v, problems: [:], fromSkeleton: false))
-                        #expect(filled == rendered, "\(where_): \(Self.firstDifference(filled, rendered))")
+                        #expect(filled == rendered, "\(place): \(Self.firstDifference(filled, rendered))")
                         compared.append(filled)
                     }
                 }
@@ -109,15 +109,15 @@ import Testing
             let instrument = try #require(catalogue.instrument("eq5d-5l"))
             let pages = StepPages(pages: try await PageRenderer.load(webDirectory: sourceWeb))
             let compared = try await compareEverywhere([instrument], pages: pages, expectSkeletons: marker.isEmpty)
-            let bokmål = compared.filter { $0.contains(#"<html lang="nb">"#) }
-            #expect(
-                !bokmål.isEmpty && bokmål.allSatisfy { $0.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;") })
+            let bokmaal = compared.filter { $0.contains(#"<html lang="nb">"#) }
+            let escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;"
+            #expect(!bokmaal.isEmpty && bokmaal.allSatisfy { $0.contains(escaped) })
             #expect(!compared.contains { $0.contains("<script>") })
             if !marker.isEmpty {
                 let step = try #require(PatientAnswering.steps([instrument]).first)
                 #expect(pages.skeleton(step, of: 1, .nb) == nil)
                 #expect(pages.skeleton(step, of: 1, .en) != nil)
-                #expect(bokmål.allSatisfy { $0.contains("\u{E000}0\u{E001}") })
+                #expect(bokmaal.allSatisfy { $0.contains("\u{E000}0\u{E001}") })
             }
         }
     }

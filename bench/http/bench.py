@@ -434,6 +434,8 @@ def main() -> int:
         "SVAR_API_TOKEN": "bench-" + secrets.token_hex(16), "SVAR_MODE": "test", "SVAR_WORKERS": "none",
         "SVAR_PUBLIC_URL": f"http://{HOST}:{port}", "SVAR_PORT": str(port), "SVAR_HOST": HOST,
     })
+    # The throwaway secrets of this run, so a kept folder (BENCH_KEEP=1) can serve its database again.
+    (args.work / "server.env").write_text("".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items() if k.startswith("SVAR_")))
     cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
     version = subprocess.run([args.bin, "--version"], capture_output=True, text=True).stdout.strip()
     wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()[0].split(" [")[0]
