@@ -7,15 +7,9 @@ import Synchronization
 /// look-ups on `[String: Any]`, HTML escaping a character at a time) as half of its CPU; a skeleton keeps the
 /// template the one source of the HTML and fills a step page in a few microseconds.
 struct PageSkeleton<Name: Sendable>: Sendable {
-    /// What goes into a slot: text escaped as Mustache's `{{…}}` escapes it, or markup chosen by the code
-    /// (`{{{…}}}`), never text from a request or a text pack.
-    struct Slot: Sendable {
-        let name: Name
-        let escaped: Bool
-    }
-
+    /// Slots take text escaped as Mustache's `{{…}}` escapes it (the templates use no `{{{…}}}`).
     let literals: [[UInt8]]
-    let slots: [Slot]
+    let slots: [Name]
 
     /// A marker is a random number and a slot index between two private-use characters, which Mustache's escaping
     /// leaves alone; a rendering with anything else between them (a text pack using those characters) gives no
@@ -26,7 +20,7 @@ struct PageSkeleton<Name: Sendable>: Sendable {
     /// Splits `rendered` at the markers `issued` handed out. Nil when the markers are not all well formed.
     init?(rendered: String, issued: Markers) {
         var literals: [[UInt8]] = []
-        var slots: [Slot] = []
+        var slots: [Name] = []
         var current = Substring(rendered)
         while let start = current.firstIndex(of: Self.open) {
             guard let end = current[start...].firstIndex(of: Self.close),
@@ -42,17 +36,13 @@ struct PageSkeleton<Name: Sendable>: Sendable {
         self.slots = slots
     }
 
-    /// The page with each slot's value from `value`, escaped where the template escaped it.
+    /// The page with each slot's value from `value`, escaped.
     func fill(_ value: (Name) -> String) -> ByteBuffer {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(literals.reduce(0) { $0 + $1.count } + slots.count * 48)
         for (index, slot) in slots.enumerated() {
             buffer.writeBytes(literals[index])
-            if slot.escaped {
-                Self.writeEscaped(value(slot.name), to: &buffer)
-            } else {
-                buffer.writeString(value(slot.name))
-            }
+            Self.writeEscaped(value(slot), to: &buffer)
         }
         buffer.writeBytes(literals[literals.count - 1])
         return buffer
@@ -74,20 +64,16 @@ struct PageSkeleton<Name: Sendable>: Sendable {
 
     /// Hands out markers while a page's context is built, remembering which slot each stands for.
     final class Markers {
-        private var issued: [Slot] = []
+        private var issued: [Name] = []
         private let nonce = String(UInt64.random(in: 1...UInt64.max), radix: 36)
 
-        func escaped(_ name: Name) -> String { marker(Slot(name: name, escaped: true)) }
-
-        func markup(_ name: Name) -> String { marker(Slot(name: name, escaped: false)) }
-
-        private func marker(_ slot: Slot) -> String {
+        func marker(_ slot: Name) -> String {
             issued.append(slot)
             return "\(PageSkeleton.open)\(nonce)-\(issued.count - 1)\(PageSkeleton.close)"
         }
 
         /// The slot a marker's text (between the private-use characters) stands for.
-        func slot(marked text: Substring) -> Slot? {
+        func slot(marked text: Substring) -> Name? {
             guard text.hasPrefix("\(nonce)-"), let index = Int(text.dropFirst(nonce.count + 1)), issued.indices.contains(index) else {
                 return nil
             }

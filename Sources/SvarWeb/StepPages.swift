@@ -59,9 +59,9 @@ struct StepPages: Sendable {
         return skeletons.skeleton(key) {
             let markers = PageSkeleton<StepSlot>.Markers()
             let values = StepPageValues(
-                csrf: markers.escaped(.csrf), action: markers.escaped(.action), back: step.number > 1 ? markers.escaped(.back) : nil,
-                languageURL: { markers.escaped(.language($0)) }, value: { markers.escaped(.value($0)) },
-                checked: { markers.markup(.checked($0, $1)) })
+                csrf: markers.marker(.csrf), action: markers.marker(.action), back: step.number > 1 ? markers.marker(.back) : nil,
+                languageURL: { markers.marker(.language($0)) }, value: { markers.marker(.value($0)) },
+                checked: { markers.marker(.checked($0, $1)) })
             let (context, title) = self.context(step, of: total, language, values, problems: [:])
             let text = pages.renderText(
                 "step", language: language, title: title, context: context, languageURL: values.languageURL, csrf: values.csrf)
