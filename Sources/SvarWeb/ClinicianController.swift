@@ -167,11 +167,11 @@ struct ClinicianController: Sendable {
         try access.require(.clinician(clinician), \.treatsPatients, "use the follow-up worklist")
         let list = try await access.invitationSummaries(
             for: .clinician(clinician), states: ["unreachable", "expired", "declined"], orVoidedLinks: true)
+        let t = pages.clinicianTexts(for: clinician)
+        var page: [String: Any] = ["hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) }]
+        page.merge(SavedNotice.context(request, t)) { _, new in new }
         return pages.clinicianPage(
-            "clinician-worklist", title: pages.clinicianTexts(for: clinician)["navWorklist"],
-            context: [
-                "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
-            ], clinician: clinician, csrf: csrf, back: "/oppfolging")
+            "clinician-worklist", title: t["navWorklist"], context: page, clinician: clinician, csrf: csrf, back: "/oppfolging")
     }
 
     func row(for i: InvitationSummary, _ clinician: Clinician) -> [String: Any] {
@@ -197,35 +197,7 @@ struct ClinicianController: Sendable {
         let id = context.parameters.get("id") ?? ""
         _ = try await access.invitation(id, for: .clinician(clinician))
         try await services.store.markContacted(invitationId: id, by: clinician.username, at: services.now())
-        return Response(status: .seeOther, headers: [.location: "/oppfolging"])
-    }
-
-    func dashboard(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (clinician, csrf) = try context.session()
-        let cells = try await access.statistics(for: .clinician(clinician))
-        // The same small-cell rule as `svar report`: a count below the smallest cell is not shown, nor a rate resting on it.
-        let report = try StatisticsReport(StatisticsInput(cells: cells, scores: []), minCell: StatisticsReport.defaultMinCell)
-        let t = pages.clinicianTexts(for: clinician)
-        func shown(_ figure: StatisticsReport.Figure) -> String {
-            switch figure {
-            case .count(let n): return "\(n)"
-            case .decimal(let text): return "\(Int(((Double(text) ?? 0) * 100).rounded())) %"
-            case .suppressed: return report.suppressedLabel
-            }
-        }
-        return pages.clinicianPage(
-            "clinician-dashboard", title: t["navDashboard"],
-            context: [
-                "hasRows": !report.rows.isEmpty,
-                "smallCells": t("dashboardSmallCells", ["below": String(report.minCell - 1), "minCell": String(report.minCell)]),
-                "rows": report.rows.map { r -> [String: Any] in
-                    [
-                        "unit": "\(r.unitName) (\(r.unit))", "milestone": services.milestoneLabel(r.milestone, t.language),
-                        "invited": shown(r.invited),
-                        "answered": shown(r.answered), "rate": r.responseRate == .suppressed ? "–" : shown(r.responseRate),
-                    ]
-                },
-            ], clinician: clinician, csrf: csrf, back: "/oversikt")
+        return Response(status: .seeOther, headers: [.location: SavedNotice.contacted.location("/oppfolging")])
     }
 }
 

@@ -100,6 +100,9 @@ struct ClinicianTexts: Sendable {
         }
     }
 
+    /// A course type in words: `D01 – TSB: …` (the code, then what it means).
+    func courseType(_ type: CourseType) -> String { "\(type.rawValue) – \(self["courseType\(type.rawValue)"])" }
+
     /// Why a pathway event was refused.
     func pathway(_ error: PathwayError) -> String {
         switch error.kind {
@@ -111,8 +114,10 @@ struct ClinicianTexts: Sendable {
     }
 
     /// `3. mars 2026` (`3 March 2026` in English) in Oslo time.
-    func date(_ instant: Date) -> String {
-        let d = OsloTime.date(of: instant)
+    func date(_ instant: Date) -> String { date(OsloTime.date(of: instant)) }
+
+    /// A calendar date the same way.
+    func date(_ d: LocalDate) -> String {
         let months = self["months"].split(separator: ",").map(String.init)
         let month = months.count == 12 ? months[max(0, min(11, d.month - 1))] : String(d.month)
         return self("dateFormat", ["day": String(d.day), "month": month, "year": String(d.year)])
