@@ -9,7 +9,7 @@ import SvarTestSupport
 import Testing
 
 /// Issue 16, "honest numbers": `/oversikt` counts every eligible questionnaire, not only the ones that were sent.
-@Suite struct ClinicianOverviewTests {
+@Suite(.serialized) struct ClinicianOverviewTests {
     /// At unit 5000: six baselines answered on the day they were e-mailed, one the patient could not be reached for,
     /// and four whose window closed before anything was sent.
     static func unitWithUnsentForms(_ f: ClinicianFixture) async throws {
