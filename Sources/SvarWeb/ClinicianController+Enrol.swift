@@ -17,12 +17,12 @@ extension ClinicianController {
 
     func showEnrol(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (clinician, csrf) = try context.session()
-        return try await enrolPage(clinician, csrf, problems: [], form: EnrolForm())
+        return try await enrolPage(clinician, csrf, problems: [], form: EnrolForm(), notice: SavedNotice.shown(in: request))
     }
 
     func enrolPage(
         _ clinician: Clinician, _ csrf: String, problems: [FieldProblem], form: EnrolForm, known: [String: Any]? = nil,
-        status: HTTPResponse.Status = .ok
+        notice: SavedNotice? = nil, status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         try access.require(.clinician(clinician), \.treatsPatients, "enrol patients")
         let units = try await access.units(for: .clinician(clinician))
@@ -44,7 +44,7 @@ extension ClinicianController {
         for problem in problems { context["error_\(problem.field)"] = problem.text }
         return pages.clinicianPage(
             "clinician-enrol", title: t["navEnrol"], context: context, clinician: clinician, csrf: csrf, back: "/registrer",
-            status: status)
+            notice: notice, status: status)
     }
 
     func enrol(_ request: Request, context: AppRequestContext) async throws -> Response {

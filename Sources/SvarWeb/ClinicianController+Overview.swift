@@ -62,7 +62,7 @@ extension ClinicianController {
                 "smallCells": t("dashboardSmallCells", ["below": String(overview.minCell - 1), "minCell": String(overview.minCell)]),
                 "channels": overview.rows.flatMap { parts($0, $0.byChannel) { t.channel($0) } },
                 "reminders": overview.rows.flatMap { parts($0, $0.byReminders) { $0 } },
-            ], clinician: clinician, csrf: csrf, back: "/oversikt")
+            ], clinician: clinician, csrf: csrf, back: "/oversikt", notice: SavedNotice.shown(in: request))
     }
 }
 

@@ -10,13 +10,12 @@ import SvarStore
 extension ClinicianController {
     func patientPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (clinician, csrf) = try context.session()
-        return try await patient(
-            context.parameters.get("id") ?? "", clinician, csrf, notice: SavedNotice.context(request, pages.clinicianTexts(for: clinician)))
+        return try await patient(context.parameters.get("id") ?? "", clinician, csrf, notice: SavedNotice.shown(in: request))
     }
 
     /// The page; `refused` is an event form sent back with its problems (shown at the top and beside the fields).
     func patient(
-        _ patientId: String, _ clinician: Clinician, _ csrf: String, refused: RefusedEvent? = nil, notice: [String: Any] = [:],
+        _ patientId: String, _ clinician: Clinician, _ csrf: String, refused: RefusedEvent? = nil, notice: SavedNotice? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         try access.require(.clinician(clinician), \.seesResults, "see individual results")
@@ -34,7 +33,7 @@ extension ClinicianController {
         let results = try await access.results(of: patientId, for: .clinician(clinician))
         let units = try await access.units(for: .clinician(clinician))
         let problems = refused?.problems ?? []
-        var page: [String: Any] = [
+        let page: [String: Any] = [
             "patient": String(patientId.prefix(8)), "hasIdentity": !identity.isEmpty, "identity": identity,
             "hasProblem": !problems.isEmpty,
             "problems": FieldProblem.summary(problems) { "#\($0)-\(refused?.courseId ?? "")" },
@@ -45,10 +44,9 @@ extension ClinicianController {
             "charts": charts(results, t), "hasResults": !results.isEmpty,
             "responses": results.reversed().map { responseView($0, t) },
         ]
-        page.merge(notice) { _, new in new }
         return pages.clinicianPage(
             "clinician-patient", title: "\(t["patient"]) \(patientId.prefix(8))", context: page, clinician: clinician, csrf: csrf,
-            back: "/pasient/\(patientId)", status: status)
+            back: "/pasient/\(patientId)", notice: notice, status: status)
     }
 
     /// One course, with the event form offering only the events the pathway rules allow next (the first chosen, or

@@ -113,7 +113,7 @@ struct ClinicianController: Sendable {
             return pages.clinicianMessage("failedHeading", "failedBody", status: .unprocessableContent, clinician: clinician, csrf: csrf)
         }
         try await services.store.setLanguage(username: clinician.username, language: language.rawValue, at: services.now())
-        return Response(status: .seeOther, headers: [.location: Self.safeNext(form.tilbake)])
+        return Response(status: .seeOther, headers: [.location: SavedNotice.language.location(Self.safeNext(form.tilbake))])
     }
 
     /// Only a path on this site: never `//host` or a scheme, so the login cannot send anyone elsewhere.
@@ -149,7 +149,7 @@ struct ClinicianController: Sendable {
                     return row
                 },
                 "canSeePatients": clinician.role.seesResults,
-            ], clinician: clinician, csrf: csrf, back: "/")
+            ], clinician: clinician, csrf: csrf, back: "/", notice: SavedNotice.shown(in: request))
     }
 
     func invitations(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -159,7 +159,7 @@ struct ClinicianController: Sendable {
             "clinician-invitations", title: pages.clinicianTexts(for: clinician)["navInvitations"],
             context: [
                 "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
-            ], clinician: clinician, csrf: csrf, back: "/invitasjoner")
+            ], clinician: clinician, csrf: csrf, back: "/invitasjoner", notice: SavedNotice.shown(in: request))
     }
 
     func worklist(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -168,10 +168,10 @@ struct ClinicianController: Sendable {
         let list = try await access.invitationSummaries(
             for: .clinician(clinician), states: ["unreachable", "expired", "declined"], orVoidedLinks: true)
         let t = pages.clinicianTexts(for: clinician)
-        var page: [String: Any] = ["hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) }]
-        page.merge(SavedNotice.context(request, t)) { _, new in new }
         return pages.clinicianPage(
-            "clinician-worklist", title: t["navWorklist"], context: page, clinician: clinician, csrf: csrf, back: "/oppfolging")
+            "clinician-worklist", title: t["navWorklist"],
+            context: ["hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) }], clinician: clinician, csrf: csrf,
+            back: "/oppfolging", notice: SavedNotice.shown(in: request))
     }
 
     func row(for i: InvitationSummary, _ clinician: Clinician) -> [String: Any] {

@@ -13,13 +13,16 @@ extension PageRenderer {
         return ClinicianTexts(language: language, pack: clinicianTexts[language] ?? [:])
     }
 
-    /// `back` is the page the language switch returns to (a GET page: the form's own page, not where it posts).
+    /// `back` is the page the language switch returns to (a GET page: the form's own page, not where it posts);
+    /// `notice` confirms a save that led here (`SavedNotice`).
     func clinicianPage(
         _ template: String, title: String, context: [String: Any], clinician: Clinician?, csrf: String, back: String = "/",
-        status: HTTPResponse.Status = .ok
+        notice: SavedNotice? = nil, status: HTTPResponse.Status = .ok
     ) -> Response {
         let t = clinicianTexts(for: clinician)
         var full: [String: Any] = ["lang": t.language.rawValue, "pageTitle": title, "csrf": csrf, "t": t.pack]
+        // Only set when there is one: an empty text would still render its box.
+        if let notice { full["notice"] = t[notice.textKey] }
         if let clinician {
             full["user"] = ["name": clinician.username, "role": t.role(clinician.role)]
             full["languageBack"] = back

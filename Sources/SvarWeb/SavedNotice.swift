@@ -8,6 +8,7 @@ enum SavedNotice: String, CaseIterable, Sendable {
     case courseAdded = "nytt-forlop"
     case event = "hendelse"
     case contacted = "kontaktet"
+    case language = "sprak"
 
     /// The key of its sentence in the clinician packs (`savedEnrolled`, …).
     var textKey: String {
@@ -16,22 +17,17 @@ enum SavedNotice: String, CaseIterable, Sendable {
         case .courseAdded: return "savedCourseAdded"
         case .event: return "savedEvent"
         case .contacted: return "savedContacted"
+        case .language: return "savedLanguage"
         }
     }
 
-    /// `path?lagret=code#fragment`.
+    /// `path?lagret=code#fragment` (`&lagret=` when the path has a query already).
     func location(_ path: String, fragment: String? = nil) -> String {
-        "\(path)?lagret=\(rawValue)" + (fragment.map { "#\($0)" } ?? "")
+        path + (path.contains("?") ? "&" : "?") + "lagret=\(rawValue)" + (fragment.map { "#\($0)" } ?? "")
     }
 
     /// The notice a page was sent to show, if any.
     static func shown(in request: Request) -> SavedNotice? {
         request.uri.queryParameters.get("lagret").flatMap { SavedNotice(rawValue: String($0)) }
-    }
-
-    /// The page context that shows it (nothing when there is none: an empty text would still render its box).
-    static func context(_ request: Request, _ t: ClinicianTexts) -> [String: Any] {
-        guard let notice = shown(in: request) else { return [:] }
-        return ["notice": t[notice.textKey]]
     }
 }

@@ -747,9 +747,11 @@ extension AuthorizationMatrixTests {
             let registry = TestApp.accounts(app.store, app.services.vault)
             var secrets: [String: String] = [:]
             for account in accounts {
-                let url = try await registry.add(
-                    username: account.username, password: password, role: account.role, units: account.units,
-                    totp: true, actor: "test", at: fixedNow)
+                let url = try await whileHashingIsBusy {
+                    try await registry.add(
+                        username: account.username, password: password, role: account.role, units: account.units,
+                        totp: true, actor: "test", at: fixedNow)
+                }
                 secrets[account.username] = try totpSecret(fromAuthenticatorURL: url ?? "")
             }
             return Fixture(app: app, clock: clock, patients: patients, totpSecrets: secrets)
