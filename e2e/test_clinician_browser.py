@@ -15,7 +15,9 @@ One flow, the way the people using Svar would go through it:
    (the same answers and clicking as e2e/test_browser.py).
 5. The clinician reloads the patient page: three inline SVG charts (RAND-36 profile, EQ-5D index, EQ VAS) whose
    <title>/<desc> name the values, scores in the answers table that equal `GET /api/v1/patients/{id}/results`
-   and the values computed independently in test_browser.py; records a pathway event (first a refused one);
+   and the values computed independently in test_browser.py; records a pathway event from the events the form
+   offers (first a refused one; the saved one is confirmed on the page); registers the same number again and is
+   told it is known;
    visits the invitation list, marks the unreachable patient as contacted on the worklist, sees the response
    rates and the start page, and logs out. A registry contact meets a 403 page; an unknown patient and a
    patient of another unit a 404 page.
@@ -25,7 +27,8 @@ One flow, the way the people using Svar would go through it:
 axe-core (bundled in PyPI `axe-selenium-python`, no network) checks every clinician page with the WCAG 2.0/2.1
 A and AA rules and must report zero violations: login (plain and with an error), start, registrer (plain and
 with a validation error), the patient page (before answers, with results at desktop width and at 390 px, with
-a refused event), invitasjoner, oppfolging, oversikt, the 404 and the 403 message pages.
+a refused event, with the confirmation of a saved one), registrer with a number already known, invitasjoner,
+oppfolging, oversikt, the 404 and the 403 message pages.
 
 Full-page screenshots go to e2e/screenshots/clinician-NN-<page>.png (git-ignored) at 1280 px (desktop) and the
 patient page also at 390 px, with clinician-axe-results.json (violations and "needs review" items per page).
@@ -591,19 +594,38 @@ def test_clinician_enrols_patient_answers_and_clinician_sees_results(clinic, dri
         set_viewport(drv, DESKTOP)
         drv.refresh()
 
-    # Record a pathway event: first one the pathway refuses (a second start), then the first attendance.
+    # Record a pathway event. The form offers only what may come next (never a second start); first one the
+    # pathway refuses (a first attendance before the course started), then the first attendance today.
     form = f'form[action="/forlop/{course}/hendelse"]'
-    pick_in(drv, form, "type", "start")
-    submit(drv, form)
-    check_error_summary(drv, None, problems, "a second start event")
-    if "Hendelsen ble ikke registrert" not in main_text(drv):
-        problems.append(f"second start: no message on the patient page: {main_text(drv)[:300]}")
-    audit.page(drv, "pasient-hendelse-feil")
+    offered = [o.get_attribute("value") for o in drv.find_elements(By.CSS_SELECTOR, f'{form} [name="type"] option')]
+    assert offered[0] == "firstAttendance" and "start" not in offered, f"event form offers {offered}"
     pick_in(drv, form, "type", "firstAttendance")
+    date_field = drv.find_element(By.CSS_SELECTOR, f'{form} [name="date"]')
+    drv.execute_script("arguments[0].value = arguments[1]", date_field, (yesterday - dt.timedelta(days=1)).isoformat())
+    submit(drv, form)
+    check_error_summary(drv, f"date-{course}", problems, "an event before the start")
+    if "Hendelsen ble ikke registrert" not in main_text(drv):
+        problems.append(f"event before the start: no message on the patient page: {main_text(drv)[:300]}")
+    audit.page(drv, "pasient-hendelse-feil")
+    drv.execute_script("arguments[0].value = arguments[1]", drv.find_element(By.CSS_SELECTOR, f'{form} [name="date"]'),
+                       oslo_today().isoformat())
     submit(drv, form)
     assert path_of(drv) == f"/pasient/{patient}", drv.current_url
+    saved = drv.find_elements(By.CSS_SELECTOR, 'main [role="status"]')
+    assert saved and saved[0].text == "Hendelsen er registrert i forløpet.", [e.text for e in saved]
     events = table_rows(drv, "Hendelser")
     assert ["Første oppmøte", oslo_today().isoformat(), UNIT] in events, events
+    audit.page(drv, "pasient-lagret")
+
+    # Registering the same number again: the page says it is known and what would happen, and saves nothing.
+    nav_to(drv, "Registrer pasient")
+    type_into(drv, "identityNumber", number)
+    type_into(drv, "name", "Nytt Navn")
+    submit(drv)
+    assert path_of(drv) == "/registrer" and "Fødselsnummeret er allerede registrert" in main_text(drv), main_text(drv)[:300]
+    assert field(drv, "name").get_attribute("value") == "Nytt Navn", "the typed name is kept in the form"
+    audit.page(drv, "registrer-kjent")
+    drv.get(f"{base}/pasient/{patient}")
 
     # -- Invitations, the follow-up worklist (mark as contacted), response rates, start page.
     nav_to(drv, "Invitasjoner")
@@ -625,11 +647,12 @@ def test_clinician_enrols_patient_answers_and_clinician_sees_results(clinic, dri
     assert CLINICIAN in rows[0][-1] and not drv.find_elements(By.XPATH, '//main//button[contains(., "Marker")]'), rows
 
     nav_to(drv, "Svarprosent")
-    rows = table_rows(drv, "Svarprosent per måletidspunkt")
+    rows = table_rows(drv, "Svar per måletidspunkt")
     assert [f"{UNIT_NAME} ({UNIT})", "Oppstart"] in [r[:2] for r in rows], rows
     row = next(r for r in rows if r[:2] == [f"{UNIT_NAME} ({UNIT})", "Oppstart"])
-    # One answered of a handful: the same small-cell rule as `svar report` — counts under 5 and the rate withheld.
-    assert row[2:] == ["<5", "<5", "–"], f"small cells on the dashboard {row}"
+    # Eligible, invited, answered, expired, not reached, reserved, declined, awaiting, rate, median days: one answered
+    # and one not reached of two, under the same small-cell rule as `svar report` (counts under 5, no rate or median).
+    assert row[2:] == ["<5", "<5", "<5", "0", "<5", "0", "0", "0", "–", "–"], f"small cells on the dashboard {row}"
     audit.page(drv, "oversikt")
 
     nav_to(drv, "Forløp")

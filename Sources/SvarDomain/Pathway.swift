@@ -43,6 +43,29 @@ public struct PathwayError: Error, Sendable, Equatable, CustomStringConvertible 
 
 /// The rules that keep a course's history coherent (docs/domain.md).
 public enum PathwayRules {
+    /// The event types that may be recorded next on a course with these events, whatever their date: what the
+    /// clinician's event form offers, so that it never suggests an event `check` would refuse for its type.
+    public static func validNext(after existing: [PathwayEvent]) -> [PathwayEventType] {
+        PathwayEventType.allCases.filter { type in (try? checkOrder(type, after: existing)) != nil }
+    }
+
+    /// Whether an event of this type may follow the recorded ones at all, before its date is looked at: nothing
+    /// after the end, `start` first, once-only events once. `check` asks this too, so the two never disagree.
+    public static func checkOrder(_ type: PathwayEventType, after existing: [PathwayEvent]) throws(PathwayError) {
+        if let ended = existing.first(where: { $0.type.endsCourse }) {
+            throw PathwayError(
+                kind: .outOfOrder, field: "type",
+                reason: "the course ended (\(ended.type.rawValue)) on \(ended.date); a new referral is a new course")
+        }
+        guard existing.contains(where: { $0.type == .start }) else {
+            if type == .start { return }
+            throw PathwayError(kind: .outOfOrder, field: "type", reason: "'\(type.rawValue)' needs a 'start' event first")
+        }
+        if type.isOnce, let earlier = existing.first(where: { $0.type == type }) {
+            throw PathwayError(kind: .duplicate, field: "type", reason: "'\(type.rawValue)' was already recorded on \(earlier.date)")
+        }
+    }
+
     /// Checks `event` against the events already recorded; `today` is the Oslo date now.
     public static func check(_ event: PathwayEvent, after existing: [PathwayEvent], today: LocalDate) throws(PathwayError) {
         if event.date > today {
@@ -52,18 +75,9 @@ public enum PathwayRules {
         if event.date.days(until: today) > 366 * 20 {
             throw PathwayError(kind: .invalid, field: "date", reason: "\(event.date) is more than 20 years ago; check the year")
         }
-        if let ended = existing.first(where: { $0.type.endsCourse }) {
-            throw PathwayError(
-                kind: .outOfOrder, field: "type",
-                reason: "the course ended (\(ended.type.rawValue)) on \(ended.date); a new referral is a new course")
-        }
-        guard let start = existing.first(where: { $0.type == .start }) else {
-            if event.type == .start { return }
-            throw PathwayError(kind: .outOfOrder, field: "type", reason: "'\(event.type.rawValue)' needs a 'start' event first")
-        }
-        if event.type.isOnce, let earlier = existing.first(where: { $0.type == event.type }) {
-            throw PathwayError(kind: .duplicate, field: "type", reason: "'\(event.type.rawValue)' was already recorded on \(earlier.date)")
-        }
+        try checkOrder(event.type, after: existing)
+        // Only a first `start` passes `checkOrder` on a course without one, and it has nothing earlier to compare with.
+        guard let start = existing.first(where: { $0.type == .start }) else { return }
         if event.type == .evaluation, existing.contains(where: { $0.type == .evaluation && $0.date == event.date }) {
             throw PathwayError(kind: .duplicate, field: "date", reason: "an evaluation on \(event.date) is already recorded")
         }

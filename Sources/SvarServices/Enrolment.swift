@@ -42,33 +42,8 @@ public struct Enrolment: Sendable {
     /// as it typed it (for a known person, the typed fields replace that unit's earlier ones and empty fields
     /// keep them), so no unit sees what another unit typed. Empty for the installation's own token.
     public func enrol(_ request: Request, units: Set<String> = [], actor: String, at: Date) async throws -> EnrolmentResult {
-        let number: IdentityNumber
-        do {
-            number = try IdentityNumber(request.identityNumber, allowSynthetic: mode.allowsSyntheticNumbers)
-        } catch {
-            throw InputProblem(field: "identityNumber", reason: error.description)
-        }
-        guard ["nb", "nn", "en"].contains(request.language) else {
-            throw InputProblem(field: "language", reason: "'\(request.language)' is not one of nb, nn, en")
-        }
-        if let email = request.email, !Self.looksLikeEmail(email) {
-            throw InputProblem(field: "email", reason: "'\(email)' is not an e-mail address")
-        }
-        if let mobile = request.mobile, !Self.looksLikeMobile(mobile) {
-            throw InputProblem(field: "mobile", reason: "a mobile number has 8 digits, or + and 8–15 digits (e.g. +4791234567)")
-        }
-        if let channels = request.channels {
-            let known = ["sms", "email"]
-            if let unknown = channels.first(where: { !known.contains($0) }) {
-                throw InputProblem(field: "channels", reason: "'\(unknown)' is not a channel (sms, email)")
-            }
-            guard !channels.isEmpty, Set(channels).count == channels.count else {
-                throw InputProblem(field: "channels", reason: "list each channel at most once, at least one")
-            }
-        }
-        if let birthDate = request.birthDate, LocalDate(iso: birthDate) == nil {
-            throw InputProblem(field: "birthDate", reason: "'\(birthDate)' is not a date YYYY-MM-DD")
-        }
+        if let problem = problems(request).first { throw problem }
+        let number = try identityNumber(request.identityNumber)
         let id = UUID().uuidString.lowercased()
         let identity = Identity(
             identityNumber: number.digits, name: request.name, email: request.email,
@@ -87,6 +62,50 @@ public struct Enrolment: Sendable {
             }
         }
         return result
+    }
+
+    /// Every field that is wrong, in the form's order, so that a form can show them all at once; `enrol` refuses
+    /// the first.
+    public func problems(_ request: Request) -> [InputProblem] {
+        var problems: [InputProblem] = []
+        if case .failure(let problem) = Result(catching: { () throws(InputProblem) in try identityNumber(request.identityNumber) }) {
+            problems.append(problem)
+        }
+        if !["nb", "nn", "en"].contains(request.language) {
+            problems.append(InputProblem(field: "language", reason: "'\(request.language)' is not one of nb, nn, en"))
+        }
+        if let email = request.email, !Self.looksLikeEmail(email) {
+            problems.append(InputProblem(field: "email", reason: "'\(email)' is not an e-mail address"))
+        }
+        if let mobile = request.mobile, !Self.looksLikeMobile(mobile) {
+            problems.append(
+                InputProblem(field: "mobile", reason: "a mobile number has 8 digits, or + and 8–15 digits (e.g. +4791234567)"))
+        }
+        if let channels = request.channels {
+            let known = ["sms", "email"]
+            if let unknown = channels.first(where: { !known.contains($0) }) {
+                problems.append(InputProblem(field: "channels", reason: "'\(unknown)' is not a channel (sms, email)"))
+            } else if channels.isEmpty || Set(channels).count != channels.count {
+                problems.append(InputProblem(field: "channels", reason: "list each channel at most once, at least one"))
+            }
+        }
+        if let birthDate = request.birthDate, LocalDate(iso: birthDate) == nil {
+            problems.append(InputProblem(field: "birthDate", reason: "'\(birthDate)' is not a date YYYY-MM-DD"))
+        }
+        return problems
+    }
+
+    /// The keyed lookup hash of a valid number (the vault's key: never the number itself in a query).
+    public func lookupHash(identityNumber text: String) throws(InputProblem) -> [UInt8] {
+        vault.lookupHash(identityNumber: try identityNumber(text).digits)
+    }
+
+    func identityNumber(_ text: String) throws(InputProblem) -> IdentityNumber {
+        do {
+            return try IdentityNumber(text, allowSynthetic: mode.allowsSyntheticNumbers)
+        } catch {
+            throw InputProblem(field: "identityNumber", reason: error.description)
+        }
     }
 
     static func looksLikeEmail(_ text: String) -> Bool {

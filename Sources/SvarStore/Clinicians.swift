@@ -169,6 +169,13 @@ public protocol ClinicianStore: Sendable {
     /// The units of the patient's courses (for scope checks).
     func patientUnits(_ patientId: String) async throws -> Set<String>
     func courses(patientId: String, in scope: Scope) async throws -> [CourseRecord]
-    /// Invited and answered per unit and milestone, and the numeric scores (the dashboard and `svar report`).
+    /// Invited and answered per unit and milestone, and the numeric scores (`svar report`).
     func statisticsInput() async throws -> StatisticsInput
+    /// Every invitation of a course in `scope` whose answering window had opened by `now`, grouped by the facts the
+    /// response overview (`/oversikt`) counts by. Patients who asked for deletion are left out: their data are
+    /// being erased. Cancelled invitations are included with their reason; the overview decides what counts.
+    func responseFacts(in scope: Scope, now: Date) async throws -> [ResponseFacts]
+    /// The patient with this identity number's lookup hash, only when they have a course in `scope` (any patient
+    /// for every unit): a unit registering a number must learn nothing of patients outside its units.
+    func knownPatient(lookupHash: [UInt8], in scope: Scope) async throws -> String?
 }

@@ -48,3 +48,46 @@ public struct StatisticsInput: Sendable, Equatable {
         self.scores = scores
     }
 }
+
+/// A group of invitations of one unit and milestone that share every fact the clinicians' response overview counts
+/// by, with how many there are: the raw material of `ResponseOverview` (SvarServices), which alone decides which
+/// invitations are eligible, what outcome each has and what may be shown. Raw counts, never shown as they are (§ 4-3).
+public struct ResponseFacts: Sendable, Equatable {
+    public var unit: String
+    public var unitName: String
+    public var milestone: String
+    public var state: InvitationState
+    public var cancelReason: CancelReason?
+    /// The patient has reserved against the registry (§ 3-3), whatever state the invitation reached.
+    public var patientReserved: Bool
+    /// The patient was asked: the invitation reached `invited` or any later state that follows one (the same rule as
+    /// `svar report`'s "invited").
+    public var asked: Bool
+    /// Every channel failed at some point: the invitation was `unreachable`, whatever came after.
+    public var everUnreachable: Bool
+    /// The channel the invitation message was delivered on (`email`, `sms`); nil when none was delivered.
+    public var channel: String?
+    public var remindersSent: Int
+    /// Whole days (24 hours) from the first move to `invited` to the answer; nil unless answered after being sent.
+    public var daysToAnswer: Int?
+    public var count: Int
+
+    public init(
+        unit: String, unitName: String, milestone: String, state: InvitationState, cancelReason: CancelReason? = nil,
+        patientReserved: Bool = false, asked: Bool, everUnreachable: Bool = false, channel: String? = nil, remindersSent: Int = 0,
+        daysToAnswer: Int? = nil, count: Int = 1
+    ) {
+        self.unit = unit
+        self.unitName = unitName
+        self.milestone = milestone
+        self.state = state
+        self.cancelReason = cancelReason
+        self.patientReserved = patientReserved
+        self.asked = asked
+        self.everUnreachable = everUnreachable
+        self.channel = channel
+        self.remindersSent = remindersSent
+        self.daysToAnswer = daysToAnswer
+        self.count = count
+    }
+}

@@ -109,9 +109,15 @@ struct Access: Sendable {
         try await store.units().filter { covers(principal, unit: $0.resh) }
     }
 
-    /// The dashboard's counts per unit and milestone, for the caller's units.
-    func statistics(for principal: Principal) async throws -> [StatisticsCellCounts] {
-        try await store.statisticsInput().cells.filter { covers(principal, unit: $0.unit) }
+    /// The response overview's raw groups, for the caller's units.
+    func responseFacts(for principal: Principal, now: Date) async throws -> [ResponseFacts] {
+        try await store.responseFacts(in: scope(principal), now: now)
+    }
+
+    /// The patient with this number, only when they have a course in the caller's units: a unit must not learn that
+    /// a person is a patient elsewhere.
+    func knownPatient(lookupHash: [UInt8], for principal: Principal) async throws -> String? {
+        try await store.knownPatient(lookupHash: lookupHash, in: scope(principal))
     }
 
     /// Records the patient's reservation (it applies everywhere); the count returned is of the caller's units.

@@ -10,11 +10,12 @@ import SvarStore
 extension ClinicianController {
     func patientPage(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (clinician, csrf) = try context.session()
-        return try await patient(context.parameters.get("id") ?? "", clinician, csrf, problem: nil)
+        return try await patient(context.parameters.get("id") ?? "", clinician, csrf, notice: SavedNotice.shown(in: request))
     }
 
+    /// The page; `refused` is an event form sent back with its problems (shown at the top and beside the fields).
     func patient(
-        _ patientId: String, _ clinician: Clinician, _ csrf: String, problem: String?,
+        _ patientId: String, _ clinician: Clinician, _ csrf: String, refused: RefusedEvent? = nil, notice: SavedNotice? = nil,
         status: HTTPResponse.Status = .ok
     ) async throws -> Response {
         try access.require(.clinician(clinician), \.seesResults, "see individual results")
@@ -31,22 +32,36 @@ extension ClinicianController {
         let courses = try await access.courses(of: patientId, for: .clinician(clinician))
         let results = try await access.results(of: patientId, for: .clinician(clinician))
         let units = try await access.units(for: .clinician(clinician))
+        let problems = refused?.problems ?? []
+        let page: [String: Any] = [
+            "patient": String(patientId.prefix(8)), "hasIdentity": !identity.isEmpty, "identity": identity,
+            "hasProblem": !problems.isEmpty,
+            "problems": FieldProblem.summary(problems) { "#\($0)-\(refused?.courseId ?? "")" },
+            "courses": courses.map {
+                course(
+                    view: $0, units: units, canEdit: clinician.role.treatsPatients, refused: refused?.courseId == $0.id ? refused : nil, t)
+            },
+            "charts": charts(results, t), "hasResults": !results.isEmpty,
+            "responses": results.reversed().map { responseView($0, t) },
+        ]
         return pages.clinicianPage(
-            "clinician-patient", title: "\(t["patient"]) \(patientId.prefix(8))",
-            context: [
-                "patient": String(patientId.prefix(8)), "hasIdentity": !identity.isEmpty, "identity": identity,
-                "hasProblem": problem != nil, "problem": problem ?? "",
-                "courses": courses.map { course(view: $0, units: units, canEdit: clinician.role.treatsPatients, t) },
-                "charts": charts(results, t), "hasResults": !results.isEmpty,
-                "responses": results.reversed().map { responseView($0, t) },
-            ], clinician: clinician, csrf: csrf, back: "/pasient/\(patientId)", status: status)
+            "clinician-patient", title: "\(t["patient"]) \(patientId.prefix(8))", context: page, clinician: clinician, csrf: csrf,
+            back: "/pasient/\(patientId)", notice: notice, status: status)
     }
 
-    func course(view course: CourseRecord, units: [SvarStore.Unit], canEdit: Bool, _ t: ClinicianTexts) -> [String: Any] {
-        [
-            "id": course.id, "unit": course.unit, "type": course.type.rawValue, "status": t.state(course.status.rawValue),
-            "canEdit": canEdit && course.status == .active, "action": "/forlop/\(course.id)/hendelse",
-            "today": OsloTime.date(of: services.now()).description,
+    /// One course, with the event form offering only the events the pathway rules allow next (the first chosen, or
+    /// what the clinician chose when the form comes back with a problem).
+    func course(
+        view course: CourseRecord, units: [SvarStore.Unit], canEdit: Bool, refused: RefusedEvent?, _ t: ClinicianTexts
+    ) -> [String: Any] {
+        let next = PathwayRules.validNext(after: course.events)
+        let chosen = refused?.form.type.flatMap(PathwayEventType.init(rawValue:)).flatMap { next.contains($0) ? $0 : nil } ?? next.first
+        var view: [String: Any] = [
+            "id": course.id, "unit": course.unit, "type": t.courseType(course.type), "status": t.state(course.status.rawValue),
+            "canEdit": canEdit && course.status == .active && !next.isEmpty, "action": "/forlop/\(course.id)/hendelse",
+            "date": refused?.form.date ?? OsloTime.date(of: services.now()).description,
+            "eventTypes": next.map { ["value": $0.rawValue, "label": t.event($0.rawValue), "selected": $0 == chosen] },
+            "units": units.map { ["resh": $0.resh, "name": $0.name, "selected": refused?.form.unit == $0.resh] },
             "events": course.events.map { ["type": t.event($0.type.rawValue), "date": $0.date.description, "unit": $0.unit] },
             "invitations": course.invitations.map { i -> [String: Any] in
                 [
@@ -55,9 +70,9 @@ extension ClinicianController {
                     "closes": t.date(i.closesAt.addingTimeInterval(-60)), "instruments": i.instruments.joined(separator: ", "),
                 ]
             },
-            "eventTypes": PathwayEventType.allCases.map { ["value": $0.rawValue, "label": t.event($0.rawValue)] },
-            "units": units.map { ["resh": $0.resh, "name": $0.name] },
         ]
+        for problem in refused?.problems ?? [] { view["error_\(problem.field)"] = problem.text }
+        return view
     }
 
     /// The charts each instrument's data ask for (`charts.json`), as inline SVG: a profile (RAND-36's scales per
@@ -134,31 +149,45 @@ extension ClinicianController {
         ]
     }
 
+    /// Records a pathway event; every problem with the form is shown at once beside its field, and a saved event
+    /// is confirmed on the page the browser is sent back to.
     func recordEvent(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (clinician, csrf) = try context.session()
         try access.require(.clinician(clinician), \.treatsPatients, "record pathway events")
         let form = try await FormBody.read(EventForm.self, from: request)
         let course = try await access.course(context.parameters.get("id") ?? "", for: .clinician(clinician))
-        let pageContext = course.patientId
         let t = pages.clinicianTexts(for: clinician)
-        guard let type = form.type.flatMap(PathwayEventType.init(rawValue:)) else {
-            return try await patient(pageContext, clinician, csrf, problem: t["eventChoose"], status: .unprocessableContent)
+        func refuse(_ problems: [FieldProblem], _ status: HTTPResponse.Status) async throws -> Response {
+            try await patient(
+                course.patientId, clinician, csrf, refused: RefusedEvent(courseId: course.id, form: form, problems: problems),
+                status: status)
         }
-        guard let date = form.date.flatMap(LocalDate.init(iso:)) else {
-            return try await patient(
-                pageContext, clinician, csrf, problem: t["eventDateFormat"], status: .unprocessableContent)
-        }
-        let unit = type == .transfer ? form.unit.flatMap { $0.isEmpty ? nil : $0 } : nil
+        let type = form.type.flatMap(PathwayEventType.init(rawValue:))
+        let date = form.date.trimmed.flatMap(LocalDate.init(iso:))
+        let unit = type == .transfer ? form.unit.trimmed : nil
+        var problems: [FieldProblem] = []
+        if type == nil { problems.append(FieldProblem(field: "type", text: t["eventChoose"])) }
+        if date == nil { problems.append(FieldProblem(field: "date", text: t["eventDateFormat"])) }
+        if type == .transfer, unit == nil { problems.append(FieldProblem(field: "unit", text: t["eventTransferUnit"])) }
+        guard problems.isEmpty, let type, let date else { return try await refuse(problems, .unprocessableContent) }
         do {
             _ = try await services.pathways.record(
-                courseId: course.id, type: type, date: date, unit: unit, nprCode: nil,
-                actor: clinician.username, at: services.now())
+                courseId: course.id, type: type, date: date, unit: unit, nprCode: nil, actor: clinician.username, at: services.now())
         } catch let error as PathwayError {
-            return try await patient(
-                pageContext, clinician, csrf, problem: t("eventRefused", ["reason": t.pathway(error)]), status: .conflict)
+            let field = ["type", "date"].contains(error.field) ? error.field : "type"
+            return try await refuse([FieldProblem(field: field, text: t("eventRefused", ["reason": t.pathway(error)]))], .conflict)
         }
-        return Response(status: .seeOther, headers: [.location: "/pasient/\(course.patientId)#forlop-\(course.id)"])
+        return Response(
+            status: .seeOther,
+            headers: [.location: SavedNotice.event.location("/pasient/\(course.patientId)", fragment: "forlop-\(course.id)")])
     }
+}
+
+/// An event form sent back: which course, what was typed, and every problem.
+struct RefusedEvent {
+    var courseId: String
+    var form: EventForm
+    var problems: [FieldProblem]
 }
 
 /// The pathway event form on a patient's page (`unit` only for a transfer).

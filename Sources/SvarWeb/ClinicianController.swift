@@ -113,7 +113,7 @@ struct ClinicianController: Sendable {
             return pages.clinicianMessage("failedHeading", "failedBody", status: .unprocessableContent, clinician: clinician, csrf: csrf)
         }
         try await services.store.setLanguage(username: clinician.username, language: language.rawValue, at: services.now())
-        return Response(status: .seeOther, headers: [.location: Self.safeNext(form.tilbake)])
+        return Response(status: .seeOther, headers: [.location: SavedNotice.language.location(Self.safeNext(form.tilbake))])
     }
 
     /// Only a path on this site: never `//host` or a scheme, so the login cannot send anyone elsewhere.
@@ -149,7 +149,7 @@ struct ClinicianController: Sendable {
                     return row
                 },
                 "canSeePatients": clinician.role.seesResults,
-            ], clinician: clinician, csrf: csrf, back: "/")
+            ], clinician: clinician, csrf: csrf, back: "/", notice: SavedNotice.shown(in: request))
     }
 
     func invitations(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -159,7 +159,7 @@ struct ClinicianController: Sendable {
             "clinician-invitations", title: pages.clinicianTexts(for: clinician)["navInvitations"],
             context: [
                 "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
-            ], clinician: clinician, csrf: csrf, back: "/invitasjoner")
+            ], clinician: clinician, csrf: csrf, back: "/invitasjoner", notice: SavedNotice.shown(in: request))
     }
 
     func worklist(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -167,11 +167,11 @@ struct ClinicianController: Sendable {
         try access.require(.clinician(clinician), \.treatsPatients, "use the follow-up worklist")
         let list = try await access.invitationSummaries(
             for: .clinician(clinician), states: ["unreachable", "expired", "declined"], orVoidedLinks: true)
+        let t = pages.clinicianTexts(for: clinician)
         return pages.clinicianPage(
-            "clinician-worklist", title: pages.clinicianTexts(for: clinician)["navWorklist"],
-            context: [
-                "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
-            ], clinician: clinician, csrf: csrf, back: "/oppfolging")
+            "clinician-worklist", title: t["navWorklist"],
+            context: ["hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) }], clinician: clinician, csrf: csrf,
+            back: "/oppfolging", notice: SavedNotice.shown(in: request))
     }
 
     func row(for i: InvitationSummary, _ clinician: Clinician) -> [String: Any] {
@@ -197,35 +197,7 @@ struct ClinicianController: Sendable {
         let id = context.parameters.get("id") ?? ""
         _ = try await access.invitation(id, for: .clinician(clinician))
         try await services.store.markContacted(invitationId: id, by: clinician.username, at: services.now())
-        return Response(status: .seeOther, headers: [.location: "/oppfolging"])
-    }
-
-    func dashboard(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (clinician, csrf) = try context.session()
-        let cells = try await access.statistics(for: .clinician(clinician))
-        // The same small-cell rule as `svar report`: a count below the smallest cell is not shown, nor a rate resting on it.
-        let report = try StatisticsReport(StatisticsInput(cells: cells, scores: []), minCell: StatisticsReport.defaultMinCell)
-        let t = pages.clinicianTexts(for: clinician)
-        func shown(_ figure: StatisticsReport.Figure) -> String {
-            switch figure {
-            case .count(let n): return "\(n)"
-            case .decimal(let text): return "\(Int(((Double(text) ?? 0) * 100).rounded())) %"
-            case .suppressed: return report.suppressedLabel
-            }
-        }
-        return pages.clinicianPage(
-            "clinician-dashboard", title: t["navDashboard"],
-            context: [
-                "hasRows": !report.rows.isEmpty,
-                "smallCells": t("dashboardSmallCells", ["below": String(report.minCell - 1), "minCell": String(report.minCell)]),
-                "rows": report.rows.map { r -> [String: Any] in
-                    [
-                        "unit": "\(r.unitName) (\(r.unit))", "milestone": services.milestoneLabel(r.milestone, t.language),
-                        "invited": shown(r.invited),
-                        "answered": shown(r.answered), "rate": r.responseRate == .suppressed ? "–" : shown(r.responseRate),
-                    ]
-                },
-            ], clinician: clinician, csrf: csrf, back: "/oversikt")
+        return Response(status: .seeOther, headers: [.location: SavedNotice.contacted.location("/oppfolging")])
     }
 }
 

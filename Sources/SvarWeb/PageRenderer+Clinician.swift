@@ -13,13 +13,16 @@ extension PageRenderer {
         return ClinicianTexts(language: language, pack: clinicianTexts[language] ?? [:])
     }
 
-    /// `back` is the page the language switch returns to (a GET page: the form's own page, not where it posts).
+    /// `back` is the page the language switch returns to (a GET page: the form's own page, not where it posts);
+    /// `notice` confirms a save that led here (`SavedNotice`).
     func clinicianPage(
         _ template: String, title: String, context: [String: Any], clinician: Clinician?, csrf: String, back: String = "/",
-        status: HTTPResponse.Status = .ok
+        notice: SavedNotice? = nil, status: HTTPResponse.Status = .ok
     ) -> Response {
         let t = clinicianTexts(for: clinician)
         var full: [String: Any] = ["lang": t.language.rawValue, "pageTitle": title, "csrf": csrf, "t": t.pack]
+        // Only set when there is one: an empty text would still render its box.
+        if let notice { full["notice"] = t[notice.textKey] }
         if let clinician {
             full["user"] = ["name": clinician.username, "role": t.role(clinician.role)]
             full["languageBack"] = back
@@ -100,6 +103,9 @@ struct ClinicianTexts: Sendable {
         }
     }
 
+    /// A course type in words: `D01 – TSB: …` (the code, then what it means).
+    func courseType(_ type: CourseType) -> String { "\(type.rawValue) – \(self["courseType\(type.rawValue)"])" }
+
     /// Why a pathway event was refused.
     func pathway(_ error: PathwayError) -> String {
         switch error.kind {
@@ -111,8 +117,10 @@ struct ClinicianTexts: Sendable {
     }
 
     /// `3. mars 2026` (`3 March 2026` in English) in Oslo time.
-    func date(_ instant: Date) -> String {
-        let d = OsloTime.date(of: instant)
+    func date(_ instant: Date) -> String { date(OsloTime.date(of: instant)) }
+
+    /// A calendar date the same way.
+    func date(_ d: LocalDate) -> String {
         let months = self["months"].split(separator: ",").map(String.init)
         let month = months.count == 12 ? months[max(0, min(11, d.month - 1))] : String(d.month)
         return self("dateFormat", ["day": String(d.day), "month": month, "year": String(d.year)])

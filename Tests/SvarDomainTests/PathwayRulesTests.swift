@@ -59,4 +59,31 @@ import Testing
         }
         #expect(events.count == 7)
     }
+
+    /// The event form offers what `validNext` lists: only `start` on a new course, never `start` again, never a
+    /// once-only event twice, nothing after the end.
+    @Test func onlyTheEventsThatMayComeNextAreValidNext() throws {
+        let start = try event(.start, "2026-03-01")
+        #expect(PathwayRules.validNext(after: []) == [.start])
+        #expect(PathwayRules.validNext(after: [start]) == [.firstAttendance, .clinicalDecision, .evaluation, .transfer, .end, .breakOff])
+        let attended = [start, try event(.firstAttendance, "2026-03-02"), try event(.evaluation, "2026-04-01")]
+        #expect(PathwayRules.validNext(after: attended) == [.clinicalDecision, .evaluation, .transfer, .end, .breakOff])
+        #expect(PathwayRules.validNext(after: [start, try event(.breakOff, "2026-04-01")]).isEmpty)
+    }
+
+    /// `validNext` and `check` are one rule: on a date that fits, `check` accepts exactly the types `validNext` offers.
+    @Test func validNextAgreesWithCheck() throws {
+        let courses: [[PathwayEvent]] = [
+            [], [try event(.start, "2026-03-01")],
+            [try event(.start, "2026-03-01"), try event(.firstAttendance, "2026-03-02"), try event(.clinicalDecision, "2026-03-03")],
+            [try event(.start, "2026-03-01"), try event(.end, "2026-03-05")],
+        ]
+        for events in courses {
+            let next = PathwayRules.validNext(after: events)
+            for type in PathwayEventType.allCases {
+                let accepted = (try? PathwayRules.check(try event(type, "2026-06-01"), after: events, today: today)) != nil
+                #expect(accepted == next.contains(type), "\(type) after \(events.map(\.type))")
+            }
+        }
+    }
 }

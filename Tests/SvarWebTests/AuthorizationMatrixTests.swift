@@ -149,7 +149,19 @@ extension AuthorizationMatrixTests {
         // The number of the target's patient, registered anew at 5001: the answer carries the id (the caller's
         // once it has a course at 5001), and the patient page it leads to shows only what 5001 recorded — not the
         // name, contact details, courses or results another unit typed or collected.
-        .page(.post, "/registrer", treats: .allowed(.seeOther), contact: .forbidden, admin: .forbidden, targeted: true) { t in
+        // Confirmed: the form carries the known patient the page announced (a caller who was not told sends it too).
+        .page(
+            .post, "/registrer", "confirming a known number", treats: .allowed(.seeOther), contact: .forbidden, admin: .forbidden,
+            targeted: true
+        ) { t in
+            Call("/registrer", form: ["identityNumber": t.number, "unit": "5001", "type": "D01", "knownPatient": t.patientId])
+        }.answeringWithTheTargetsId().followingTheRedirect(),
+        // Not yet confirmed: a number known at the caller's units is announced (200, nothing saved); one known only
+        // elsewhere is enrolled as if new, so the answer does not tell that the person is another unit's patient.
+        .page(
+            .post, "/registrer", "a number not yet confirmed", treats: .inScope(.ok, outside: .seeOther), contact: .forbidden,
+            admin: .forbidden, targeted: true
+        ) { t in
             Call("/registrer", form: ["identityNumber": t.number, "unit": "5001", "type": "D01"])
         }.answeringWithTheTargetsId().followingTheRedirect(),
         // The caller's own page language: every role may choose it, and it concerns no patient.
@@ -376,11 +388,11 @@ extension AuthorizationMatrixTests {
         }
 
         static func page(
-            _ method: HTTPRequest.Method, _ path: String, treats: Outcome, contact: Outcome, admin: Outcome,
+            _ method: HTTPRequest.Method, _ path: String, _ label: String? = nil, treats: Outcome, contact: Outcome, admin: Outcome,
             targeted: Bool? = nil, _ call: (@Sendable (UnitPatient) -> Call)? = nil
         ) -> Row {
             Row(
-                method: method, path: path, label: nil,
+                method: method, path: path, label: label,
                 policy: .pages(Columns(treats: treats, contact: contact, admin: admin, system: .forbidden)),
                 targeted: targeted ?? path.contains("{"), call: call ?? { _ in Call(path) })
         }
@@ -735,9 +747,11 @@ extension AuthorizationMatrixTests {
             let registry = TestApp.accounts(app.store, app.services.vault)
             var secrets: [String: String] = [:]
             for account in accounts {
-                let url = try await registry.add(
-                    username: account.username, password: password, role: account.role, units: account.units,
-                    totp: true, actor: "test", at: fixedNow)
+                let url = try await whileHashingIsBusy {
+                    try await registry.add(
+                        username: account.username, password: password, role: account.role, units: account.units,
+                        totp: true, actor: "test", at: fixedNow)
+                }
                 secrets[account.username] = try totpSecret(fromAuthenticatorURL: url ?? "")
             }
             return Fixture(app: app, clock: clock, patients: patients, totpSecrets: secrets)
