@@ -4,7 +4,6 @@ import SvarDomain
 import SvarInstruments
 import SvarRegistry
 import SvarStore
-import Synchronization
 
 /// The patient's side of an invitation: open a link, answer step by step (saved as drafts, so a patient can
 /// stop and resume), review, submit. Submission validates, scores and stores everything in one transaction.
@@ -42,7 +41,7 @@ public struct PatientAnswering: Sendable {
     public let secondFactor: ScheduleProtocol.SecondFactor
     /// The steps of each combination of instruments met so far (every page view needs them; the catalogue is
     /// fixed for the life of the process).
-    let stepsByInstruments = StepsByInstruments()
+    let stepsByInstruments = Memo<[String], [Step]>()
 
     public init(
         store: any Store, links: LinkIssuer, catalogue: InstrumentCatalogue, vault: IdentityVault,
@@ -133,7 +132,9 @@ public struct PatientAnswering: Sendable {
         default: break
         }
         guard invitation.closesAt > now else { return .expired }
-        let steps = stepsByInstruments.steps(invitation.instruments) { Self.steps($0.compactMap { catalogue.instrument($0) }) }
+        let steps =
+            stepsByInstruments.value(invitation.instruments) { Self.steps(invitation.instruments.compactMap { catalogue.instrument($0) }) }
+            ?? []
         var drafts: [String: [String: Int]] = [:]
         for (instrument, json) in lookup.drafts {
             if let flat = FlatIntegerObject.parse(json) {
@@ -223,17 +224,5 @@ public struct PatientAnswering: Sendable {
             return .alreadyAnswered
         }
         return .done
-    }
-}
-
-/// Steps by the instrument ids they were made from.
-final class StepsByInstruments: Sendable {
-    private let known = Mutex<[[String]: [PatientAnswering.Step]]>([:])
-
-    func steps(_ instruments: [String], make: ([String]) -> [PatientAnswering.Step]) -> [PatientAnswering.Step] {
-        if let found = known.withLock({ $0[instruments] }) { return found }
-        let made = make(instruments)
-        known.withLock { $0[instruments] = made }
-        return made
     }
 }

@@ -1,6 +1,5 @@
 import Foundation
 import Hummingbird
-import Synchronization
 
 /// A page rendered once by its Mustache template with markers where the per-request values go, split into
 /// literal bytes and slots. Profiling the questionnaire page showed Mustache (dynamic casts and dictionary
@@ -79,18 +78,5 @@ struct PageSkeleton<Name: Sendable>: Sendable {
             }
             return issued[index]
         }
-    }
-}
-
-/// Skeletons built so far, by page key (one per step, step count and language): built on first use, kept for
-/// the life of the process, as the templates and text packs are.
-final class PageSkeletons<Name: Sendable>: Sendable {
-    private let built = Mutex<[String: PageSkeleton<Name>]>([:])
-
-    func skeleton(_ key: String, build: () -> PageSkeleton<Name>?) -> PageSkeleton<Name>? {
-        if let found = built.withLock({ $0[key] }) { return found }
-        guard let made = build() else { return nil }
-        built.withLock { $0[key] = made }
-        return made
     }
 }

@@ -27,7 +27,8 @@ enum StepSlot: Sendable {
 /// the step's skeleton (built once per step, step count and language from the same template).
 struct StepPages: Sendable {
     let pages: PageRenderer
-    let skeletons = PageSkeletons<StepSlot>()
+    /// Skeletons by step, step count and language.
+    let skeletons = Memo<String, PageSkeleton<StepSlot>>()
 
     func page(
         _ step: PatientAnswering.Step, of total: Int, _ language: Language, _ values: StepPageValues, problems: [String: String],
@@ -56,7 +57,7 @@ struct StepPages: Sendable {
     func skeleton(_ step: PatientAnswering.Step, of total: Int, _ language: Language) -> PageSkeleton<StepSlot>? {
         let instrument = step.instrument
         let key = "\(instrument.id)@\(instrument.questionnaire.version ?? "")/\(step.group.linkId)/\(step.number)/\(total)/\(language)"
-        return skeletons.skeleton(key) {
+        return skeletons.value(key) {
             let markers = PageSkeleton<StepSlot>.Markers()
             let values = StepPageValues(
                 csrf: markers.marker(.csrf), action: markers.marker(.action), back: step.number > 1 ? markers.marker(.back) : nil,
