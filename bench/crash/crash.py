@@ -59,7 +59,7 @@ def submit_once(port: int, token: str, csrf: str) -> str:
     conn = http.client.HTTPConnection(HOST, port, timeout=30)
     try:
         conn.connect()
-    except ConnectionRefusedError:
+    except OSError:  # refused, or reset during the handshake by a kill: the request was never sent
         conn.close()
         return "down"
     try:
