@@ -98,8 +98,10 @@ struct DatabaseLocationTests {
             #expect(error.attempts >= 2 || ContinuousClock.now - started >= .seconds(2), "\(error.attempts) attempt(s)")
             #expect(error.description.contains("127.0.0.1:\(endpoint.port)"))
             #expect(!error.description.contains("hunter2"))
+            // Bounded: pauses of 0.25, 0.5 and 1 s and what is left of the 2 s allow at most five attempts (counted,
+            // not timed: a loaded machine stretches the time, not the count).
+            #expect(error.attempts <= 5, "\(error.attempts) attempts")
         }
-        #expect(ContinuousClock.now - started < .seconds(20))
     }
 
     @Test(.enabled(if: PostgresTestDatabase.url != nil, "SVAR_TEST_POSTGRES_URL is not set"))
