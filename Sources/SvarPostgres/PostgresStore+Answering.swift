@@ -38,10 +38,6 @@ extension PostgresStore {
         }
     }
 
-    public func drafts(invitationId: String) async throws -> [String: String] {
-        try await transaction { tx in try await tx.drafts(invitationId) }
-    }
-
     public func submit(invitationId: String, responses: [SubmittedResponse], respondent: String, language: String, at: Date) async throws {
         try await transaction { tx in
             // Locked: a second submission running at the same time waits, then finds the invitation completed.

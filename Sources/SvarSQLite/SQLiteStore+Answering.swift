@@ -40,10 +40,6 @@ extension SQLiteStore {
         }
     }
 
-    public func drafts(invitationId: String) async throws -> [String: String] {
-        try await db.read { try Self.drafts(in: $0, invitationId: invitationId) }
-    }
-
     static func drafts(in db: Database, invitationId: String) throws -> [String: String] {
         var out: [String: String] = [:]
         for row in try Row.fetchAll(

@@ -67,7 +67,6 @@ public protocol AnsweringStore: Sendable {
     /// First opening of a link: scheduled/invited/reminded/unreachable → opened (history row).
     func markOpened(invitationId: String, at: Date) async throws
     func saveDraft(invitationId: String, instrument: String, answersJSON: String, language: String, at: Date) async throws
-    func drafts(invitationId: String) async throws -> [String: String]
     /// Stores every response and score, completes the invitation (cancelling its reminders and queued
     /// notifications) and queues the forward to the registry — in one transaction. A second submission of
     /// the same invitation throws `StoreError.conflict(field: "invitation", …)` and stores nothing.
