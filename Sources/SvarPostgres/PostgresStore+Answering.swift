@@ -6,13 +6,24 @@ import SvarStore
 extension PostgresStore {
     public func lookUpLink(invitationId: String, nonceHash: [UInt8]) async throws -> LinkLookup? {
         try await transaction { tx in
-            guard
-                try await tx.exists(
-                    "SELECT 1 FROM invitation_links WHERE nonce_hash = \(Data(nonceHash)) AND invitation_id = \(invitationId)"),
-                let invitation = try await tx.invitation(invitationId),
-                let patient = try await tx.patient(invitation.patientId)
-            else { return nil }
-            return LinkLookup(invitation: invitation, language: patient.language, drafts: try await tx.drafts(invitationId))
+            // One statement: the link, its invitation, the patient's language and a row per draft (if any).
+            let rows = try await tx.rows(
+                """
+                SELECT i.id, i.patient_id, i.instruments, i.state, i.closes_at, p.language, d.instrument AS draft, d.answers
+                FROM invitation_links l JOIN invitations i ON i.id = l.invitation_id JOIN patients p ON p.id = i.patient_id
+                    LEFT JOIN answer_drafts d ON d.invitation_id = i.id
+                WHERE l.nonce_hash = \(Data(nonceHash)) AND l.invitation_id = \(invitationId)
+                """)
+            guard let first = rows.first else { return nil }
+            let invitation = LinkedInvitation(
+                id: try first.decode("id"), patientId: try first.decode("patient_id"),
+                instruments: try first.decode("instruments", as: String.self).split(separator: ",").map(String.init),
+                state: try first.strict("state", in: "invitations"), closesAt: try first.date("closes_at"))
+            var drafts: [String: String] = [:]
+            for row in rows {
+                if let instrument = try row.decode("draft", as: String?.self) { drafts[instrument] = try row.decode("answers", as: String.self) }
+            }
+            return LinkLookup(invitation: invitation, language: try first.decode("language"), drafts: drafts)
         }
     }
 
@@ -139,16 +150,5 @@ extension Transaction {
             INSERT INTO audit_log (at, actor, action, subject, detail)
             VALUES (\(entry.at.seconds), \(entry.actor), \(entry.action), \(entry.subject), \(entry.detail))
             """)
-    }
-}
-
-extension Transaction {
-    /// The draft answers per instrument (JSON objects).
-    func drafts(_ invitationId: String) async throws -> [String: String] {
-        var out: [String: String] = [:]
-        for row in try await rows("SELECT instrument, answers FROM answer_drafts WHERE invitation_id = \(invitationId)") {
-            out[try row.decode("instrument")] = try row.decode("answers", as: String.self)
-        }
-        return out
     }
 }

@@ -6,15 +6,25 @@ import SvarStore
 extension SQLiteStore {
     public func lookUpLink(invitationId: String, nonceHash: [UInt8]) async throws -> LinkLookup? {
         try await db.read { db in
-            guard
-                try Bool.fetchOne(
-                    db.cachedStatement(sql: "SELECT 1 FROM invitation_links WHERE nonce_hash = ? AND invitation_id = ?"),
-                    arguments: [Data(nonceHash), invitationId]) == true,
-                let invitation = try Self.invitation(in: db, id: invitationId),
-                let patient = try Self.patient(in: db, id: invitation.patientId)
-            else { return nil }
-            return LinkLookup(
-                invitation: invitation, language: patient.language, drafts: try Self.drafts(in: db, invitationId: invitationId))
+            // One statement: the link, its invitation, the patient's language and a row per draft (if any).
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT i.id, i.patient_id, i.instruments, i.state, i.closes_at, p.language, d.instrument AS draft, d.answers
+                        FROM invitation_links l JOIN invitations i ON i.id = l.invitation_id JOIN patients p ON p.id = i.patient_id
+                            LEFT JOIN answer_drafts d ON d.invitation_id = i.id
+                        WHERE l.nonce_hash = ? AND l.invitation_id = ?
+                        """), arguments: [Data(nonceHash), invitationId])
+            guard let first = rows.first else { return nil }
+            let instruments: String = first["instruments"]
+            let invitation = LinkedInvitation(
+                id: first["id"], patientId: first["patient_id"], instruments: instruments.split(separator: ",").map(String.init),
+                state: try first.strict("state", in: "invitations"), closesAt: Date(seconds: first["closes_at"]))
+            var drafts: [String: String] = [:]
+            for row in rows {
+                if let instrument: String = row["draft"] { drafts[instrument] = row["answers"] }
+            }
+            return LinkLookup(invitation: invitation, language: first["language"], drafts: drafts)
         }
     }
 
@@ -38,16 +48,6 @@ extension SQLiteStore {
                     """
             ).execute(arguments: [invitationId, instrument, answersJSON, language, at.seconds])
         }
-    }
-
-    static func drafts(in db: Database, invitationId: String) throws -> [String: String] {
-        var out: [String: String] = [:]
-        for row in try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT instrument, answers FROM answer_drafts WHERE invitation_id = ?"), arguments: [invitationId])
-        {
-            out[row["instrument"]] = row["answers"]
-        }
-        return out
     }
 
     public func submit(invitationId: String, responses: [SubmittedResponse], respondent: String, language: String, at: Date) async throws {

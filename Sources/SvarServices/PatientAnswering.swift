@@ -16,7 +16,7 @@ public struct PatientAnswering: Sendable {
     }
 
     public struct Session: Sendable {
-        public let invitation: InvitationRecord
+        public let invitation: LinkedInvitation
         public let patientLanguage: Language
         public let steps: [Step]
         /// Draft answers per instrument.

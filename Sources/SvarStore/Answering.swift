@@ -16,13 +16,30 @@ public struct SubmittedResponse: Sendable {
     }
 }
 
+/// What a patient's page needs of the invitation behind its link, read on every page view: no history or
+/// reminders, which only clinicians' pages show, so the look-up is one statement.
+public struct LinkedInvitation: Sendable, Equatable {
+    public var id: String
+    public var patientId: String
+    public var instruments: [String]
+    public var state: InvitationState
+    public var closesAt: Date
+    public init(id: String, patientId: String, instruments: [String], state: InvitationState, closesAt: Date) {
+        self.id = id
+        self.patientId = patientId
+        self.instruments = instruments
+        self.state = state
+        self.closesAt = closesAt
+    }
+}
+
 /// Where a link leads: the invitation, if the link is on record for it.
 public struct LinkLookup: Sendable, Equatable {
-    public var invitation: InvitationRecord
+    public var invitation: LinkedInvitation
     public var language: String
     /// The draft answers per instrument (JSON objects), read with the link: one database round trip per page.
     public var drafts: [String: String]
-    public init(invitation: InvitationRecord, language: String, drafts: [String: String] = [:]) {
+    public init(invitation: LinkedInvitation, language: String, drafts: [String: String] = [:]) {
         self.invitation = invitation
         self.language = language
         self.drafts = drafts

@@ -42,10 +42,11 @@ struct PatientController: Sendable {
     func token(_ context: AppRequestContext) -> String { context.parameters.get("token") ?? "" }
 
     /// Opens the link: the session and language for a valid one, or the calm page that fits. The signature is
-    /// checked first (no database, no limiter); only failures are counted, so a valid link always opens.
-    func open(_ request: Request, _ context: AppRequestContext) async throws -> LinkOpening {
+    /// checked first (no database, no limiter); only failures are counted, so a valid link always opens. `csrf` is
+    /// the value the caller already took from the request (a new one would differ from the cookie it sets).
+    func open(_ request: Request, _ context: AppRequestContext, csrf: String? = nil) async throws -> LinkOpening {
         let now = services.now()
-        let csrf = Self.csrfValue(request).value
+        let csrf = csrf ?? Self.csrfValue(request).value
         let language = Self.language(request)
         switch try await services.answering.open(token: token(context), now: now) {
         case .ready(let session):
@@ -78,7 +79,7 @@ struct PatientController: Sendable {
         _ body: (PatientAnswering.Session, Language, String) throws -> Response
     ) async throws -> Response {
         let csrf = Self.csrfValue(request)
-        let opening = try await open(request, context)
+        let opening = try await open(request, context, csrf: csrf.value)
         var response: Response
         switch opening {
         case .session(let session, let language):

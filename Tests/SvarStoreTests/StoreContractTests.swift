@@ -315,14 +315,20 @@ let day: TimeInterval = 86_400
     @Test(arguments: StoreKind.allCases)
     func aLinkOpensOnlyItsOwnInvitation(_ kind: StoreKind) async throws {
         let store = try await kind.make()
-        let patient = try await enrol(store)
-        let plans = [plan("baseline", trigger: "x", opens: t0, closes: t0 + day), plan("end", trigger: "x", opens: t0, closes: t0 + day)]
+        let patient = try await enrol(store, language: "nn")
+        let plans = [plan("baseline", trigger: "x", opens: t0, closes: t0 + day), plan("end", trigger: "x", opens: t0, closes: t0 + 2 * day)]
         let (course, _) = try await startCourse(store, patient: patient, plans: plans)
         let invitations = try #require(try await store.course(course)?.invitations)
         #expect(invitations.count == 2)
         let nonce = Array(repeating: UInt8(5), count: 32)
         try await store.addLink(invitationId: invitations[0].id, nonceHash: nonce, expiresAt: t0 + day, actor: "t", at: t0)
-        #expect(try await store.lookUpLink(invitationId: invitations[0].id, nonceHash: nonce)?.invitation.id == invitations[0].id)
+        let lookup = try #require(try await store.lookUpLink(invitationId: invitations[0].id, nonceHash: nonce))
+        #expect(
+            lookup.invitation
+                == LinkedInvitation(
+                    id: invitations[0].id, patientId: patient, instruments: invitations[0].instruments, state: invitations[0].state,
+                    closesAt: t0 + day))
+        #expect(lookup.language == "nn")
         #expect(try await store.lookUpLink(invitationId: invitations[1].id, nonceHash: nonce) == nil)
         #expect(try await store.lookUpLink(invitationId: invitations[0].id, nonceHash: Array(repeating: 6, count: 32)) == nil)
         // The link brings the invitation's drafts along (the page needs both), and only its own.
@@ -330,6 +336,10 @@ let day: TimeInterval = 86_400
         try await store.saveDraft(invitationId: invitations[0].id, instrument: "eq5d-5l", answersJSON: #"{"MO":2}"#, language: "nb", at: t0)
         try await store.saveDraft(invitationId: invitations[1].id, instrument: "rand36", answersJSON: #"{"1":3}"#, language: "nb", at: t0)
         #expect(try await store.lookUpLink(invitationId: invitations[0].id, nonceHash: nonce)?.drafts == ["eq5d-5l": #"{"MO":2}"#])
+        try await store.saveDraft(invitationId: invitations[0].id, instrument: "rand36", answersJSON: #"{"2":1}"#, language: "nb", at: t0)
+        let both = try await store.lookUpLink(invitationId: invitations[0].id, nonceHash: nonce)
+        #expect(both?.drafts == ["eq5d-5l": #"{"MO":2}"#, "rand36": #"{"2":1}"#])
+        #expect(both?.invitation == lookup.invitation)
     }
 
     @Test(arguments: StoreKind.allCases)
