@@ -21,7 +21,9 @@ extension PostgresStore {
                 state: try first.strict("state", in: "invitations"), closesAt: try first.date("closes_at"))
             var drafts: [String: String] = [:]
             for row in rows {
-                if let instrument = try row.decode("draft", as: String?.self) { drafts[instrument] = try row.decode("answers", as: String.self) }
+                if let instrument = try row.decode("draft", as: String?.self) {
+                    drafts[instrument] = try row.decode("answers", as: String.self)
+                }
             }
             return LinkLookup(invitation: invitation, language: try first.decode("language"), drafts: drafts)
         }

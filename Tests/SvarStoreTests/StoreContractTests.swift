@@ -316,7 +316,9 @@ let day: TimeInterval = 86_400
     func aLinkOpensOnlyItsOwnInvitation(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         let patient = try await enrol(store, language: "nn")
-        let plans = [plan("baseline", trigger: "x", opens: t0, closes: t0 + day), plan("end", trigger: "x", opens: t0, closes: t0 + 2 * day)]
+        let plans = [
+            plan("baseline", trigger: "x", opens: t0, closes: t0 + day), plan("end", trigger: "x", opens: t0, closes: t0 + 2 * day),
+        ]
         let (course, _) = try await startCourse(store, patient: patient, plans: plans)
         let invitations = try #require(try await store.course(course)?.invitations)
         #expect(invitations.count == 2)
