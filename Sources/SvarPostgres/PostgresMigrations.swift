@@ -11,7 +11,22 @@ enum PostgresMigrations {
     static let lockKey: Int32 = 0x7376_6172
 
     static let all: [(name: String, statements: [String])] = [
-        ("2026-12-05-11-nudges-by-milestone", PostgresSchema.core + PostgresSchema.people + PostgresSchema.work + PostgresSchema.logs)
+        ("2026-12-05-11-nudges-by-milestone", PostgresSchema.core + PostgresSchema.people + PostgresSchema.work + PostgresSchema.logs),
+        (
+            "2026-12-06-15-safety-flags",
+            [
+                // Safety-relevant answers, recorded with the submission; a clinician's mark that they have seen one.
+                """
+                CREATE TABLE safety_flags (
+                    response_id TEXT COLLATE "C" PRIMARY KEY REFERENCES responses(id),
+                    items TEXT NOT NULL,
+                    seen_at BIGINT,
+                    seen_by TEXT
+                )
+                """,
+                "CREATE INDEX safety_flags_unseen ON safety_flags(response_id) WHERE seen_at IS NULL",
+            ]
+        ),
     ]
 }
 

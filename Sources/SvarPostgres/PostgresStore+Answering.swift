@@ -82,6 +82,10 @@ extension PostgresStore {
                                 \(score.itemsInScale.map(Int64.init)), \(score.algorithm), \(score.valueSet))
                         """)
                 }
+                if !response.safetyItems.isEmpty {
+                    let items = response.safetyItems.joined(separator: ",")
+                    try await tx.execute("INSERT INTO safety_flags (response_id, items) VALUES (\(responseId), \(items))")
+                }
             }
             try await tx.transition(
                 invitationId: invitationId, to: .completed, cause: "the patient submitted the answers", actor: respondent, at: at)

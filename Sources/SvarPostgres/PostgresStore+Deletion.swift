@@ -15,6 +15,11 @@ extension PostgresStore {
         ("reminders", "DELETE FROM reminders WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = $1)"),
         ("invitation history", "DELETE FROM invitation_history WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = $1)"),
         (
+            "safety flags",
+            "DELETE FROM safety_flags WHERE response_id IN (SELECT r.id FROM responses r JOIN invitations i ON i.id = r.invitation_id "
+                + "WHERE i.patient_id = $1)"
+        ),
+        (
             "scores",
             "DELETE FROM scores WHERE response_id IN (SELECT r.id FROM responses r JOIN invitations i ON i.id = r.invitation_id "
                 + "WHERE i.patient_id = $1)"

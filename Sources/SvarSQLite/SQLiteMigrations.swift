@@ -395,6 +395,20 @@ enum SQLiteMigrations {
             // The language each user chose for the clinician pages; NULL until they choose (bokmål).
             try db.execute(sql: "ALTER TABLE users ADD COLUMN language TEXT CHECK (language IN ('nb', 'nn', 'en'))")
         }
+        migrator.registerMigration("2026-12-06-15-safety-flags") { db in
+            // Safety-relevant answers, recorded with the submission; a clinician's mark that they have seen one. The
+            // partial index holds only the unseen, which the start page lists.
+            try db.execute(
+                sql: """
+                    CREATE TABLE safety_flags (
+                        response_id TEXT PRIMARY KEY REFERENCES responses(id),
+                        items TEXT NOT NULL,
+                        seen_at INTEGER,
+                        seen_by TEXT
+                    );
+                    CREATE INDEX safety_flags_unseen ON safety_flags(response_id) WHERE seen_at IS NULL;
+                    """)
+        }
         return migrator
     }
 }

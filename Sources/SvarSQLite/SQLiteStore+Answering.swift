@@ -90,6 +90,10 @@ extension SQLiteStore {
                         score.algorithm, score.valueSet,
                     ])
                 }
+                if !response.safetyItems.isEmpty {
+                    try db.cachedStatement(sql: "INSERT INTO safety_flags (response_id, items) VALUES (?, ?)").execute(
+                        arguments: [responseId, response.safetyItems.joined(separator: ",")])
+                }
             }
             try Self.transition(
                 db, invitationId: invitationId, to: .completed, cause: "the patient submitted the answers", actor: respondent, at: at)

@@ -14,6 +14,11 @@ extension SQLiteStore {
         ("reminders", "DELETE FROM reminders WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = ?)"),
         ("invitation history", "DELETE FROM invitation_history WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = ?)"),
         (
+            "safety flags",
+            "DELETE FROM safety_flags WHERE response_id IN (SELECT r.id FROM responses r JOIN invitations i ON i.id = r.invitation_id "
+                + "WHERE i.patient_id = ?)"
+        ),
+        (
             "scores",
             "DELETE FROM scores WHERE response_id IN (SELECT r.id FROM responses r JOIN invitations i ON i.id = r.invitation_id "
                 + "WHERE i.patient_id = ?)"

@@ -213,7 +213,7 @@ public struct PatientAnswering: Sendable {
             responses.append(
                 SubmittedResponse(
                     instrument: instrument.id, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
-                    scores: score.stored))
+                    scores: score.stored, safetyItems: instrument.safetyFlags(answers).map(\.item)))
         }
         guard missing.isEmpty else { return .missing(missing) }
         do {

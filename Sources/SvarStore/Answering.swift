@@ -8,11 +8,14 @@ public struct SubmittedResponse: Sendable {
     /// The answers as JSON (`{"linkId": code}`), exactly as checked.
     public var answersJSON: String
     public var scores: [StoredScore]
-    public init(instrument: String, instrumentVersion: String, answersJSON: String, scores: [StoredScore]) {
+    /// The questions whose answers the instrument marks as safety-relevant (stored as a flag for clinicians).
+    public var safetyItems: [String]
+    public init(instrument: String, instrumentVersion: String, answersJSON: String, scores: [StoredScore], safetyItems: [String] = []) {
         self.instrument = instrument
         self.instrumentVersion = instrumentVersion
         self.answersJSON = answersJSON
         self.scores = scores
+        self.safetyItems = safetyItems
     }
 }
 

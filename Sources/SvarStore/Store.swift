@@ -5,7 +5,7 @@ import SvarDomain
 /// whole, with its audit entries, history rows and outbox items, or not at all.
 ///
 /// The contract test suite (Tests/SvarStoreTests/StoreContract) runs against every implementation.
-public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore, ClinicianStore {
+public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore, ClinicianStore, SafetyFlagStore {
     // Units
     func createUnit(_ unit: Unit, actor: String, at: Date) async throws
     func units() async throws -> [Unit]

@@ -120,6 +120,18 @@ struct Access: Sendable {
         try await store.knownPatient(lookupHash: lookupHash, in: scope(principal))
     }
 
+    /// Safety flags in scope: one patient's (all) or, for the start page, everyone's not yet seen.
+    func safetyFlags(for principal: Principal, patientId: String? = nil, unseenOnly: Bool) async throws -> [SafetyFlagRecord] {
+        try await store.safetyFlags(in: scope(principal), patientId: patientId, unseenOnly: unseenOnly)
+    }
+
+    /// Marks a flag in scope seen by this person (audited); one outside the scope is answered as not found.
+    func markSafetyFlagSeen(_ responseId: String, for principal: Principal, at: Date) async throws {
+        guard try await store.markSafetyFlagSeen(responseId: responseId, in: scope(principal), actor: principal.name, at: at) else {
+            throw StoreError.notFound(what: "answer", id: responseId)
+        }
+    }
+
     /// Records the patient's reservation (it applies everywhere); the count returned is of the caller's units.
     func reserve(_ patientId: String, for principal: Principal, at: Date) async throws -> Int {
         try await store.reserve(patientId: patientId, countingIn: scope(principal), actor: principal.name, at: at)

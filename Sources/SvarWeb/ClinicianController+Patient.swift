@@ -32,10 +32,15 @@ extension ClinicianController {
         let courses = try await access.courses(of: patientId, for: .clinician(clinician))
         let results = try await access.results(of: patientId, for: .clinician(clinician))
         let units = try await access.units(for: .clinician(clinician))
+        // Newest first (as the store lists them), those not yet seen before the rest.
+        let allFlags = try await access.safetyFlags(for: .clinician(clinician), patientId: patientId, unseenOnly: false)
+        let flags = (allFlags.filter { $0.seenAt == nil } + allFlags.filter { $0.seenAt != nil }).map {
+            safetyFlagView($0, t, back: "/pasient/\(patientId)", showsPatient: false)
+        }
         let problems = refused?.problems ?? []
         let page: [String: Any] = [
             "patient": String(patientId.prefix(8)), "hasIdentity": !identity.isEmpty, "identity": identity,
-            "hasProblem": !problems.isEmpty,
+            "hasProblem": !problems.isEmpty, "hasFlags": !flags.isEmpty, "flags": flags,
             "problems": FieldProblem.summary(problems) { "#\($0)-\(refused?.courseId ?? "")" },
             "courses": courses.map {
                 course(

@@ -28,6 +28,7 @@ struct ClinicianController: Sendable {
         signedIn.get("invitasjoner", use: invitations)
         signedIn.get("oppfolging", use: worklist)
         signedIn.post("oppfolging/:id/kontaktet", use: markContacted)
+        signedIn.post("svar/:id/sett", use: markSafetyFlagSeen)
         signedIn.get("oversikt", use: dashboard)
         signedIn.get("registrer", use: showEnrol)
         signedIn.post("registrer", use: enrol)
@@ -131,6 +132,11 @@ struct ClinicianController: Sendable {
         let units = try await access.units(for: .clinician(clinician))
         let courses = try await access.courseSummaries(for: .clinician(clinician))
         let t = pages.clinicianTexts(for: clinician)
+        let flags =
+            clinician.role.seesResults
+            ? try await access.safetyFlags(for: .clinician(clinician), unseenOnly: true).map {
+                safetyFlagView($0, t, back: "/", showsPatient: true)
+            } : []
         return pages.clinicianPage(
             "clinician-start", title: t["navCourses"],
             context: [
@@ -149,6 +155,7 @@ struct ClinicianController: Sendable {
                     return row
                 },
                 "canSeePatients": clinician.role.seesResults,
+                "hasFlags": !flags.isEmpty, "flags": flags,
             ], clinician: clinician, csrf: csrf, back: "/", notice: SavedNotice.shown(in: request))
     }
 

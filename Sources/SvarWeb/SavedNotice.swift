@@ -9,6 +9,7 @@ enum SavedNotice: String, CaseIterable, Sendable {
     case event = "hendelse"
     case contacted = "kontaktet"
     case language = "sprak"
+    case safetySeen = "sett"
 
     /// The key of its sentence in the clinician packs (`savedEnrolled`, …).
     var textKey: String {
@@ -18,6 +19,7 @@ enum SavedNotice: String, CaseIterable, Sendable {
         case .event: return "savedEvent"
         case .contacted: return "savedContacted"
         case .language: return "savedLanguage"
+        case .safetySeen: return "savedSafetySeen"
         }
     }
 

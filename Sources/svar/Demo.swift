@@ -200,11 +200,12 @@ struct DemoData {
                         }
                     }
                     let json = JSONValue.object(answers)
-                    let score = try instrument.score(try instrument.checkAnswers(json))
+                    let checked = try instrument.checkAnswers(json)
+                    let score = try instrument.score(checked)
                     responses.append(
                         SubmittedResponse(
                             instrument: id, instrumentVersion: instrument.questionnaire.version,
-                            answersJSON: json.serialized, scores: score.stored))
+                            answersJSON: json.serialized, scores: score.stored, safetyItems: instrument.safetyFlags(checked).map(\.item)))
                 }
                 try await runtime.store.submit(
                     invitationId: invitation.id, responses: responses, respondent: "patient", language: "nb", at: now)

@@ -13,7 +13,7 @@ struct PostgresStoreTests {
         async let first = base.inSchema(schema)
         async let second = base.inSchema(schema)
         let (a, b) = try await (first, second)
-        #expect(try await a.appliedMigrations() == ["2026-12-05-11-nudges-by-milestone"])
+        #expect(try await a.appliedMigrations() == ["2026-12-05-11-nudges-by-milestone", "2026-12-06-15-safety-flags"])
         try await a.createUnit(Unit(resh: "4208", name: "A"), actor: "t", at: t0)
         #expect(try await b.units().map(\.resh) == ["4208"])
     }

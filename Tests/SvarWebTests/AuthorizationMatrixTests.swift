@@ -141,6 +141,9 @@ extension AuthorizationMatrixTests {
         },
         .page(.get, "/invitasjoner", treats: .allowed(.ok), contact: .allowed(.ok), admin: .allowed(.ok)),
         .page(.get, "/oppfolging", treats: .allowed(.ok), contact: .forbidden, admin: .forbidden),
+        .page(.post, "/svar/{id}/sett", treats: .inScope(.seeOther), contact: .forbidden, admin: .forbidden) { t in
+            Call("/svar/\(t.flaggedResponse)/sett", form: ["tilbake": "/pasient/\(t.patientId)"])
+        },
         .page(.post, "/oppfolging/{id}/kontaktet", treats: .inScope(.seeOther), contact: .forbidden, admin: .forbidden) { t in
             Call("/oppfolging/\(t.expiredInvitation)/kontaktet", form: [:])
         },
@@ -317,6 +320,8 @@ extension AuthorizationMatrixTests {
             switch kind {
             case .name, .email: [.behandler, .kvarusKontakt, .system].contains(self)
             case .identityNumber: [.kvarusKontakt, .system].contains(self)
+            // Individual responses (and their safety flags) are for the roles that see results.
+            case .response: [.behandler, .kvarusKontakt, .system].contains(self)
             case .patientId, .patientPrefix, .course, .invitation, .unitName: true
             }
         }
@@ -335,6 +340,7 @@ extension AuthorizationMatrixTests {
             case name
             case email = "e-mail"
             case identityNumber = "identity number"
+            case response = "response id"
         }
 
         let unit: String
@@ -639,6 +645,9 @@ extension AuthorizationMatrixTests {
         var coursesElsewhere: [(unit: String, course: String, invitation: String)] = []
         /// The open invitation's link token (`/a/{token}`), issued through the API for the rows that need it.
         var link = ""
+        /// A response of the answered baseline whose answers (the worst EQ-5D anxiety, RAND-36's mood items) raised a
+        /// safety flag.
+        var flaggedResponse = ""
 
         var markers: [Marker] {
             let texts: [(Marker.Kind, String)] = [
@@ -648,7 +657,7 @@ extension AuthorizationMatrixTests {
                 (.course, answeredCourse), (.course, openCourse), (.course, expiredCourse),
                 (.invitation, answeredInvitation), (.invitation, openInvitation), (.invitation, expiredInvitation),
             ]
-            return texts.map { Marker(unit: unit, kind: $0.0, text: $0.1) }
+            return (texts + [(.response, flaggedResponse)]).map { Marker(unit: unit, kind: $0.0, text: $0.1) }
                 + coursesElsewhere.flatMap {
                     [
                         Marker(unit: $0.unit, kind: .course, text: $0.course),
@@ -739,10 +748,16 @@ extension AuthorizationMatrixTests {
                 }
             }
             _ = try await SchedulerPass(store: app.store, scheduleProtocol: app.scheduleProtocol).run(now: fixedNow)
-            for patient in patients.values {
-                for invitation in [patient.answeredInvitation] + patient.coursesElsewhere.map(\.invitation) {
+            for (unit, patient) in patients {
+                try await ClinicianFixture.answerBaseline(app, invitationId: patient.answeredInvitation, choosing: ["AD": 5])
+                for invitation in patient.coursesElsewhere.map(\.invitation) {
                     try await answerBaseline(app, invitationId: invitation)
                 }
+                let flags = try await app.store.safetyFlags(in: .everyUnit, patientId: patient.patientId, unseenOnly: true)
+                guard let flag = flags.first(where: { $0.invitationId == patient.answeredInvitation }) else {
+                    throw SetupError("the worst anxiety answer at \(unit) raised no safety flag")
+                }
+                patients[unit]?.flaggedResponse = flag.responseId
             }
             let registry = TestApp.accounts(app.store, app.services.vault)
             var secrets: [String: String] = [:]

@@ -56,25 +56,29 @@ struct ClinicianFixture {
 }
 
 extension ClinicianFixture {
-    /// Answers RAND-36 and EQ-5D-5L (the first option of every choice, 70 for numbers) and submits them.
-    static func answerBaseline(_ app: TestApp, invitationId: String) async throws {
+    /// Answers RAND-36 and EQ-5D-5L (the first option of every choice unless `choosing` names another code, 70 for
+    /// numbers) and submits them, with the safety flags the answers raise as the patient's submission records them.
+    static func answerBaseline(_ app: TestApp, invitationId: String, choosing: [String: Int] = [:]) async throws {
         var responses: [SubmittedResponse] = []
         for id in ["rand36", "eq5d-5l"] {
             guard let instrument = app.services.catalogue.instrument(id) else { throw FixtureFailure() }
             var answers: [(String, JSONValue)] = []
             for q in instrument.questionnaire.questions {
-                if let code = q.answerOption?.first.flatMap({ Int($0.valueCoding.code) }) {
+                if let chosen = choosing[q.linkId] {
+                    answers.append((q.linkId, .int(chosen)))
+                } else if let code = q.answerOption?.first.flatMap({ Int($0.valueCoding.code) }) {
                     answers.append((q.linkId, .int(code)))
                 } else if q.type == .integer {
                     answers.append((q.linkId, .int(70)))
                 }
             }
             let json = JSONValue.object(answers)
-            let score = try instrument.score(try instrument.checkAnswers(json))
+            let checked = try instrument.checkAnswers(json)
+            let score = try instrument.score(checked)
             responses.append(
                 SubmittedResponse(
                     instrument: id, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
-                    scores: score.stored))
+                    scores: score.stored, safetyItems: instrument.safetyFlags(checked).map(\.item)))
         }
         try await app.store.submit(invitationId: invitationId, responses: responses, respondent: "patient", language: "nb", at: fixedNow)
     }
