@@ -28,7 +28,7 @@ axe-core (bundled in PyPI `axe-selenium-python`, no network) checks every clinic
 A and AA rules and must report zero violations: login (plain and with an error), start, registrer (plain and
 with a validation error), the patient page (before answers, with results at desktop width and at 390 px, with
 a refused event, with the confirmation of a saved one), registrer with a number already known, invitasjoner,
-oppfolging, oversikt, the 404 and the 403 message pages.
+oppfolging (open, the contact form, followed up), oversikt, the 404 and the 403 message pages.
 
 Full-page screenshots go to e2e/screenshots/clinician-NN-<page>.png (git-ignored) at 1280 px (desktop) and the
 patient page also at 390 px, with clinician-axe-results.json (violations and "needs review" items per page).
@@ -634,17 +634,28 @@ def test_clinician_enrols_patient_answers_and_clinician_sees_results(clinic, dri
     assert states == sorted([(patient[:8], "Besvart"), (second[:8], "Ikke nådd")]), rows
     audit.page(drv, "invitasjoner")
 
+    # The follow-up list: how to reach the patient, why the invitation did not arrive (in words), and a contact
+    # recorded with a note, after which the item moves to the "followed up" tab.
     nav_to(drv, "Oppfølging")
     rows = table_rows(drv, "Til oppfølging")
-    assert len(rows) == 1 and rows[0][0] == second[:8] and rows[0][3] == "Ikke nådd", rows
-    button = drv.find_element(By.XPATH, '//main//button[contains(., "Marker som kontaktet")]')
-    accessible = button.get_attribute("textContent")
-    assert second[:8] in accessible and "Oppstart" in accessible, f"button text {accessible!r} does not say whom"
+    assert len(rows) == 1 and rows[0][0] == second[:8] and rows[0][4] == "Ikke nådd", rows
+    link = drv.find_element(By.XPATH, '//main//a[contains(., "Marker som kontaktet")]')
+    accessible = link.get_attribute("textContent")
+    assert second[:8] in accessible and "Oppstart" in accessible, f"link text {accessible!r} does not say whom"
     audit.page(drv, "oppfolging")
-    click_and_wait_for_new_page(drv, button)
-    assert path_of(drv) == "/oppfolging", drv.current_url
-    rows = table_rows(drv, "Til oppfølging")
-    assert CLINICIAN in rows[0][-1] and not drv.find_elements(By.XPATH, '//main//button[contains(., "Marker")]'), rows
+    target = urlsplit(link.get_attribute("href")).path
+    click_and_wait_for_new_page(drv, link)
+    assert path_of(drv) == target and target.startswith("/oppfolging/") and target.endswith("/kontaktet"), drv.current_url
+    assert h1(drv) == "Registrer kontakt med pasienten", h1(drv)
+    audit.page(drv, "oppfolging-kontakt")
+    type_into(drv, "note", "Ringte pasienten. Nytt skjema neste uke.")
+    submit(drv)
+    assert path_of(drv) == "/oppfolging" and "Kontakten er registrert." in main_text(drv), main_text(drv)[:300]
+    assert "Ingenting å følge opp." in main_text(drv), main_text(drv)[:300]
+    click_and_wait_for_new_page(drv, drv.find_element(By.XPATH, '//main//nav[contains(@class, "tabs")]//a[contains(., "Fulgt opp (1)")]'))
+    rows = table_rows(drv, "Fulgt opp")
+    assert CLINICIAN in rows[0][-1] and "Nytt skjema neste uke." in rows[0][-1], rows
+    audit.page(drv, "oppfolging-utfort")
 
     nav_to(drv, "Svarprosent")
     rows = table_rows(drv, "Svar per måletidspunkt")

@@ -27,6 +27,14 @@ enum PostgresMigrations {
                 "CREATE INDEX safety_flags_unseen ON safety_flags(response_id) WHERE seen_at IS NULL",
             ]
         ),
+        (
+            "2026-12-06-16-contact-notes",
+            [
+                // What the clinician wrote about reaching the patient another way, and the day it happened.
+                "ALTER TABLE follow_up_contacts ADD COLUMN note TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE follow_up_contacts ADD COLUMN contacted_on TEXT",
+            ]
+        ),
     ]
 }
 

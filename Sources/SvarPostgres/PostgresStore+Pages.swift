@@ -37,10 +37,10 @@ extension PostgresStore {
                 """
                 SELECT i.id, i.course_id, i.patient_id, c.unit, i.milestone, i.state, i.opens_at, i.closes_at, i.reminders_sent,
                     (SELECT CASE o.failures WHEN '' THEN o.last_error ELSE o.failures END FROM outbox o
-                     WHERE o.invitation_id = i.id AND o.kind IN ('invitation', 'reminder') AND (o.last_error IS NOT NULL OR o.failures
-                         != '')
+                     WHERE o.invitation_id = i.id AND o.kind IN ('invitation', 'reminder') AND o.state <> 'cancelled'
+                        AND (o.last_error IS NOT NULL OR o.failures != '')
                      ORDER BY o.updated_at DESC LIMIT 1) AS problems,
-                    f.at AS contacted_at, f.by AS contacted_by, lf.voided_at
+                    f.at AS contacted_at, f.by AS contacted_by, f.note AS contact_note, f.contacted_on, lf.voided_at
                 FROM invitations i JOIN courses c ON c.id = i.course_id LEFT JOIN follow_up_contacts f ON f.invitation_id = i.id
                     LEFT JOIN link_factor lf ON lf.invitation_id = i.id
                 WHERE (\(units)::text[] IS NULL OR c.unit = ANY(\(units)::text[]))
@@ -53,23 +53,29 @@ extension PostgresStore {
                     unit: try $0.decode("unit"), milestone: try $0.decode("milestone"), state: try $0.decode("state"),
                     opensAt: try $0.date("opens_at"), closesAt: try $0.date("closes_at"), remindersSent: try $0.decode("reminders_sent"),
                     deliveryProblems: try $0.lines("problems"), contactedAt: try $0.optionalDate("contacted_at"),
-                    contactedBy: try $0.decode("contacted_by"), linkVoidedAt: try $0.optionalDate("voided_at"))
+                    contactedBy: try $0.decode("contacted_by"), linkVoidedAt: try $0.optionalDate("voided_at"),
+                    contactNote: try $0.decode("contact_note", as: String?.self) ?? "",
+                    contactedOn: try $0.decode("contacted_on", as: String?.self).flatMap(LocalDate.init(iso:)))
             }
         }
     }
 
-    public func markContacted(invitationId: String, by: String, at: Date) async throws {
+    public func markContacted(invitationId: String, by: String, on day: LocalDate, note: String, at: Date) async throws {
         try await transaction { tx in
             guard let patient = try await tx.value("SELECT patient_id FROM invitations WHERE id = \(invitationId)", as: String.self) else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)
             }
             try await tx.execute(
                 """
-                INSERT INTO follow_up_contacts (invitation_id, at, by) VALUES (\(invitationId), \(at.seconds), \(by))
-                ON CONFLICT (invitation_id) DO UPDATE SET at = excluded.at, by = excluded.by
+                INSERT INTO follow_up_contacts (invitation_id, at, by, note, contacted_on)
+                VALUES (\(invitationId), \(at.seconds), \(by), \(note), \(day.description))
+                ON CONFLICT (invitation_id) DO UPDATE SET at = excluded.at, by = excluded.by, note = excluded.note,
+                    contacted_on = excluded.contacted_on
                 """)
             try await tx.audit(
-                AuditEntry(at: at, actor: by, action: "follow-up.contacted", subject: patient, detail: "invitation \(invitationId)"))
+                AuditEntry(
+                    at: at, actor: by, action: "follow-up.contacted", subject: patient,
+                    detail: "invitation \(invitationId), contacted \(day)"))
         }
     }
 

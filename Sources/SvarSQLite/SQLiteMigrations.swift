@@ -409,6 +409,14 @@ enum SQLiteMigrations {
                     CREATE INDEX safety_flags_unseen ON safety_flags(response_id) WHERE seen_at IS NULL;
                     """)
         }
+        migrator.registerMigration("2026-12-06-16-contact-notes") { db in
+            // What the clinician wrote about reaching the patient another way, and the day it happened.
+            try db.execute(
+                sql: """
+                    ALTER TABLE follow_up_contacts ADD COLUMN note TEXT NOT NULL DEFAULT '';
+                    ALTER TABLE follow_up_contacts ADD COLUMN contacted_on TEXT;
+                    """)
+        }
         return migrator
     }
 }

@@ -205,9 +205,10 @@ extension SQLiteStore {
         var sql = """
             SELECT i.id, i.course_id, i.patient_id, c.unit, i.milestone, i.state, i.opens_at, i.closes_at, i.reminders_sent,
                 (SELECT CASE o.failures WHEN '' THEN o.last_error ELSE o.failures END FROM outbox o
-                 WHERE o.invitation_id = i.id AND o.kind IN ('invitation', 'reminder') AND (o.last_error IS NOT NULL OR o.failures != '')
+                 WHERE o.invitation_id = i.id AND o.kind IN ('invitation', 'reminder') AND o.state <> 'cancelled'
+                    AND (o.last_error IS NOT NULL OR o.failures != '')
                  ORDER BY o.updated_at DESC LIMIT 1) AS problems,
-                f.at AS contacted_at, f.by AS contacted_by, lf.voided_at
+                f.at AS contacted_at, f.by AS contacted_by, f.note AS contact_note, f.contacted_on, lf.voided_at
             FROM invitations i JOIN courses c ON c.id = i.course_id LEFT JOIN follow_up_contacts f ON f.invitation_id = i.id
                 LEFT JOIN link_factor lf ON lf.invitation_id = i.id
             WHERE 1 = 1\(clause.sql)
@@ -230,22 +231,26 @@ extension SQLiteStore {
                     closesAt: Date(seconds: $0["closes_at"]), remindersSent: $0["reminders_sent"],
                     deliveryProblems: (($0["problems"] as String?) ?? "").split(separator: "\n").map(String.init),
                     contactedAt: ($0["contacted_at"] as Int64?).map(Date.init(seconds:)), contactedBy: $0["contacted_by"],
-                    linkVoidedAt: ($0["voided_at"] as Int64?).map(Date.init(seconds:)))
+                    linkVoidedAt: ($0["voided_at"] as Int64?).map(Date.init(seconds:)), contactNote: ($0["contact_note"] as String?) ?? "",
+                    contactedOn: ($0["contacted_on"] as String?).flatMap(LocalDate.init(iso:)))
             }
         }
     }
 
-    public func markContacted(invitationId: String, by: String, at: Date) async throws {
+    public func markContacted(invitationId: String, by: String, on day: LocalDate, note: String, at: Date) async throws {
         try await db.write { db in
             guard let patient = try String.fetchOne(db, sql: "SELECT patient_id FROM invitations WHERE id = ?", arguments: [invitationId])
             else {
                 throw StoreError.notFound(what: "invitation", id: invitationId)
             }
             try db.execute(
-                sql: "INSERT OR REPLACE INTO follow_up_contacts (invitation_id, at, by) VALUES (?, ?, ?)",
-                arguments: [invitationId, at.seconds, by])
+                sql: "INSERT OR REPLACE INTO follow_up_contacts (invitation_id, at, by, note, contacted_on) VALUES (?, ?, ?, ?, ?)",
+                arguments: [invitationId, at.seconds, by, note, day.description])
             try Self.audit(
-                db, AuditEntry(at: at, actor: by, action: "follow-up.contacted", subject: patient, detail: "invitation \(invitationId)"))
+                db,
+                AuditEntry(
+                    at: at, actor: by, action: "follow-up.contacted", subject: patient,
+                    detail: "invitation \(invitationId), contacted \(day)"))
         }
     }
 

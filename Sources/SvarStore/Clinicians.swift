@@ -82,12 +82,15 @@ public struct InvitationSummary: Sendable, Equatable {
     public var deliveryProblems: [String]
     public var contactedAt: Date?
     public var contactedBy: String?
+    /// What the clinician wrote about the contact, and the day it took place (it may be before the mark).
+    public var contactNote: String
+    public var contactedOn: LocalDate?
     /// When the link was voided after repeated wrong second-factor answers (the clinic issues a new one).
     public var linkVoidedAt: Date?
     public init(
         invitationId: String, courseId: String, patientId: String, unit: String, milestone: String, state: String, opensAt: Date,
         closesAt: Date, remindersSent: Int, deliveryProblems: [String], contactedAt: Date? = nil, contactedBy: String? = nil,
-        linkVoidedAt: Date? = nil
+        linkVoidedAt: Date? = nil, contactNote: String = "", contactedOn: LocalDate? = nil
     ) {
         self.invitationId = invitationId
         self.courseId = courseId
@@ -102,6 +105,8 @@ public struct InvitationSummary: Sendable, Equatable {
         self.contactedAt = contactedAt
         self.contactedBy = contactedBy
         self.linkVoidedAt = linkVoidedAt
+        self.contactNote = contactNote
+        self.contactedOn = contactedOn
     }
 }
 
@@ -163,7 +168,9 @@ public protocol ClinicianStore: Sendable {
     func courseSummaries(in scope: Scope) async throws -> [CourseSummary]
     /// Invitations in `scope`, optionally only those in `states` — or (`orVoidedLinks`) whose links were voided.
     func invitationSummaries(in scope: Scope, states: [String]?, orVoidedLinks: Bool) async throws -> [InvitationSummary]
-    func markContacted(invitationId: String, by: String, at: Date) async throws
+    /// Records that the patient was reached another way (`on` that day, with a note), audited; marking again
+    /// replaces the earlier mark.
+    func markContacted(invitationId: String, by: String, on day: LocalDate, note: String, at: Date) async throws
     /// The patient's answered questionnaires from courses in `scope` only.
     func results(patientId: String, in scope: Scope) async throws -> [ResultRecord]
     /// The units of the patient's courses (for scope checks).

@@ -120,6 +120,23 @@ struct Access: Sendable {
         try await store.knownPatient(lookupHash: lookupHash, in: scope(principal))
     }
 
+    /// An invitation on the follow-up worklist (not reached, expired, declined, or its link voided) in scope.
+    func followUpItem(_ invitationId: String, for principal: Principal) async throws -> InvitationSummary {
+        _ = try await invitation(invitationId, for: principal)
+        let items = try await store.invitationSummaries(
+            in: scope(principal), states: ClinicianController.followUpStates, orVoidedLinks: true)
+        guard let item = items.first(where: { $0.invitationId == invitationId }) else {
+            throw StoreError.notFound(what: "follow-up item", id: invitationId)
+        }
+        return item
+    }
+
+    /// Records that the clinician reached the patient another way (audited); only for an item on their worklist.
+    func markContacted(_ invitationId: String, for principal: Principal, on day: LocalDate, note: String, at: Date) async throws {
+        _ = try await followUpItem(invitationId, for: principal)
+        try await store.markContacted(invitationId: invitationId, by: principal.name, on: day, note: note, at: at)
+    }
+
     /// Safety flags in scope: one patient's (all) or, for the start page, everyone's not yet seen.
     func safetyFlags(for principal: Principal, patientId: String? = nil, unseenOnly: Bool) async throws -> [SafetyFlagRecord] {
         try await store.safetyFlags(in: scope(principal), patientId: patientId, unseenOnly: unseenOnly)

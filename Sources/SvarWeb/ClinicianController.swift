@@ -27,6 +27,7 @@ struct ClinicianController: Sendable {
         signedIn.post("forlop/:id/hendelse", use: recordEvent)
         signedIn.get("invitasjoner", use: invitations)
         signedIn.get("oppfolging", use: worklist)
+        signedIn.get("oppfolging/:id/kontaktet", use: contactForm)
         signedIn.post("oppfolging/:id/kontaktet", use: markContacted)
         signedIn.post("svar/:id/sett", use: markSafetyFlagSeen)
         signedIn.get("oversikt", use: dashboard)
@@ -169,43 +170,6 @@ struct ClinicianController: Sendable {
             ], clinician: clinician, csrf: csrf, back: "/invitasjoner", notice: SavedNotice.shown(in: request))
     }
 
-    func worklist(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let (clinician, csrf) = try context.session()
-        try access.require(.clinician(clinician), \.treatsPatients, "use the follow-up worklist")
-        let list = try await access.invitationSummaries(
-            for: .clinician(clinician), states: ["unreachable", "expired", "declined"], orVoidedLinks: true)
-        let t = pages.clinicianTexts(for: clinician)
-        return pages.clinicianPage(
-            "clinician-worklist", title: t["navWorklist"],
-            context: ["hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) }], clinician: clinician, csrf: csrf,
-            back: "/oppfolging", notice: SavedNotice.shown(in: request))
-    }
-
-    func row(for i: InvitationSummary, _ clinician: Clinician) -> [String: Any] {
-        let t = pages.clinicianTexts(for: clinician)
-        let voided = i.linkVoidedAt.map { [t("linkVoided", ["date": t.date($0)])] } ?? []
-        let problems = voided + i.deliveryProblems
-        var row: [String: Any] = [
-            "id": i.invitationId, "patient": String(i.patientId.prefix(8)), "unit": i.unit,
-            "milestone": services.milestoneLabel(i.milestone, t.language),
-            "state": t.state(i.state), "opens": t.date(i.opensAt),
-            "closes": t.date(i.closesAt.addingTimeInterval(-60)),
-            "reminders": i.remindersSent, "problems": problems.joined(separator: "; "), "hasProblems": !problems.isEmpty,
-            "contactURL": "/oppfolging/\(i.invitationId)/kontaktet",
-        ]
-        if clinician.role.seesResults { row["patientURL"] = "/pasient/\(i.patientId)" }
-        if let at = i.contactedAt { row["contacted"] = "\(t.date(at)) (\(i.contactedBy ?? ""))" }
-        return row
-    }
-
-    func markContacted(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let clinician = try context.session().clinician
-        try access.require(.clinician(clinician), \.treatsPatients, "mark follow-up contacts")
-        let id = context.parameters.get("id") ?? ""
-        _ = try await access.invitation(id, for: .clinician(clinician))
-        try await services.store.markContacted(invitationId: id, by: clinician.username, at: services.now())
-        return Response(status: .seeOther, headers: [.location: SavedNotice.contacted.location("/oppfolging")])
-    }
 }
 
 /// The language switch in the clinician pages' header: the language, and the page to go back to.

@@ -144,6 +144,9 @@ extension AuthorizationMatrixTests {
         .page(.post, "/svar/{id}/sett", treats: .inScope(.seeOther), contact: .forbidden, admin: .forbidden) { t in
             Call("/svar/\(t.flaggedResponse)/sett", form: ["tilbake": "/pasient/\(t.patientId)"])
         },
+        .page(.get, "/oppfolging/{id}/kontaktet", treats: .inScope(.ok), contact: .forbidden, admin: .forbidden) { t in
+            Call("/oppfolging/\(t.expiredInvitation)/kontaktet")
+        },
         .page(.post, "/oppfolging/{id}/kontaktet", treats: .inScope(.seeOther), contact: .forbidden, admin: .forbidden) { t in
             Call("/oppfolging/\(t.expiredInvitation)/kontaktet", form: [:])
         },

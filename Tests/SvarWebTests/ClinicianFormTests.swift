@@ -109,18 +109,4 @@ import Testing
             #expect(!tampered.contains(#"role="status""#) && !tampered.contains("fake"), "only known codes put words on the page")
         }
     }
-
-    @Test(arguments: StoreKind.engines)
-    func markingAContactIsConfirmed(_ kind: StoreKind) async throws {
-        let f = try await ClinicianFixture.make(kind)
-        try await f.app.application.test(.router) { client in
-            var kari = Browser()
-            _ = try await kari.login(client, "kari")
-            _ = try await kari.get(client, "/oppfolging")
-            let marked = try await kari.post(client, "/oppfolging/\(f.invitationId)/kontaktet", [:])
-            #expect(marked.status == .seeOther && marked.headers[.location] == "/oppfolging?lagret=kontaktet")
-            #expect(try await kari.get(client, "/oppfolging?lagret=kontaktet").body.contains("Kontakten er registrert."))
-            #expect(!(try await kari.get(client, "/oppfolging").body.contains("Kontakten er registrert.")))
-        }
-    }
 }

@@ -471,29 +471,4 @@ import Testing
             #expect(!page.contains(" %<"), "no response rate is shown for a small cell")
         }
     }
-
-    @Test(arguments: StoreKind.engines)
-    func theWorklistListsWhatWasNotAnsweredAndRemembersTheContact(_ kind: StoreKind) async throws {
-        let f = try await ClinicianFixture.make(kind)
-        let courseId = UUID().uuidString.lowercased()
-        try await f.app.store.createCourse(
-            NewCourse(id: courseId, patientId: f.patientId, unit: "4208", type: .D01), actor: "t", at: fixedNow)
-        _ = try await f.app.services.pathways.record(
-            courseId: courseId, type: .start, date: LocalDate(iso: "2026-10-01")!, unit: nil, nprCode: nil,
-            actor: "t", at: fixedNow)
-        _ = try await SchedulerPass(store: f.app.store, scheduleProtocol: f.app.scheduleProtocol).run(now: fixedNow)
-        let expired = try #require(try await f.app.store.course(courseId)?.invitations.first { $0.state == .expired })
-        try await f.app.application.test(.router) { client in
-            var kari = Browser()
-            _ = try await kari.login(client, "kari")
-            let list = try await kari.get(client, "/oppfolging")
-            #expect(list.body.contains("Utløpt") && list.body.contains("/oppfolging/\(expired.id)/kontaktet"))
-            let reply16 = try await kari.post(client, "/oppfolging/\(expired.id)/kontaktet", [:])
-            #expect(reply16.status == .seeOther)
-            let after = try await kari.get(client, "/oppfolging")
-            #expect(!after.body.contains("/oppfolging/\(expired.id)/kontaktet") && after.body.contains("(kari)"))
-            #expect(try await kari.get(client, "/oversikt").body.contains("Oppstart"))
-            #expect(try await kari.get(client, "/invitasjoner").body.contains("Besvart"))
-        }
-    }
 }
