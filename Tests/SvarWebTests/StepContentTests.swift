@@ -111,6 +111,18 @@ import Testing
         #expect(pages.skeleton(step, of: 2, language) == nil)
     }
 
+    /// A short scale (Kvarus quality of life, 0–10) numbers every unit; its end labels carry no number of their
+    /// own, so each end reads "10: Svært god" once.
+    @Test func aShortScaleNumbersEveryUnit() throws {
+        let kvarus = try #require(catalogue.instrument("kvarus-followup"))
+        let step = try #require(PatientAnswering.steps([kvarus]).first { $0.questions.contains { $0.linkId == "qualityOfLife" } })
+        let page = try html(step, .nb, value: "7")
+        #expect(page.contains(#"id="q-qualityOfLife-top"><span class="scale-end-number">10:</span> Svært god</p>"#))
+        #expect(page.contains(#"id="q-qualityOfLife-bottom"><span class="scale-end-number">0:</span> Svært dårlig</p>"#))
+        #expect(page.components(separatedBy: #"<text class="scale-number""#).count - 1 == 11)
+        #expect(page.contains(#"<text class="scale-value" x="100" y="132">7</text>"#))
+    }
+
     /// A plain number question (no end labels) keeps the plain text field, with no scale.
     @Test func aNumberWithoutEndLabelsHasNoScale() throws {
         let kvarus = try #require(catalogue.instrument("kvarus-followup"))
