@@ -15,6 +15,12 @@ answered" page, the "not valid" page, the accessibility statement, and the secon
 plain and with an error, under a protocol that asks for it. One step is also laid out at 320 px and must not
 scroll sideways.
 
+The urgent-help callout, the EQ VAS scale and the strict number field are checked on a 390 px phone and a
+1280 px desktop, under a server with SVAR_CONTACT_TEXT set: the callout is seen on the landing page, the
+sensitive RAND-36 step and the thank-you page; the VAS is answered with the keyboard only (Tab to the field,
+type, Enter), "7,5" comes back as an error that names the question and shows "7,5" again, and the scale then
+marks the value typed.
+
 One full-page PNG per page goes to e2e/screenshots/ (git-ignored), with axe-results.json (every violation and
 every "needs review" item per page) next to them.
 
@@ -406,7 +412,7 @@ def choose(drv, name: str, code: int) -> None:
 
 
 def type_number(drv, name: str, value: int) -> None:
-    field = drv.find_element(By.CSS_SELECTOR, f'input[type="number"][name="{name}"]')
+    field = drv.find_element(By.CSS_SELECTOR, f'input[type="text"][inputmode="numeric"][name="{name}"]')
     label = drv.find_element(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]')
     click(drv, label)  # the label moves focus into the field
     assert drv.switch_to.active_element == field, f"clicking the label of {name} did not focus its field"
@@ -424,7 +430,7 @@ def radio_names(drv) -> list[str]:
 
 
 def number_names(drv) -> list[str]:
-    return [f.get_attribute("name") for f in drv.find_elements(By.CSS_SELECTOR, 'form input[type="number"]')]
+    return [f.get_attribute("name") for f in drv.find_elements(By.CSS_SELECTOR, 'form input[inputmode="numeric"]')]
 
 
 def press_submit(drv) -> None:
@@ -751,3 +757,136 @@ def type_text(drv, name: str, text: str) -> None:
     assert drv.switch_to.active_element == field, f"clicking the label of {name} did not focus its field"
     field.clear()
     field.send_keys(text)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Urgent help, the EQ VAS scale and the strict number field, on a phone and a desktop
+# ---------------------------------------------------------------------------------------------------------------
+CONTACT_TEXT = "Har du spørsmål om behandlingen, ring poliklinikken på 22 11 33 44 (hverdager 8–15)."
+DESKTOP = (1280, 900)
+VAS_STEP = 10  # RAND-36 has 8 steps, EQ-5D-5L's dimensions are step 9
+SENSITIVE_STEP = 6  # RAND-36 "feelings": items 25 and 28 are in its safety.json
+
+
+@pytest.fixture(scope="module")
+def help_site(svar_bin, tmp_path_factory):
+    with serving(svar_bin, tmp_path_factory.mktemp("browser-help-cwd"), SVAR_CONTACT_TEXT=CONTACT_TEXT) as s:
+        yield s
+
+
+def callout_seen(drv, where: str) -> None:
+    """The urgent-help callout is on screen (scrolled to), with its heading, both numbers and the contact line."""
+    boxes = drv.find_elements(By.CSS_SELECTOR, "main section.urgent-help")
+    assert len(boxes) == 1, f"{where}: {len(boxes)} urgent-help callouts"
+    box = boxes[0]
+    drv.execute_script("arguments[0].scrollIntoView({block: 'start', behavior: 'instant'});", box)
+    assert box.is_displayed() and box.size["height"] > 100, f"{where}: callout not shown ({box.size})"
+    heading = box.find_element(By.CSS_SELECTOR, "h2")
+    assert heading.text.strip() == "Trenger du hjelp nå?", f"{where}: heading {heading.text!r}"
+    assert box.get_attribute("aria-labelledby") == heading.get_attribute("id")
+    tels = [a.get_attribute("href") for a in box.find_elements(By.CSS_SELECTOR, "a")]
+    assert tels == ["tel:113", "tel:116117"], f"{where}: links {tels}"
+    assert CONTACT_TEXT in box.text, f"{where}: no contact line in {box.text!r}"
+    # Not colour alone: the heading says what it is; the frame is drawn (a border, visible in forced colours too).
+    assert drv.execute_script("return getComputedStyle(arguments[0]).borderTopStyle", box) == "solid"
+
+
+def tab_to(drv, element, limit: int = 60) -> int:
+    """Press Tab from the top of the page until `element` has the focus; the number of presses."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    drv.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0);")
+    for presses in range(1, limit + 1):
+        ActionChains(drv).send_keys(Keys.TAB).perform()
+        if drv.switch_to.active_element == element:
+            return presses
+    raise AssertionError(f"{limit} Tab presses never reached {element.get_attribute('id')}")
+
+
+def keyboard_vas(drv, typed: str) -> None:
+    """Tab to the VAS field, replace its text with `typed` by keys alone, press Enter (the form's submit)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    field = drv.find_element(By.CSS_SELECTOR, 'main form input[name="VAS"]')
+    tab_to(drv, field)
+    old = drv.find_element(By.TAG_NAME, "html")
+    keys = ActionChains(drv).key_down(Keys.CONTROL).send_keys("a").key_up(Keys.CONTROL).send_keys(Keys.BACKSPACE)
+    keys.send_keys(typed).perform()
+    assert field.get_attribute("value") == typed, f"typed {typed!r}, field holds {field.get_attribute('value')!r}"
+    ActionChains(drv).send_keys(Keys.ENTER).perform()
+    WebDriverWait(drv, PAGE_WAIT).until(lambda d: _is_stale(old))
+    WebDriverWait(drv, PAGE_WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_urgent_help_and_the_vas_scale_by_keyboard(help_site, driver, audit, device):
+    drv = driver
+    first_page = len(audit.order)
+    width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
+    url, _, _ = help_site.new_link(0 if device == "phone" else 1)
+    try:
+        set_viewport(drv, width, height)
+        drv.get(url + "?lang=nb")
+        callout_seen(drv, "landing")
+        audit.page(f"help-{device}-landing", width=width)
+
+        # The sensitive step: callout; its grid's time frame in every question's legend.
+        drv.get(f"{url}/s/{SENSITIVE_STEP}?lang=nb")
+        callout_seen(drv, f"step {SENSITIVE_STEP}")
+        legends = drv.find_elements(By.CSS_SELECTOR, "main form legend")
+        frames = [l.find_element(By.CSS_SELECTOR, ".time-frame").text for l in legends]
+        assert len(legends) == 9 and all("4 ukene" in f for f in frames), f"time frames in legends: {frames}"
+        audit.page(f"help-{device}-step-{SENSITIVE_STEP:02d}", width=width)
+        drv.get(f"{url}/s/1?lang=nb")
+        assert not drv.find_elements(By.CSS_SELECTOR, ".urgent-help"), "the callout on a step without a sensitive item"
+        intro = drv.find_elements(By.CSS_SELECTOR, "main .instrument-intro")
+        assert intro and intro[0].is_displayed() and "skjemaet" in intro[0].text, "no RAND-36 introduction on step 1"
+
+        # The VAS step: a drawn scale with both end labels, the field a plain text field.
+        drv.get(f"{url}/s/{VAS_STEP}?lang=nb")
+        ends = [e.text for e in drv.find_elements(By.CSS_SELECTOR, ".scale-end")]
+        assert ends == ["100: Den beste helsen du kan tenke deg", "0: Den dårligste helsen du kan tenke deg"], ends
+        drawing = drv.find_element(By.CSS_SELECTOR, "svg.scale-drawing")
+        assert drawing.is_displayed() and drawing.size["height"] > 300, f"scale drawn {drawing.size}"
+        field = drv.find_element(By.CSS_SELECTOR, 'main form input[name="VAS"]')
+        assert field.get_attribute("type") == "text" and field.get_attribute("inputmode") == "numeric"
+        audit.page(f"help-{device}-vas", width=width)
+
+        # "7,5" by keyboard: the same step, the error naming the question, the text kept as typed.
+        keyboard_vas(drv, "7,5")
+        assert re.search(rf"/s/{VAS_STEP}(\?|$)", drv.current_url), f"7,5 was accepted: {drv.current_url}"
+        summary = drv.find_element(By.CSS_SELECTOR, ".error-summary").text
+        assert "Helsen din samlet sett i dag" in summary and "«7,5»" in summary, f"error summary: {summary!r}"
+        field = drv.find_element(By.CSS_SELECTOR, 'main form input[name="VAS"]')
+        assert field.get_attribute("value") == "7,5", f"the field shows {field.get_attribute('value')!r}"
+        assert field.get_attribute("aria-invalid") == "true"
+        assert not drv.find_elements(By.CSS_SELECTOR, ".scale-bar"), "a marker for 7,5"
+        audit.page(f"help-{device}-vas-error", width=width)
+
+        # 65 by keyboard: accepted (on to the review), and the scale then marks 65.
+        keyboard_vas(drv, "65")
+        wait_for_url(drv, r"/review(\?|$)", "the review page after a valid VAS")
+        drv.get(f"{url}/s/{VAS_STEP}?lang=nb")
+        chosen = drv.find_element(By.CSS_SELECTOR, ".scale-chosen").text
+        assert chosen == "Du har valgt: 65", chosen
+        value = drv.find_element(By.CSS_SELECTOR, "svg .scale-value")
+        assert value.text == "65" or value.get_attribute("textContent") == "65"
+        widths = drv.execute_script("return [document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1], f"the VAS step scrolls sideways at {width} px: {widths}"
+        audit.page(f"help-{device}-vas-65", width=width)
+
+        # Answer the rest (everything but the VAS is a choice: its first option) and send: the thank-you page.
+        for step in range(1, VAS_STEP):
+            drv.get(f"{url}/s/{step}?lang=nb")
+            for name in radio_names(drv):
+                choose(drv, name, 1)
+            press_submit(drv)
+        drv.get(f"{url}/review?lang=nb")
+        press_submit(drv)
+        wait_for_url(drv, r"/done(\?|$)", "the thank-you page")
+        callout_seen(drv, "thank-you page")
+        audit.page(f"help-{device}-thanks", width=width)
+    finally:
+        set_viewport(drv, WIDTH, HEIGHT)
+    report = audit.report(audit.order[first_page:])
+    assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report

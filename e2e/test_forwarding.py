@@ -250,10 +250,37 @@ def check_bundle_structure(bundle: dict, instrument: str, value_set: str | None,
 # Answering through the patient pages over HTTP (one keep-alive connection and its own cookies per patient)
 # ---------------------------------------------------------------------------------------------------------------
 RADIO_RE = re.compile(r'<input type="radio" name="([^"]+)" id="[^"]*" value="([^"]*)"')
-NUMBER_RE = re.compile(r'<input class="input-number" type="number"[^>]*>')
+NUMBER_RE = re.compile(r'<input class="input-number" type="text" inputmode="numeric"[^>]*>')
 ATTR_RE = re.compile(r'(\w[\w-]*)="([^"]*)"')
 CSRF_RE = re.compile(r'<input type="hidden" name="csrf" value="([^"]+)">')
 FORM_RE = re.compile(r'<form method="post" action="([^"]+)"')
+
+
+def _number_ranges() -> dict[str, tuple[int, int]]:
+    """(min, max) of every integer item of the bundled instruments, by linkId: the number field is plain text
+    (inputmode numeric) and carries no range of its own."""
+    ranges: dict[str, tuple[int, int]] = {}
+
+    def walk(items):
+        for item in items or []:
+            if item.get("type") == "integer":
+                ext = {e["url"].rsplit("/", 1)[-1]: e["valueInteger"] for e in item.get("extension", [])}
+                ranges[item["linkId"]] = (ext["minValue"], ext["maxValue"])
+            walk(item.get("item"))
+
+    for path in sorted((REPO / "instruments").glob("*/questionnaire.json")):
+        walk(json.loads(path.read_text("utf-8")).get("item"))
+    return ranges
+
+
+NUMBER_RANGES = _number_ranges()
+
+
+def random_number(tag: str, rng: random.Random) -> tuple[str, str]:
+    """(name, a random whole number in its range) for a number field's tag."""
+    name = html.unescape(dict(ATTR_RE.findall(tag))["name"])
+    low, high = NUMBER_RANGES[name]
+    return name, str(rng.randint(low, high))
 
 
 class PatientBrowser:
@@ -319,8 +346,8 @@ def answer_link(base: str, url: str, rng: random.Random) -> dict[str, int]:
             for name, codes in options.items():
                 form[name] = rng.choice(codes)
             for tag in NUMBER_RE.findall(page):
-                attrs = dict(ATTR_RE.findall(tag))
-                form[attrs["name"]] = str(rng.randint(int(attrs["min"]), int(attrs["max"])))
+                name, number = random_number(tag, rng)
+                form[name] = number
             assert len(form) > 1, f"no question found on {location}:\n{page[:2000]}"
             action = html.unescape(FORM_RE.search(page).group(1))
             status, headers, page = browser.request("POST", action, form)

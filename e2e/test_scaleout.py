@@ -69,7 +69,7 @@ from conftest import (OSLO, REPO, Api, api_token, clean_env, free_port, http_get
                       synthetic_numbers, vault_key)
 from pgcluster import PostgresCluster, postgres  # noqa: F401  (the session fixture)
 from test_delivery import SMTPPeer
-from test_forwarding import (ATTR_RE, CSRF_RE, FORM_RE, NUMBER_RE, RADIO_RE, REGISTRY_TOKEN, RESPONSE_SYSTEM,
+from test_forwarding import (CSRF_RE, FORM_RE, NUMBER_RE, RADIO_RE, REGISTRY_TOKEN, RESPONSE_SYSTEM, random_number,
                              PatientBrowser, RegistryPeer)
 
 PATIENTS = 300
@@ -269,8 +269,8 @@ def fill_in(base: str, path: str, rng: random.Random) -> None:
             for name, codes in options.items():
                 form[name] = rng.choice(codes)
             for tag in NUMBER_RE.findall(page):
-                attrs = dict(ATTR_RE.findall(tag))
-                form[attrs["name"]] = str(rng.randint(int(attrs["min"]), int(attrs["max"])))
+                name, number = random_number(tag, rng)
+                form[name] = number
             assert len(form) > 1, f"no question found on {location}:\n{page[:2000]}"
             status, headers, page = browser.request("POST", html.unescape(FORM_RE.search(page).group(1)), form)
             if is_answered_page(page):

@@ -188,9 +188,11 @@ def test_refuses_to_start_without_vault_key(svar_bin, tmp_path):
     {"SVAR_API_TOKEN": "short"},
     {"SVAR_PUBLIC_URL": "ftp://svar.example"},
     {"SVAR_PROTOCOL": "no-such-protocol"},
+    {"SVAR_CONTACT_TEXT": "x" * 201}, {"SVAR_CONTACT_TEXT": "Ring oss\u202e44 33 22 11"},
 ], ids=["port-abc", "port-70000", "port-negative", "instruments-dir", "web-dir", "mode-prod", "mode-uppercase",
         "workers-unknown", "workers-word", "database-postgres", "database-empty-path", "database-missing-dir",
-        "vault-key-not-base64", "vault-key-file-missing", "api-token-short", "public-url-ftp", "protocol-unknown"])
+        "vault-key-not-base64", "vault-key-file-missing", "api-token-short", "public-url-ftp", "protocol-unknown",
+        "contact-text-too-long", "contact-text-bidi-override"])
 def test_invalid_configuration_refuses_to_start(svar_bin, tmp_path, env):
     """Everything else is valid (a vault key included), so the only possible reason to refuse is `env`."""
     variable = next(iter(env))

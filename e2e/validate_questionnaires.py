@@ -38,7 +38,7 @@ PUBLICATION_STATUS = {"draft", "active", "retired", "unknown"}
 ENABLE_OPERATORS = {"exists", "=", "!=", ">", "<", ">=", "<="}
 PACK_KEYS = {"instrument", "instrumentVersion", "language", "title", "introduction", "source", "official",
              "items"}
-PACK_ITEM_KEYS = {"text", "options", "help", "minLabel", "maxLabel"}
+PACK_ITEM_KEYS = {"text", "options", "help", "minLabel", "maxLabel", "timeFrame"}
 
 
 class Problems:
@@ -254,9 +254,11 @@ def check_pack(path: Path, q: dict, problems: Problems) -> None:
             problems.add(at, f"unknown key(s) {sorted(extra)}")
         if not nonempty_str(entry.get("text")):
             problems.add(at, "text is missing or empty")
-        for key in ("help", "minLabel", "maxLabel"):
+        for key in ("help", "minLabel", "maxLabel", "timeFrame"):
             if key in entry and not nonempty_str(entry[key]):
                 problems.add(at, f"{key} is empty")
+        if "timeFrame" in entry and qi.get("type") != "group":
+            problems.add(at, "timeFrame on a question (only a group's time frame is repeated with its questions)")
         q_options = [o["valueCoding"] for o in qi.get("answerOption") or [] if isinstance(o.get("valueCoding"), dict)]
         if qi.get("type") in ("choice", "open-choice"):
             options = entry.get("options")

@@ -20,6 +20,9 @@ public struct TextPack: Codable, Sendable, Equatable {
         public var minLabel: String?
         public var maxLabel: String?
         public var options: [String: String]?
+        /// A grid's time frame or stem ("Hvor mye av tiden de siste 4 ukene …"), on a group only: the step
+        /// pages repeat it with each of the group's questions.
+        public var timeFrame: String?
     }
 
     /// Everything that does not match `questionnaire`: unknown or missing linkIds, unknown or missing codes.
@@ -40,6 +43,13 @@ public struct TextPack: Codable, Sendable, Equatable {
             }
             if text.text.trimmingCharacters(in: .whitespaces).isEmpty {
                 problems.append("item '\(item.linkId)' has an empty text")
+            }
+            if let timeFrame = text.timeFrame {
+                if item.type != .group {
+                    problems.append("item '\(item.linkId)' has a timeFrame, but only a group has one")
+                } else if timeFrame.trimmingCharacters(in: .whitespaces).isEmpty {
+                    problems.append("item '\(item.linkId)' has an empty timeFrame")
+                }
             }
             let codes = item.optionCodes
             let packCodes = Set(text.options?.keys.map { $0 } ?? [])

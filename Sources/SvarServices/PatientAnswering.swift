@@ -162,32 +162,33 @@ public struct PatientAnswering: Sendable {
         try await store.markOpened(invitationId: session.invitation.id, at: now)
     }
 
-    /// Saves the answers of one step. Returns the problems per linkId (`required`, `invalid`, `range`);
-    /// valid answers are saved even when another question of the step has a problem.
-    public func save(_ session: Session, step: Step, form: [String: String], language: Language, now: Date) async throws -> [String: String]
+    /// Saves the answers of one step. Returns the problems per linkId; valid answers are saved even when another
+    /// question of the step has a problem. Every answer is read by `TypedAnswer` (digits only), so nothing a
+    /// patient typed is stored as a number they did not write.
+    public func save(_ session: Session, step: Step, form: [String: String], language: Language, now: Date) async throws
+        -> [String: AnswerProblem]
     {
         var answers = session.drafts[step.instrument.id] ?? [:]
-        var problems: [String: String] = [:]
+        var problems: [String: AnswerProblem] = [:]
         for question in step.questions {
-            let raw = (form[question.linkId] ?? "").trimmingCharacters(in: .whitespaces)
-            if raw.isEmpty {
+            let wrong: AnswerProblem = question.type == .integer ? .range : .invalid
+            switch TypedAnswer(form[question.linkId] ?? "") {
+            case .empty:
                 answers[question.linkId] = nil
-                continue
-            }
-            guard let value = Int(raw) else {
-                problems[question.linkId] = question.type == .integer ? "range" : "invalid"
-                continue
-            }
-            do {
-                _ = try step.instrument.checkAnswers(.object([(question.linkId, .int(value))]))
-                answers[question.linkId] = value
-            } catch {
-                problems[question.linkId] = question.type == .integer ? "range" : "invalid"
+            case .notWhole:
+                problems[question.linkId] = question.type == .integer ? .notWhole : .invalid
+            case .whole(let value):
+                do {
+                    _ = try step.instrument.checkAnswers(.object([(question.linkId, .int(value))]))
+                    answers[question.linkId] = value
+                } catch {
+                    problems[question.linkId] = wrong
+                }
             }
         }
         let checked = Answers(instrument: step.instrument.id, checked: answers)
         for question in step.questions where question.isRequired && answers[question.linkId] == nil && problems[question.linkId] == nil {
-            if step.instrument.isEnabled(question, checked) { problems[question.linkId] = "required" }
+            if step.instrument.isEnabled(question, checked) { problems[question.linkId] = .required }
         }
         let json = JSONValue.object(answers.sorted { $0.key < $1.key }.map { ($0.key, .int($0.value)) }).serialized
         try await store.saveDraft(

@@ -38,6 +38,9 @@ public struct SvarConfiguration: Sendable, Equatable {
     /// Seconds an HTTP connection may sit idle, or hold a half-sent request, before it is closed
     /// (`SVAR_HTTP_IDLE_TIMEOUT`).
     public var idleTimeoutSeconds = 60
+    /// The installation's own line on where a patient gets help (`SVAR_CONTACT_TEXT`), shown in the patient
+    /// pages' urgent-help callout under the national numbers; nil = the national numbers only.
+    public var contactText: String?
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     public init() {}
@@ -120,6 +123,7 @@ public struct SvarConfiguration: Sendable, Equatable {
             }
             c.idleTimeoutSeconds = seconds
         }
+        if let text = value("SVAR_CONTACT_TEXT") { c.contactText = try Self.checkedContactText(text) }
         if let id = value("SVAR_PROTOCOL") { c.protocolId = id }
         if let level = value("LOG_LEVEL") {
             guard logLevels.contains(level) else {

@@ -97,8 +97,11 @@ public func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     router.middlewares.add(APIProblemMiddleware())
     HealthController(services: services).addRoutes(to: router)
     APIController(services: services).addRoutes(to: router.group("api/v1"))
-    PatientController(services: services, limiter: RecentFailures(limit: 30, window: 600), stepPages: StepPages(pages: services.pages))
-        .addRoutes(to: router)
+    PatientController(
+        services: services, limiter: RecentFailures(limit: 30, window: 600),
+        stepPages: StepPages(pages: services.pages, contactText: services.configuration.contactText)
+    )
+    .addRoutes(to: router)
     ClinicianController(services: services, loginFailures: RecentFailures(limit: 20, window: 600)).addRoutes(to: router)
     router.add(middleware: FileMiddleware(services.pages.staticDirectory, urlBasePath: "/static", searchForIndexHtml: false))
     return router

@@ -15,7 +15,7 @@ extension PatientController {
 
     func step(
         _ session: PatientAnswering.Session, _ language: Language, _ csrf: String, _ request: Request, _ context: AppRequestContext,
-        problems: [String: String], form: [String: String]?
+        problems: [String: AnswerProblem], form: [String: String]?
     ) throws -> Response {
         let step = try stepNumber(context, session)
         let draft = session.drafts[step.instrument.id] ?? [:]

@@ -119,7 +119,7 @@ struct PatientController: Sendable {
                     "heading": pages.text("landingHeading", language), "intro": pages.text("landingIntro", language),
                     "startURL": language.url("\(base(request))/s/1"),
                     "instrumentCount": session.invitation.instruments.count, "minutes": max(5, questions / 4),
-                ], languageURL: { $0.url(request.uri.path) }, csrf: csrf)
+                ].merging(urgentHelp) { _, help in help }, languageURL: { $0.url(request.uri.path) }, csrf: csrf)
         }
     }
 
@@ -139,7 +139,8 @@ struct PatientController: Sendable {
         let thanks = { (csrf: String) -> Response in
             pages.render(
                 "thanks", language: language, title: pages.text("thanksHeading", language),
-                context: ["heading": pages.text("thanksHeading", language), "body": pages.text("thanksBody", language)],
+                context: ["heading": pages.text("thanksHeading", language), "body": pages.text("thanksBody", language)]
+                    .merging(urgentHelp) { _, help in help },
                 languageURL: { $0.url(request.uri.path) }, csrf: csrf)
         }
         return try await page(request, context, whenAnswered: thanks) { _, _, _ in Self.redirect(base(request)) }
@@ -157,6 +158,10 @@ struct PatientController: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The urgent-help callout's context, for the landing and thank-you pages (the step pages add it themselves
+    /// where a question is sensitive).
+    var urgentHelp: [String: Any] { UrgentHelp.context(contactText: services.configuration.contactText) }
 
     func base(_ request: Request) -> String {
         let path = request.uri.path

@@ -27,11 +27,13 @@ enum StepSlot: Sendable {
 /// the step's skeleton (built once per step, step count and language from the same template).
 struct StepPages: Sendable {
     let pages: PageRenderer
+    /// The installation's line in the urgent-help callout (`SVAR_CONTACT_TEXT`), fixed for the life of the process.
+    var contactText: String? = nil
     /// Skeletons by step, step count and language.
     let skeletons = Memo<String, PageSkeleton<StepSlot>>()
 
     func page(
-        _ step: PatientAnswering.Step, of total: Int, _ language: Language, _ values: StepPageValues, problems: [String: String],
+        _ step: PatientAnswering.Step, of total: Int, _ language: Language, _ values: StepPageValues, problems: [String: AnswerProblem],
         fromSkeleton: Bool = true
     ) -> Response {
         if fromSkeleton, problems.isEmpty, let skeleton = skeleton(step, of: total, language) {
@@ -53,9 +55,12 @@ struct StepPages: Sendable {
             status: problems.isEmpty ? .ok : .unprocessableContent)
     }
 
-    /// The step's skeleton, built on first use; nil if the rendering does not split cleanly at its markers.
+    /// The step's skeleton, built on first use; nil if the rendering does not split cleanly at its markers, or
+    /// if the step draws a scale (its marker stands where the answer puts it, which a slot of text cannot say).
     func skeleton(_ step: PatientAnswering.Step, of total: Int, _ language: Language) -> PageSkeleton<StepSlot>? {
         let instrument = step.instrument
+        let pack = instrument.texts[language] ?? instrument.texts[.nb]
+        guard !step.questions.contains(where: { scale($0, pack?.items[$0.linkId]) != nil }) else { return nil }
         let key = "\(instrument.id)@\(instrument.questionnaire.version ?? "")/\(step.group.linkId)/\(step.number)/\(total)/\(language)"
         return skeletons.value(key) {
             let markers = PageSkeleton<StepSlot>.Markers()
@@ -72,23 +77,17 @@ struct StepPages: Sendable {
 
     /// The step page's Mustache context and title.
     func context(
-        _ step: PatientAnswering.Step, of total: Int, _ language: Language, _ values: StepPageValues, problems: [String: String]
+        _ step: PatientAnswering.Step, of total: Int, _ language: Language, _ values: StepPageValues, problems: [String: AnswerProblem]
     ) -> (context: [String: Any], title: String) {
-        let pack = step.instrument.texts[language] ?? step.instrument.texts[.nb]
+        let instrument = step.instrument
+        let pack = instrument.texts[language] ?? instrument.texts[.nb]
+        // A grid's time frame ("the past 4 weeks …") goes with each of its questions, so the question on screen
+        // beside its answers is whole on a phone, where the grid's introduction has long scrolled away.
+        let timeFrame = pack?.items[step.group.linkId]?.timeFrame
         let questions: [[String: Any]] = step.questions.map { q in
             let text = pack?.items[q.linkId]
             let inputId = "q-\(q.linkId)"
-            var error = ""
-            if let problem = problems[q.linkId] {
-                switch problem {
-                case "required": error = pages.text("errorRequired", language)
-                case "range":
-                    error =
-                        "\(pages.text("errorRangeFrom", language)) \(q.minValue ?? 0) \(pages.text("errorRangeTo", language)) "
-                        + "\(q.maxValue ?? 0)"
-                default: error = pages.text("errorInvalid", language)
-                }
-            }
+            let error = problems[q.linkId].map { self.error($0, q, typed: values.value(q.linkId), language) } ?? ""
             var question: [String: Any] = [
                 "linkId": q.linkId, "inputId": inputId, "text": text?.text ?? q.text ?? q.linkId,
                 "required": q.isRequired, "hasError": !error.isEmpty, "error": error, "errorId": "\(inputId)-error",
@@ -103,8 +102,13 @@ struct StepPages: Sendable {
                 },
             ]
             // swift-mustache treats an empty string as true: leave empty texts out altogether.
-            for (key, value) in [("help", text?.help), ("minLabel", text?.minLabel), ("maxLabel", text?.maxLabel)] {
+            for (key, value) in [
+                ("help", text?.help), ("minLabel", text?.minLabel), ("maxLabel", text?.maxLabel), ("timeFrame", timeFrame),
+            ] {
                 if let value, !value.isEmpty { question[key] = value }
+            }
+            if let scale = scale(q, text) {
+                question["scale"] = scale.context(chosen: TypedAnswer(values.value(q.linkId)).value)
             }
             return question
         }
@@ -113,13 +117,48 @@ struct StepPages: Sendable {
                 ? ["anchor": "#\(q["inputId"] ?? "")", "text": "\(q["text"] ?? ""): \(q["error"] ?? "")"] : nil
         }
         let groupText = pack?.items[step.group.linkId]?.text ?? step.group.text ?? ""
-        let title = (pack?.title ?? step.instrument.questionnaire.title ?? "")
+        let title = (pack?.title ?? instrument.questionnaire.title ?? "")
         var context: [String: Any] = [
             "action": values.action, "progressCurrent": step.number, "progressTotal": total,
             "stepTitle": title, "hasErrors": !errors.isEmpty, "errors": errors, "questions": questions,
         ]
         if !groupText.isEmpty { context["stepIntro"] = groupText }
+        // The instrument's introduction opens its first step (and no other).
+        if instrument.questionnaire.item.first(where: { $0.type == .group })?.linkId == step.group.linkId,
+            let introduction = pack?.introduction, !introduction.isEmpty
+        {
+            context["instrumentIntro"] = introduction
+        }
+        if step.questions.contains(where: { instrument.isSensitive($0.linkId) }) {
+            context.merge(UrgentHelp.context(contactText: contactText)) { _, new in new }
+        }
         if let back = values.back { context["backURL"] = back }
         return (context, "\(title) – \(pages.text("progressStep", language)) \(step.number)")
+    }
+
+    /// The scale drawn for a number question with words at both ends (the EQ VAS); nil for other questions.
+    func scale(_ question: Questionnaire.Item, _ text: TextPack.ItemText?) -> ScaleDrawing? {
+        guard question.type == .integer, let min = question.minValue, let max = question.maxValue,
+            !(text?.minLabel ?? "").isEmpty, !(text?.maxLabel ?? "").isEmpty
+        else { return nil }
+        return ScaleDrawing(min: min, max: max)
+    }
+
+    /// A problem in the patient's words. A number question's message repeats what was typed (shortened if
+    /// long), so the patient sees what Svar read and nothing is changed behind their back.
+    func error(_ problem: AnswerProblem, _ question: Questionnaire.Item, typed: String, _ language: Language) -> String {
+        let key: String
+        switch problem {
+        case .required: return pages.text("errorRequired", language)
+        case .invalid: return pages.text("errorInvalid", language)
+        case .notWhole: key = "errorNotWhole"
+        case .range: key = "errorRange"
+        }
+        let shown = typed.count > 40 ? "\(typed.prefix(40))…" : typed
+        // The typed text goes in last, so braces in it are never read as placeholders.
+        return pages.text(key, language)
+            .replacingOccurrences(of: "{min}", with: String(question.minValue ?? 0))
+            .replacingOccurrences(of: "{max}", with: String(question.maxValue ?? 0))
+            .replacingOccurrences(of: "{typed}", with: shown)
     }
 }

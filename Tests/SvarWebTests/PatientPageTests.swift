@@ -72,8 +72,9 @@ import Testing
             for match in page.html.matches(of: /name="([^"]+)" id="q-[^"]*" value="(\d+)"/) where form[String(match.1)] == nil {
                 form[String(match.1)] = String(match.2)
             }
-            for match in page.html.matches(of: /min="(\d+)" max="(\d+)" name="([^"]+)"/) {
-                form[String(match.3)] = String((Int(match.1)! + Int(match.2)!) / 2)
+            // The baseline's one number question is the EQ VAS (0–100): the middle of it.
+            for match in page.html.matches(of: /inputmode="numeric" spellcheck="false" name="([^"]+)"/) {
+                form[String(match.1)] = "50"
             }
             let saved = try await browser.post(uri, form)
             #expect(saved.status == .seeOther, "\(uri): \(saved.h1 ?? "") \(saved.status)")

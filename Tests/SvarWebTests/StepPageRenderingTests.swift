@@ -55,8 +55,11 @@ import Testing
                         let base = "/a/tok\(csrf == Self.hostileValues ? Self.hostileValues : "")"
                         let v = values(draft, csrf: csrf, base: base, step: step.number)
                         let place = "\(step.instrument.id) step \(step.number) \(language) \(draft.count) answers"
+                        // A step that draws a scale has no skeleton (its marker moves with the answer).
+                        let pack = step.instrument.texts[language] ?? step.instrument.texts[.nb]
+                        let drawsScale = step.questions.contains { pages.scale($0, pack?.items[$0.linkId]) != nil }
                         if expectSkeletons {
-                            #expect(pages.skeleton(step, of: steps.count, language) != nil, "no skeleton for \(place)")
+                            #expect((pages.skeleton(step, of: steps.count, language) != nil) == !drawsScale, "skeleton for \(place)")
                         }
                         let filled = try await body(pages.page(step, of: steps.count, language, v, problems: [:]))
                         let rendered = try await body(pages.page(step, of: steps.count, language, v, problems: [:], fromSkeleton: false))
