@@ -13,7 +13,10 @@ struct PostgresStoreTests {
         async let first = base.inSchema(schema)
         async let second = base.inSchema(schema)
         let (a, b) = try await (first, second)
-        #expect(try await a.appliedMigrations() == ["2026-12-05-11-nudges-by-milestone", "2026-12-06-15-safety-flags"])
+        #expect(
+            try await a.appliedMigrations() == [
+                "2026-12-05-11-nudges-by-milestone", "2026-12-06-15-safety-flags", "2026-12-06-16-contact-notes",
+            ])
         try await a.createUnit(Unit(resh: "4208", name: "A"), actor: "t", at: t0)
         #expect(try await b.units().map(\.resh) == ["4208"])
     }
