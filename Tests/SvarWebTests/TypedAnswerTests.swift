@@ -14,6 +14,17 @@ import Testing
 @Suite struct TypedAnswerTests {
     typealias Browser = PatientPageTests.Browser
 
+    /// Opens a new invitation's EQ VAS step in `language` and sends `typed` as the answer.
+    static func typeIntoVAS(_ typed: String, _ language: Language, _ client: any TestClientProtocol, _ app: TestApp) async throws -> (
+        browser: Browser, uri: String, reply: PatientPageTests.Page
+    ) {
+        let (link, _) = try await PatientPageTests().invitationLink(client, app)
+        let browser = Browser(client)
+        let uri = "\(link)/s/\(vasStep)?lang=\(language.rawValue)"
+        let page = try await browser.get(uri)
+        return (browser, uri, try await browser.post(uri, ["csrf": try #require(page.csrf), "VAS": typed]))
+    }
+
     @Test(arguments: [
         ("7,5", TypedAnswer.notWhole), ("7.5", .notWhole), ("75%", .notWhole), ("-3", .notWhole), ("+75", .notWhole),
         ("7 5", .notWhole), ("1e2", .notWhole), ("٧٥", .notWhole), ("７５", .notWhole), ("0x4B", .notWhole), ("seventy", .notWhole),
@@ -52,11 +63,7 @@ import Testing
         let (typed, problem) = bad
         let app = try await TestApp.make()
         try await app.application.test(.router) { client in
-            let (link, _) = try await PatientPageTests().invitationLink(client, app)
-            let browser = Browser(client)
-            let uri = "\(link)/s/\(Self.vasStep)?lang=\(language.rawValue)"
-            let page = try await browser.get(uri)
-            let refused = try await browser.post(uri, ["csrf": try #require(page.csrf), "VAS": typed])
+            let (browser, uri, refused) = try await Self.typeIntoVAS(typed, language, client, app)
             #expect(refused.status == .unprocessableContent)
             // The field shows what was typed, not a number made of it.
             #expect(refused.html.contains(#"name="VAS" id="q-VAS" value="\#(typed)""#))
@@ -78,11 +85,7 @@ import Testing
     func wholeNumbersInRangeAreSaved(_ typed: String, _ stored: Int) async throws {
         let app = try await TestApp.make()
         try await app.application.test(.router) { client in
-            let (link, _) = try await PatientPageTests().invitationLink(client, app)
-            let browser = Browser(client)
-            let uri = "\(link)/s/\(Self.vasStep)?lang=nb"
-            let page = try await browser.get(uri)
-            let saved = try await browser.post(uri, ["csrf": try #require(page.csrf), "VAS": typed])
+            let (browser, uri, saved) = try await Self.typeIntoVAS(typed, .nb, client, app)
             #expect(saved.status == .seeOther)
             let again = try await browser.get(uri)
             #expect(again.html.contains(#"name="VAS" id="q-VAS" value="\#(stored)""#))
@@ -94,11 +97,7 @@ import Testing
     func aRequiredNumberLeftEmptyIsNamed(_ language: Language) async throws {
         let app = try await TestApp.make()
         try await app.application.test(.router) { client in
-            let (link, _) = try await PatientPageTests().invitationLink(client, app)
-            let browser = Browser(client)
-            let uri = "\(link)/s/\(Self.vasStep)?lang=\(language.rawValue)"
-            let page = try await browser.get(uri)
-            let refused = try await browser.post(uri, ["csrf": try #require(page.csrf), "VAS": ""])
+            let (_, _, refused) = try await Self.typeIntoVAS("", language, client, app)
             #expect(refused.status == .unprocessableContent)
             let question = try #require(Self.vasQuestion[language])
             #expect(refused.html.contains(##"<a href="#q-VAS">\##(question): "##))
