@@ -11,7 +11,8 @@ extension PostgresStore {
         return try await transaction { tx in
             try await tx.rows(
                 """
-                SELECT c.id, c.patient_id, c.unit, c.type, c.status, c.created_at, n.milestone, n.opens_at, n.state
+                SELECT c.id, c.patient_id, c.unit, c.type, c.status, c.created_at, n.milestone, n.opens_at, n.state,
+                    (SELECT min(e.date) FROM pathway_events e WHERE e.course_id = c.id AND e.type = 'start') AS started_on
                 FROM courses c
                 LEFT JOIN invitations n ON n.id = (SELECT i.id FROM invitations i WHERE i.course_id = c.id
                     AND i.state = ANY(\(Self.pendingStates))
@@ -22,7 +23,8 @@ extension PostgresStore {
             ).map {
                 CourseSummary(
                     courseId: try $0.decode("id"), patientId: try $0.decode("patient_id"), unit: try $0.decode("unit"),
-                    type: try $0.decode("type"), status: try $0.decode("status"), startedAt: try $0.date("created_at"),
+                    type: try $0.decode("type"), status: try $0.decode("status"), registeredAt: try $0.date("created_at"),
+                    startedOn: try $0.decode("started_on", as: String?.self).flatMap(LocalDate.init(iso:)),
                     nextMilestone: try $0.decode("milestone"), nextOpensAt: try $0.optionalDate("opens_at"),
                     nextState: try $0.decode("state"))
             }

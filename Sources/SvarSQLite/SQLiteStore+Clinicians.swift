@@ -183,7 +183,8 @@ extension SQLiteStore {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT c.id, c.patient_id, c.unit, c.type, c.status, c.created_at, n.milestone, n.opens_at, n.state
+                    SELECT c.id, c.patient_id, c.unit, c.type, c.status, c.created_at, n.milestone, n.opens_at, n.state,
+                        (SELECT min(e.date) FROM pathway_events e WHERE e.course_id = c.id AND e.type = 'start') AS started_on
                     FROM courses c
                     LEFT JOIN invitations n ON n.id = (SELECT i.id FROM invitations i WHERE i.course_id = c.id AND i.state IN
                         \(Self.pendingStates)
@@ -194,7 +195,8 @@ extension SQLiteStore {
             ).map {
                 CourseSummary(
                     courseId: $0["id"], patientId: $0["patient_id"], unit: $0["unit"], type: $0["type"], status: $0["status"],
-                    startedAt: Date(seconds: $0["created_at"]), nextMilestone: $0["milestone"],
+                    registeredAt: Date(seconds: $0["created_at"]),
+                    startedOn: ($0["started_on"] as String?).flatMap(LocalDate.init(iso:)), nextMilestone: $0["milestone"],
                     nextOpensAt: ($0["opens_at"] as Int64?).map(Date.init(seconds:)), nextState: $0["state"])
             }
         }

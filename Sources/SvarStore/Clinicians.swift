@@ -46,21 +46,25 @@ public struct CourseSummary: Sendable, Equatable {
     public var unit: String
     public var type: String
     public var status: String
-    public var startedAt: Date
+    /// When the course was registered in Svar (which may be long after the treatment started).
+    public var registeredAt: Date
+    /// The date of the course's `start` event: when the treatment started (nil until it is recorded).
+    public var startedOn: LocalDate?
     /// The next open or scheduled questionnaire, if any.
     public var nextMilestone: String?
     public var nextOpensAt: Date?
     public var nextState: String?
     public init(
-        courseId: String, patientId: String, unit: String, type: String, status: String, startedAt: Date, nextMilestone: String? = nil,
-        nextOpensAt: Date? = nil, nextState: String? = nil
+        courseId: String, patientId: String, unit: String, type: String, status: String, registeredAt: Date,
+        startedOn: LocalDate? = nil, nextMilestone: String? = nil, nextOpensAt: Date? = nil, nextState: String? = nil
     ) {
         self.courseId = courseId
         self.patientId = patientId
         self.unit = unit
         self.type = type
         self.status = status
-        self.startedAt = startedAt
+        self.registeredAt = registeredAt
+        self.startedOn = startedOn
         self.nextMilestone = nextMilestone
         self.nextOpensAt = nextOpensAt
         self.nextState = nextState

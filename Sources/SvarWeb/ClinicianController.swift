@@ -147,7 +147,7 @@ struct ClinicianController: Sendable {
                     var row: [String: Any] = [
                         "patientURL": "/pasient/\(c.patientId)#forlop-\(c.courseId)", "patient": String(c.patientId.prefix(8)),
                         "unit": c.unit,
-                        "type": c.type, "status": t.state(c.status), "started": t.date(c.startedAt),
+                        "type": c.type, "status": t.state(c.status), "started": c.startedOn.map(t.date) ?? t["courseNotStarted"],
                     ]
                     if let milestone = c.nextMilestone, let opens = c.nextOpensAt {
                         row["next"] =

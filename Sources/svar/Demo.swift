@@ -174,7 +174,8 @@ struct DemoData {
     /// the real instruments, so the clinician pages have results and charts to show; and the link's invitation.
     func answerSome(summary: inout Summary) async throws -> Int {
         var answered = 0
-        for (i, patient) in try await runtime.store.courseSummaries(in: .everyUnit).sorted(by: { $0.startedAt < $1.startedAt }).enumerated()
+        for (i, patient) in try await runtime.store.courseSummaries(in: .everyUnit).sorted(by: { $0.registeredAt < $1.registeredAt })
+            .enumerated()
         {
             // The one-year follow-up stays open: the printed curl commands show it.
             guard patient.courseId != summary.followUpCourse, let course = try await runtime.store.course(patient.courseId) else {

@@ -70,4 +70,22 @@ import Testing
         #expect(try await store.knownPatient(lookupHash: hash, in: .only([])) == nil)
         #expect(try await store.knownPatient(lookupHash: vault.lookupHash(identityNumber: "02838897382"), in: .everyUnit) == nil)
     }
+
+    /// A course's start is the date of its `start` event, not the day it was registered in Svar.
+    @Test(arguments: StoreKind.allCases)
+    func aCourseStartedWhenItsStartEventSaysNotWhenItWasRegistered(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let started = try await enrol(store, number: "01914796756")
+        try await store.createUnit(Unit(resh: "4208", name: "Unit"), actor: "t", at: t0)
+        try await store.createCourse(NewCourse(id: "c-started", patientId: started, unit: "4208", type: .D01), actor: "t", at: t0)
+        // Registered in January 2026 for a treatment that started in May 2025.
+        let start = PathwayEvent(id: "start-c-started", type: .start, date: LocalDate(iso: "2025-05-24")!, unit: "4208", recordedBy: "t")
+        _ = try await store.recordEvent(courseId: "c-started", event: start, restartingNudges: [], at: t0) { _, _ in [] }
+        let waiting = try await enrol(store, number: "02838897382")
+        try await store.createCourse(NewCourse(id: "c-waiting", patientId: waiting, unit: "4208", type: .D01), actor: "t", at: t0 + day)
+        let summaries = try await store.courseSummaries(in: .only(["4208"]))
+        #expect(summaries.first { $0.patientId == started }?.startedOn == LocalDate(iso: "2025-05-24"))
+        let notYet = try #require(summaries.first { $0.patientId == waiting })
+        #expect(notYet.startedOn == nil && notYet.registeredAt == t0 + day)
+    }
 }

@@ -28,6 +28,8 @@ import Testing
             let start = try await browser.get(client, "/")
             #expect(
                 start.status == .ok && start.body.contains("Poliklinikk Nord (4208)") && start.body.contains(String(f.patientId.prefix(8))))
+            // Started on the start event's date (21 November), not on the day the course was registered (22 November).
+            #expect(start.body.contains("<td>21. november 2026</td>") && !start.body.contains("<td>22. november 2026</td>"))
             #expect(try await f.app.store.auditEntries(subject: "kari").contains { $0.action == "user.login" })
             let logout = try await browser.post(client, "/logout", [:])
             #expect(logout.status == .seeOther)
