@@ -137,14 +137,15 @@ extension PostgresStore {
         return try await transaction { tx in
             try await tx.rows(
                 """
-                SELECT n.* FROM clinician_nudges n JOIN courses c ON c.id = n.course_id
+                SELECT n.*, c.patient_id, c.unit FROM clinician_nudges n JOIN courses c ON c.id = n.course_id
                 WHERE n.resolved_at IS NULL AND (\(units)::text[] IS NULL OR c.unit = ANY(\(units)::text[]))
                 ORDER BY n.due_date, n.course_id, n.milestone
                 """
             ).map {
                 ClinicianNudge(
                     courseId: try $0.decode("course_id"), milestone: try $0.decode("milestone"),
-                    dueDate: try $0.date("due_date", in: "clinician_nudges"), createdAt: try $0.date("created_at"))
+                    dueDate: try $0.date("due_date", in: "clinician_nudges"), createdAt: try $0.date("created_at"),
+                    patientId: try $0.decode("patient_id"), unit: try $0.decode("unit"))
             }
         }
     }

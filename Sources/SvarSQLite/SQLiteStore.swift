@@ -327,13 +327,13 @@ public final class SQLiteStore: Store {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT n.* FROM clinician_nudges n JOIN courses c ON c.id = n.course_id
+                    SELECT n.*, c.patient_id, c.unit FROM clinician_nudges n JOIN courses c ON c.id = n.course_id
                     WHERE n.resolved_at IS NULL\(filter) ORDER BY n.due_date, n.course_id, n.milestone
                     """, arguments: StatementArguments(values)
             ).map {
                 ClinicianNudge(
                     courseId: $0["course_id"], milestone: $0["milestone"], dueDate: try $0.date("due_date", in: "clinician_nudges"),
-                    createdAt: Date(seconds: $0["created_at"]))
+                    createdAt: Date(seconds: $0["created_at"]), patientId: $0["patient_id"], unit: $0["unit"])
             }
         }
     }

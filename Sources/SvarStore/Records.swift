@@ -232,8 +232,13 @@ public struct ClinicianNudge: Sendable, Equatable {
     public var milestone: String
     public var dueDate: LocalDate
     public var createdAt: Date
-    public init(courseId: String, milestone: String, dueDate: LocalDate, createdAt: Date) {
+    /// The course's patient and unit, for the clinician pages' lists.
+    public var patientId: String
+    public var unit: String
+    public init(courseId: String, milestone: String, dueDate: LocalDate, createdAt: Date, patientId: String = "", unit: String = "") {
         self.courseId = courseId
+        self.patientId = patientId
+        self.unit = unit
         self.milestone = milestone
         self.dueDate = dueDate
         self.createdAt = createdAt

@@ -27,12 +27,13 @@ extension ClinicianController {
             return row
         }
         let open = all.count { $0.contactedAt == nil }
+        let nudges = showsDone ? [:] : try await nudgeSection(clinician, t)
         return pages.clinicianPage(
             "clinician-worklist", title: t["navWorklist"],
-            context: [
+            context: nudges.merging([
                 "hasRows": !rows.isEmpty, "rows": rows, "showsDone": showsDone,
                 "openTab": t("worklistOpenTab", ["count": "\(open)"]), "doneTab": t("worklistDoneTab", ["count": "\(all.count - open)"]),
-            ], clinician: clinician, csrf: csrf, back: showsDone ? "/oppfolging?vis=utfort" : "/oppfolging",
+            ]) { $1 }, clinician: clinician, csrf: csrf, back: showsDone ? "/oppfolging?vis=utfort" : "/oppfolging",
             notice: SavedNotice.shown(in: request))
     }
 

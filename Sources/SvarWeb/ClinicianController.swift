@@ -138,9 +138,10 @@ struct ClinicianController: Sendable {
             ? try await access.safetyFlags(for: .clinician(clinician), unseenOnly: true).map {
                 safetyFlagView($0, t, back: "/", showsPatient: true)
             } : []
+        let nudges = try await nudgeSection(clinician, t)
         return pages.clinicianPage(
             "clinician-start", title: t["navCourses"],
-            context: [
+            context: nudges.merging([
                 "units": units.map { ["resh": $0.resh, "name": $0.name] },
                 "hasCourses": !courses.isEmpty,
                 "courses": courses.map { c -> [String: Any] in
@@ -157,7 +158,7 @@ struct ClinicianController: Sendable {
                 },
                 "canSeePatients": clinician.role.seesResults,
                 "hasFlags": !flags.isEmpty, "flags": flags,
-            ], clinician: clinician, csrf: csrf, back: "/", notice: SavedNotice.shown(in: request))
+            ]) { $1 }, clinician: clinician, csrf: csrf, back: "/", notice: SavedNotice.shown(in: request))
     }
 
     func invitations(_ request: Request, context: AppRequestContext) async throws -> Response {

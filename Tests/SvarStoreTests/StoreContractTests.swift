@@ -260,7 +260,8 @@ let day: TimeInterval = 86_400
         let today = LocalDate(iso: "2026-05-01")!
         #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0, limit: 10) == (1, 1))
         #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0, limit: 10) == (0, 0))
-        #expect(try await store.nudges().first?.dueDate == LocalDate(iso: "2026-04-05"))
+        let nudge = try #require(try await store.nudges().first)
+        #expect(nudge.dueDate == LocalDate(iso: "2026-04-05") && nudge.patientId == patient && nudge.unit == "4208")
     }
 
     @Test(arguments: StoreKind.allCases)

@@ -118,4 +118,34 @@ import Testing
             #expect(try await other.post(client, "/oppfolging/\(unreachable)/kontaktet", [:]).status == .notFound)
         }
     }
+
+    @Test(arguments: StoreKind.engines)
+    func aCourseWithoutAnEvaluationForTooLongIsOnTheStartPageAndTheList(_ kind: StoreKind) async throws {
+        let f = try await ClinicianFixture.make(kind)
+        let course = UUID().uuidString.lowercased()
+        try await f.app.store.createCourse(
+            NewCourse(id: course, patientId: f.patientId, unit: "4208", type: .D01), actor: "t", at: fixedNow)
+        _ = try await f.app.services.pathways.record(
+            courseId: course, type: .start, date: LocalDate(iso: "2026-06-01")!, unit: nil, nprCode: nil, actor: "t", at: fixedNow)
+        let raised = try await f.app.store.raiseNudges(
+            milestone: "evaluation", afterDays: 90, today: OsloTime.date(of: fixedNow), at: fixedNow, limit: 10)
+        #expect(raised.raised == 1)
+        try await f.app.application.test(.router) { client in
+            var kari = Browser()
+            _ = try await kari.login(client, "kari")
+            for page in ["/", "/oppfolging"] {
+                let body = try await kari.get(client, page).body
+                #expect(body.contains("Forløp uten evaluering"), "\(page)")
+                #expect(body.contains(#"<a href="/pasient/\#(f.patientId)">\#(f.patientId.prefix(8))</a> (4208): "#), "\(page)")
+                #expect(body.contains("skulle vært registrert innen 30. august 2026."), "\(page): \(body)")
+            }
+            #expect(try await !kari.get(client, "/oppfolging?vis=utfort").body.contains("Forløp uten evaluering"))
+            var other = Browser()
+            _ = try await other.login(client, "other")
+            #expect(try await !other.get(client, "/").body.contains("Forløp uten evaluering"), "another unit's course")
+            var entity = Browser()
+            _ = try await entity.login(client, "entity-a")
+            #expect(try await !entity.get(client, "/").body.contains("Forløp uten evaluering"), "a role that does not treat")
+        }
+    }
 }
