@@ -61,7 +61,7 @@ struct StepPages: Sendable {
         let instrument = step.instrument
         let pack = instrument.texts[language] ?? instrument.texts[.nb]
         guard !step.questions.contains(where: { scale($0, pack?.items[$0.linkId]) != nil }) else { return nil }
-        let key = "\(instrument.id)@\(instrument.questionnaire.version ?? "")/\(step.group.linkId)/\(step.number)/\(total)/\(language)"
+        let key = "\(instrument.id)@\(instrument.questionnaire.version)/\(step.group.linkId)/\(step.number)/\(total)/\(language)"
         return skeletons.value(key) {
             let markers = PageSkeleton<StepSlot>.Markers()
             let values = StepPageValues(
