@@ -31,7 +31,9 @@ extension PostgresStore {
         }
     }
 
-    public func invitationSummaries(in scope: Scope, states: [String]?, orVoidedLinks: Bool) async throws -> [InvitationSummary] {
+    public func invitationSummaries(in scope: Scope, states: [String]?, orVoidedLinks: Bool, invitationId: String?) async throws
+        -> [InvitationSummary]
+    {
         guard scope.units?.isEmpty != true else { return [] }
         let units = scope.sortedUnits
         return try await transaction { tx in
@@ -47,6 +49,7 @@ extension PostgresStore {
                     LEFT JOIN link_factor lf ON lf.invitation_id = i.id
                 WHERE (\(units)::text[] IS NULL OR c.unit = ANY(\(units)::text[]))
                   AND (\(states)::text[] IS NULL OR i.state = ANY(\(states)::text[]) OR (\(orVoidedLinks) AND lf.voided_at IS NOT NULL))
+                  AND (\(invitationId)::text IS NULL OR i.id = \(invitationId))
                 ORDER BY i.opens_at DESC, i.id LIMIT 2000
                 """
             ).map {

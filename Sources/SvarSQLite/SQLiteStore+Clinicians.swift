@@ -202,7 +202,9 @@ extension SQLiteStore {
         }
     }
 
-    public func invitationSummaries(in scope: Scope, states: [String]?, orVoidedLinks: Bool) async throws -> [InvitationSummary] {
+    public func invitationSummaries(in scope: Scope, states: [String]?, orVoidedLinks: Bool, invitationId: String?) async throws
+        -> [InvitationSummary]
+    {
         guard let clause = Self.unitClause(scope) else { return [] }
         var sql = """
             SELECT i.id, i.course_id, i.patient_id, c.unit, i.milestone, i.state, i.opens_at, i.closes_at, i.reminders_sent,
@@ -221,6 +223,10 @@ extension SQLiteStore {
                 " AND (i.state IN (\(states.map { _ in "?" }.joined(separator: ", "))) "
                 + "\(orVoidedLinks ? "OR lf.voided_at IS NOT NULL" : ""))"
             arguments += states
+        }
+        if let invitationId {
+            sql += " AND i.id = ?"
+            arguments.append(invitationId)
         }
         sql += " ORDER BY i.opens_at DESC, i.id LIMIT 2000"
         let query = sql

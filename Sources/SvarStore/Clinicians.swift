@@ -171,7 +171,9 @@ public protocol ClinicianStore: Sendable {
 
     func courseSummaries(in scope: Scope) async throws -> [CourseSummary]
     /// Invitations in `scope`, optionally only those in `states` — or (`orVoidedLinks`) whose links were voided.
-    func invitationSummaries(in scope: Scope, states: [String]?, orVoidedLinks: Bool) async throws -> [InvitationSummary]
+    /// Only the invitation `invitationId` when given (one row for a page about one item).
+    func invitationSummaries(in scope: Scope, states: [String]?, orVoidedLinks: Bool, invitationId: String?) async throws
+        -> [InvitationSummary]
     /// Records that the patient was reached another way (`on` that day, with a note), audited; marking again
     /// replaces the earlier mark.
     func markContacted(invitationId: String, by: String, on day: LocalDate, note: String, at: Date) async throws
@@ -189,4 +191,11 @@ public protocol ClinicianStore: Sendable {
     /// The patient with this identity number's lookup hash, only when they have a course in `scope` (any patient
     /// for every unit): a unit registering a number must learn nothing of patients outside its units.
     func knownPatient(lookupHash: [UInt8], in scope: Scope) async throws -> String?
+}
+
+extension ClinicianStore {
+    /// Every invitation in `scope` (in `states`, or with a voided link): the lists' read.
+    public func invitationSummaries(in scope: Scope, states: [String]?, orVoidedLinks: Bool) async throws -> [InvitationSummary] {
+        try await invitationSummaries(in: scope, states: states, orVoidedLinks: orVoidedLinks, invitationId: nil)
+    }
 }

@@ -122,10 +122,9 @@ struct Access: Sendable {
 
     /// An invitation on the follow-up worklist (not reached, expired, declined, or its link voided) in scope.
     func followUpItem(_ invitationId: String, for principal: Principal) async throws -> InvitationSummary {
-        _ = try await invitation(invitationId, for: principal)
         let items = try await store.invitationSummaries(
-            in: scope(principal), states: ClinicianController.followUpStates, orVoidedLinks: true)
-        guard let item = items.first(where: { $0.invitationId == invitationId }) else {
+            in: scope(principal), states: ClinicianController.followUpStates, orVoidedLinks: true, invitationId: invitationId)
+        guard let item = items.first else {
             throw StoreError.notFound(what: "follow-up item", id: invitationId)
         }
         return item
