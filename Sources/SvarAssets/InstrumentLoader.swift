@@ -48,10 +48,17 @@ public enum InstrumentLoader {
         let safety: SafetyFile? = FileManager.default.fileExists(atPath: safetyFile.path) ? try decode(safetyFile, relativeTo: root) : nil
         let chartsFile = dir.appendingPathComponent("charts.json")
         let charts: ChartFile? = FileManager.default.fileExists(atPath: chartsFile.path) ? try decode(chartsFile, relativeTo: root) : nil
+        let midFile = dir.appendingPathComponent("mid.json")
+        let mid: ImportantDifferenceFile? =
+            FileManager.default.fileExists(atPath: midFile.path) ? try decode(midFile, relativeTo: root) : nil
+        if let mid, mid.instrument != folder {
+            throw AssetError("\(folder)/mid.json: instrument: '\(mid.instrument)' does not match the folder '\(folder)'")
+        }
         return InstrumentDefinition(
             folder: folder, questionnaire: questionnaire,
             textPacks: packs.keys.sorted().compactMap { packs[$0] },
-            scoring: scoring, valueSets: valueSets, safety: safety, charts: charts)
+            scoring: scoring, valueSets: valueSets, safety: safety, charts: charts, importantDifferences: mid,
+            norms: try NormsLoader.norms(instrument: folder, instruments: root))
     }
 
     static func checkFileName(_ file: URL, pack: TextPack) throws {

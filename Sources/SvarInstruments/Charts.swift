@@ -16,6 +16,27 @@ public struct ChartFile: Codable, Sendable, Equatable {
     public var charts: [Entry]
     /// People's names for score keys, per language.
     public var scoreLabels: [String: [String: String]]?
+    /// Per score key, which way is better: `higher` or `lower` (for a yes/no indicator, `higher` means yes).
+    public var better: [String: String]?
+    /// Per score key, the decimals shown (default 1): an index needs 3, a count of days none.
+    public var places: [String: Int]?
+}
+
+/// Which way a score is better, so a page can say whether a change is an improvement.
+public enum BetterDirection: String, Sendable, Equatable {
+    case higher, lower
+}
+
+/// How people read an instrument's scores: names, which way is better, and how many decimals to show.
+public struct ScoreReading: Sendable, Equatable {
+    public var labels: [String: [Language: String]]
+    public var better: [String: BetterDirection]
+    public var places: [String: Int]
+    public init(labels: [String: [Language: String]] = [:], better: [String: BetterDirection] = [:], places: [String: Int] = [:]) {
+        self.labels = labels
+        self.better = better
+        self.places = places
+    }
 }
 
 /// One chart an instrument's results are drawn in.
@@ -29,13 +50,37 @@ public struct ChartDefinition: Sendable, Equatable {
 
 extension ChartFile {
     /// Checks the charts against the scores the instrument produces; errors name the field.
-    func definitions(scoreKeys: [String]) throws(DefinitionError) -> (charts: [ChartDefinition], labels: [String: [Language: String]]) {
-        var labels: [String: [Language: String]] = [:]
+    /// Every score the instrument makes needs a name in each language and a direction: a page must never show a
+    /// raw key or leave the reader to guess whether a rise is good news.
+    func definitions(scoreKeys: [String]) throws(DefinitionError) -> (charts: [ChartDefinition], reading: ScoreReading) {
+        var reading = ScoreReading()
         for (key, texts) in (scoreLabels ?? [:]).sorted(by: { $0.key < $1.key }) {
             guard scoreKeys.contains(key) else {
                 throw DefinitionError(field: "scoreLabels.\(key)", reason: "'\(key)' is not a score of this instrument")
             }
-            labels[key] = try Self.texts(texts, field: "scoreLabels.\(key)")
+            reading.labels[key] = try Self.texts(texts, field: "scoreLabels.\(key)")
+        }
+        for (key, text) in (better ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard scoreKeys.contains(key) else {
+                throw DefinitionError(field: "better.\(key)", reason: "'\(key)' is not a score of this instrument")
+            }
+            guard let direction = BetterDirection(rawValue: text) else {
+                throw DefinitionError(field: "better.\(key)", reason: "'\(text)' is not one of higher, lower")
+            }
+            reading.better[key] = direction
+        }
+        for (key, places) in (places ?? [:]).sorted(by: { $0.key < $1.key }) {
+            guard scoreKeys.contains(key) else {
+                throw DefinitionError(field: "places.\(key)", reason: "'\(key)' is not a score of this instrument")
+            }
+            guard (0...4).contains(places) else { throw DefinitionError(field: "places.\(key)", reason: "give 0 to 4 decimals") }
+            reading.places[key] = places
+        }
+        for key in scoreKeys {
+            if reading.labels[key] == nil { throw DefinitionError(field: "scoreLabels.\(key)", reason: "every score needs a name") }
+            if reading.better[key] == nil {
+                throw DefinitionError(field: "better.\(key)", reason: "say whether higher or lower is better")
+            }
         }
         let charts = try charts.enumerated().map { (i, entry) throws(DefinitionError) -> ChartDefinition in
             let field = "charts[\(i)]"
@@ -56,7 +101,7 @@ extension ChartFile {
                 kind: kind, scores: entry.scores, range: entry.range[0]...entry.range[1],
                 title: try Self.texts(entry.title, field: "\(field).title"))
         }
-        return (charts, labels)
+        return (charts, reading)
     }
 
     static func texts(_ texts: [String: String], field: String) throws(DefinitionError) -> [Language: String] {
@@ -76,11 +121,14 @@ extension Instrument {
     public var scoreKeys: [String] {
         switch scoring {
         case .scaleMeans(let s): return s.scales.map(\.id)
-        case .eq5d: return ["index", "vas"]
+        case .eq5d(let s): return ["index", "vas"] + s.dimensions
         case .indicators(let s): return s.indicators.map(\.id)
         }
     }
 
     /// A score key's name for people (the key itself where the instrument's data give none).
-    public func scoreLabel(_ key: String, _ language: Language) -> String { scoreLabels[key]?[language] ?? key }
+    public func scoreLabel(_ key: String, _ language: Language) -> String { reading.labels[key]?[language] ?? key }
+
+    /// Decimals shown for a score (1 where the data say nothing).
+    public func places(_ key: String) -> Int { reading.places[key] ?? 1 }
 }

@@ -16,8 +16,10 @@ public struct Instrument: Sendable {
     public let safety: [SafetyItem]
     /// How the clinicians' pages chart the scores (`charts.json`; none when the file is absent).
     public let charts: [ChartDefinition]
-    /// People's names for score keys, per language (`charts.json`).
-    public let scoreLabels: [String: [Language: String]]
+    /// Names, directions and decimals of the scores (`charts.json`).
+    public let reading: ScoreReading
+    /// The smallest changes that matter, with their sources (`mid.json`; none when the file is absent).
+    public let importantDifferences: ImportantDifferences
     /// The questions by linkId, built once: answers are checked on every submission and every batch row.
     let questionsByLinkId: [String: Questionnaire.Item]
 
@@ -25,14 +27,16 @@ public struct Instrument: Sendable {
 
     public init(
         questionnaire: Questionnaire, texts: [Language: TextPack], scoring: Scoring, safety: [SafetyItem] = [],
-        charts: [ChartDefinition] = [], scoreLabels: [String: [Language: String]] = [:]
+        charts: [ChartDefinition] = [], reading: ScoreReading = ScoreReading(),
+        importantDifferences: ImportantDifferences = ImportantDifferences()
     ) {
         self.questionnaire = questionnaire
         self.texts = texts
         self.scoring = scoring
         self.safety = safety
         self.charts = charts
-        self.scoreLabels = scoreLabels
+        self.reading = reading
+        self.importantDifferences = importantDifferences
         self.questionsByLinkId = Dictionary(questionnaire.questions.map { ($0.linkId, $0) }, uniquingKeysWith: { first, _ in first })
     }
 

@@ -12,11 +12,14 @@ public struct InstrumentDefinition: Sendable {
     public var valueSets: [(file: String, valueSet: ValueSetFile)]
     public var safety: SafetyFile?
     public var charts: ChartFile?
+    public var importantDifferences: ImportantDifferenceFile?
+    /// The instrument's population norms, where a minimal important difference is derived from their SD.
+    public var norms: ScaleNorms?
 
     public init(
         folder: String, questionnaire: Questionnaire, textPacks: [(file: String, pack: TextPack)],
         scoring: ScoringFile, valueSets: [(file: String, valueSet: ValueSetFile)], safety: SafetyFile? = nil,
-        charts: ChartFile? = nil
+        charts: ChartFile? = nil, importantDifferences: ImportantDifferenceFile? = nil, norms: ScaleNorms? = nil
     ) {
         self.folder = folder
         self.questionnaire = questionnaire
@@ -25,6 +28,8 @@ public struct InstrumentDefinition: Sendable {
         self.valueSets = valueSets
         self.safety = safety
         self.charts = charts
+        self.importantDifferences = importantDifferences
+        self.norms = norms
     }
 
     static let requiredLanguages: [Language] = [.nb, .nn, .en]
@@ -65,14 +70,22 @@ public struct InstrumentDefinition: Sendable {
             throw error.inFile("\(folder)/safety.json")
         }
         let scoreKeys = Instrument(questionnaire: q, texts: texts, scoring: scoring).scoreKeys
-        let charted: (charts: [ChartDefinition], labels: [String: [Language: String]])
+        let charted: (charts: [ChartDefinition], reading: ScoreReading)
         do throws(DefinitionError) {
-            charted = try charts?.definitions(scoreKeys: scoreKeys) ?? ([], [:])
+            charted = try charts?.definitions(scoreKeys: scoreKeys) ?? ([], ScoreReading())
         } catch {
             throw error.inFile("\(folder)/charts.json")
         }
+        let differences: ImportantDifferences
+        do throws(DefinitionError) {
+            differences =
+                try importantDifferences?.resolved(scoreKeys: scoreKeys, scoring: scoring, norms: norms) ?? ImportantDifferences()
+        } catch {
+            throw error.inFile("\(folder)/mid.json")
+        }
         return Instrument(
-            questionnaire: q, texts: texts, scoring: scoring, safety: safetyItems, charts: charted.charts, scoreLabels: charted.labels)
+            questionnaire: q, texts: texts, scoring: scoring, safety: safetyItems, charts: charted.charts, reading: charted.reading,
+            importantDifferences: differences)
     }
 
     private func checkQuestionnaire(file: String) throws(DefinitionError) {

@@ -13,8 +13,45 @@ import Testing
         let eq = try instrument("eq5d-5l")
         #expect(eq.charts.map(\.scores) == [["index"], ["vas"]])
         #expect(eq.charts[0].title[.en] == "EQ-5D index over time")
-        #expect(try instrument("kvarus-followup").charts.isEmpty, "an instrument without charts.json has no charts")
-        #expect(try instrument("kvarus-followup").scoreLabel("overdose", .nb) == "overdose", "without a label, the key")
+        let kvarus = try instrument("kvarus-followup")
+        #expect(kvarus.charts.isEmpty, "Kvarus's indicators are listed, not charted")
+        #expect(kvarus.scoreLabel("overdoseLast30Days", .nn) == "Overdose siste 30 dagar")
+        #expect(kvarus.reading.better["alcoholDays"] == .lower && kvarus.places("alcoholDays") == 0)
+        #expect(eq.places("index") == 3 && eq.reading.better["MO"] == .lower && rand.places("pain") == 1)
+    }
+
+    @Test func everyBundledScoreHasANameInEachLanguageAndADirection() throws {
+        for id in ["rand36", "eq5d-5l", "eq5d-3l", "kvarus-followup"] {
+            let instrument = try instrument(id)
+            for key in instrument.scoreKeys {
+                for language in [Language.nb, .nn, .en] {
+                    #expect(instrument.scoreLabel(key, language) != key, "\(id).\(key) has no \(language) name")
+                }
+                #expect(instrument.reading.better[key] != nil, "\(id).\(key) does not say which way is better")
+            }
+        }
+    }
+
+    @Test(
+        arguments: [
+            ("better", "vas", nil, "better.vas", "say whether higher or lower is better"),
+            ("better", "vas", "up", "better.vas", "'up' is not one of higher, lower"),
+            ("better", "idx", "higher", "better.idx", "'idx' is not a score of this instrument"),
+            ("places", "index", "9", "places.index", "give 0 to 4 decimals"),
+            ("scoreLabels", "MO", nil, "scoreLabels.MO", "every score needs a name"),
+        ] as [(String, String, String?, String, String)])
+    func aScoreWithoutNameOrDirectionStopsLoading(map: String, key: String, value: String?, field: String, reason: String) throws {
+        let root = try scratchCopyOfInstruments()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try editJSON(root.appendingPathComponent("eq5d-5l/charts.json")) { file in
+            var entries = file[map] as? [String: Any] ?? [:]
+            entries[key] = value.map { map == "places" ? Int($0) ?? 0 : $0 as Any }
+            file[map] = entries
+        }
+        let error = #expect(throws: DefinitionError.self) { try InstrumentLoader.catalogue(instruments: root) }
+        #expect(error?.file == "eq5d-5l/charts.json")
+        #expect(error?.field == field)
+        #expect(error?.reason == reason)
     }
 
     @Test(arguments: [
