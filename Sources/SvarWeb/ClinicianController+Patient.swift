@@ -38,6 +38,7 @@ extension ClinicianController {
             safetyFlagView($0, t, back: "/pasient/\(patientId)", showsPatient: false)
         }
         let problems = refused?.problems ?? []
+        let summaries = changeSummaries(results, t)
         let page: [String: Any] = [
             "patient": String(patientId.prefix(8)), "hasIdentity": !identity.isEmpty, "identity": identity,
             "hasProblem": !problems.isEmpty, "hasFlags": !flags.isEmpty, "flags": flags,
@@ -46,7 +47,7 @@ extension ClinicianController {
                 course(
                     view: $0, units: units, canEdit: clinician.role.treatsPatients, refused: refused?.courseId == $0.id ? refused : nil, t)
             },
-            "charts": charts(results, t), "hasResults": !results.isEmpty,
+            "charts": charts(results, t), "hasResults": !results.isEmpty, "summaries": summaries, "hasSummaries": !summaries.isEmpty,
             "responses": results.reversed().map { responseView($0, t) },
         ]
         return pages.clinicianPage(
@@ -67,7 +68,7 @@ extension ClinicianController {
             "date": refused?.form.date ?? OsloTime.date(of: services.now()).description,
             "eventTypes": next.map { ["value": $0.rawValue, "label": t.event($0.rawValue), "selected": $0 == chosen] },
             "units": units.map { ["resh": $0.resh, "name": $0.name, "selected": refused?.form.unit == $0.resh] },
-            "events": course.events.map { ["type": t.event($0.type.rawValue), "date": $0.date.description, "unit": $0.unit] },
+            "events": course.events.map { ["type": t.event($0.type.rawValue), "date": t.date($0.date), "unit": $0.unit] },
             "invitations": course.invitations.map { i -> [String: Any] in
                 [
                     "milestone": services.milestoneLabel(i.milestone, t.language), "state": t.state(i.state.rawValue),
@@ -84,11 +85,7 @@ extension ClinicianController {
     /// milestone, with the norm) or a trend of one score over time.
     func charts(_ results: [ResultRecord], _ t: ClinicianTexts) -> [[String: Any]] {
         var charts: [[String: Any]] = []
-        // Instruments in the order the protocol asks for them, then any others the patient answered.
-        var seen = Set<String>()
-        let protocolOrder = services.pathways.scheduleProtocol.milestones.flatMap(\.instruments)
-        let order = (protocolOrder + results.map(\.instrument)).filter { seen.insert($0).inserted }
-        for instrument in order.compactMap({ services.catalogue.instrument($0) }) {
+        for instrument in instrumentsInProtocolOrder(results) {
             let answered = results.filter { $0.instrument == instrument.id }
             for chart in instrument.charts {
                 let title = chart.title[t.language] ?? chart.title[.nb] ?? instrument.id
@@ -109,13 +106,17 @@ extension ClinicianController {
                 case .trend:
                     let key = chart.scores[0]
                     let points = answered.map { r in
-                        (date: t.date(r.submittedAt), value: r.scores.first { $0.key == key }?.number.flatMap(Double.init))
+                        (
+                            date: "\(services.milestoneLabel(r.milestone, t.language)) \(t.date(r.submittedAt))",
+                            value: r.scores.first { $0.key == key }?.number.flatMap(Double.init)
+                        )
                     }
                     // A value below the axis (an EQ-5D index under the range) widens it rather than leaving the chart.
                     let low = min(chart.range.lowerBound, points.compactMap(\.value).min() ?? chart.range.lowerBound)
                     charts.append([
                         "svg": ResultChart.trend(
-                            points: points, yRange: low...chart.range.upperBound, title: title, unit: "", labels: t.chartLabels)
+                            points: points, yRange: low...chart.range.upperBound, title: title, unit: "",
+                            decimals: instrument.places(key), times: answered.map(\.submittedAt), labels: t.chartLabels)
                     ])
                 }
             }
@@ -143,12 +144,15 @@ extension ClinicianController {
             "answers": rows,
             "scores": r.scores.map { s -> [String: Any] in
                 let value =
-                    s.number.map { ExactNumber.decimal($0).map { ExactNumber.text($0, places: 3) } ?? $0 } ?? s.flag.map {
-                        $0 ? t["yes"] : t["no"]
-                    } ?? "–"
+                    s.number.flatMap(ExactNumber.decimal).map { t.number($0, places: instrument?.places(s.key) ?? 1) }
+                    ?? s.flag.map { $0 ? t["yes"] : t["no"] } ?? "–"
+                // How it was made, in words: the value set's name, else the instrument and version of the scoring.
+                let version = s.algorithm.split(separator: "@").last.map(String.init) ?? s.algorithm
+                let method =
+                    s.valueSet.map { id in instrument?.valueSets.first { $0.id == id }?.name ?? id }
+                    ?? t("scoringMethod", ["instrument": pack?.title ?? r.instrument, "version": version])
                 return [
-                    "key": instrument?.scoreLabel(s.key, t.language) ?? s.key, "value": value,
-                    "method": s.valueSet.map { "\(s.algorithm), \($0)" } ?? s.algorithm,
+                    "key": instrument?.scoreLabel(s.key, t.language) ?? s.key, "value": value, "method": method,
                 ]
             },
         ]

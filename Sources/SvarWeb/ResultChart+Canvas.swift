@@ -33,29 +33,42 @@ extension ResultChart {
         var bottom: Double { top + height }
         /// Whether the x labels are turned 45° because they do not fit side by side.
         let rotated: Bool
+        /// Where each column sits, 0…1 across the plot (time-proportional); nil spaces them evenly.
+        var positions: [Double]? = nil
 
         func y(_ value: Double) -> Double {
             let clamped = min(max(value, range.lowerBound), range.upperBound)
             return top + height * (range.upperBound - clamped) / (range.upperBound - range.lowerBound)
         }
 
-        func x(_ index: Int, of count: Int) -> Double { left + width * (Double(index) + 0.5) / Double(max(count, 1)) }
+        func x(_ index: Int, of count: Int) -> Double {
+            if let positions, positions.indices.contains(index) { return left + width * (0.06 + 0.88 * positions[index]) }
+            return left + width * (Double(index) + 0.5) / Double(max(count, 1))
+        }
 
         /// Leaves room on the left for tick labels and for turned x labels that would run off the edge.
-        static func fit(top: Double, height: Double, range: ClosedRange<Double>, xLabels: [String]) -> Frame {
+        static func fit(
+            top: Double, height: Double, range: ClosedRange<Double>, xLabels: [String], positions: [Double]? = nil
+        ) -> Frame {
             let right = viewWidth - margin
             let n = Double(max(xLabels.count, 1))
             var left = 44.0
             let widths = xLabels.map { textWidth($0, 12) }
-            let rotated = widths.contains { $0 > (right - left) / n - 6 }
+            // Each label's share of the width, and the room it has before its nearer neighbour.
+            let shares = xLabels.indices.map { i in positions.map { 0.06 + 0.88 * $0[i] } ?? (Double(i) + 0.5) / n }
+            let room = shares.indices.map { i in
+                let gaps = [i > 0 ? shares[i] - shares[i - 1] : nil, i + 1 < shares.count ? shares[i + 1] - shares[i] : nil]
+                return gaps.compactMap { $0 }.min() ?? 1
+            }
+            let rotated = widths.indices.contains { widths[$0] > (right - left) * room[$0] - 6 }
             if rotated {
                 for (i, w) in widths.enumerated() {
-                    let share = (Double(i) + 0.5) / n
-                    left = max(left, (w * 0.7071 + 6 - share * right) / (1 - share))
+                    left = max(left, (w * 0.7071 + 6 - shares[i] * right) / (1 - shares[i]))
                 }
                 left = min(left, viewWidth / 2)
             }
-            return Frame(left: left, top: top, width: right - left, height: height, range: range, rotated: rotated)
+            return Frame(
+                left: left, top: top, width: right - left, height: height, range: range, rotated: rotated, positions: positions)
         }
     }
 

@@ -129,11 +129,13 @@ public enum ResultChart {
         }
     }
 
-    /// One value over time (EQ-5D index, VAS): points in the given (time) order, equally spaced, labelled with
-    /// their dates and values; a line at 0 when the range crosses it. A single point still gets its marker.
+    /// One value over time (EQ-5D index, VAS): points in the given (time) order, labelled with their
+    /// milestones and dates and their values; a line at 0 when the range crosses it. With `times` the points sit
+    /// where they fall in time (a year's gap looks like one); without, equally spaced. A single point still
+    /// gets its marker.
     public static func trend(
         points: [(date: String, value: Double?)], yRange: ClosedRange<Double>, title: String,
-        unit: String, id: String? = nil, decimals: Int? = nil,
+        unit: String, id: String? = nil, decimals: Int? = nil, times: [Date]? = nil,
         labels: ChartLabels = .bokmal
     ) -> String {
         let range = yRange.upperBound > yRange.lowerBound ? yRange : (yRange.lowerBound - 1)...(yRange.upperBound + 1)
@@ -144,7 +146,8 @@ public enum ResultChart {
         c.paragraph(title, size: 15, bold: true)
         if !unit.isEmpty { c.paragraph(unit, size: 12) }
         let (ticks, step) = niceTicks(range)
-        let frame = Frame.fit(top: c.y + 14, height: 180, range: range, xLabels: points.map(\.date))
+        let frame = Frame.fit(
+            top: c.y + 14, height: 180, range: range, xLabels: points.map(\.date), positions: times.flatMap(timeShares))
         c.axes(frame, ticks: ticks, decimals: tickDecimals(step), labels: labels)
         c.y = c.xLabels(points.map(\.date), frame: frame)
 
@@ -171,5 +174,12 @@ public enum ResultChart {
                 "\(point.date): " + (finite(point.value).map { number($0, places, labels) + suffix } ?? labels.missing) + "."
             }
         return c.svg(title: title, desc: ([title + "."] + words).joined(separator: " "))
+    }
+
+    /// Each time's share of the span from the first to the last (all in the middle when they coincide).
+    static func timeShares(_ times: [Date]) -> [Double]? {
+        guard let first = times.min(), let last = times.max() else { return nil }
+        let span = last.timeIntervalSince(first)
+        return times.map { span > 0 ? $0.timeIntervalSince(first) / span : 0.5 }
     }
 }

@@ -58,9 +58,12 @@ struct ClinicianFixture {
 extension ClinicianFixture {
     /// Answers RAND-36 and EQ-5D-5L (the first option of every choice unless `choosing` names another code, 70 for
     /// numbers) and submits them, with the safety flags the answers raise as the patient's submission records them.
-    static func answerBaseline(_ app: TestApp, invitationId: String, choosing: [String: Int] = [:]) async throws {
+    static func answerBaseline(
+        _ app: TestApp, invitationId: String, choosing: [String: Int] = [:], instruments: [String] = ["rand36", "eq5d-5l"],
+        at: Date = fixedNow
+    ) async throws {
         var responses: [SubmittedResponse] = []
-        for id in ["rand36", "eq5d-5l"] {
+        for id in instruments {
             guard let instrument = app.services.catalogue.instrument(id) else { throw FixtureFailure() }
             var answers: [(String, JSONValue)] = []
             for q in instrument.questionnaire.questions {
@@ -69,7 +72,7 @@ extension ClinicianFixture {
                 } else if let code = q.answerOption?.first.flatMap({ Int($0.valueCoding.code) }) {
                     answers.append((q.linkId, .int(code)))
                 } else if q.type == .integer {
-                    answers.append((q.linkId, .int(70)))
+                    answers.append((q.linkId, .int(min(70, q.maxValue ?? 70))))
                 }
             }
             let json = JSONValue.object(answers)
@@ -80,7 +83,7 @@ extension ClinicianFixture {
                     instrument: id, instrumentVersion: instrument.questionnaire.version, answersJSON: json.serialized,
                     scores: score.stored, safetyItems: instrument.safetyFlags(checked).map(\.item)))
         }
-        try await app.store.submit(invitationId: invitationId, responses: responses, respondent: "patient", language: "nb", at: fixedNow)
+        try await app.store.submit(invitationId: invitationId, responses: responses, respondent: "patient", language: "nb", at: at)
     }
 }
 
