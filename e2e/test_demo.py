@@ -1,7 +1,7 @@
 """End-to-end tests of `svar demo`: a fresh demo database with fictional units and patients, then (unless
 --no-serve) the server on 127.0.0.1.
 
-Contract (issue text, README, `svar demo --help`): ~20 fictional patients with synthetic identity numbers at
+Contract (issue text, README, `svar demo --help`): 24 fictional patients with synthetic identity numbers at
 3 units, at every stage of the pathway (one course due for its one-year follow-up now); the demo folder holds the
 database and a vault key made for the demo (readable by its owner only); the API token is printed; each run starts
 afresh. Identity numbers live only sealed in the vault: never in clear in the database file.
@@ -55,7 +55,7 @@ def test_demo_prints_token_database_and_key(demo):
     assert len(m.group(1)) >= 16, m.group(1)
     assert str(folder / "svar.sqlite") in out, out
     assert re.search(r"created a new vault key.*" + re.escape(str(folder / "vault.key")), out), out
-    assert "20 fictional patients at 3 units" in out, out
+    assert "24 fictional patients at 3 units" in out, out
     assert "fictional" in out.lower()
 
 
@@ -63,9 +63,10 @@ def test_demo_database_content(demo):
     _, folder, _ = demo
     db = folder / "svar.sqlite"
     assert db.is_file()
-    assert query(db, "SELECT COUNT(*) FROM patients")[0][0] == 20
+    # 20 at every stage, 3 with a year of answers, 1 with no contact details.
+    assert query(db, "SELECT COUNT(*) FROM patients")[0][0] == 24
     assert query(db, "SELECT COUNT(*) FROM units")[0][0] == 3
-    assert query(db, "SELECT COUNT(*) FROM identity_vault")[0][0] == 20
+    assert query(db, "SELECT COUNT(*) FROM identity_vault")[0][0] == 24
     follow_ups = query(db, "SELECT state, COUNT(*) FROM invitations WHERE milestone = 'followUp1y' GROUP BY state")
     assert dict((r[0], r[1]) for r in follow_ups).get("invited", 0) >= 1, [tuple(r) for r in follow_ups]
     milestones = {r[0] for r in query(db, "SELECT DISTINCT milestone FROM invitations")}
@@ -82,6 +83,26 @@ def test_demo_database_content(demo):
     answered = query(db, """SELECT COUNT(*), SUM(o.state = 'cancelled') FROM outbox o JOIN invitations i ON i.id = o.invitation_id
                             WHERE o.kind = 'invitation' AND i.state = 'completed'""")[0]
     assert answered[0] >= 1 and answered[1] == answered[0], tuple(answered)
+
+
+def test_demo_has_something_real_for_every_clinician_view(demo):
+    """Issue 16 item 8: courses answered at three or more dates (trends and the change summary), a safety flag,
+    an unreachable patient (follow-up list) and a nudge, at the units the demo clinician works for."""
+    result, folder, _ = demo
+    db = folder / "svar.sqlite"
+    answered_days = query(db, """SELECT c.unit, COUNT(DISTINCT r.submitted_at / 86400) FROM responses r
+                                 JOIN invitations i ON i.id = r.invitation_id JOIN courses c ON c.id = i.course_id
+                                 GROUP BY c.id""")
+    assert len([1 for unit, days in answered_days if unit == "4208" and days >= 3]) >= 3, answered_days
+    flags = query(db, """SELECT f.items FROM safety_flags f JOIN responses r ON r.id = f.response_id
+                         JOIN invitations i ON i.id = r.invitation_id JOIN courses c ON c.id = i.course_id
+                         WHERE c.unit IN ('4208', '4209') AND f.seen_at IS NULL""")
+    assert any("AD" in items for (items,) in flags), flags
+    unreachable = query(db, """SELECT c.unit FROM invitations i JOIN courses c ON c.id = i.course_id
+                               WHERE i.state = 'unreachable'""")
+    assert ("4208",) in [tuple(r) for r in unreachable], unreachable
+    nudges = int(re.search(r"nudges (\d+)", result.stdout).group(1))
+    assert nudges >= 1, result.stdout
 
 
 def test_demo_vault_key_is_private(demo):
@@ -120,7 +141,7 @@ def test_demo_starts_afresh(svar, tmp_path):
     first = run_demo(svar, folder, tmp_path)
     key1 = (folder / "vault.key").read_text()
     second = run_demo(svar, folder, tmp_path)
-    assert query(folder / "svar.sqlite", "SELECT COUNT(*) FROM patients")[0][0] == 20
+    assert query(folder / "svar.sqlite", "SELECT COUNT(*) FROM patients")[0][0] == 24
     assert (folder / "vault.key").read_text() != key1
     assert TOKEN_RE.search(first.stdout).group(1) != TOKEN_RE.search(second.stdout).group(1)
 
@@ -272,6 +293,16 @@ def test_demo_prints_clinician_login_and_patient_link_that_work(svar_bin, tmp_pa
         assert charts, with_charts[:3000]
         assert any(title.startswith(("RAND-36", "EQ")) for title, _ in charts), charts
         assert all(re.search(r"\d", desc) for _, desc in charts), charts  # the description says the values
+
+        # The start page has a safety flag and a nudge; a patient with a year of answers has a change summary.
+        status, _, start = browser.open(base + "/")
+        assert "Svar å se på" in start and "angst eller depresjon (EQ-5D)" in start, start[:3000]
+        assert 'class="nudges"' in start, start[:3000]
+        summaries = [p for p in (browser.open(base + path)[2] for path in patients) if "Endring i korte trekk" in p
+                     and ("Bedre" in p or "Verre" in p)]
+        assert summaries, "no demo patient's page shows a change beyond the MID"
+        status, _, follow_up = browser.open(base + "/oppfolging")
+        assert status == 200 and "ingen e-postadresse er registrert." in follow_up, follow_up[:3000]
 
         # The printed patient link opens the landing page (not the "not valid" page), in the patient's browser.
         status, _, landing = http_get(link["url"])

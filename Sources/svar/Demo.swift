@@ -127,6 +127,8 @@ struct DemoData {
         ]
         for unit in units { try await store.createUnit(unit, actor: "demo", at: now) }
         summary.units = units.count
+        let answeredBefore = try await addHistories(enrolment: enrolment, pathways: pathways, today: today)
+        summary.patients += Self.histories.count
         let names = [
             "Kari Demo", "Ola Prøve", "Ingrid Test", "Per Eksempel", "Anne Fiktiv", "Nils Oppdiktet", "Sigrid Demo",
             "Lars Prøve", "Marit Test", "Jon Eksempel", "Liv Fiktiv", "Odd Oppdiktet", "Berit Demo", "Arne Prøve",
@@ -160,13 +162,25 @@ struct DemoData {
             if i == 13 { summary.followUpCourse = courseId }
             if i == 14 { _ = try await store.reserve(patientId: patientId, actor: "demo", at: now) }
         }
+        // No e-mail and no mobile: the delivery pass cannot reach this patient, so the follow-up list has one.
+        if let birth = LocalDate(year: 1988, month: 8, day: 8),
+            let number = (1...99).lazy.compactMap({ IdentityNumber.synthetic(birthDate: birth, individual: 700 + $0) }).first,
+            case .created(let patientId) = try await enrolment.enrol(
+                Enrolment.Request(identityNumber: number, name: "Ragnar Utenkontakt", birthDate: birth.description), actor: "demo", at: now)
+        {
+            let courseId = UUID().uuidString.lowercased()
+            try await store.createCourse(NewCourse(id: courseId, patientId: patientId, unit: "4208", type: .D01), actor: "demo", at: now)
+            _ = try await pathways.record(
+                courseId: courseId, type: .start, date: today.adding(days: -1), unit: nil, nprCode: nil, actor: "demo", at: now)
+            summary.patients += 1
+        }
         summary.report = try await SchedulerPass(store: store, scheduleProtocol: runtime.scheduleProtocol).run(now: now)
         if let course = try await store.course(summary.followUpCourse),
             let followUp = course.invitations.first(where: { $0.milestone == "followUp1y" })
         {
             summary.followUpInvitation = followUp.id
         }
-        summary.answered = try await answerSome(summary: &summary)
+        summary.answered = try await answerSome(summary: &summary) + answeredBefore
         return summary
     }
 
