@@ -82,6 +82,7 @@ OTHER_UNIT = "4343"
 CLINICIAN, CLINICIAN_PASSWORD = "lege.e2e", "riktig-hest-batteri-stift"
 REGISTRY, REGISTRY_PASSWORD = "register.e2e", "register-passord-lang-nok"
 PATIENT_NAME, PATIENT_EMAIL = "Kari Nettleser", "kari.nettleser@example.no"
+SECOND_NAME = "Per Uten Kontakt"
 SCALE_NAMES = {  # bokmål names the pages use for the RAND-36 scales
     "physicalFunctioning": "Fysisk funksjon", "rolePhysical": "Rollebegrensning, fysisk",
     "roleEmotional": "Rollebegrensning, følelsesmessig", "energyFatigue": "Energi",
@@ -565,7 +566,7 @@ def test_clinician_enrols_patient_answers_and_clinician_sees_results(clinic, dri
     audit.page(drv, "pasient-uten-svar")
 
     # A second patient, through the API, with no e-mail or mobile: the invitation cannot be delivered.
-    second = clinic.srv.enrol(second_number, name="Per Uten Kontakt")
+    second = clinic.srv.enrol(second_number, name=SECOND_NAME)
     second_course = clinic.srv.start_course(second, UNIT)
     clinic.srv.event(second_course, "start", yesterday)
 
@@ -640,17 +641,18 @@ def test_clinician_enrols_patient_answers_and_clinician_sees_results(clinic, dri
     nav_to(drv, "Invitasjoner")
     rows = table_rows(drv, "Skjemaer ved enhetene dine: status og levering")
     states = sorted((r[0], r[3]) for r in rows)
-    assert states == sorted([(patient[:8], "Besvart"), (second[:8], "Ikke nådd")]), rows
+    # A behandler sees names in the lists (each read audited), never the identity number.
+    assert states == sorted([(PATIENT_NAME, "Besvart"), (SECOND_NAME, "Ikke nådd")]), rows
     audit.page(drv, "invitasjoner")
 
     # The follow-up list: how to reach the patient, why the invitation did not arrive (in words), and a contact
     # recorded with a note, after which the item moves to the "followed up" tab.
     nav_to(drv, "Oppfølging")
     rows = table_rows(drv, "Til oppfølging")
-    assert len(rows) == 1 and rows[0][0] == second[:8] and rows[0][4] == "Ikke nådd", rows
+    assert len(rows) == 1 and rows[0][0] == SECOND_NAME and rows[0][4] == "Ikke nådd", rows
     link = drv.find_element(By.XPATH, '//main//a[contains(., "Marker som kontaktet")]')
     accessible = link.get_attribute("textContent")
-    assert second[:8] in accessible and "Oppstart" in accessible, f"link text {accessible!r} does not say whom"
+    assert SECOND_NAME in accessible and "Oppstart" in accessible, f"link text {accessible!r} does not say whom"
     audit.page(drv, "oppfolging")
     target = urlsplit(link.get_attribute("href")).path
     click_and_wait_for_new_page(drv, link)
@@ -677,9 +679,16 @@ def test_clinician_enrols_patient_answers_and_clinician_sees_results(clinic, dri
 
     nav_to(drv, "Forløp")
     rows = table_rows(drv, "Forløp ved enhetene dine, med neste skjema")
-    assert sorted(r[0] for r in rows) == sorted([patient[:8], second[:8]]), rows
+    assert sorted(r[0] for r in rows) == sorted([PATIENT_NAME, SECOND_NAME]), rows
     audit.page(drv, "start")
-    click_and_wait_for_new_page(drv, drv.find_element(By.LINK_TEXT, patient[:8]))
+    # Search by identity number (looked up through the vault's keyed hash): only that patient is left.
+    type_into(drv, "sok", second_number)
+    submit(drv, "main form.list-controls")
+    rows = table_rows(drv, "Forløp ved enhetene dine, med neste skjema")
+    assert [r[0] for r in rows] == [SECOND_NAME] and "Viser 1–1 av 1." in main_text(drv), rows
+    audit.page(drv, "start-sok")
+    nav_to(drv, "Forløp")
+    click_and_wait_for_new_page(drv, drv.find_element(By.LINK_TEXT, PATIENT_NAME))
     assert path_of(drv) == f"/pasient/{patient}", drv.current_url
 
     # -- Not found: an unknown patient, and a patient of a unit this clinician does not work for (same answer).
@@ -838,7 +847,7 @@ def test_pages_work_with_javascript_switched_off(clinic):
         drv.get(clinic.base + "/login")
         keyboard_login(drv, CLINICIAN, CLINICIAN_PASSWORD)
         assert path_of(drv) == "/" and h1(drv) == "Forløp", drv.current_url
-        click_and_wait_for_new_page(drv, drv.find_element(By.LINK_TEXT, patient[:8]))
+        click_and_wait_for_new_page(drv, drv.find_element(By.LINK_TEXT, PATIENT_NAME))
         svgs = drv.find_elements(By.CSS_SELECTOR, "main figure.chart svg")
         assert len(svgs) == 3 and all(s.rect["width"] > 300 and s.rect["height"] > 150 for s in svgs), \
             [s.rect for s in svgs]

@@ -17,33 +17,51 @@ extension ClinicianController {
         let (clinician, csrf) = try context.session()
         try access.require(.clinician(clinician), \.treatsPatients, "use the follow-up worklist")
         let showsDone = request.uri.queryParameters.get("vis") == "utfort"
-        let all = try await access.invitationSummaries(for: .clinician(clinician), states: Self.followUpStates, orVoidedLinks: true)
-        let list = all.filter { ($0.contactedAt != nil) == showsDone }
         let t = pages.clinicianTexts(for: clinician)
-        let contacts = try await contactDetails(of: Set(list.map(\.patientId)), clinician, purpose: "follow-up list")
-        let rows = list.map { summary -> [String: Any] in
-            var row = row(for: summary, clinician)
-            if let contact = contacts[summary.patientId] { row["contact"] = contact }
+        let query = ListQuery(request, sorts: ["lukket", "enhet"])
+        let all = try await access.invitationSummaries(for: .clinician(clinician), states: Self.followUpStates, orVoidedLinks: true)
+        var list = all.filter {
+            ($0.contactedAt != nil) == showsDone && (query.unit == nil || $0.unit == query.unit)
+                && (query.state == nil || $0.state == query.state) && (query.milestone == nil || $0.milestone == query.milestone)
+        }
+        if let found = try await patients(matching: query.search, among: Set(list.map(\.patientId)), clinician) {
+            list = list.filter { found.contains($0.patientId) }
+        }
+        list.sort { a, b in
+            query.sort == "enhet"
+                ? (a.unit, a.invitationId) < (b.unit, b.invitationId) : (a.closesAt, a.invitationId) > (b.closesAt, b.invitationId)
+        }
+        let path = showsDone ? "/oppfolging?vis=utfort" : "/oppfolging"
+        let (page, pager) = query.paged(list, path: "/oppfolging", t)
+        let people = try await people(of: Set(page.map(\.patientId)), clinician, purpose: "follow-up list")
+        let rows = page.map { summary -> [String: Any] in
+            var row = row(for: summary, clinician, people: people)
+            if let person = people[summary.patientId] { row["contact"] = contactView(person, t) }
             return row
         }
         let open = all.count { $0.contactedAt == nil }
         let nudges = showsDone ? [:] : try await nudgeSection(clinician, t)
+        var controls = listControls(
+            query, path: "/oppfolging", units: try await access.units(for: .clinician(clinician)), t,
+            states: Self.followUpStates.map { ($0, t.state($0)) },
+            milestones: services.pathways.scheduleProtocol.milestones.map { ($0.id, services.milestoneLabel($0.id, t.language)) },
+            sorts: [("lukket", t["sortClosed"]), ("enhet", t["sortUnit"])], searchesNames: clinician.role.seesNames)
+        if showsDone { controls["listHidden"] = [["name": "vis", "value": "utfort"]] }
         return pages.clinicianPage(
             "clinician-worklist", title: t["navWorklist"],
-            context: nudges.merging([
-                "hasRows": !rows.isEmpty, "rows": rows, "showsDone": showsDone,
+            context: nudges.merging(controls) { $1 }.merging(pager) { $1 }.merging([
+                "hasRows": !rows.isEmpty, "rows": rows, "showsDone": showsDone, "clearURL": path,
                 "openTab": t("worklistOpenTab", ["count": "\(open)"]), "doneTab": t("worklistDoneTab", ["count": "\(all.count - open)"]),
-            ]) { $1 }, clinician: clinician, csrf: csrf, back: showsDone ? "/oppfolging?vis=utfort" : "/oppfolging",
-            notice: SavedNotice.shown(in: request))
+            ]) { $1 }, clinician: clinician, csrf: csrf, back: path, notice: SavedNotice.shown(in: request))
     }
 
     /// One invitation as the worklist and the invitations page show it.
-    func row(for i: InvitationSummary, _ clinician: Clinician) -> [String: Any] {
+    func row(for i: InvitationSummary, _ clinician: Clinician, people: [String: Identity] = [:]) -> [String: Any] {
         let t = pages.clinicianTexts(for: clinician)
         let voided = i.linkVoidedAt.map { [["text": t("linkVoided", ["date": t.date($0)])]] } ?? []
         let problems = voided + i.deliveryProblems.map { DeliveryProblemText.describe($0, t) }
         var row: [String: Any] = [
-            "id": i.invitationId, "patient": String(i.patientId.prefix(8)), "unit": i.unit,
+            "id": i.invitationId, "patient": displayName(i.patientId, people, t), "unit": i.unit,
             "milestone": services.milestoneLabel(i.milestone, t.language),
             "state": t.state(i.state), "opens": t.date(i.opensAt),
             "closes": t.date(i.closesAt.addingTimeInterval(-60)),
@@ -59,22 +77,12 @@ extension ClinicianController {
         return row
     }
 
-    /// Name, mobile number and e-mail of each patient as the clinician's own units registered them, for the roles that
-    /// see names (every read is in the audit log with `purpose`); empty for the others.
-    func contactDetails(of patients: Set<String>, _ clinician: Clinician, purpose: String) async throws -> [String: [String: String]] {
-        guard clinician.role.seesNames else { return [:] }
-        var out: [String: [String: String]] = [:]
-        let t = pages.clinicianTexts(for: clinician)
-        for patientId in patients.sorted() {
-            guard let sealed = try await access.identity(of: patientId, for: .clinician(clinician), purpose: purpose, at: services.now())
-            else { continue }
-            let person = try services.vault.open(sealed, patientId: patientId)
-            var contact = ["name": person.name ?? t["nameMissing"]]
-            if let mobile = person.mobile, !mobile.isEmpty { contact["mobile"] = mobile }
-            if let email = person.email, !email.isEmpty { contact["email"] = email }
-            out[patientId] = contact
-        }
-        return out
+    /// Name, mobile number and e-mail as the clinician's own units registered them.
+    func contactView(_ person: Identity, _ t: ClinicianTexts) -> [String: String] {
+        var contact = ["name": person.name ?? t["nameMissing"]]
+        if let mobile = person.mobile, !mobile.isEmpty { contact["mobile"] = mobile }
+        if let email = person.email, !email.isEmpty { contact["email"] = email }
+        return contact
     }
 
     func contactForm(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -90,11 +98,9 @@ extension ClinicianController {
         try access.require(.clinician(clinician), \.treatsPatients, "mark follow-up contacts")
         let summary = try await access.followUpItem(id, for: .clinician(clinician))
         let t = pages.clinicianTexts(for: clinician)
-        var item = row(for: summary, clinician)
-        if let contact = try await contactDetails(of: [summary.patientId], clinician, purpose: "follow-up contact form")[summary.patientId]
-        {
-            item["contact"] = contact
-        }
+        let people = try await people(of: [summary.patientId], clinician, purpose: "follow-up contact form")
+        var item = row(for: summary, clinician, people: people)
+        if let person = people[summary.patientId] { item["contact"] = contactView(person, t) }
         var context: [String: Any] = [
             "item": item, "action": "/oppfolging/\(id)/kontaktet",
             "date": form.date ?? OsloTime.date(of: services.now()).description, "note": form.note ?? "",

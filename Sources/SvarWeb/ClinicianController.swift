@@ -131,28 +131,55 @@ struct ClinicianController: Sendable {
     func start(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (clinician, csrf) = try context.session()
         let units = try await access.units(for: .clinician(clinician))
-        let courses = try await access.courseSummaries(for: .clinician(clinician))
         let t = pages.clinicianTexts(for: clinician)
+        let query = ListQuery(request, sorts: ["startet", "neste", "enhet"] + (clinician.role.seesNames ? ["navn"] : []))
+        var courses = try await access.courseSummaries(for: .clinician(clinician)).filter {
+            (query.unit == nil || $0.unit == query.unit) && (query.state == nil || $0.status == query.state)
+        }
+        if let found = try await patients(matching: query.search, among: Set(courses.map(\.patientId)), clinician) {
+            courses = courses.filter { found.contains($0.patientId) }
+        }
+        // Sorting by name opens every listed name (audited); the other orders open only the page's.
+        let named = query.sort == "navn" ? try await people(of: Set(courses.map(\.patientId)), clinician, purpose: "course list") : [:]
+        courses.sort { a, b in
+            switch query.sort {
+            case "neste": return (a.nextOpensAt ?? .distantFuture, a.courseId) < (b.nextOpensAt ?? .distantFuture, b.courseId)
+            case "enhet": return (a.unit, a.courseId) < (b.unit, b.courseId)
+            case "navn":
+                return (displayName(a.patientId, named, t).lowercased(), a.courseId) < (
+                    displayName(b.patientId, named, t).lowercased(), b.courseId
+                )
+            default: return (a.startedOn?.description ?? "", a.courseId) > (b.startedOn?.description ?? "", b.courseId)
+            }
+        }
+        let (page, pager) = query.paged(courses, path: "/", t)
+        let people = query.sort == "navn" ? named : try await people(of: Set(page.map(\.patientId)), clinician, purpose: "course list")
         let flags =
             clinician.role.seesResults
             ? try await access.safetyFlags(for: .clinician(clinician), unseenOnly: true).map {
                 safetyFlagView($0, t, back: "/", showsPatient: true)
             } : []
         let nudges = try await nudgeSection(clinician, t)
+        let controls = listControls(
+            query, path: "/", units: units, t,
+            states: CourseStatus.allCases.map { ($0.rawValue, t.state($0.rawValue)) },
+            sorts: [("startet", t["sortStarted"]), ("neste", t["sortNext"]), ("enhet", t["sortUnit"])]
+                + (clinician.role.seesNames ? [("navn", t["sortName"])] : []), searchesNames: clinician.role.seesNames)
         return pages.clinicianPage(
             "clinician-start", title: t["navCourses"],
-            context: nudges.merging([
+            context: nudges.merging(controls) { $1 }.merging(pager) { $1 }.merging([
                 "units": units.map { ["resh": $0.resh, "name": $0.name] },
-                "hasCourses": !courses.isEmpty,
-                "courses": courses.map { c -> [String: Any] in
+                "hasCourses": !page.isEmpty,
+                "courses": page.map { c -> [String: Any] in
                     var row: [String: Any] = [
-                        "patientURL": "/pasient/\(c.patientId)#forlop-\(c.courseId)", "patient": String(c.patientId.prefix(8)),
-                        "unit": c.unit,
+                        "patientURL": "/pasient/\(c.patientId)#forlop-\(c.courseId)", "patient": displayName(c.patientId, people, t),
+                        "pseudonym": people[c.patientId] == nil ? "" : String(c.patientId.prefix(8)), "unit": c.unit,
                         "type": c.type, "status": t.state(c.status), "started": c.startedOn.map(t.date) ?? t["courseNotStarted"],
                     ]
                     if let milestone = c.nextMilestone, let opens = c.nextOpensAt {
-                        row["next"] =
-                            "\(services.milestoneLabel(milestone, t.language)), \(t.date(opens)) (\(t.state(c.nextState ?? "")))"
+                        // An invitation already open says so, rather than showing a date in the past as "next".
+                        let when = opens <= services.now() ? t["nextOpenNow"] : t.date(opens)
+                        row["next"] = "\(services.milestoneLabel(milestone, t.language)), \(when) (\(t.state(c.nextState ?? "")))"
                     }
                     return row
                 },
@@ -163,14 +190,52 @@ struct ClinicianController: Sendable {
 
     func invitations(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (clinician, csrf) = try context.session()
-        let list = try await access.invitationSummaries(for: .clinician(clinician))
+        let t = pages.clinicianTexts(for: clinician)
+        let query = ListQuery(request, sorts: ["apner", "lukkes", "enhet"])
+        let units = try await access.units(for: .clinician(clinician))
+        var list = try await access.invitationSummaries(for: .clinician(clinician)).filter {
+            (query.unit == nil || $0.unit == query.unit) && (query.state == nil || $0.state == query.state)
+                && (query.milestone == nil || $0.milestone == query.milestone)
+        }
+        if let found = try await patients(matching: query.search, among: Set(list.map(\.patientId)), clinician) {
+            list = list.filter { found.contains($0.patientId) }
+        }
+        list.sort { a, b in
+            switch query.sort {
+            case "lukkes": return (a.closesAt, a.invitationId) < (b.closesAt, b.invitationId)
+            case "enhet": return (a.unit, a.invitationId) < (b.unit, b.invitationId)
+            default: return (a.opensAt, a.invitationId) > (b.opensAt, b.invitationId)
+            }
+        }
+        let (page, pager) = query.paged(list, path: "/invitasjoner", t)
+        let people = try await people(of: Set(page.map(\.patientId)), clinician, purpose: "invitation list")
+        let controls = listControls(
+            query, path: "/invitasjoner", units: units, t,
+            states: InvitationState.allCases.map { ($0.rawValue, t.state($0.rawValue)) },
+            milestones: services.pathways.scheduleProtocol.milestones.map { ($0.id, services.milestoneLabel($0.id, t.language)) },
+            sorts: [("apner", t["sortOpens"]), ("lukkes", t["sortCloses"]), ("enhet", t["sortUnit"])],
+            searchesNames: clinician.role.seesNames)
         return pages.clinicianPage(
-            "clinician-invitations", title: pages.clinicianTexts(for: clinician)["navInvitations"],
-            context: [
-                "hasRows": !list.isEmpty, "rows": list.map { row(for: $0, clinician) },
-            ], clinician: clinician, csrf: csrf, back: "/invitasjoner", notice: SavedNotice.shown(in: request))
+            "clinician-invitations", title: t["navInvitations"],
+            context: controls.merging(pager) { $1 }.merging([
+                "hasRows": !page.isEmpty, "rows": page.map { row(for: $0, clinician, people: people) },
+            ]) { $1 }, clinician: clinician, csrf: csrf, back: "/invitasjoner", notice: SavedNotice.shown(in: request))
     }
 
+    /// The search, filter and sort form above a list (a GET form: nothing changes, and the result can be bookmarked).
+    func listControls(
+        _ query: ListQuery, path: String, units: [SvarStore.Unit], _ t: ClinicianTexts, states: [(String, String)],
+        milestones: [(String, String)] = [], sorts: [(String, String)], searchesNames: Bool
+    ) -> [String: Any] {
+        [
+            "listAction": path, "search": query.search, "searchHint": searchesNames ? t["searchHintNames"] : t["searchHintPseudonym"],
+            "unitOptions": ListQuery.options(units.map { ($0.resh, "\($0.name) (\($0.resh))") }, chosen: query.unit, all: t["filterAll"]),
+            "stateOptions": ListQuery.options(states.map { ($0.0, $0.1) }, chosen: query.state, all: t["filterAll"]),
+            "hasMilestones": !milestones.isEmpty,
+            "milestoneOptions": ListQuery.options(milestones.map { ($0.0, $0.1) }, chosen: query.milestone, all: t["filterAll"]),
+            "sortOptions": sorts.map { ["value": $0.0, "label": $0.1, "selected": $0.0 == query.sort] },
+        ]
+    }
 }
 
 /// The language switch in the clinician pages' header: the language, and the page to go back to.
