@@ -18,7 +18,7 @@ import Testing
     func values(_ draft: [String: Int], csrf: String, base: String, step: Int) -> StepPageValues {
         let shown: (String) -> String = { draft[$0].map(String.init) ?? "" }
         return StepPageValues(
-            csrf: csrf, action: "\(base)/s/2?lang=nb", back: step > 1 ? "\(base)/s/1?lang=nb" : nil,
+            csrf: csrf, action: "\(base)/s/2?lang=nb", hasBack: step > 1,
             languageURL: { "\(base)/s/2?lang=\($0.rawValue)" },
             value: shown, checked: { shown($0) == $1 ? " checked" : "" })
     }
