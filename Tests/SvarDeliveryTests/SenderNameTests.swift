@@ -1,4 +1,6 @@
 import Foundation
+import Logging
+import SvarAssets
 import SvarDomain
 import SvarServices
 import Testing
@@ -63,5 +65,28 @@ import Testing
                 messageId: "<m@h.no>")
             #expect(!unknown.text.contains("minut"), "no estimate without one: \(unknown.text)")
         }
+    }
+}
+
+/// Through the delivery pass: the e-mail written for a queued invitation is from the configured name and says
+/// the time its instruments take (the fixture's invitation is EQ-5D-5L alone: 6 questions, 2 minutes).
+@Suite struct DeliveredInvitationTests {
+    @Test func theDeliveredInvitationCarriesTheSenderNameAndTheComputedTime() async throws {
+        let f = try await DeliveryFixture.make()
+        let folder = temporaryFolder("mailbox-sender")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var composer = try MessageComposer.load(webDirectory: sourceWeb)
+        composer.senderName = "Svar Vest"
+        let catalogue = try InstrumentLoader.catalogue(instruments: packageRoot.appendingPathComponent("Sources/SvarAssets/instruments"))
+        let questions = try #require(catalogue.instrument("eq5d-5l")).questionnaire.questions.count
+        let pass = DeliveryPass(
+            store: f.store, vault: f.vault, links: f.links, composer: composer,
+            notifiers: [FileMailbox(directory: folder, from: "svar@svar.test")], messageDomain: "svar.test",
+            logger: Logger(label: "test"), random: { 0.5 }, catalogue: catalogue)
+        #expect(try await pass.run(now: t0).sent == 1)
+        let raw = try #require(emlFiles(folder).first)
+        #expect(raw.hasPrefix("From: Svar Vest <svar@svar.test>\r\n"), "\(raw.prefix(200))")
+        #expect(decodeQuotedPrintable(raw).contains("Det tar omtrent \(TimeEstimate.minutes(items: questions)) minutter."))
+        #expect(TimeEstimate.minutes(items: questions) == 2)
     }
 }
