@@ -89,6 +89,30 @@ import Testing
         #expect(!pagesOfBaseline.contains { $0.contains(Self.hostileValues) })
     }
 
+    /// A step opened from the review ("Change") has its own skeleton — the button says it returns to the review,
+    /// the action carries `return=review` — and it too is byte for byte the template's page.
+    @Test func aStepOpenedFromTheReviewRendersTheSameHTMLOnBothPaths() async throws {
+        let catalogue = try InstrumentLoader.catalogue(instruments: sourceInstruments)
+        let pages = StepPages(pages: try await PageRenderer.load(webDirectory: sourceWeb))
+        let steps = PatientAnswering.steps(["rand36", "eq5d-5l"].compactMap { catalogue.instrument($0) })
+        for language in Language.allCases {
+            for step in steps {
+                var v = values(draft(step), csrf: "Abc_123-xyz", base: "/a/tok", step: step.number)
+                v = StepPageValues(
+                    csrf: v.csrf, action: v.action + "&return=review", hasBack: v.hasBack, returnToReview: true,
+                    languageURL: v.languageURL, value: v.value, checked: v.checked)
+                let filled = try await body(pages.page(step, of: steps.count, language, v, problems: [:]))
+                let rendered = try await body(pages.page(step, of: steps.count, language, v, problems: [:], fromSkeleton: false))
+                #expect(filled == rendered, "step \(step.number) \(language): \(Self.firstDifference(filled, rendered))")
+                #expect(filled.contains("&amp;return=review"))
+                let plain = try await body(
+                    pages.page(step, of: steps.count, language, values([:], csrf: "c", base: "/a/tok", step: step.number), problems: [:]))
+                #expect(filled.contains(pages.pages.text("saveReturnButton", language)))
+                #expect(!plain.contains(pages.pages.text("saveReturnButton", language)), "the plain step's skeleton is its own")
+            }
+        }
+    }
+
     /// A text pack with markup is escaped the same way on both paths; one using the marker characters gets no
     /// skeleton (its steps are rendered by the template every time) and still renders correctly.
     @Test func hostileTextPacksAreEscapedAndMarkerCharactersFallBackToTheTemplate() async throws {
