@@ -21,6 +21,12 @@ sensitive RAND-36 step and the thank-you page; the VAS is answered with the keyb
 type, Enter), "7,5" comes back as an error that names the question and shows "7,5" again, and the scale then
 marks the value typed.
 
+Navigation that keeps answers (issue 15 item 4) is walked twice, in the same Chromium and in a second one with
+JavaScript switched off: Back on a half-answered step, the language switch inside a step, "Fortsett — steg 3
+av 10" on the landing page, and "Endre" on the review returning to the review; every page of both walks gets
+axe (zero violations). The calm 404 pages (/finnes-ikke, /a/x/y/z) are checked in the language asked, with the
+patient layout, and the accessibility statement with its date, known problems, contact and way back.
+
 One full-page PNG per page goes to e2e/screenshots/ (git-ignored), with axe-results.json (every violation and
 every "needs review" item per page) next to them.
 
@@ -216,7 +222,7 @@ def site(svar_bin, tmp_path_factory):
 def shots():
     SHOTS.mkdir(exist_ok=True)
     # Only this file's own screenshots (test_clinician_browser.py keeps its clinician-*.png beside them).
-    for old in [p for p in SHOTS.glob("*.png") if not p.name.startswith("clinician-")] + list(SHOTS.glob("axe-results.json")):
+    for old in [p for p in SHOTS.glob("*.png") if not p.name.startswith("clinician-")] + list(SHOTS.glob("axe-results*.json")):
         old.unlink()
     return SHOTS
 
@@ -263,9 +269,10 @@ def set_viewport(drv, width: int, height: int) -> None:
 class Audit:
     """axe results of every page checked in this module, reported together."""
 
-    def __init__(self, drv, shots_dir: Path) -> None:
+    def __init__(self, drv, shots_dir: Path, results_name: str = "axe-results.json") -> None:
         self.drv = drv
         self.dir = shots_dir
+        self.results_name = results_name
         self.pages: dict[str, dict] = {}
         self.order: list[str] = []
         self.tags_without_rules: list[str] = []
@@ -337,7 +344,7 @@ class Audit:
         return path
 
     def write(self) -> None:
-        (self.dir / "axe-results.json").write_text(
+        (self.dir / self.results_name).write_text(
             json.dumps({n: self.pages[n] for n in self.order}, indent=2, ensure_ascii=False), "utf-8")
 
     def report(self, names: list[str] | None = None) -> str:
@@ -501,7 +508,8 @@ def test_patient_answers_baseline_in_a_browser(site, driver, audit):
         progress = drv.find_element(By.CSS_SELECTOR, ".progress-text").text
         assert re.search(rf"\b{step}\b", progress), f"progress text {progress!r} on step {step}"
         if step > 1:
-            assert drv.find_elements(By.CSS_SELECTOR, "main .actions a.button-secondary"), f"no back link on step {step}"
+            assert drv.find_elements(By.CSS_SELECTOR, 'main form .actions button[name="navigate"][value="back"]'), \
+                f"no Back button in the form of step {step}"
         audit.page(f"step-{step:02d}")
 
         radios, numbers = radio_names(drv), number_names(drv)
@@ -833,7 +841,7 @@ def test_urgent_help_and_the_vas_scale_by_keyboard(help_site, driver, audit, dev
         # The sensitive step: callout; its grid's time frame in every question's legend.
         drv.get(f"{url}/s/{SENSITIVE_STEP}?lang=nb")
         callout_seen(drv, f"step {SENSITIVE_STEP}")
-        legends = drv.find_elements(By.CSS_SELECTOR, "main form legend")
+        legends = drv.find_elements(By.CSS_SELECTOR, "main form .question legend")
         frames = [l.find_element(By.CSS_SELECTOR, ".time-frame").text for l in legends]
         assert len(legends) == 9 and all("4 ukene" in f for f in frames), f"time frames in legends: {frames}"
         audit.page(f"help-{device}-step-{SENSITIVE_STEP:02d}", width=width)
@@ -888,5 +896,179 @@ def test_urgent_help_and_the_vas_scale_by_keyboard(help_site, driver, audit, dev
         audit.page(f"help-{device}-thanks", width=width)
     finally:
         set_viewport(drv, WIDTH, HEIGHT)
+    report = audit.report(audit.order[first_page:])
+    assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Navigation that keeps answers (issue 15 item 4), with JavaScript and without
+# ---------------------------------------------------------------------------------------------------------------
+def selected(drv, name: str, code: int) -> bool:
+    return drv.find_element(By.CSS_SELECTOR, f'input[type="radio"][name="{name}"][value="{code}"]').is_selected()
+
+
+def walk_navigation(drv, audit, url: str, prefix: str) -> None:
+    """Back saves an incomplete step, the language switch keeps what was chosen, the landing page continues at
+    the first unanswered step, and "Endre" on the review returns to the review — by clicking, as a person."""
+    path = urlsplit(url).path
+    drv.get(url)
+    start = drv.find_element(By.CSS_SELECTOR, "main .actions a.button")
+    assert start.text.strip() == "Start", f"a fresh link offers {start.text!r}"
+    minutes = drv.find_element(By.CSS_SELECTOR, "dl.facts").text
+    assert "omtrent 14 minutter" in minutes and "42" in minutes, f"36 + 6 questions at 20 s: {minutes!r}"
+    click_and_wait_for_new_page(drv, start)
+    wait_for_url(drv, re.escape(path) + r"/s/1\?lang=nb$", "step 1")
+    for name in radio_names(drv):
+        choose(drv, name, planned(name))
+    press_submit(drv)
+    wait_for_url(drv, re.escape(path) + r"/s/2\?lang=nb$", "step 2")
+
+    # Step 2 answered in part, then Back: step 1, and step 2 keeps what was chosen.
+    some = radio_names(drv)[:3]
+    for name in some:
+        choose(drv, name, planned(name))
+    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, 'main form button[name="navigate"][value="back"]'))
+    wait_for_url(drv, re.escape(path) + r"/s/1\?lang=nb$", "step 1 after Back")
+    assert all(selected(drv, n, planned(n)) for n in radio_names(drv)), "step 1 lost its answers"
+    audit.page(f"{prefix}step-01-after-back")
+    press_submit(drv)
+    wait_for_url(drv, re.escape(path) + r"/s/2\?lang=nb$", "step 2 again")
+    lost = [n for n in some if not selected(drv, n, planned(n))]
+    assert not lost, f"Back lost the answers to {lost}"
+
+    # The language switch: one more answer, then English — the same step, everything still chosen.
+    assert drv.find_elements(By.CSS_SELECTOR, 'header nav.language-nav a[href="#language-switch"]'), \
+        "the header should lead to the switch in the form"
+    more = some + [radio_names(drv)[3]]
+    choose(drv, more[-1], planned(more[-1]))
+    click_and_wait_for_new_page(
+        drv, drv.find_element(By.CSS_SELECTOR, 'main form button[name="switchLanguage"][value="en"]'))
+    wait_for_url(drv, re.escape(path) + r"/s/2\?lang=en$", "step 2 in English")
+    assert html_lang(drv) == "en"
+    lost = [n for n in more if not selected(drv, n, planned(n))]
+    assert not lost, f"the language switch lost the answers to {lost}"
+    assert not drv.find_elements(By.CSS_SELECTOR, ".error-summary"), "an error for a half-answered page"
+    audit.page(f"{prefix}step-02-switched-en")
+
+    # The link again: continue at the first unanswered step, in either language.
+    drv.get(url + "?lang=en")
+    resume = drv.find_element(By.CSS_SELECTOR, "main .actions a.button")
+    assert re.fullmatch(r"Continue — step 3 of 10", resume.text.strip()), resume.text
+    audit.page(f"{prefix}landing-resume-en")
+    drv.get(url)
+    resume = drv.find_element(By.CSS_SELECTOR, "main .actions a.button")
+    assert resume.text.strip() == "Fortsett — steg 3 av 10", resume.text
+    audit.page(f"{prefix}landing-resume-nb")
+    click_and_wait_for_new_page(drv, resume)
+    wait_for_url(drv, re.escape(path) + r"/s/3\?lang=nb$", "step 3 from Fortsett")
+
+    # "Endre" on the review: the step, then back to the review once saved.
+    drv.get(f"{url}/review?lang=nb")
+    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "main .review-section .change a"))
+    wait_for_url(drv, re.escape(path) + r"/s/1\?lang=nb&return=review$", "step 1 from Endre")
+    save = drv.find_element(By.CSS_SELECTOR, "main form .actions button[type=submit]")
+    assert save.text.strip() == "Lagre og gå tilbake til oversikten", save.text
+    audit.page(f"{prefix}change-from-review")
+    choose(drv, "1", 5)
+    press_submit(drv)
+    wait_for_url(drv, re.escape(path) + r"/review\?lang=nb$", "the review after Endre")
+    first_answer = drv.find_element(By.CSS_SELECTOR, "main .review-section .answer").text
+    assert first_answer == "Dårlig", f"the changed answer on the review: {first_answer!r}"
+    audit.page(f"{prefix}review-after-change")
+
+
+def test_navigation_keeps_answers(site, driver, audit):
+    first_page = len(audit.order)
+    url, _, _ = site.new_link(3)
+    walk_navigation(driver, audit, url, "nav-")
+    report = audit.report(audit.order[first_page:])
+    assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
+
+
+class NoScriptAudit(Audit):
+    """axe needs timers, which do not run while page scripts are off: switch them on just for the check (the
+    page is already laid out without them, and Svar's pages carry no script to start), then off again."""
+
+    def page(self, name: str, *, width: int = WIDTH) -> None:
+        self.drv.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": False})
+        try:
+            super().page(name, width=width)
+        finally:
+            self.drv.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+
+
+@pytest.fixture(scope="module")
+def driver_without_js():
+    """A second Chromium, at the same phone viewport, whose pages run no JavaScript (DevTools' switch; WebDriver's
+    own calls still work, so the walk clicks and reads as in the first browser)."""
+    opts = Options()
+    opts.binary_location = CHROMIUM
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                f"--window-size={WIDTH},{HEIGHT}", "--lang=nb-NO", "--no-first-run", "--no-default-browser-check",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-extensions"):
+        opts.add_argument(arg)
+    drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    try:
+        drv.set_page_load_timeout(PAGE_WAIT)
+        drv.set_script_timeout(120)
+        set_viewport(drv, WIDTH, HEIGHT)
+        drv.execute_cdp_cmd("Emulation.setEmulatedMedia",
+                            {"features": [{"name": "prefers-reduced-motion", "value": "reduce"}]})
+        drv.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+        # Proof that pages run no script here: this one would change its title.
+        drv.get("data:text/html,<title>off</title><script>document.title='on'</script>")
+        assert drv.title == "off", "JavaScript is still on in the no-JavaScript browser"
+        yield drv
+    finally:
+        drv.quit()
+
+
+def test_navigation_without_javascript(site, driver_without_js, shots):
+    drv = driver_without_js
+    audit = NoScriptAudit(drv, shots, results_name="axe-results-nojs.json")
+    url, _, _ = site.new_link(4)
+    try:
+        walk_navigation(drv, audit, url, "nojs-")
+        drv.get("data:text/html,<title>off</title><script>document.title='on'</script>")
+        assert drv.title == "off", "JavaScript came back on during the walk"
+    finally:
+        audit.write()
+    report = audit.report()
+    assert not report, "axe-core violations (WCAG 2.x A/AA), JavaScript off:\n" + report
+
+
+def test_calm_pages_in_the_patients_language_and_the_statements_way_back(site, driver, audit):
+    drv = driver
+    first_page = len(audit.order)
+    for uri, lang, heading, name in (("/finnes-ikke?lang=en", "en", "Page not found", "not-found-en"),
+                                     ("/a/x/y/z", "nb", "Siden finnes ikke", "not-found-nb")):
+        status, _, _ = http_get(site.base + uri)
+        assert status == 404, f"{uri} answered HTTP {status}"
+        drv.get(site.base + uri)
+        assert html_lang(drv) == lang
+        assert drv.find_element(By.CSS_SELECTOR, "main h1").text.strip() == heading
+        assert drv.find_elements(By.CSS_SELECTOR, "header.site-header nav.language-nav a[hreflang]"), "no layout"
+        audit.page(name)
+
+    # From a step in nynorsk, the footer link: the statement, complete, and the way back to that step.
+    url, _, _ = site.new_link(5)
+    path = urlsplit(url).path
+    drv.get(f"{url}/s/3?lang=nn")
+    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "footer.site-footer a[href^='/tilgjengelighet']"))
+    assert urlsplit(drv.current_url).path == "/tilgjengelighet" and html_lang(drv) == "nn"
+    main = drv.find_element(By.TAG_NAME, "main").text
+    for text in ("6. desember 2026", "Dette veit vi ikkje verkar godt nok", "Kontakt", "Uu-tilsynet"):
+        assert text in main, f"the statement lacks {text!r}"
+    audit.page("accessibility-nn-way-back")
+    click_and_wait_for_new_page(drv, drv.find_element(By.LINK_TEXT, "Tilbake til sida du kom frå"))
+    assert urlsplit(drv.current_url).path == f"{path}/s/3" and html_lang(drv) == "nn", drv.current_url
+
+    # The clinician pages link to it too (their footer).
+    drv.get(site.base + "/login")
+    link = drv.find_element(By.CSS_SELECTOR, "footer.site-footer a[href^='/tilgjengelighet']")
+    assert "Tilgjengelighetserklæring" in link.text
+    audit.page("clinician-login-footer")
+
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report

@@ -5,7 +5,7 @@ import Foundation
 public enum MailFormat {
     public static func render(_ message: OutgoingMessage, from: String, date: Date) -> String {
         var headers = [
-            "From: \(from)",
+            "From: \(mailbox(message.senderName, from))",
             "To: \(message.recipient)",
             "Subject: \(encodedWord(message.subject))",
             "Date: \(rfc5322Date(date))",
@@ -43,6 +43,19 @@ public enum MailFormat {
         return String(
             format: "%@, %02d %@ %04d %02d:%02d:%02d +0000", days[((c.weekday ?? 1) - 1) % 7], c.day ?? 1,
             months[((c.month ?? 1) - 1) % 12], c.year ?? 1970, c.hour ?? 0, c.minute ?? 0, c.second ?? 0)
+    }
+
+    /// `Name <address>` (RFC 5322 §3.4): the name as it is when it is plain words, quoted when it holds
+    /// specials, an encoded word when it is not ASCII ("Spørreskjema"); the bare address without a name.
+    static func mailbox(_ name: String?, _ address: String) -> String {
+        guard let name, !name.isEmpty else { return address }
+        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-/=?^_`{|}~ ")
+        if name.allSatisfy(atext.contains) { return "\(name) <\(address)>" }
+        if name.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) {
+            let quoted = name.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            return "\"\(quoted)\" <\(address)>"
+        }
+        return "\(encodedWord(name)) <\(address)>"
     }
 
     /// RFC 2047 encoded word for a header with non-ASCII text (base64, UTF-8).

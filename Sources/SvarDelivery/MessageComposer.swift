@@ -17,6 +17,9 @@ public struct MessageComposer: Sendable {
     let sms: [String: MustacheTemplate]
     let layout: MustacheTemplate
     let labels: [String: Labels]
+    /// The name e-mails are sent under (`SVAR_SENDER_NAME`, "Svar" by default): like the texts, it names no unit
+    /// or treatment, since it shows in a shared inbox's list before anyone opens the message.
+    public var senderName = "Svar"
 
     struct Labels: Decodable, Sendable {
         let linkLabel: String
@@ -67,7 +70,13 @@ public struct MessageComposer: Sendable {
         public var closesAt: Date?
         public var code: String?
         public var codeMinutes: Int
-        public init(link: String? = nil, closesAt: Date? = nil, code: String? = nil, codeMinutes: Int = 15) {
+        /// How long the questionnaire takes (`TimeEstimate`), said in the invitation when known; the texts never
+        /// call it short, since a long one would then be announced as short.
+        public var questionnaireMinutes: Int?
+        public init(
+            link: String? = nil, closesAt: Date? = nil, code: String? = nil, codeMinutes: Int = 15, questionnaireMinutes: Int? = nil
+        ) {
+            self.questionnaireMinutes = questionnaireMinutes
             self.link = link
             self.closesAt = closesAt
             self.code = code
@@ -84,6 +93,8 @@ public struct MessageComposer: Sendable {
         var context: [String: Any] = ["minutes": content.codeMinutes]
         if let link = content.link { context["link"] = link }
         if let code = content.code { context["code"] = code }
+        // "about 1 minutes" would read wrong in every language; so short a questionnaire goes without a time.
+        if let minutes = content.questionnaireMinutes, minutes > 1 { context["questionnaireMinutes"] = minutes }
         if let closesAt = content.closesAt { context["closes"] = formatClosing(closesAt, language: language) }
         let subject = subjects[key]?.render(context) ?? ""
         switch channel {
@@ -94,7 +105,8 @@ public struct MessageComposer: Sendable {
             let text = bodies[key]?.render(context) ?? ""
             return OutgoingMessage(
                 channel: .email, recipient: recipient, subject: subject, text: text,
-                html: html(text, subject: subject, language: language, link: content.link), messageId: messageId)
+                html: html(text, subject: subject, language: language, link: content.link), messageId: messageId,
+                senderName: senderName)
         }
     }
 

@@ -17,8 +17,14 @@ public struct OutgoingMessage: Sendable, Equatable {
     public var html: String?
     /// `<local@domain>`, unique per attempt.
     public var messageId: String
+    /// The e-mail's sender name beside the address (`SVAR_SENDER_NAME`): neutral, as anyone may see it.
+    public var senderName: String?
 
-    public init(channel: Channel, recipient: String, subject: String, text: String, html: String? = nil, messageId: String) {
+    public init(
+        channel: Channel, recipient: String, subject: String, text: String, html: String? = nil, messageId: String,
+        senderName: String? = nil
+    ) {
+        self.senderName = senderName
         self.channel = channel
         self.recipient = recipient
         self.subject = subject

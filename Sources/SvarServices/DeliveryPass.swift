@@ -64,12 +64,15 @@ public struct DeliveryPass: Sendable {
     let messageDomain: String
     let logger: Logger
     let random: @Sendable () -> Double
+    /// The instruments, to tell the time an invitation takes (`TimeEstimate`); without them the texts give none.
+    let catalogue: InstrumentCatalogue?
 
     public init(
         store: any Store, vault: IdentityVault, links: LinkIssuer, composer: MessageComposer, notifiers: [any Notifier],
         policy: DeliveryPolicy = DeliveryPolicy(), messageDomain: String, logger: Logger,
-        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }, catalogue: InstrumentCatalogue? = nil
     ) {
+        self.catalogue = catalogue
         self.store = store
         self.vault = vault
         self.links = links
@@ -186,6 +189,10 @@ public struct DeliveryPass: Sendable {
             content.code = code
         } else if let invitationId = item.invitationId {
             content.link = try await links.issue(invitationId: invitationId, actor: "outbox", now: now).url
+            if kind == .invitation, let catalogue, let invitation = try await store.invitation(invitationId) {
+                let items = invitation.instruments.compactMap(catalogue.instrument).reduce(0) { $0 + $1.questionnaire.questions.count }
+                content.questionnaireMinutes = items > 0 ? TimeEstimate.minutes(items: items) : nil
+            }
         }
         let messageId = "<\(item.id).\(item.channelIndex).\(item.attempts + 1)@\(messageDomain)>"
         let message = composer.compose(

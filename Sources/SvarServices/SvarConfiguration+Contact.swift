@@ -8,8 +8,8 @@ extension SvarConfiguration {
     /// control character (a line break the page would not show), a format character (a bidirectional override
     /// that reorders a phone number on screen) or a private-use character (the step pages' skeleton markers)
     /// would make the line say something else than the installer wrote, so each stops start-up instead.
-    static func checkedContactText(_ text: String) throws(ConfigurationProblem) -> String {
-        let variable = "SVAR_CONTACT_TEXT"
+    /// `SVAR_ACCESSIBILITY_CONTACT` and `SVAR_SENDER_NAME` are checked the same way, under their own names.
+    static func checkedContactText(_ text: String, variable: String = "SVAR_CONTACT_TEXT") throws(ConfigurationProblem) -> String {
         guard text.count <= contactTextLimit else {
             throw ConfigurationProblem(
                 variable: variable, reason: "is \(text.count) characters long; at most \(contactTextLimit) are allowed")
@@ -27,5 +27,23 @@ extension SvarConfiguration {
                     + "a control, format or private-use character; write the line as plain text")
         }
         return text
+    }
+
+    /// The longest `SVAR_SENDER_NAME`: a mail list shows little more.
+    public static let senderNameLimit = 64
+
+    /// Checks `SVAR_SENDER_NAME` as the contact line is checked (no control, format or private-use character) and
+    /// refuses `<`, `>` and `@`, which would make the name look like another address.
+    static func checkedSenderName(_ text: String) throws(ConfigurationProblem) -> String {
+        let variable = "SVAR_SENDER_NAME"
+        let name = try checkedContactText(text.trimmingCharacters(in: .whitespaces), variable: variable)
+        guard name.count <= senderNameLimit else {
+            throw ConfigurationProblem(
+                variable: variable, reason: "is \(name.count) characters long; at most \(senderNameLimit) are allowed")
+        }
+        guard !name.contains(where: { "<>@".contains($0) }) else {
+            throw ConfigurationProblem(variable: variable, reason: "must be a name without <, > or @ (the address is SVAR_MAIL_FROM)")
+        }
+        return name
     }
 }

@@ -41,6 +41,12 @@ public struct SvarConfiguration: Sendable, Equatable {
     /// The installation's own line on where a patient gets help (`SVAR_CONTACT_TEXT`), shown in the patient
     /// pages' urgent-help callout under the national numbers; nil = the national numbers only.
     public var contactText: String?
+    /// Where to report an accessibility problem (`SVAR_ACCESSIBILITY_CONTACT`: an address, a phone number or one
+    /// line), shown in the accessibility statement; nil = "contact those who sent you the link".
+    public var accessibilityContact: String?
+    /// The name beside the sender address of every e-mail (`SVAR_SENDER_NAME`). Neutral by default and by
+    /// intent: it shows in a shared inbox before the message is opened, so it must name no unit or treatment.
+    public var senderName = "Svar"
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     public init() {}
@@ -124,6 +130,10 @@ public struct SvarConfiguration: Sendable, Equatable {
             c.idleTimeoutSeconds = seconds
         }
         if let text = value("SVAR_CONTACT_TEXT") { c.contactText = try Self.checkedContactText(text) }
+        if let text = value("SVAR_ACCESSIBILITY_CONTACT") {
+            c.accessibilityContact = try Self.checkedContactText(text, variable: "SVAR_ACCESSIBILITY_CONTACT")
+        }
+        if let text = value("SVAR_SENDER_NAME") { c.senderName = try Self.checkedSenderName(text) }
         if let id = value("SVAR_PROTOCOL") { c.protocolId = id }
         if let level = value("LOG_LEVEL") {
             guard logLevels.contains(level) else {

@@ -95,6 +95,7 @@ public func buildRouter(_ services: AppServices) -> Router<AppRequestContext> {
     router.middlewares.add(SecurityHeadersMiddleware(strictTransportSecurity: services.configuration.publicURL.hasPrefix("https://")))
     router.middlewares.add(MetricsMiddleware())
     router.middlewares.add(APIProblemMiddleware())
+    router.middlewares.add(CalmErrorPagesMiddleware(pages: services.pages))
     HealthController(services: services).addRoutes(to: router)
     APIController(services: services).addRoutes(to: router.group("api/v1"))
     PatientController(

@@ -75,7 +75,8 @@ public struct PageRenderer: Sendable {
     ) -> [String: Any] {
         var full: [String: Any] = [
             "lang": language.rawValue, "pageTitle": title, "t": texts[language] ?? [:], "csrf": csrf,
-            "accessibilityURL": language.url("/tilgjengelighet"),
+            // The statement links back to the page it was opened from (`fra`), as the patient pages keep no history.
+            "accessibilityURL": language.url("/tilgjengelighet") + "&fra=" + languageURL(language),
             "languages": Language.allCases.map { code -> [String: Any] in
                 ["code": code.rawValue, "name": PageRenderer.languageName(code), "url": languageURL(code), "current": code == language]
             },

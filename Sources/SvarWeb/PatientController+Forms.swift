@@ -25,12 +25,26 @@ extension PatientController {
         let csrf = Self.csrfValue(request).value
         if let gate = try await factorGate(session, language, request, csrf: csrf) { return gate }
         let step = try stepNumber(context, session)
-        let problems = try await services.answering.save(session, step: step, form: form, language: language, now: services.now())
+        // The language switch posts the step with the language chosen; the answers are saved in either case.
+        let switched = form["switchLanguage"].flatMap { Language(rawValue: $0) }
+        let shown = switched ?? language
+        let problems = try await services.answering.save(session, step: step, form: form, language: shown, now: services.now())
+        let returning = Self.returnsToReview(request) ? Self.returnQuery : ""
+        if switched != nil || form["navigate"] == "back" {
+            // Neither needs a complete page: what is valid is saved, an unanswered question waits. Only an answer
+            // that could not be read is shown again (in the language now chosen), so nothing typed is lost.
+            let unreadable = problems.filter { $0.value != .required }
+            if switched != nil, !unreadable.isEmpty {
+                return try self.step(session, shown, csrf, request, context, problems: unreadable, form: form)
+            }
+            let target = switched != nil ? step.number : max(1, step.number - 1)
+            return Self.redirect(shown.url("\(base(request))/s/\(target)") + returning)
+        }
         if !problems.isEmpty {
             // The page shows the answers as posted, so the session opened above serves (no second opening).
             return try self.step(session, language, csrf, request, context, problems: problems, form: form)
         }
-        let next = step.number < session.steps.count ? "/s/\(step.number + 1)" : "/review"
+        let next = returning.isEmpty && step.number < session.steps.count ? "/s/\(step.number + 1)" : "/review"
         return Self.redirect(language.url("\(base(request))\(next)"))
     }
 

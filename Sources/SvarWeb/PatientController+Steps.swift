@@ -13,6 +13,11 @@ extension PatientController {
         return step
     }
 
+    /// The query a step's URLs carry when the patient came from the review.
+    static let returnQuery = "&return=review"
+
+    static func returnsToReview(_ request: Request) -> Bool { request.uri.queryParameters.get("return") == "review" }
+
     func step(
         _ session: PatientAnswering.Session, _ language: Language, _ csrf: String, _ request: Request, _ context: AppRequestContext,
         problems: [String: AnswerProblem], form: [String: String]?
@@ -21,9 +26,10 @@ extension PatientController {
         let draft = session.drafts[step.instrument.id] ?? [:]
         let shown: (String) -> String = { linkId in form.map { $0[linkId] ?? "" } ?? draft[linkId].map(String.init) ?? "" }
         let base = base(request)
+        let returning = Self.returnsToReview(request)
         let values = StepPageValues(
-            csrf: csrf, action: language.url("\(base)/s/\(step.number)"),
-            back: step.number > 1 ? language.url("\(base)/s/\(step.number - 1)") : nil, languageURL: { $0.url(request.uri.path) },
+            csrf: csrf, action: language.url("\(base)/s/\(step.number)") + (returning ? Self.returnQuery : ""),
+            hasBack: step.number > 1, returnToReview: returning, languageURL: { $0.url(request.uri.path) },
             value: shown, checked: { shown($0) == $1 ? " checked" : "" })
         // The common case, a page shown with the answers so far, is filled into the step's skeleton.
         return stepPages.page(step, of: session.steps.count, language, values, problems: problems, fromSkeleton: form == nil)
@@ -36,7 +42,8 @@ extension PatientController {
             let pack = step.instrument.texts[language]
             let draft = session.drafts[step.instrument.id] ?? [:]
             let checked = Answers(instrument: step.instrument.id, checked: draft)
-            let editURL = language.url("\(base(request))/s/\(step.number)")
+            // "Change" comes back here once the step is saved (`return=review`), not through every later step.
+            let editURL = language.url("\(base(request))/s/\(step.number)") + Self.returnQuery
             let answers: [[String: Any]] = step.questions.map { q in
                 let question = pack?.items[q.linkId]?.text ?? q.text ?? q.linkId
                 if q.isRequired, draft[q.linkId] == nil, step.instrument.isEnabled(q, checked) {

@@ -112,14 +112,29 @@ struct PatientController: Sendable {
     func landing(_ request: Request, context: AppRequestContext) async throws -> Response {
         try await page(request, context) { session, language, csrf in
             let pages = services.pages
-            let questions = session.steps.reduce(0) { $0 + $1.questions.count }
+            let minutes = TimeEstimate.minutes(items: session.itemCount)
+            var values: [String: Any] = [
+                "heading": pages.text("landingHeading", language), "intro": pages.text("landingIntro", language),
+                "startURL": language.url("\(base(request))/s/1"), "startLabel": pages.text("startButton", language),
+                "instrumentCount": session.invitation.instruments.count, "questionCount": session.itemCount,
+                "minutes": minutes, "minutesUnit": pages.text(minutes == 1 ? "minuteUnit" : "minutesUnit", language),
+            ]
+            // A patient who has saved answers continues where they stopped (or at the review when all is answered).
+            if session.hasDraft {
+                values["resuming"] = true
+                if let step = session.resumeStep {
+                    values["startURL"] = language.url("\(base(request))/s/\(step)")
+                    values["startLabel"] = pages.text("resumeButton", language)
+                        .replacingOccurrences(of: "{step}", with: String(step))
+                        .replacingOccurrences(of: "{total}", with: String(session.steps.count))
+                } else {
+                    values["startURL"] = language.url("\(base(request))/review")
+                    values["startLabel"] = pages.text("resumeReviewButton", language)
+                }
+            }
             return pages.render(
                 "landing", language: language, title: pages.text("landingHeading", language),
-                context: [
-                    "heading": pages.text("landingHeading", language), "intro": pages.text("landingIntro", language),
-                    "startURL": language.url("\(base(request))/s/1"),
-                    "instrumentCount": session.invitation.instruments.count, "minutes": max(5, questions / 4),
-                ].merging(urgentHelp) { _, help in help }, languageURL: { $0.url(request.uri.path) }, csrf: csrf)
+                context: values.merging(urgentHelp) { _, help in help }, languageURL: { $0.url(request.uri.path) }, csrf: csrf)
         }
     }
 
@@ -150,14 +165,32 @@ struct PatientController: Sendable {
         let language = Self.language(request) ?? .nb
         let csrf = Self.csrfValue(request)
         let pages = services.pages
+        let back = Self.localPage(request.uri.queryParameters.get("fra").map { String($0) })
+        let own = { (code: Language) in code.url("/tilgjengelighet") + (back.map { "&fra=\($0)" } ?? "") }
+        var values: [String: Any] = ["accessibilityURL": own(language)]
+        if let back { values["backURL"] = back }
+        if let contact = services.configuration.accessibilityContact { values["contact"] = contact }
         var response = pages.render(
             "accessibility", language: language, title: pages.text("accessibilityHeading", language),
-            context: [:], languageURL: { $0.url("/tilgjengelighet") }, csrf: csrf.value)
+            context: values, languageURL: { own($0) }, csrf: csrf.value)
         if csrf.isNew { response.setCookie(services.cookies.make(Self.csrfCookie, csrf.value)) }
         return response
     }
 
     // MARK: Helpers
+
+    /// `fra` when it is a page of this site (a path, optionally with its language), else nil: the statement's
+    /// way back must not become a link to anywhere else.
+    static func localPage(_ text: String?) -> String? {
+        guard let text, text.count <= 300, text.hasPrefix("/"), !text.hasPrefix("//") else { return nil }
+        let parts = text.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let pathAllowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-_.")
+        guard parts[0].allSatisfy(pathAllowed.contains) else { return nil }
+        if parts.count == 2 {
+            guard parts[1].hasPrefix("lang="), Language(rawValue: String(parts[1].dropFirst(5))) != nil else { return nil }
+        }
+        return text
+    }
 
     /// The urgent-help callout's context, for the landing and thank-you pages (the step pages add it themselves
     /// where a question is sensitive).

@@ -7,7 +7,10 @@ import SvarServices
 struct StepPageValues {
     let csrf: String
     let action: String
-    let back: String?
+    /// Whether the step has a previous one: "Back" is then a submit button that saves the draft first.
+    let hasBack: Bool
+    /// Whether the patient came from the review ("Change"): saving then returns there, and the button says so.
+    var returnToReview = false
     let languageURL: (Language) -> String
     /// The answer shown in a question's input (by linkId).
     let value: (String) -> String
@@ -17,7 +20,7 @@ struct StepPageValues {
 
 /// The slots of a step page's skeleton.
 enum StepSlot: Sendable {
-    case csrf, action, back
+    case csrf, action
     case language(Language)
     case value(String)
     case checked(String, String)
@@ -36,12 +39,11 @@ struct StepPages: Sendable {
         _ step: PatientAnswering.Step, of total: Int, _ language: Language, _ values: StepPageValues, problems: [String: AnswerProblem],
         fromSkeleton: Bool = true
     ) -> Response {
-        if fromSkeleton, problems.isEmpty, let skeleton = skeleton(step, of: total, language) {
+        if fromSkeleton, problems.isEmpty, let skeleton = skeleton(step, of: total, language, returnToReview: values.returnToReview) {
             let body = skeleton.fill { slot in
                 switch slot {
                 case .csrf: return values.csrf
                 case .action: return values.action
-                case .back: return values.back ?? ""
                 case .language(let other): return values.languageURL(other)
                 case .value(let linkId): return values.value(linkId)
                 case .checked(let linkId, let code): return values.checked(linkId, code)
@@ -57,15 +59,19 @@ struct StepPages: Sendable {
 
     /// The step's skeleton, built on first use; nil if the rendering does not split cleanly at its markers, or
     /// if the step draws a scale (its marker stands where the answer puts it, which a slot of text cannot say).
-    func skeleton(_ step: PatientAnswering.Step, of total: Int, _ language: Language) -> PageSkeleton<StepSlot>? {
+    func skeleton(
+        _ step: PatientAnswering.Step, of total: Int, _ language: Language, returnToReview: Bool = false
+    ) -> PageSkeleton<StepSlot>? {
         let instrument = step.instrument
         let pack = instrument.texts[language] ?? instrument.texts[.nb]
         guard !step.questions.contains(where: { scale($0, pack?.items[$0.linkId]) != nil }) else { return nil }
-        let key = "\(instrument.id)@\(instrument.questionnaire.version)/\(step.group.linkId)/\(step.number)/\(total)/\(language)"
+        let key =
+            "\(instrument.id)@\(instrument.questionnaire.version)/\(step.group.linkId)/\(step.number)/\(total)/\(language)"
+            + (returnToReview ? "/review" : "")
         return skeletons.value(key) {
             let markers = PageSkeleton<StepSlot>.Markers()
             let values = StepPageValues(
-                csrf: markers.marker(.csrf), action: markers.marker(.action), back: step.number > 1 ? markers.marker(.back) : nil,
+                csrf: markers.marker(.csrf), action: markers.marker(.action), hasBack: step.number > 1, returnToReview: returnToReview,
                 languageURL: { markers.marker(.language($0)) }, value: { markers.marker(.value($0)) },
                 checked: { markers.marker(.checked($0, $1)) })
             let (context, title) = self.context(step, of: total, language, values, problems: [:])
@@ -132,7 +138,11 @@ struct StepPages: Sendable {
         if step.questions.contains(where: { instrument.isSensitive($0.linkId) }) {
             context.merge(UrgentHelp.context(contactText: contactText)) { _, new in new }
         }
-        if let back = values.back { context["backURL"] = back }
+        // Back and the language switch are submit buttons of the answer form, so what was typed is saved
+        // before the page changes (no JavaScript needed); the header's language links would lose it.
+        context["hasBack"] = values.hasBack
+        context["returnToReview"] = values.returnToReview
+        context["languageInForm"] = true
         return (context, "\(title) – \(pages.text("progressStep", language)) \(step.number)")
     }
 

@@ -59,10 +59,11 @@ func makeDeliveryPass(_ runtime: Runtime, delivery: DeliveryConfiguration, links
             issuer = try await LinkIssuer.load(
                 store: runtime.store, vault: runtime.vault, publicURL: runtime.configuration.publicURL, now: now)
         }
-        let composer = try MessageComposer.load(webDirectory: runtime.directories.web)
+        var composer = try MessageComposer.load(webDirectory: runtime.directories.web)
+        composer.senderName = runtime.configuration.senderName
         return DeliveryPass(
             store: runtime.store, vault: runtime.vault, links: issuer, composer: composer, notifiers: delivery.notifiers,
-            policy: delivery.policy, messageDomain: delivery.messageDomain, logger: logger)
+            policy: delivery.policy, messageDomain: delivery.messageDomain, logger: logger, catalogue: runtime.catalogue)
     } catch {
         throw fail("cannot start: \(error)")
     }

@@ -129,12 +129,14 @@ func decodeQuotedPrintable(_ text: String) -> String {
         }
     }
 
-    /// The templates can only say what the composer gives them: link, closing date, code and its minutes —
+    /// The templates can only say what the composer gives them: link, closing date, code and its minutes, the
+    /// questionnaire's estimated minutes —
     /// never a unit, a milestone or an instrument name.
     @Test func templatesUseOnlyTheNeutralVariables() throws {
         let folder = sourceWeb.appendingPathComponent("messages")
         let allowed: Set<String> = [
-            "link", "closes", "code", "minutes", "lang", "subject", "paragraphs", "isLink", "text", "linkLabel", "lines", ".",
+            "link", "closes", "code", "minutes", "questionnaireMinutes", "lang", "subject", "paragraphs", "isLink", "text", "linkLabel",
+            "lines", ".",
         ]
         for file in try FileManager.default.subpathsOfDirectory(atPath: folder.path) where file.hasSuffix(".mustache") {
             let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)

@@ -21,7 +21,7 @@ import Testing
 
     func html(_ step: PatientAnswering.Step, _ language: Language, value: String = "") throws -> String {
         let values = StepPageValues(
-            csrf: "c", action: "/a/t/s/\(step.number)?lang=\(language.rawValue)", back: nil,
+            csrf: "c", action: "/a/t/s/\(step.number)?lang=\(language.rawValue)", hasBack: false,
             languageURL: { "/a/t?lang=\($0.rawValue)" }, value: { _ in value }, checked: { _, _ in "" })
         let (context, title) = pages.context(step, of: 12, language, values, problems: [:])
         return try #require(

@@ -18,7 +18,7 @@ import Testing
     func values(_ draft: [String: Int], csrf: String, base: String, step: Int) -> StepPageValues {
         let shown: (String) -> String = { draft[$0].map(String.init) ?? "" }
         return StepPageValues(
-            csrf: csrf, action: "\(base)/s/2?lang=nb", back: step > 1 ? "\(base)/s/1?lang=nb" : nil,
+            csrf: csrf, action: "\(base)/s/2?lang=nb", hasBack: step > 1,
             languageURL: { "\(base)/s/2?lang=\($0.rawValue)" },
             value: shown, checked: { shown($0) == $1 ? " checked" : "" })
     }
@@ -87,6 +87,30 @@ import Testing
         #expect(pagesOfBaseline.contains { $0.contains(" checked>") })
         #expect(pagesOfBaseline.contains { $0.contains(#"value="&lt;b&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/b&gt;""#) })
         #expect(!pagesOfBaseline.contains { $0.contains(Self.hostileValues) })
+    }
+
+    /// A step opened from the review ("Change") has its own skeleton — the button says it returns to the review,
+    /// the action carries `return=review` — and it too is byte for byte the template's page.
+    @Test func aStepOpenedFromTheReviewRendersTheSameHTMLOnBothPaths() async throws {
+        let catalogue = try InstrumentLoader.catalogue(instruments: sourceInstruments)
+        let pages = StepPages(pages: try await PageRenderer.load(webDirectory: sourceWeb))
+        let steps = PatientAnswering.steps(["rand36", "eq5d-5l"].compactMap { catalogue.instrument($0) })
+        for language in Language.allCases {
+            for step in steps {
+                var v = values(draft(step), csrf: "Abc_123-xyz", base: "/a/tok", step: step.number)
+                v = StepPageValues(
+                    csrf: v.csrf, action: v.action + "&return=review", hasBack: v.hasBack, returnToReview: true,
+                    languageURL: v.languageURL, value: v.value, checked: v.checked)
+                let filled = try await body(pages.page(step, of: steps.count, language, v, problems: [:]))
+                let rendered = try await body(pages.page(step, of: steps.count, language, v, problems: [:], fromSkeleton: false))
+                #expect(filled == rendered, "step \(step.number) \(language): \(Self.firstDifference(filled, rendered))")
+                #expect(filled.contains("&amp;return=review"))
+                let plain = try await body(
+                    pages.page(step, of: steps.count, language, values([:], csrf: "c", base: "/a/tok", step: step.number), problems: [:]))
+                #expect(filled.contains(pages.pages.text("saveReturnButton", language)))
+                #expect(!plain.contains(pages.pages.text("saveReturnButton", language)), "the plain step's skeleton is its own")
+            }
+        }
     }
 
     /// A text pack with markup is escaped the same way on both paths; one using the marker characters gets no

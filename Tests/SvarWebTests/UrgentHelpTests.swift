@@ -68,7 +68,7 @@ import Testing
                 let sensitive = step.questions.contains { instrument.isSensitive($0.linkId) }
                 sensitiveSteps += sensitive ? 1 : 0
                 let values = StepPageValues(
-                    csrf: "c", action: "/a/t/s/1?lang=nn", back: nil, languageURL: { "/a/t?lang=\($0.rawValue)" }, value: { _ in "" },
+                    csrf: "c", action: "/a/t/s/1?lang=nn", hasBack: false, languageURL: { "/a/t?lang=\($0.rawValue)" }, value: { _ in "" },
                     checked: { _, _ in "" })
                 let (context, _) = pages.context(step, of: 1, .nn, values, problems: [:])
                 #expect((context["urgentHelp"] != nil) == sensitive, "\(instrument.id) \(step.group.linkId)")
