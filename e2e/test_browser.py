@@ -418,6 +418,15 @@ def choose(drv, name: str, code: int) -> None:
     assert radio.is_selected(), f"clicking the label of {name}={code} did not select the radio"
 
 
+START_BUTTON = "main form.start-form button[type=submit]"
+
+
+def start(drv, respondent: str = "patient") -> None:
+    """Answer the landing page's "who is filling in the form" and press its start (or continue) button."""
+    choose(drv, "respondent", respondent)
+    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, START_BUTTON))
+
+
 def type_number(drv, name: str, value: int) -> None:
     field = drv.find_element(By.CSS_SELECTOR, f'input[type="text"][inputmode="numeric"][name="{name}"]')
     label = drv.find_element(By.CSS_SELECTOR, f'label[for="{field.get_attribute("id")}"]')
@@ -493,8 +502,13 @@ def test_patient_answers_baseline_in_a_browser(site, driver, audit):
         if expected_name:
             audit.page(expected_name)
 
-    # Start, then every step.
-    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "main .actions a.button"))
+    # Start without saying who fills in the form: the question is asked again, with the error at the top.
+    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, START_BUTTON))
+    summary = drv.find_element(By.CSS_SELECTOR, "main .error-summary")
+    assert "Velg hvem som fyller ut skjemaet." in summary.text and drv.title.startswith("Feil:"), summary.text
+    audit.page("landing-respondent-error")
+    # Then who answers (the patient, with help), and every step.
+    start(drv, "patientWithHelp")
     wait_for_url(drv, re.escape(token_path) + r"/s/1(\?|$)", "step 1")
     answered: set[str] = set()
     step = 1
@@ -749,7 +763,7 @@ def test_second_factor_birth_date_pages(factor_site, driver, audit):
     press_submit(drv)
     assert not drv.find_elements(By.CSS_SELECTOR, 'main form input[name="birthDate"]'), \
         f"still asked for the birth date after typing the right one: {drv.current_url}"
-    assert drv.find_elements(By.CSS_SELECTOR, "main .actions a.button"), "no start button after the second factor"
+    assert drv.find_elements(By.CSS_SELECTOR, START_BUTTON), "no start button after the second factor"
 
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
@@ -912,11 +926,11 @@ def walk_navigation(drv, audit, url: str, prefix: str) -> None:
     the first unanswered step, and "Endre" on the review returns to the review — by clicking, as a person."""
     path = urlsplit(url).path
     drv.get(url)
-    start = drv.find_element(By.CSS_SELECTOR, "main .actions a.button")
-    assert start.text.strip() == "Start", f"a fresh link offers {start.text!r}"
+    button = drv.find_element(By.CSS_SELECTOR, START_BUTTON)
+    assert button.text.strip() == "Start", f"a fresh link offers {button.text!r}"
     minutes = drv.find_element(By.CSS_SELECTOR, "dl.facts").text
     assert "omtrent 14 minutter" in minutes and "42" in minutes, f"36 + 6 questions at 20 s: {minutes!r}"
-    click_and_wait_for_new_page(drv, start)
+    start(drv)
     wait_for_url(drv, re.escape(path) + r"/s/1\?lang=nb$", "step 1")
     for name in radio_names(drv):
         choose(drv, name, planned(name))
@@ -952,12 +966,14 @@ def walk_navigation(drv, audit, url: str, prefix: str) -> None:
 
     # The link again: continue at the first unanswered step, in either language.
     drv.get(url + "?lang=en")
-    resume = drv.find_element(By.CSS_SELECTOR, "main .actions a.button")
+    resume = drv.find_element(By.CSS_SELECTOR, START_BUTTON)
     assert re.fullmatch(r"Continue — step 3 of 10", resume.text.strip()), resume.text
     audit.page(f"{prefix}landing-resume-en")
     drv.get(url)
-    resume = drv.find_element(By.CSS_SELECTOR, "main .actions a.button")
+    resume = drv.find_element(By.CSS_SELECTOR, START_BUTTON)
     assert resume.text.strip() == "Fortsett — steg 3 av 10", resume.text
+    assert drv.find_element(By.CSS_SELECTOR, 'input[name="respondent"][value="patient"]').is_selected(), \
+        "the landing page forgot who is answering"
     audit.page(f"{prefix}landing-resume-nb")
     click_and_wait_for_new_page(drv, resume)
     wait_for_url(drv, re.escape(path) + r"/s/3\?lang=nb$", "step 3 from Fortsett")

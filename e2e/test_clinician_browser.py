@@ -71,7 +71,7 @@ from axe_selenium_python import Axe  # noqa: E402
 # expected scores are the ones that test computes from the published tables, independently of Svar.
 from test_browser import (AXE_TAGS, CHROMEDRIVER, CHROMIUM, EQ5D_LEVELS, EQ5D_VAS, RAND_ANSWERS,  # noqa: E402
                           choose, click, click_and_wait_for_new_page, expected_eq5d_index, expected_rand36,
-                          number_names, planned, press_submit, radio_names, type_number, wait_for_url)
+                          number_names, planned, press_submit, radio_names, start, type_number, wait_for_url)
 
 DESKTOP = (1280, 900, False)   # width, height, mobile
 PHONE = (390, 844, True)
@@ -364,6 +364,20 @@ def is_stale(element) -> bool:
         return True
 
 
+def keyboard_follow(drv, label: str, limit: int = 40) -> None:
+    """From a freshly loaded page (focus at its start), Tab to the link named `label` and press Enter, as a keyboard
+    user does."""
+    for _ in range(limit):
+        press(drv, Keys.TAB)
+        element = drv.switch_to.active_element
+        if element.tag_name.lower() == "a" and element.text.strip() == label:
+            before = drv.current_url
+            press(drv, Keys.ENTER)
+            WebDriverWait(drv, 10).until(lambda d: d.current_url != before)
+            return
+    raise AssertionError(f"Tab did not reach the link {label!r} within {limit} presses")
+
+
 def nav_to(drv, label: str) -> None:
     """Follow a main-menu link as a person would, and check the menu marks it as the current page."""
     link = drv.find_element(By.XPATH, f'//nav[contains(@class, "clinician-nav")]//a[normalize-space()="{label}"]')
@@ -462,7 +476,7 @@ def answer_baseline(url: str) -> set[str]:
         drv.get(url)
         assert drv.find_element(By.TAG_NAME, "html").get_attribute("lang") == "nb"
         assert not drv.get_cookie("svar_session"), "the patient's browser has a clinician session"
-        click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "main .actions a.button"))
+        start(drv)
         wait_for_url(drv, re.escape(token_path) + r"/s/1(\?|$)", "step 1")
         answered: set[str] = set()
         while re.search(re.escape(token_path) + r"/s/\d+", drv.current_url):
@@ -699,6 +713,17 @@ def test_clinician_enrols_patient_answers_and_clinician_sees_results(clinic, dri
     clinic.srv.start_course(elsewhere, OTHER_UNIT)
     drv.get(f"{base}/pasient/{elsewhere}")
     assert h1(drv) == "Ikke funnet" and "Annen Enhet" not in drv.page_source, h1(drv)
+    # No name from a unit this clinician does not work for: not in any list, not found by name or number.
+    for path in ["/", "/invitasjoner", "/oppfolging", "/oppfolging?vis=utfort", "/?sok=Annen+Enhet", f"/?sok={third_number}"]:
+        drv.get(base + path)
+        assert "Annen Enhet" not in drv.page_source and elsewhere[:8] not in drv.page_source, path
+
+    # Keyboard only: from the top of a page, Tab reaches the menu and Enter follows it.
+    drv.get(base + "/")
+    keyboard_follow(drv, "Oppfølging")
+    assert path_of(drv) == "/oppfolging", drv.current_url
+    keyboard_follow(drv, "Forløp")
+    assert path_of(drv) == "/", drv.current_url
 
     # -- Log out: the session ends; the pages send to the login page again.
     click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "form.logout button"))

@@ -15,6 +15,8 @@ public enum RegistryBundle {
     public static let valueSetSystem = "urn:svar:value-set"
     public static let unitSystem = "urn:svar:resh"
     public static let milestoneExtension = "urn:svar:extension:milestone"
+    /// Who answered: a `Respondent` code (patient, patientWithHelp, proxy, notStated).
+    public static let respondentExtension = "urn:svar:extension:respondent"
     public static let unitExtension = "urn:svar:extension:unit"
     static let categorySystem = "http://terminology.hl7.org/CodeSystem/observation-category"
     static let absentSystem = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
@@ -43,6 +45,7 @@ public enum RegistryBundle {
                 .array([
                     .object([("url", .string(milestoneExtension)), ("valueCode", .string(response.milestone))]),
                     .object([("url", .string(unitExtension)), ("valueIdentifier", identifier(unitSystem, response.unit))]),
+                    .object([("url", .string(respondentExtension)), ("valueCode", .string(response.respondent))]),
                 ])
             ),
             ("identifier", identifier(responseSystem, response.responseId)),
@@ -51,7 +54,18 @@ public enum RegistryBundle {
             ("subject", reference(patientURL)),
             ("authored", .string(authored)),
         ]
-        if response.respondent == "patient" { questionnaireResponse.append(("source", reference(patientURL))) }
+        // Who answered: the patient (alone or with help) is the source; someone answering for them is a related
+        // person Svar knows nothing more about. The extension keeps the exact code either way.
+        switch Respondent(rawValue: response.respondent) {
+        case .patient?, .patientWithHelp?:
+            questionnaireResponse.append(("source", reference(patientURL)))
+        case .proxy?:
+            questionnaireResponse.append(
+                ("source", .object([("type", .string("RelatedPerson")), ("display", .string("Someone answering for the patient"))])))
+        case .notStated?, nil:
+            break
+        }
+
         let items = answerItems(instrument.questionnaire.item, checked)
         if !items.isEmpty { questionnaireResponse.append(("item", .array(items))) }
         entries.append(

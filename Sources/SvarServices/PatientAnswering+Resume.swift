@@ -5,7 +5,7 @@ extension PatientAnswering.Session {
     public var itemCount: Int { steps.reduce(0) { $0 + $1.questions.count } }
 
     /// Whether anything has been saved yet (the landing page then offers to continue instead of starting).
-    public var hasDraft: Bool { drafts.values.contains { !$0.isEmpty } }
+    public var hasDraft: Bool { drafts.contains { $0.key != PatientAnswering.respondentDraft && !$0.value.isEmpty } }
 
     /// The first step not yet answered, where a returning patient continues: one with no answer at all, or with
     /// a required question (that applies) still open. Nil when every step is answered (continue at the review).

@@ -219,7 +219,7 @@ public struct PatientAnswering: Sendable {
         guard missing.isEmpty else { return .missing(missing) }
         do {
             try await store.submit(
-                invitationId: session.invitation.id, responses: responses, respondent: "patient",
+                invitationId: session.invitation.id, responses: responses, respondent: session.respondent.rawValue,
                 language: language.rawValue, at: now)
         } catch StoreError.conflict(field: "invitation", _) {
             return .alreadyAnswered

@@ -31,7 +31,16 @@ extension ExportWriter {
             CodebookVariable(name: "instrument_version", label: "Skjemaversjonen pasienten svarte på", type: "string"),
             CodebookVariable(name: "submitted", label: "Tidspunktet svaret ble sendt inn (ISO 8601, norsk tid)", type: "datetime"),
             CodebookVariable(name: "language", label: "Språket skjemaet ble besvart på", type: "code", codes: languages + seen),
-            CodebookVariable(name: "respondent", label: "Hvem som svarte (patient: pasienten selv)", type: "string"),
+            CodebookVariable(
+                name: "respondent", label: "Hvem som fylte ut skjemaet, slik det ble oppgitt på startsiden", type: "code",
+                codes: Respondent.allCases.map { respondent in
+                    switch respondent {
+                    case .patient: ("patient", "Pasienten selv")
+                    case .patientWithHelp: ("patientWithHelp", "Pasienten selv, med hjelp")
+                    case .proxy: ("proxy", "En annen for pasienten (foresatt, pårørende eller hjelper)")
+                    case .notStated: ("notStated", "Ikke oppgitt (skjemaet ble åpnet uten startsidens spørsmål)")
+                    }
+                }),
             CodebookVariable(name: "algorithm", label: "Skåringsalgoritmen som ga skårene (id@versjon)", type: "string"),
             CodebookVariable(name: "value_set", label: "EQ-5D-verdisettet indeksen er regnet med (tomt for andre skjema)", type: "string"),
         ]

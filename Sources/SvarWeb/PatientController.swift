@@ -28,6 +28,7 @@ struct PatientController: Sendable {
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("a/:token", use: landing)
+        router.post("a/:token/start", use: start)
         router.get("a/:token/s/:step", use: showStep)
         router.post("a/:token/s/:step", use: saveStep)
         router.get("a/:token/review", use: review)
@@ -110,32 +111,44 @@ struct PatientController: Sendable {
     // MARK: Pages
 
     func landing(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await page(request, context) { session, language, csrf in
-            let pages = services.pages
-            let minutes = TimeEstimate.minutes(items: session.itemCount)
-            var values: [String: Any] = [
-                "heading": pages.text("landingHeading", language), "intro": pages.text("landingIntro", language),
-                "startURL": language.url("\(base(request))/s/1"), "startLabel": pages.text("startButton", language),
-                "instrumentCount": session.invitation.instruments.count, "questionCount": session.itemCount,
-                "minutes": minutes, "minutesUnit": pages.text(minutes == 1 ? "minuteUnit" : "minutesUnit", language),
-            ]
-            // A patient who has saved answers continues where they stopped (or at the review when all is answered).
-            if session.hasDraft {
-                values["resuming"] = true
-                if let step = session.resumeStep {
-                    values["startURL"] = language.url("\(base(request))/s/\(step)")
-                    values["startLabel"] = pages.text("resumeButton", language)
-                        .replacingOccurrences(of: "{step}", with: String(step))
-                        .replacingOccurrences(of: "{total}", with: String(session.steps.count))
-                } else {
-                    values["startURL"] = language.url("\(base(request))/review")
-                    values["startLabel"] = pages.text("resumeReviewButton", language)
-                }
-            }
-            return pages.render(
-                "landing", language: language, title: pages.text("landingHeading", language),
-                context: values.merging(urgentHelp) { _, help in help }, languageURL: { $0.url(request.uri.path) }, csrf: csrf)
+        try await page(request, context) { session, language, csrf in landingPage(session, language, csrf, request) }
+    }
+
+    /// The landing page; `problem` is the start form sent back without an answer to "who is filling this in".
+    func landingPage(
+        _ session: PatientAnswering.Session, _ language: Language, _ csrf: String, _ request: Request, problem: String? = nil,
+        status: HTTPResponse.Status = .ok
+    ) -> Response {
+        let pages = services.pages
+        let minutes = TimeEstimate.minutes(items: session.itemCount)
+        var values: [String: Any] = [
+            "heading": pages.text("landingHeading", language), "intro": pages.text("landingIntro", language),
+            "startAction": language.url("\(base(request))/start"), "startLabel": pages.text("startButton", language),
+            "instrumentCount": session.invitation.instruments.count, "questionCount": session.itemCount,
+            "minutes": minutes, "minutesUnit": pages.text(minutes == 1 ? "minuteUnit" : "minutesUnit", language),
+            "respondents": Respondent.allCases.filter { $0 != .notStated }.map { r -> [String: Any] in
+                ["value": r.rawValue, "label": pages.text("respondent_\(r.rawValue)", language), "checked": session.respondent == r]
+            },
+        ]
+        if let problem {
+            values["problem"] = problem
+            values["hasError"] = true
         }
+        // A patient who has saved answers continues where they stopped (or at the review when all is answered).
+        if session.hasDraft {
+            values["resuming"] = true
+            if let step = session.resumeStep {
+                values["startLabel"] = pages.text("resumeButton", language)
+                    .replacingOccurrences(of: "{step}", with: String(step))
+                    .replacingOccurrences(of: "{total}", with: String(session.steps.count))
+            } else {
+                values["startLabel"] = pages.text("resumeReviewButton", language)
+            }
+        }
+        return pages.render(
+            "landing", language: language, title: pages.text("landingHeading", language),
+            context: values.merging(urgentHelp) { _, help in help }, languageURL: { $0.url(request.uri.path) }, csrf: csrf,
+            status: status)
     }
 
     func showStep(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -5,18 +5,40 @@ import SvarRegistry
 import Testing
 
 @Suite struct RegistryBundleTests {
-    func response(_ instrument: String, answers: [String: Int]? = nil) throws -> ForwardedResponse {
+    func response(_ instrument: String, answers: [String: Int]? = nil, respondent: String = "patient") throws -> ForwardedResponse {
         let submission = try submitted(instrument, answers)
         return ForwardedResponse(
             responseId: "7d2b1a4e-0000-4000-8000-000000000001", patientId: "p", invitationId: "i", courseId: "c",
             unit: "4208", milestone: "baseline", instrument: instrument, instrumentVersion: submission.instrumentVersion,
-            language: "nn", respondent: "patient", submittedAt: t0, answersJSON: submission.answersJSON,
+            language: "nn", respondent: respondent, submittedAt: t0, answersJSON: submission.answersJSON,
             scores: submission.scores)
     }
 
     func entries(_ bundle: JSONValue) -> [JSONValue] {
         if case .array(let entries)? = bundle["entry"] { return entries }
         return []
+    }
+
+    /// Issue 15 item 7: who answered is in the QuestionnaireResponse: the patient (alone or with help) as its
+    /// source, someone answering for them as a related person, and the exact code in an extension.
+    @Test(
+        arguments: [
+            ("patient", "reference"), ("patientWithHelp", "reference"), ("proxy", "RelatedPerson"), ("notStated", nil),
+        ] as [(String, String?)])
+    func theResponseSaysWhoAnswered(_ respondent: String, source: String?) throws {
+        let bundle = try RegistryBundle.transaction(
+            try response("eq5d-5l", respondent: respondent), subject: .pseudonym("abc"),
+            instrument: try #require(catalogue.instrument("eq5d-5l")))
+        let all = entries(bundle)
+        let qr = try #require(all[1]["resource"])
+        switch source {
+        case "reference"?: #expect(qr["source"]?["reference"] != nil && qr["source"]?["reference"] == all[0]["fullUrl"])
+        case let type?: #expect(qr["source"]?["type"]?.stringValue == type && qr["source"]?["reference"] == nil)
+        case nil: #expect(qr["source"] == nil, "no source when nobody said who answered")
+        }
+        #expect(
+            qr["extension"]?.serialized.contains(
+                #"{"url":"urn:svar:extension:respondent","valueCode":"\#(respondent)"}"#) == true)
     }
 
     @Test(arguments: ["rand36", "eq5d-5l", "eq5d-3l", "kvarus-followup"])

@@ -4,6 +4,8 @@ import Hummingbird
 import HummingbirdTesting
 import SvarDomain
 import SvarInstruments
+import SvarRegistry
+import SvarStore
 import SvarTestSupport
 import Testing
 
@@ -83,7 +85,7 @@ import Testing
             let (link, _) = try await helper.invitationLink(client, app)
             let browser = Browser(client)
             let fresh = try await browser.get("\(link)?lang=nb")
-            #expect(fresh.html.contains(#"href="\#(link)/s/1?lang=nb">Start<"#))
+            #expect(fresh.html.contains(#"action="\#(link)/start?lang=nb""#) && fresh.html.contains(">Start</button>"))
             #expect(!fresh.html.contains("Fortsett"))
             for number in 1...2 {
                 let page = try await browser.get("\(link)/s/\(number)?lang=nb")
@@ -92,7 +94,9 @@ import Testing
             let third = try await browser.get("\(link)/s/3?lang=nb")
             let total = try #require(third.html.firstMatch(of: /<progress max="(\d+)"/).map { String($0.1) })
             let resumed = try await browser.get("\(link)?lang=nb")
-            #expect(resumed.html.contains(#"href="\#(link)/s/3?lang=nb">Fortsett — steg 3 av \#(total)<"#))
+            #expect(resumed.html.contains(">Fortsett — steg 3 av \(total)</button>"))
+            let onward = try await browser.post("\(link)/start?lang=nb", ["csrf": try #require(resumed.csrf), "respondent": "patient"])
+            #expect(onward.location == "\(link)/s/3?lang=nb", "the start form continues at the first unanswered step")
             #expect(try await browser.get("\(link)?lang=nn").html.contains("Hald fram — steg 3 av \(total)"))
             #expect(try await browser.get("\(link)?lang=en").html.contains("Continue — step 3 of \(total)"))
             // A step of optional questions with one answer counts as answered (a skipped question is the patient's
@@ -109,7 +113,9 @@ import Testing
             // Everything answered: continue at the review.
             _ = try await helper.answerAll(browser, link)
             let done = try await browser.get("\(link)?lang=nb")
-            #expect(done.html.contains(#"href="\#(link)/review?lang=nb">Fortsett — se over svarene<"#))
+            #expect(done.html.contains(">Fortsett — se over svarene</button>"))
+            let toReview = try await browser.post("\(link)/start?lang=nb", ["csrf": try #require(done.csrf), "respondent": "proxy"])
+            #expect(toReview.location == "\(link)/review?lang=nb")
         }
     }
 
@@ -156,6 +162,41 @@ import Testing
             #expect(page.html.contains("omtrent \(minutes) minutter"))
             #expect(page.html.contains("<dd>\(questions)</dd>"))
             #expect(!page.html.lowercased().contains("kort"))
+        }
+    }
+}
+
+/// Issue 15 item 7: the landing page asks who is filling in the form; the answer is stored with the response.
+@Suite struct RespondentQuestionTests {
+    typealias Browser = PatientPageTests.Browser
+    let helper = PatientPageTests()
+
+    @Test(arguments: StoreKind.engines)
+    func theLandingPageAsksWhoAnswersAndTheResponseKeepsIt(_ kind: StoreKind) async throws {
+        let app = try await TestApp.make(kind)
+        try await app.application.test(.router) { client in
+            let (link, courseId) = try await helper.invitationLink(client, app)
+            let browser = Browser(client)
+            let landing = try await browser.get("\(link)?lang=nn")
+            #expect(landing.html.contains("Kven fyller ut skjemaet?") && !landing.html.contains(" checked"), "nothing chosen for them")
+            let csrf = try #require(landing.csrf)
+            let missing = try await browser.post("\(link)/start?lang=nn", ["csrf": csrf])
+            #expect(missing.status == .unprocessableContent && missing.html.contains("Vel kven som fyller ut skjemaet."))
+            #expect(missing.html.contains(#"<title>Feil:"#) && missing.html.contains(##"href="#respondent-patient""##))
+            let forged = try await browser.post("\(link)/start?lang=nn", ["csrf": "wrong", "respondent": "proxy"])
+            #expect(forged.status == .forbidden)
+            let started = try await browser.post("\(link)/start?lang=nn", ["csrf": csrf, "respondent": "proxy"])
+            #expect(started.status == .seeOther && started.location == "\(link)/s/1?lang=nn")
+            #expect(try await browser.get("\(link)?lang=nn").html.contains(#"value="proxy" checked"#), "the choice is kept")
+            let review = try await helper.answerAll(browser, link)
+            #expect(try await browser.post("\(link)/submit?lang=nb", ["csrf": try #require(review.csrf)]).status == .seeOther)
+            let invitation = try #require(try await app.store.course(courseId)?.invitations.first)
+            let claimed = try await app.store.claimForwards(now: fixedNow, leaseUntil: fixedNow.addingTimeInterval(60), limit: 10)
+            var forwarded: [ForwardedResponse] = []
+            for claim in claimed {
+                if let id = claim.responseId, let r = try await app.store.forwardedResponse(responseId: id) { forwarded.append(r) }
+            }
+            #expect(forwarded.count == 2 && forwarded.allSatisfy { $0.respondent == "proxy" && $0.invitationId == invitation.id })
         }
     }
 }
