@@ -627,7 +627,8 @@ def check_stored(db: Path, invitation: str) -> list[str]:
     if eq_answers != {**EQ5D_LEVELS, "VAS": EQ5D_VAS}:
         problems.append(f"stored EQ-5D-5L answers {eq_answers} != given {EQ5D_LEVELS} VAS {EQ5D_VAS}")
     for row in responses.values():
-        if row["respondent"] != "patient" or row["language"] != "nb":
+        # The walk said on the landing page that the patient answers with help.
+        if row["respondent"] != "patientWithHelp" or row["language"] != "nb":
             problems.append(f"{row['instrument']}: respondent={row['respondent']} language={row['language']}")
 
     def compare(instrument: str, key: str, want: Fraction, n_items: int | None = None, value_set=None) -> None:

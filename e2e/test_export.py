@@ -88,6 +88,20 @@ class Patient:
                 self.cookie = f"svar_csrf={jar['svar_csrf'].value}"
         return resp.status, resp.headers.get("Location", ""), text
 
+    def stop_at_step_two(self, answers: dict[str, int]) -> None:
+        """Opens the link, says who answers, answers step 1, looks at step 2 and goes away (paradata's case)."""
+        status, _, _ = self.request("GET", f"{self.path}?lang={self.lang}")
+        assert status == 200 and self.cookie, f"landing page: HTTP {status}"
+        csrf = self.cookie.split("=", 1)[1]
+        status, location, _ = self.request("POST", f"{self.path}/start?lang={self.lang}", {"csrf": csrf, "respondent": "patient"})
+        assert status == 303 and "/s/1" in location, (status, location)
+        assert self.request("GET", f"{self.path}/s/1?lang={self.lang}")[0] == 200
+        form = {"csrf": csrf, **{k: str(v) for k, v in answers.items()}}
+        status, location, _ = self.request("POST", f"{self.path}/s/1?lang={self.lang}", form)
+        assert status == 303 and "/s/2" in location, (status, location)
+        assert self.request("GET", location)[0] == 200
+        self.conn.close()
+
     def answer(self, answers: dict[str, int]) -> None:
         status, _, _ = self.request("GET", f"{self.path}?lang={self.lang}")
         assert status == 200 and self.cookie, f"landing page: HTTP {status}, cookie {self.cookie!r}"
@@ -130,6 +144,10 @@ def world(svar, svar_bin, tmp_path_factory):
                 if k < answering:
                     url = srv.ok("POST", f"/api/v1/invitations/{invitation['id']}/link", {})["url"]
                     Patient(srv, url, LANGUAGES[seed % 3]).answer(answers_for(seed))
+                elif k == answering:
+                    # One who stops at step 2 in each unit: the paradata show where.
+                    url = srv.ok("POST", f"/api/v1/invitations/{invitation['id']}/link", {})["url"]
+                    Patient(srv, url, "nb").stop_at_step_two(answers_for(seed))
         assert srv.stop() == 0, srv.logs()
     finally:
         srv.kill()
@@ -182,9 +200,11 @@ def read_csv(path: Path) -> tuple[list[str], list[dict]]:
 def test_csv_export_equals_what_was_stored_and_the_codebook_names_it(world):
     out = world["cwd"] / "out-csv"
     summary = world["exports"]["csv"].stdout
-    assert re.search(r"^export \S+ \(csv\): 16 row\(s\) of 8 patient\(s\), 4 file\(s\) in .*out-csv: "
-                     r"results-eq5d-5l\.csv, results-rand36\.csv, codebook\.json, codebook\.csv$", summary, re.M), summary
-    assert sorted(p.name for p in out.iterdir()) == ["codebook.csv", "codebook.json", "results-eq5d-5l.csv", "results-rand36.csv"]
+    assert re.search(r"^export \S+ \(csv\): 16 row\(s\) of 8 patient\(s\), 6 file\(s\) in .*out-csv: "
+                     r"results-eq5d-5l\.csv, results-rand36\.csv, codebook\.json, codebook\.csv, paradata\.csv, "
+                     r"paradata-codebook\.csv; paradata: 84 step view\(s\)$", summary, re.M), summary
+    assert sorted(p.name for p in out.iterdir()) == ["codebook.csv", "codebook.json", "paradata-codebook.csv", "paradata.csv",
+                                                     "results-eq5d-5l.csv", "results-rand36.csv"]
     responses = stored(world["db"])
     codebook = json.loads((out / "codebook.json").read_text(encoding="utf-8"))
     common = {v["name"] for v in codebook["common"]}
@@ -231,9 +251,34 @@ def test_csv_export_equals_what_was_stored_and_the_codebook_names_it(world):
     assert {m["pseudonym"] for m in members} == pseudonyms and len(members) == 8
 
 
+def test_paradata_show_where_patients_stop_and_nothing_they_answered(world):
+    """Issue 15 item 9: per invitation, when each step was first shown and saved; no answers, no ids."""
+    out = world["cwd"] / "out-csv"
+    header, rows = read_csv(out / "paradata.csv")
+    _, described = read_csv(out / "paradata-codebook.csv")
+    assert [d["variable"] for d in described] == header and all(d["label"] for d in described)
+    by_invitation: dict[str, list[dict]] = {}
+    for row in rows:
+        by_invitation.setdefault(row["invitation"], []).append(row)
+    # 8 answered invitations (every one of the 10 steps saved) and 2 that stopped at step 2.
+    complete = [r for r in by_invitation.values() if r[0]["invitation_state"] == "completed"]
+    stopped = [r for r in by_invitation.values() if r[0]["invitation_state"] != "completed"]
+    assert len(complete) == 8 and all(len(r) == 10 and all(s["first_saved"] for s in r) for r in complete), complete[:1]
+    assert len(stopped) == 2, stopped
+    for steps in stopped:
+        assert [(s["step"], bool(s["first_saved"])) for s in steps] == [("1", True), ("2", False)], steps
+        assert steps[0]["step_instrument"] == "rand36" and steps[0]["steps_in_form"] == "10"
+        assert dt.datetime.fromisoformat(steps[1]["first_shown"]) >= dt.datetime.fromisoformat(steps[0]["first_shown"])
+    assert {r["unit"] for r in rows} == {"6101", "6102"} and {r["milestone"] for r in rows} == {"baseline"}
+    text = (out / "paradata.csv").read_text(encoding="utf-8")
+    invitation_ids = [r[0] for r in query(world["db"], "SELECT id FROM invitations")]
+    assert not any(i in text for i in invitation_ids), "no invitation id in the paradata"
+    assert "item_" not in text and "VAS" not in text, "nothing answered in the paradata"
+
+
 def test_ndjson_export_keeps_the_exact_numbers(world):
     out = world["cwd"] / "out-ndjson"
-    assert sorted(p.name for p in out.iterdir()) == ["codebook.json", "results.ndjson"]
+    assert sorted(p.name for p in out.iterdir()) == ["codebook.json", "paradata-codebook.csv", "paradata.csv", "results.ndjson"]
     responses = stored(world["db"])
     codebook = json.loads((out / "codebook.json").read_text(encoding="utf-8"))
     lines = (out / "results.ndjson").read_text(encoding="utf-8").splitlines()
@@ -330,5 +375,6 @@ def test_an_export_never_overwrites_and_needs_the_local_store(svar, world):
     assert default.rc == 0, default
     made = [p for p in world["cwd"].iterdir() if p.name.startswith("export-")]
     assert len(made) == 1 and re.fullmatch(r"export-\d{4}-\d\d-\d\dT\d{6}", made[0].name), made
-    assert sorted(p.name for p in made[0].iterdir()) == ["codebook.csv", "codebook.json", "results-eq5d-5l.csv"]
+    assert sorted(p.name for p in made[0].iterdir()) == ["codebook.csv", "codebook.json", "paradata-codebook.csv", "paradata.csv",
+                                                         "results-eq5d-5l.csv"]
     assert count() == before + 1

@@ -169,7 +169,7 @@ def test_store_copy_moves_a_demo_installation_that_keeps_working(svar, svar_bin,
         assert status == 200, (status, page[:500])
         # The name is sealed in the vault: it shows only if the copied vault opens with the installation's key.
         name = re.search(r'<p class="identity">[^<]*<strong>([^<]+)</strong>', page)
-        assert name and re.fullmatch(r"\w+ (Demo|Prøve|Test|Eksempel|Fiktiv|Oppdiktet)", name.group(1)), page[:2000]
+        assert name and re.fullmatch(r"\w+ (Demo|Prøve|Test|Eksempel|Fiktiv|Oppdiktet|Forløp|Utenkontakt)", name.group(1)), page[:2000]
 
         # The vault's lookup hash finds a known patient again by number: 409 naming the existing patient.
         known = srv.post("/api/v1/patients", {"identityNumber": first_demo_number(), "language": "nb"})

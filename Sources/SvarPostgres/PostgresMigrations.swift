@@ -35,6 +35,21 @@ enum PostgresMigrations {
                 "ALTER TABLE follow_up_contacts ADD COLUMN contacted_on TEXT",
             ]
         ),
+        (
+            "2026-12-06-17-step-views",
+            [
+                // Paradata: when each step of an invitation was first shown and first saved (no answers).
+                """
+                CREATE TABLE step_views (
+                    invitation_id TEXT NOT NULL REFERENCES invitations(id),
+                    step INTEGER NOT NULL,
+                    first_shown_at BIGINT NOT NULL,
+                    first_saved_at BIGINT,
+                    PRIMARY KEY (invitation_id, step)
+                )
+                """
+            ]
+        ),
     ]
 }
 

@@ -9,7 +9,10 @@ extension PostgresStore {
             // One statement: the link, its invitation, the patient's language and a row per draft (if any).
             let rows = try await tx.rows(
                 """
-                SELECT i.id, i.patient_id, i.instruments, i.state, i.closes_at, p.language, d.instrument AS draft, d.answers
+                SELECT i.id, i.patient_id, i.instruments, i.state, i.closes_at, p.language, d.instrument AS draft, d.answers,
+                    (SELECT string_agg(step::text, ',') FROM step_views v WHERE v.invitation_id = i.id) AS shown,
+                    (SELECT string_agg(step::text, ',') FROM step_views v WHERE v.invitation_id = i.id AND v.first_saved_at IS NOT NULL)
+                        AS saved
                 FROM invitation_links l JOIN invitations i ON i.id = l.invitation_id JOIN patients p ON p.id = i.patient_id
                     LEFT JOIN answer_drafts d ON d.invitation_id = i.id
                 WHERE l.nonce_hash = \(Data(nonceHash)) AND l.invitation_id = \(invitationId)
@@ -25,7 +28,43 @@ extension PostgresStore {
                     drafts[instrument] = try row.decode("answers", as: String.self)
                 }
             }
-            return LinkLookup(invitation: invitation, language: try first.decode("language"), drafts: drafts)
+            return LinkLookup(
+                invitation: invitation, language: try first.decode("language"), drafts: drafts,
+                stepsShown: stepNumbers(try first.decode("shown", as: String?.self)),
+                stepsSaved: stepNumbers(try first.decode("saved", as: String?.self)))
+        }
+    }
+
+    public func recordStepView(invitationId: String, step: Int, saved: Bool, at: Date) async throws {
+        try await transaction { tx in
+            let savedAt: Int64? = saved ? at.seconds : nil
+            try await tx.execute(
+                """
+                INSERT INTO step_views (invitation_id, step, first_shown_at, first_saved_at)
+                VALUES (\(invitationId), \(step), \(at.seconds), \(savedAt))
+                ON CONFLICT (invitation_id, step) DO UPDATE SET first_saved_at = COALESCE(step_views.first_saved_at, excluded.first_saved_at)
+                """)
+        }
+    }
+
+    public func stepViews() async throws -> [StepView] {
+        try await transaction { tx in
+            try await tx.rows(
+                """
+                SELECT v.invitation_id, c.unit, i.milestone, i.instruments, i.state, v.step, v.first_shown_at, v.first_saved_at
+                FROM step_views v JOIN invitations i ON i.id = v.invitation_id JOIN courses c ON c.id = i.course_id
+                    JOIN patients p ON p.id = i.patient_id
+                WHERE p.reserved_at IS NULL AND NOT EXISTS (SELECT 1 FROM deletion_requests d WHERE d.patient_id = p.id)
+                ORDER BY i.opens_at, v.invitation_id, v.step
+                """
+            ).map { row in
+                StepView(
+                    invitationId: try row.decode("invitation_id"), unit: try row.decode("unit"), milestone: try row.decode("milestone"),
+                    instruments: try row.decode("instruments", as: String.self).split(separator: ",").map(String.init),
+                    state: try row.decode("state"), step: Int(try row.decode("step", as: Int32.self)),
+                    firstShown: try row.date("first_shown_at"),
+                    firstSaved: try row.decode("first_saved_at", as: Int64?.self).map { Date(seconds: $0) })
+            }
         }
     }
 

@@ -10,6 +10,7 @@ extension PostgresStore {
     /// (PostgreSQL reuses the freed space after VACUUM; autovacuum must be on.)
     private static let erasures: [(what: String, sql: String)] = [
         ("answer drafts", "DELETE FROM answer_drafts WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = $1)"),
+        ("step views", "DELETE FROM step_views WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = $1)"),
         ("second-factor state", "DELETE FROM link_factor WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = $1)"),
         ("links", "DELETE FROM invitation_links WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = $1)"),
         ("reminders", "DELETE FROM reminders WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = $1)"),

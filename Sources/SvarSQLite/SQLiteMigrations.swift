@@ -417,6 +417,19 @@ enum SQLiteMigrations {
                     ALTER TABLE follow_up_contacts ADD COLUMN contacted_on TEXT;
                     """)
         }
+        migrator.registerMigration("2026-12-06-17-step-views") { db in
+            // Paradata: when each step of an invitation was first shown and first saved (no answers).
+            try db.execute(
+                sql: """
+                    CREATE TABLE step_views (
+                        invitation_id TEXT NOT NULL REFERENCES invitations(id),
+                        step INTEGER NOT NULL,
+                        first_shown_at INTEGER NOT NULL,
+                        first_saved_at INTEGER,
+                        PRIMARY KEY (invitation_id, step)
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -10,7 +10,10 @@ extension SQLiteStore {
             let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
-                        SELECT i.id, i.patient_id, i.instruments, i.state, i.closes_at, p.language, d.instrument AS draft, d.answers
+                        SELECT i.id, i.patient_id, i.instruments, i.state, i.closes_at, p.language, d.instrument AS draft, d.answers,
+                            (SELECT group_concat(step) FROM step_views v WHERE v.invitation_id = i.id) AS shown,
+                            (SELECT group_concat(step) FROM step_views v WHERE v.invitation_id = i.id AND v.first_saved_at IS NOT NULL)
+                                AS saved
                         FROM invitation_links l JOIN invitations i ON i.id = l.invitation_id JOIN patients p ON p.id = i.patient_id
                             LEFT JOIN answer_drafts d ON d.invitation_id = i.id
                         WHERE l.nonce_hash = ? AND l.invitation_id = ?
@@ -24,7 +27,42 @@ extension SQLiteStore {
             for row in rows {
                 if let instrument: String = row["draft"] { drafts[instrument] = row["answers"] }
             }
-            return LinkLookup(invitation: invitation, language: first["language"], drafts: drafts)
+            return LinkLookup(
+                invitation: invitation, language: first["language"], drafts: drafts, stepsShown: stepNumbers(first["shown"]),
+                stepsSaved: stepNumbers(first["saved"]))
+        }
+    }
+
+    public func recordStepView(invitationId: String, step: Int, saved: Bool, at: Date) async throws {
+        try await db.write { db in
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO step_views (invitation_id, step, first_shown_at, first_saved_at) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (invitation_id, step) DO UPDATE SET first_saved_at = COALESCE(first_saved_at, excluded.first_saved_at)
+                    """
+            ).execute(arguments: [invitationId, step, at.seconds, saved ? at.seconds : nil])
+        }
+    }
+
+    public func stepViews() async throws -> [StepView] {
+        try await db.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT v.invitation_id, c.unit, i.milestone, i.instruments, i.state, v.step, v.first_shown_at, v.first_saved_at
+                    FROM step_views v JOIN invitations i ON i.id = v.invitation_id JOIN courses c ON c.id = i.course_id
+                        JOIN patients p ON p.id = i.patient_id
+                    WHERE p.reserved_at IS NULL AND NOT EXISTS (SELECT 1 FROM deletion_requests d WHERE d.patient_id = p.id)
+                    ORDER BY i.opens_at, v.invitation_id, v.step
+                    """
+            ).map { row in
+                let instruments: String = row["instruments"]
+                return StepView(
+                    invitationId: row["invitation_id"], unit: row["unit"], milestone: row["milestone"],
+                    instruments: instruments.split(separator: ",").map(String.init), state: row["state"], step: row["step"],
+                    firstShown: Date(seconds: row["first_shown_at"]),
+                    firstSaved: (row["first_saved_at"] as Int64?).map { Date(seconds: $0) })
+            }
         }
     }
 

@@ -9,6 +9,7 @@ extension SQLiteStore {
     /// request dates), the reservation tombstone, the audit log and the disclosure log.
     private static let erasures: [(what: String, sql: String)] = [
         ("answer drafts", "DELETE FROM answer_drafts WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = ?)"),
+        ("step views", "DELETE FROM step_views WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = ?)"),
         ("second-factor state", "DELETE FROM link_factor WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = ?)"),
         ("links", "DELETE FROM invitation_links WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = ?)"),
         ("reminders", "DELETE FROM reminders WHERE invitation_id IN (SELECT id FROM invitations WHERE patient_id = ?)"),

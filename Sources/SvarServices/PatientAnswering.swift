@@ -21,6 +21,9 @@ public struct PatientAnswering: Sendable {
         public let steps: [Step]
         /// Draft answers per instrument.
         public let drafts: [String: [String: Int]]
+        /// Paradata already recorded: the steps shown and saved at least once.
+        public var stepsShown: Set<Int> = []
+        public var stepsSaved: Set<Int> = []
     }
 
     public enum Opening: Sendable {
@@ -146,7 +149,9 @@ public struct PatientAnswering: Sendable {
                 members.compactMap { key, value in value.integerValue.map { (key, $0) } }, uniquingKeysWith: { a, _ in a })
         }
         return .ready(
-            Session(invitation: invitation, patientLanguage: Language(rawValue: lookup.language) ?? .nb, steps: steps, drafts: drafts))
+            Session(
+                invitation: invitation, patientLanguage: Language(rawValue: lookup.language) ?? .nb, steps: steps, drafts: drafts,
+                stepsShown: lookup.stepsShown, stepsSaved: lookup.stepsSaved))
     }
 
     /// The steps of a questionnaire made of `instruments`: one per top-level group, numbered from 1.
@@ -154,6 +159,12 @@ public struct PatientAnswering: Sendable {
         instruments.flatMap { instrument in
             instrument.questionnaire.item.filter { $0.type == .group }.map { (instrument, $0) }
         }.enumerated().map { Step(number: $0.offset + 1, instrument: $0.element.0, group: $0.element.1) }
+    }
+
+    /// Records the first time a step is shown (paradata; nothing is written once it has been).
+    public func recordShown(_ session: Session, step: Step, now: Date) async throws {
+        guard !session.stepsShown.contains(step.number) else { return }
+        try await store.recordStepView(invitationId: session.invitation.id, step: step.number, saved: false, at: now)
     }
 
     public func markOpened(_ session: Session, now: Date) async throws {
@@ -194,6 +205,9 @@ public struct PatientAnswering: Sendable {
         try await store.saveDraft(
             invitationId: session.invitation.id, instrument: step.instrument.id, answersJSON: json,
             language: language.rawValue, at: now)
+        if !session.stepsSaved.contains(step.number) {
+            try await store.recordStepView(invitationId: session.invitation.id, step: step.number, saved: true, at: now)
+        }
         return problems
     }
 

@@ -42,12 +42,49 @@ public struct LinkLookup: Sendable, Equatable {
     public var language: String
     /// The draft answers per instrument (JSON objects), read with the link: one database round trip per page.
     public var drafts: [String: String]
-    public init(invitation: LinkedInvitation, language: String, drafts: [String: String] = [:]) {
+    /// The steps already shown and already saved (paradata), so a page view writes only the first time.
+    public var stepsShown: Set<Int>
+    public var stepsSaved: Set<Int>
+    public init(
+        invitation: LinkedInvitation, language: String, drafts: [String: String] = [:], stepsShown: Set<Int> = [],
+        stepsSaved: Set<Int> = []
+    ) {
         self.invitation = invitation
         self.language = language
         self.drafts = drafts
+        self.stepsShown = stepsShown
+        self.stepsSaved = stepsSaved
     }
 }
+
+/// Paradata: when one step of one invitation was first shown and first saved — never what was answered — so a
+/// registry can see where patients stop.
+public struct StepView: Sendable, Equatable {
+    public var invitationId: String
+    public var unit: String
+    public var milestone: String
+    public var instruments: [String]
+    public var state: String
+    public var step: Int
+    public var firstShown: Date
+    public var firstSaved: Date?
+    public init(
+        invitationId: String, unit: String, milestone: String, instruments: [String], state: String, step: Int, firstShown: Date,
+        firstSaved: Date?
+    ) {
+        self.invitationId = invitationId
+        self.unit = unit
+        self.milestone = milestone
+        self.instruments = instruments
+        self.state = state
+        self.step = step
+        self.firstShown = firstShown
+        self.firstSaved = firstSaved
+    }
+}
+
+/// Turns the comma-joined step numbers a link lookup reads into a set.
+public func stepNumbers(_ text: String?) -> Set<Int> { Set((text ?? "").split(separator: ",").compactMap { Int($0) }) }
 
 /// Where an invitation's second factor stands.
 public enum FactorState: Sendable, Equatable {
@@ -87,6 +124,10 @@ public protocol AnsweringStore: Sendable {
     /// First opening of a link: scheduled/invited/reminded/unreachable → opened (history row).
     func markOpened(invitationId: String, at: Date) async throws
     func saveDraft(invitationId: String, instrument: String, answersJSON: String, language: String, at: Date) async throws
+    /// Records that a step was shown (and, with `saved`, saved) for the first time; later calls keep the first times.
+    func recordStepView(invitationId: String, step: Int, saved: Bool, at: Date) async throws
+    /// Every step view, for the paradata export: patients who reserved themselves or asked for deletion are left out.
+    func stepViews() async throws -> [StepView]
     /// Stores every response and score, completes the invitation (cancelling its reminders and queued
     /// notifications) and queues the forward to the registry — in one transaction. A second submission of
     /// the same invitation throws `StoreError.conflict(field: "invitation", …)` and stores nothing.

@@ -152,9 +152,20 @@ struct PatientController: Sendable {
     }
 
     func showStep(_ request: Request, context: AppRequestContext) async throws -> Response {
-        try await page(request, context) { session, language, csrf in
-            try step(session, language, csrf, request, context, problems: [:], form: nil)
+        var shown: (session: PatientAnswering.Session, step: PatientAnswering.Step)?
+        let response = try await page(request, context) { session, language, csrf in
+            shown = (session, try stepNumber(context, session))
+            return try step(session, language, csrf, request, context, problems: [:], form: nil)
         }
+        // Paradata: the first time this step was shown. A failure to record it must never cost the patient the page.
+        if let shown {
+            do {
+                try await services.answering.recordShown(shown.session, step: shown.step, now: services.now())
+            } catch {
+                context.logger.warning("paradata: the step view was not recorded", metadata: ["error": "\(type(of: error))"])
+            }
+        }
+        return response
     }
 
     func review(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -10,7 +10,9 @@ struct Export: AsyncParsableCommand {
         abstract: "Export the local registry store's results as CSV or NDJSON files with a codebook.",
         discussion: """
             csv: results-<instrument>.csv per instrument (RFC 4180, UTF-8, header row), codebook.json and codebook.csv. \
-            ndjson: results.ndjson (one response per line) and codebook.json. Existing files are never overwritten. \
+            ndjson: results.ndjson (one response per line) and codebook.json. Both also get paradata.csv (when each step of \
+            each invitation was first shown and saved, never what was answered; from Svar's own database, without patients \
+            who reserved themselves or asked for deletion) and paradata-codebook.csv. Existing files are never overwritten. \
             Every export is recorded with the patients in it: a later deletion reports their data as already used (§ 3-3). \
             Reads the store at SVAR_REGISTRY_STORE; with SVAR_REGISTRY_URL set the results are at that server, not here.
             """
@@ -54,9 +56,18 @@ struct Export: AsyncParsableCommand {
         } catch {
             throw fail("export failed: \(error)")
         }
+        // Paradata: where patients stop (the steps shown and saved), anonymous, beside the results.
+        let paradata = ParadataExport(views: try await runtime.store.stepViews(), catalogue: runtime.catalogue)
+        for (name, text) in [("paradata.csv", paradata.csv), ("paradata-codebook.csv", ParadataExport.codebookCSV)] {
+            let file = folder.appendingPathComponent(name)
+            guard !FileManager.default.fileExists(atPath: file.path),
+                FileManager.default.createFile(atPath: file.path, contents: Data(text.utf8))
+            else { throw fail("--out: cannot write \(file.path) (it exists, or the folder is not writable)") }
+        }
         print(
             "export \(record.id) (\(record.format.rawValue)): \(record.rows) row(s) of \(record.pseudonyms.count) patient(s), "
-                + "\(record.files.count) file(s) in \(folder.path): \(record.files.joined(separator: ", "))")
+                + "\(record.files.count + 2) file(s) in \(folder.path): \((record.files + ["paradata.csv", "paradata-codebook.csv"]).joined(separator: ", "))"
+                + "; paradata: \(paradata.views.count) step view(s)")
     }
 }
 
