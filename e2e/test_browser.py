@@ -227,12 +227,8 @@ def shots():
     return SHOTS
 
 
-@pytest.fixture(scope="module")
-def driver():
-    for path in (CHROMIUM, CHROMEDRIVER):
-        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-            pytest.fail(f"{path} missing: install the Debian packages with "
-                        f"`apt-get install -y chromium chromium-driver`", pytrace=False)
+def chromium_options() -> Options:
+    """Headless Chromium at the phone viewport, in Norwegian, with nothing running in the background."""
     opts = Options()
     opts.binary_location = CHROMIUM
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -240,6 +236,16 @@ def driver():
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-extensions"):
         opts.add_argument(arg)
+    return opts
+
+
+@pytest.fixture(scope="module")
+def driver():
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+            pytest.fail(f"{path} missing: install the Debian packages with "
+                        f"`apt-get install -y chromium chromium-driver`", pytrace=False)
+    opts = chromium_options()
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     try:
@@ -1018,13 +1024,7 @@ class NoScriptAudit(Audit):
 def driver_without_js():
     """A second Chromium, at the same phone viewport, whose pages run no JavaScript (DevTools' switch; WebDriver's
     own calls still work, so the walk clicks and reads as in the first browser)."""
-    opts = Options()
-    opts.binary_location = CHROMIUM
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                f"--window-size={WIDTH},{HEIGHT}", "--lang=nb-NO", "--no-first-run", "--no-default-browser-check",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-extensions"):
-        opts.add_argument(arg)
+    opts = chromium_options()
     drv = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
     try:
         drv.set_page_load_timeout(PAGE_WAIT)

@@ -7,12 +7,9 @@ import Testing
 /// Paradata on every engine (issue 15 item 9): the first showing and the first saving of each step, read back with
 /// the link (so a page view writes only once), listed for the export without reserved patients, erased on deletion.
 @Suite struct StoreParadataContractTests {
+    /// A patient at 4208 with one open invitation (the workers' contract's fixture).
     func invitation(_ store: any Store, number: String) async throws -> (patient: String, invitation: String) {
-        let patient = try await enrol(store, number: number)
-        let (course, _) = try await startCourse(
-            store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day)])
-        _ = try await store.openDue(now: t0 + hour, limit: 10)
-        return (patient, try #require(try await store.course(course)?.invitations.first?.id))
+        try await StoreWorkContractTests().invited(store, number: number)
     }
 
     @Test(arguments: StoreKind.allCases)
