@@ -191,6 +191,7 @@ extension AuthorizationMatrixTests {
 
         // Patient pages, with a link to the target's open baseline: the link decides, whoever else is calling
         .link(.get, "/a/{token}", .ok) { t in Call("/a/\(t.link)") },
+        .link(.post, "/a/{token}/start", .seeOther) { t in Call("/a/\(t.link)/start", form: ["respondent": "patient"]) }.after(firstStep),
         .link(.get, "/a/{token}/s/{step}", .ok) { t in Call("/a/\(t.link)/s/1") },
         .link(.post, "/a/{token}/s/{step}", .seeOther) { t in Call("/a/\(t.link)/s/1", form: [:]) }.after(firstStep),
         .link(.get, "/a/{token}/review", .ok) { t in Call("/a/\(t.link)/review") },
