@@ -714,9 +714,15 @@ def test_clinician_enrols_patient_answers_and_clinician_sees_results(clinic, dri
     drv.get(f"{base}/pasient/{elsewhere}")
     assert h1(drv) == "Ikke funnet" and "Annen Enhet" not in drv.page_source, h1(drv)
     # No name from a unit this clinician does not work for: not in any list, not found by name or number.
-    for path in ["/", "/invitasjoner", "/oppfolging", "/oppfolging?vis=utfort", "/?sok=Annen+Enhet", f"/?sok={third_number}"]:
+    for path in ["/", "/invitasjoner", "/oppfolging", "/oppfolging?vis=utfort"]:
         drv.get(base + path)
         assert "Annen Enhet" not in drv.page_source and elsewhere[:8] not in drv.page_source, path
+    for search in ["Annen Enhet", third_number]:
+        drv.get(base + "/")
+        type_into(drv, "sok", search)
+        submit(drv, "main form.list-controls")
+        assert "Ingen treff." in main_text(drv) and elsewhere[:8] not in drv.page_source, search
+        assert search not in drv.current_url, "a search never goes into the URL"
 
     # Keyboard only: from the top of a page, Tab reaches the menu and Enter follows it.
     drv.get(base + "/")

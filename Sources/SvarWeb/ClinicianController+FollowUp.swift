@@ -18,7 +18,7 @@ extension ClinicianController {
         try access.require(.clinician(clinician), \.treatsPatients, "use the follow-up worklist")
         let showsDone = request.uri.queryParameters.get("vis") == "utfort"
         let t = pages.clinicianTexts(for: clinician)
-        let query = ListQuery(request, sorts: ["lukket", "enhet"])
+        let query = try await ListQuery.read(request, sorts: ["lukket", "enhet"])
         let all = try await access.invitationSummaries(for: .clinician(clinician), states: Self.followUpStates, orVoidedLinks: true)
         var list = all.filter {
             ($0.contactedAt != nil) == showsDone && (query.unit == nil || $0.unit == query.unit)
@@ -32,7 +32,7 @@ extension ClinicianController {
                 ? (a.unit, a.invitationId) < (b.unit, b.invitationId) : (a.closesAt, a.invitationId) > (b.closesAt, b.invitationId)
         }
         let path = showsDone ? "/oppfolging?vis=utfort" : "/oppfolging"
-        let (page, pager) = query.paged(list, path: "/oppfolging", t)
+        let (page, pager) = query.paged(list, path: path, t)
         let people = try await people(of: Set(page.map(\.patientId)), clinician, purpose: "follow-up list")
         let rows = page.map { summary -> [String: Any] in
             var row = row(for: summary, clinician, people: people)
@@ -41,12 +41,11 @@ extension ClinicianController {
         }
         let open = all.count { $0.contactedAt == nil }
         let nudges = showsDone ? [:] : try await nudgeSection(clinician, t)
-        var controls = listControls(
-            query, path: "/oppfolging", units: try await access.units(for: .clinician(clinician)), t,
+        let controls = listControls(
+            query, path: path, units: try await access.units(for: .clinician(clinician)), t,
             states: Self.followUpStates.map { ($0, t.state($0)) },
             milestones: services.pathways.scheduleProtocol.milestones.map { ($0.id, services.milestoneLabel($0.id, t.language)) },
             sorts: [("lukket", t["sortClosed"]), ("enhet", t["sortUnit"])], searchesNames: clinician.role.seesNames)
-        if showsDone { controls["listHidden"] = [["name": "vis", "value": "utfort"]] }
         return pages.clinicianPage(
             "clinician-worklist", title: t["navWorklist"],
             context: nudges.merging(controls) { $1 }.merging(pager) { $1 }.merging([

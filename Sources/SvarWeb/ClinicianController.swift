@@ -23,10 +23,13 @@ struct ClinicianController: Sendable {
         signedIn.post("logout", use: logout)
         signedIn.post("sprak", use: setLanguage)
         signedIn.get("/", use: start)
+        signedIn.post("/", use: start)
         signedIn.get("pasient/:id", use: patientPage)
         signedIn.post("forlop/:id/hendelse", use: recordEvent)
         signedIn.get("invitasjoner", use: invitations)
+        signedIn.post("invitasjoner", use: invitations)
         signedIn.get("oppfolging", use: worklist)
+        signedIn.post("oppfolging", use: worklist)
         signedIn.get("oppfolging/:id/kontaktet", use: contactForm)
         signedIn.post("oppfolging/:id/kontaktet", use: markContacted)
         signedIn.post("svar/:id/sett", use: markSafetyFlagSeen)
@@ -132,7 +135,7 @@ struct ClinicianController: Sendable {
         let (clinician, csrf) = try context.session()
         let units = try await access.units(for: .clinician(clinician))
         let t = pages.clinicianTexts(for: clinician)
-        let query = ListQuery(request, sorts: ["startet", "neste", "enhet"] + (clinician.role.seesNames ? ["navn"] : []))
+        let query = try await ListQuery.read(request, sorts: ["startet", "neste", "enhet"] + (clinician.role.seesNames ? ["navn"] : []))
         var courses = try await access.courseSummaries(for: .clinician(clinician)).filter {
             (query.unit == nil || $0.unit == query.unit) && (query.state == nil || $0.status == query.state)
         }
@@ -191,7 +194,7 @@ struct ClinicianController: Sendable {
     func invitations(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (clinician, csrf) = try context.session()
         let t = pages.clinicianTexts(for: clinician)
-        let query = ListQuery(request, sorts: ["apner", "lukkes", "enhet"])
+        let query = try await ListQuery.read(request, sorts: ["apner", "lukkes", "enhet"])
         let units = try await access.units(for: .clinician(clinician))
         var list = try await access.invitationSummaries(for: .clinician(clinician)).filter {
             (query.unit == nil || $0.unit == query.unit) && (query.state == nil || $0.state == query.state)

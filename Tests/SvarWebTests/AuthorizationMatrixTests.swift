@@ -134,6 +134,22 @@ extension AuthorizationMatrixTests {
 
         // Clinician pages (session cookie, and the session's CSRF token on forms; an API token counts for nothing here)
         .page(.get, "/", treats: .allowed(.ok), contact: .allowed(.ok), admin: .allowed(.ok)),
+        // The lists' search form (posted, so a number or a name never sits in a URL): every role may search, and
+        // finds only the patients of its own units, by what it may see.
+        .page(
+            .post, "/", "a search by the target's number", treats: .allowed(.ok), contact: .allowed(.ok), admin: .allowed(.ok),
+            targeted: true
+        ) { t in Call("/", form: ["sok": t.number]) },
+        .page(
+            .post, "/", "a search by the target's name", treats: .allowed(.ok), contact: .allowed(.ok), admin: .allowed(.ok),
+            targeted: true
+        ) { t in Call("/", form: ["sok": t.name]) },
+        .page(.post, "/invitasjoner", "a search", treats: .allowed(.ok), contact: .allowed(.ok), admin: .allowed(.ok), targeted: true) {
+            t in Call("/invitasjoner", form: ["sok": t.number])
+        },
+        .page(.post, "/oppfolging", "a search", treats: .allowed(.ok), contact: .forbidden, admin: .forbidden, targeted: true) { t in
+            Call("/oppfolging", form: ["sok": t.name])
+        },
         .page(.get, "/pasient/{id}", treats: .inScope(.ok), contact: .forbidden, admin: .forbidden) { t in Call("/pasient/\(t.patientId)")
         },
         .page(.post, "/forlop/{id}/hendelse", treats: .inScope(.seeOther), contact: .forbidden, admin: .forbidden) { t in
