@@ -35,6 +35,7 @@ struct PatientController: Sendable {
         router.get("a/:token/done", use: done)
         router.post("a/:token/verify", use: verify)
         router.get("tilgjengelighet", use: accessibility)
+        addRightsRoutes(to: router)
     }
 
     // MARK: Opening a link
@@ -132,6 +133,7 @@ struct PatientController: Sendable {
                     values["startLabel"] = pages.text("resumeReviewButton", language)
                 }
             }
+            values.merge(rightsContext(request, language)) { _, rights in rights }
             return pages.render(
                 "landing", language: language, title: pages.text("landingHeading", language),
                 context: values.merging(urgentHelp) { _, help in help }, languageURL: { $0.url(request.uri.path) }, csrf: csrf)
