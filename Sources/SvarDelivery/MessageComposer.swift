@@ -20,6 +20,10 @@ public struct MessageComposer: Sendable {
     /// The name e-mails are sent under (`SVAR_SENDER_NAME`, "Svar" by default): like the texts, it names no unit
     /// or treatment, since it shows in a shared inbox's list before anyone opens the message.
     public var senderName = "Svar"
+    /// The rights page (`<SVAR_PUBLIC_URL>/rettigheter`): every message links it in the patient's language, so
+    /// anyone can read about the registry and how to say no (forskrift om medisinske kvalitetsregistre § 3-5)
+    /// without opening their own link. Nil leaves the paragraph out (a composer without a public address).
+    public var rightsURL: String?
 
     struct Labels: Decodable, Sendable {
         let linkLabel: String
@@ -93,6 +97,7 @@ public struct MessageComposer: Sendable {
         var context: [String: Any] = ["minutes": content.codeMinutes]
         if let link = content.link { context["link"] = link }
         if let code = content.code { context["code"] = code }
+        if let rightsURL { context["rights"] = "\(rightsURL)?lang=\(language)" }
         // "about 1 minutes" would read wrong in every language; so short a questionnaire goes without a time.
         if let minutes = content.questionnaireMinutes, minutes > 1 { context["questionnaireMinutes"] = minutes }
         if let closesAt = content.closesAt { context["closes"] = formatClosing(closesAt, language: language) }
