@@ -153,12 +153,19 @@ struct PatientController: Sendable {
     func done(_ request: Request, context: AppRequestContext) async throws -> Response {
         let pages = services.pages
         let language = Self.language(request) ?? .nb
+        // The patient's results, once, right after submitting (when the protocol shows them): see +Feedback.
+        let feedback = try await feedbackLines(request, context, language)
+        let cleared = feedbackCleared(request)
         let thanks = { (csrf: String) -> Response in
-            pages.render(
+            var response = pages.render(
                 "thanks", language: language, title: pages.text("thanksHeading", language),
-                context: ["heading": pages.text("thanksHeading", language), "body": pages.text("thanksBody", language)]
-                    .merging(urgentHelp) { _, help in help },
+                context: [
+                    "heading": pages.text("thanksHeading", language), "body": pages.text("thanksBody", language),
+                    "hasFeedback": !feedback.isEmpty, "feedbackLines": feedback,
+                ].merging(urgentHelp) { _, help in help },
                 languageURL: { $0.url(request.uri.path) }, csrf: csrf)
+            if let cleared { response.setCookie(cleared) }
+            return response
         }
         return try await page(request, context, whenAnswered: thanks) { _, _, _ in Self.redirect(base(request)) }
     }
