@@ -110,13 +110,13 @@ public struct MessageComposer: Sendable {
             let text = bodies[key]?.render(context) ?? ""
             return OutgoingMessage(
                 channel: .email, recipient: recipient, subject: subject, text: text,
-                html: html(text, subject: subject, language: language, link: content.link), messageId: messageId,
+                html: html(text, subject: subject, language: language, link: content.link, context: context), messageId: messageId,
                 senderName: senderName)
         }
     }
 
     /// The HTML part is the text part laid out: paragraphs, and the link as a large button.
-    func html(_ text: String, subject: String, language: String, link: String?) -> String {
+    func html(_ text: String, subject: String, language: String, link: String?, context: [String: Any] = [:]) -> String {
         let paragraphs = text.components(separatedBy: "\n\n").compactMap { block -> [String: Any]? in
             let lines = block.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !lines.isEmpty else { return nil }
@@ -126,6 +126,10 @@ public struct MessageComposer: Sendable {
                 if index > 0 { items.append(["isLink": false, "lines": Array(lines[..<index])]) }
                 items.append(["isLink": true, "text": link, "linkLabel": labels[language]?.linkLabel ?? link])
                 return ["group": items]
+            }
+            // The rights page's address, written out as a plain link after its lead-in (not a second button).
+            if let rights = context["rights"] as? String, lines.last == rights {
+                return ["isLink": false, "lines": Array(lines.dropLast()), "rightsURL": rights]
             }
             return ["isLink": false, "lines": lines]
         }.flatMap { ($0["group"] as? [[String: Any]]) ?? [$0] }

@@ -122,6 +122,7 @@ func decodeQuotedPrintable(_ text: String) -> String {
                 }
                 #expect(message.text.contains(rights), "\(language) \(kind) \(channel): \(message.text)")
                 if channel == .sms { #expect(message.text.count <= 459, "\(language) \(kind): \(message.text.count) characters") }
+                if channel == .email { #expect(message.html?.contains(#"<a href="\#(rights)""#) == true, "\(language) \(kind)") }
             }
         }
         // Without a public address the paragraph is left out, not rendered empty.
@@ -166,7 +167,7 @@ func decodeQuotedPrintable(_ text: String) -> String {
         let folder = sourceWeb.appendingPathComponent("messages")
         let allowed: Set<String> = [
             "link", "closes", "code", "minutes", "questionnaireMinutes", "lang", "subject", "paragraphs", "isLink", "text", "linkLabel",
-            "lines", ".", "rights",
+            "lines", ".", "rights", "rightsURL",
         ]
         for file in try FileManager.default.subpathsOfDirectory(atPath: folder.path) where file.hasSuffix(".mustache") {
             let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
