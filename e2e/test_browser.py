@@ -1191,7 +1191,11 @@ def answer_everything(drv, url: str) -> None:
     """Start, every step with the planned answers, the review, submit: to the thank-you page."""
     path = urlsplit(url).path
     drv.get(url)
-    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "main .actions a.button"))
+    # Where the landing page asks who is answering (proxy answering), the patient answers themselves.
+    for radio in drv.find_elements(By.CSS_SELECTOR, 'main input[type="radio"][name="respondent"][value="patient"]'):
+        click(drv, drv.find_element(By.CSS_SELECTOR, f'label[for="{radio.get_attribute("id")}"]'))
+    start = drv.find_element(By.CSS_SELECTOR, "main .actions a.button, main .actions button.button")
+    click_and_wait_for_new_page(drv, start)
     for _ in range(20):
         if "/review" in drv.current_url:
             break
