@@ -24,7 +24,7 @@ from pathlib import Path
 
 LANGUAGES = ("nb", "nn", "en")
 PARTIALS = {"header", "footer"}
-PAGES = {"landing", "step", "review", "thanks", "message", "secondfactor", "accessibility"}
+PAGES = {"landing", "step", "review", "thanks", "message", "secondfactor", "accessibility", "rights", "refusal-confirm", "refusal-done"}
 
 # Words that would tell an onlooker why the patient is being asked. Whole words, case-insensitive;
 # the stems cover inflections and compounds that start with them (avhengighet, psykiatrisk, diagnosen…).

@@ -27,6 +27,12 @@ av 10" on the landing page, and "Endre" on the review returning to the review; e
 axe (zero violations). The calm 404 pages (/finnes-ikke, /a/x/y/z) are checked in the language asked, with the
 patient layout, and the accessibility statement with its date, known problems, contact and way back.
 
+The rights page (issue 15 item 8) is checked without a link in all three languages and from a landing page
+with its way back; declining one questionnaire and reserving are each walked from the landing page's button
+through the confirmation page to the calm page, by keyboard alone (Tab, Enter) and again with JavaScript off,
+and the invitation's state is read back through the API. Under a protocol with `patientFeedback` on, the
+thank-you page shows the patient's own results beside the norm once; a reload and the link show none.
+
 One full-page PNG per page goes to e2e/screenshots/ (git-ignored), with axe-results.json (every violation and
 every "needs review" item per page) next to them.
 
@@ -1132,5 +1138,151 @@ def test_who_answers_by_keyboard(help_site, driver, audit, device):
     drv.get(url + "?lang=nn")
     assert drv.find_element(By.ID, "respondent-proxy").is_selected(), "the landing page forgot the choice"
 
+
+
+# Issue 15 item 8: the rights page, and saying no from the landing page (decline one questionnaire, or reserve)
+# ---------------------------------------------------------------------------------------------------------------
+RIGHTS_HEADINGS = {"nb": "Om registeret og dine rettigheter", "nn": "Om registeret og rettane dine",
+                   "en": "About the registry and your rights"}
+
+
+def press_enter_on(drv, element) -> None:
+    """Tab to `element` from the top of the page and press Enter: the keyboard alone, as a person without a mouse."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+    tab_to(drv, element)
+    old = drv.find_element(By.TAG_NAME, "html")
+    ActionChains(drv).send_keys(Keys.ENTER).perform()
+    WebDriverWait(drv, PAGE_WAIT).until(lambda d: _is_stale(old))
+    WebDriverWait(drv, PAGE_WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def invitation_state(site, course: str, invitation: str) -> str:
+    return {i["id"]: i["state"] for i in site.srv.course(course)["invitations"]}[invitation]
+
+
+def say_no(drv, audit, site, which: str, prefix: str, *, keyboard: bool) -> None:
+    """From a fresh landing page: the button, the confirmation page, the confirmation, the calm page."""
+    url, course, invitation = site.new_link({"decline": 6, "reserve": 7}[which] + (2 if prefix else 0))
+    path = urlsplit(url).path
+    drv.get(url)
+    section = drv.find_element(By.CSS_SELECTOR, "main section.refusal")
+    buttons = section.find_elements(By.CSS_SELECTOR, "form button[type=submit]")
+    assert [b.text.strip() for b in buttons] == ["Jeg vil ikke svare på dette skjemaet", "Ikke spør meg igjen"]
+    button = buttons[0 if which == "decline" else 1]
+    press_enter_on(drv, button) if keyboard else click_and_wait_for_new_page(drv, button)
+    action = {"decline": "avsla", "reserve": "reserver"}[which]
+    assert urlsplit(drv.current_url).path == f"{path}/{action}", drv.current_url
+    heading = drv.find_element(By.CSS_SELECTOR, "main h1").text.strip()
+    assert heading == {"decline": "Vil du si nei til dette skjemaet?", "reserve": "Vil du at vi aldri spør deg igjen?"}[which]
+    assert invitation_state(site, course, invitation) == "opened", "the landing page's button alone changed something"
+    audit.page(f"{prefix}{which}-confirm")
+    confirm = drv.find_element(By.CSS_SELECTOR, "main form button[type=submit]")
+    press_enter_on(drv, confirm) if keyboard else click_and_wait_for_new_page(drv, confirm)
+    done = {"decline": "/avslatt", "reserve": "/reservert"}[which]
+    wait_for_url(drv, re.escape(done) + r"\?lang=nb$", f"the calm page after {which}")
+    assert drv.find_element(By.CSS_SELECTOR, "main h1").text.strip()
+    audit.page(f"{prefix}{which}-done")
+    want = {"decline": "declined", "reserve": "cancelled"}[which]
+    assert invitation_state(site, course, invitation) == want
+    # The link no longer opens a questionnaire.
+    drv.get(url)
+    assert not drv.find_elements(By.CSS_SELECTOR, "main form"), "a declined or reserved link still shows a form"
+
+
+def test_rights_page_and_saying_no_by_keyboard(site, driver, audit):
+    drv = driver
+    first_page = len(audit.order)
+    for code in ("nb", "nn", "en"):
+        drv.get(f"{site.base}/rettigheter?lang={code}")  # no link needed
+        assert html_lang(drv) == code
+        assert drv.find_element(By.CSS_SELECTOR, "main h1").text.strip() == RIGHTS_HEADINGS[code]
+        main = drv.find_element(By.TAG_NAME, "main").text
+        assert ("section 7" if code == "en" else "§ 7") in main and "Datatilsynet" in main
+        audit.page(f"rights-{code}")
+
+    # From a landing page: the link to the page, and its way back.
+    url, _, _ = site.new_link(10)
+    drv.get(url + "?lang=nn")
+    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "main section.refusal a[href^='/rettigheter']"))
+    assert urlsplit(drv.current_url).path == "/rettigheter" and html_lang(drv) == "nn"
+    click_and_wait_for_new_page(drv, drv.find_element(By.LINK_TEXT, "Tilbake til sida du kom frå"))
+    assert urlsplit(drv.current_url).path == urlsplit(url).path, drv.current_url
+    audit.page("landing-nn-refusal")
+
+    say_no(drv, audit, site, "decline", "", keyboard=True)
+    say_no(drv, audit, site, "reserve", "", keyboard=True)
+    report = audit.report(audit.order[first_page:])
+    assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
+
+
+def test_saying_no_without_javascript(site, driver_without_js, shots):
+    drv = driver_without_js
+    audit = NoScriptAudit(drv, shots, results_name="axe-results-nojs-refusal.json")
+    try:
+        say_no(drv, audit, site, "decline", "nojs-", keyboard=False)
+        say_no(drv, audit, site, "reserve", "nojs-", keyboard=False)
+        drv.get(f"{site.base}/rettigheter?lang=en")
+        audit.page("nojs-rights-en")
+    finally:
+        audit.write()
+    report = audit.report()
+    assert not report, "axe-core violations (WCAG 2.x A/AA), JavaScript off:\n" + report
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Issue 15 item 6: the patient's own results on the thank-you page, once, under a protocol that turns them on
+# ---------------------------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def feedback_site(svar_bin, tmp_path_factory):
+    instruments = tmp_path_factory.mktemp("browser-feedback-instruments") / "instruments"
+    shutil.copytree((REPO / "instruments").resolve(), instruments)
+    protocol_path = instruments / "protocols" / "kvarus.json"
+    protocol = json.loads(protocol_path.read_text("utf-8"))
+    assert protocol.get("patientFeedback") is False, "the bundled protocol should leave patient feedback off"
+    protocol["patientFeedback"] = True
+    protocol_path.write_text(json.dumps(protocol, indent=2, ensure_ascii=False), "utf-8")
+    with serving(svar_bin, tmp_path_factory.mktemp("browser-feedback-cwd"), SVAR_INSTRUMENTS_DIR=str(instruments)) as s:
+        yield s
+
+
+def answer_everything(drv, url: str) -> None:
+    """Start, every step with the planned answers, the review, submit: to the thank-you page."""
+    path = urlsplit(url).path
+    drv.get(url)
+    # Where the landing page asks who is answering (proxy answering), the patient answers themselves.
+    for radio in drv.find_elements(By.CSS_SELECTOR, 'main input[type="radio"][name="respondent"][value="patient"]'):
+        click(drv, drv.find_element(By.CSS_SELECTOR, f'label[for="{radio.get_attribute("id")}"]'))
+    start = drv.find_element(By.CSS_SELECTOR, "main .actions a.button, main .actions button.button")
+    click_and_wait_for_new_page(drv, start)
+    for _ in range(20):
+        if "/review" in drv.current_url:
+            break
+        for name in radio_names(drv):
+            choose(drv, name, planned(name))
+        for name in number_names(drv):
+            type_number(drv, name, planned(name))
+        press_submit(drv)
+    assert "/review" in drv.current_url, drv.current_url
+    press_submit(drv)
+    wait_for_url(drv, re.escape(path) + r"/done(\?|$)", "the thank-you page")
+
+
+def test_feedback_on_the_thank_you_page_once(feedback_site, driver, audit):
+    drv = driver
+    first_page = len(audit.order)
+    url, _, _ = feedback_site.new_link(0)
+    answer_everything(drv, url)
+    section = drv.find_element(By.CSS_SELECTOR, "main section.feedback")
+    lines = [li.text.strip() for li in section.find_elements(By.CSS_SELECTOR, "li")]
+    physical = round(float(expected_rand36()["physicalFunctioning"]))
+    assert f"Fysisk funksjon: {physical} av 100. Folk flest i Norge: 86." in lines, lines
+    assert f"Helsen din i dag, slik du selv vurderte den: {EQ5D_VAS} av 100." in lines, lines
+    audit.page("thanks-feedback")
+    drv.refresh()
+    WebDriverWait(drv, PAGE_WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    assert not drv.find_elements(By.CSS_SELECTOR, "main section.feedback"), "the results were shown a second time"
+    drv.get(url)
+    assert "av 100" not in drv.find_element(By.TAG_NAME, "main").text, "the already-answered page shows results"
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report

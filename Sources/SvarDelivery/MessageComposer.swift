@@ -20,6 +20,10 @@ public struct MessageComposer: Sendable {
     /// The name e-mails are sent under (`SVAR_SENDER_NAME`, "Svar" by default): like the texts, it names no unit
     /// or treatment, since it shows in a shared inbox's list before anyone opens the message.
     public var senderName = "Svar"
+    /// The rights page (`<SVAR_PUBLIC_URL>/rettigheter`): every message links it in the patient's language, so
+    /// anyone can read about the registry and how to say no (forskrift om medisinske kvalitetsregistre § 3-5)
+    /// without opening their own link. Nil leaves the paragraph out (a composer without a public address).
+    public var rightsURL: String?
 
     struct Labels: Decodable, Sendable {
         let linkLabel: String
@@ -93,6 +97,7 @@ public struct MessageComposer: Sendable {
         var context: [String: Any] = ["minutes": content.codeMinutes]
         if let link = content.link { context["link"] = link }
         if let code = content.code { context["code"] = code }
+        if let rightsURL { context["rights"] = "\(rightsURL)?lang=\(language)" }
         // "about 1 minutes" would read wrong in every language; so short a questionnaire goes without a time.
         if let minutes = content.questionnaireMinutes, minutes > 1 { context["questionnaireMinutes"] = minutes }
         if let closesAt = content.closesAt { context["closes"] = formatClosing(closesAt, language: language) }
@@ -105,13 +110,13 @@ public struct MessageComposer: Sendable {
             let text = bodies[key]?.render(context) ?? ""
             return OutgoingMessage(
                 channel: .email, recipient: recipient, subject: subject, text: text,
-                html: html(text, subject: subject, language: language, link: content.link), messageId: messageId,
+                html: html(text, subject: subject, language: language, link: content.link, context: context), messageId: messageId,
                 senderName: senderName)
         }
     }
 
     /// The HTML part is the text part laid out: paragraphs, and the link as a large button.
-    func html(_ text: String, subject: String, language: String, link: String?) -> String {
+    func html(_ text: String, subject: String, language: String, link: String?, context: [String: Any] = [:]) -> String {
         let paragraphs = text.components(separatedBy: "\n\n").compactMap { block -> [String: Any]? in
             let lines = block.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !lines.isEmpty else { return nil }
@@ -121,6 +126,10 @@ public struct MessageComposer: Sendable {
                 if index > 0 { items.append(["isLink": false, "lines": Array(lines[..<index])]) }
                 items.append(["isLink": true, "text": link, "linkLabel": labels[language]?.linkLabel ?? link])
                 return ["group": items]
+            }
+            // The rights page's address, written out as a plain link after its lead-in (not a second button).
+            if let rights = context["rights"] as? String, lines.last == rights {
+                return ["isLink": false, "lines": Array(lines.dropLast()), "rightsURL": rights]
             }
             return ["isLink": false, "lines": lines]
         }.flatMap { ($0["group"] as? [[String: Any]]) ?? [$0] }

@@ -12,6 +12,9 @@ public struct ScheduleProtocol: Sendable, Equatable {
     public let milestones: [Milestone]
     /// What a patient must give, besides the link, before any question is shown.
     public let secondFactor: SecondFactor
+    /// Whether the thank-you page, right after submitting, shows the patient their own scores in plain words
+    /// beside the population norm (`"patientFeedback": true`; off unless the protocol turns it on).
+    public var patientFeedback = false
 
     public enum SecondFactor: String, Sendable, Codable {
         /// The link alone.
@@ -175,6 +178,9 @@ public struct ScheduleProtocolFile: Codable, Sendable {
     public var title: String?
     public var sendTime: String
     public var secondFactor: String?
+    /// `true` shows patients their own results once, on the thank-you page; absent means false. Anything but a
+    /// boolean stops loading, naming the field.
+    public var patientFeedback: Bool?
     public var milestones: [ScheduleProtocol.Milestone]
 
     /// Checks the file against the instruments Svar has; errors name the field.
@@ -237,7 +243,10 @@ public struct ScheduleProtocolFile: Codable, Sendable {
                 guard label["nb"] != nil else { throw ProtocolError(field: "\(field).label.nb", reason: "the bokmål label is required") }
             }
         }
-        return ScheduleProtocol(id: id, version: version, sendHour: hour, sendMinute: minute, milestones: milestones, secondFactor: factor)
+        var checked = ScheduleProtocol(
+            id: id, version: version, sendHour: hour, sendMinute: minute, milestones: milestones, secondFactor: factor)
+        checked.patientFeedback = patientFeedback ?? false
+        return checked
     }
 }
 

@@ -8,11 +8,13 @@ extension SvarConfiguration {
     /// control character (a line break the page would not show), a format character (a bidirectional override
     /// that reorders a phone number on screen) or a private-use character (the step pages' skeleton markers)
     /// would make the line say something else than the installer wrote, so each stops start-up instead.
-    /// `SVAR_ACCESSIBILITY_CONTACT` and `SVAR_SENDER_NAME` are checked the same way, under their own names.
-    static func checkedContactText(_ text: String, variable: String = "SVAR_CONTACT_TEXT") throws(ConfigurationProblem) -> String {
-        guard text.count <= contactTextLimit else {
-            throw ConfigurationProblem(
-                variable: variable, reason: "is \(text.count) characters long; at most \(contactTextLimit) are allowed")
+    /// `SVAR_ACCESSIBILITY_CONTACT`, `SVAR_SENDER_NAME` and the rights page's texts are checked the same way, under
+    /// their own names (the rights page's with a longer `limit`).
+    static func checkedContactText(
+        _ text: String, variable: String = "SVAR_CONTACT_TEXT", limit: Int = contactTextLimit
+    ) throws(ConfigurationProblem) -> String {
+        guard text.count <= limit else {
+            throw ConfigurationProblem(variable: variable, reason: "is \(text.count) characters long; at most \(limit) are allowed")
         }
         guard !text.allSatisfy(\.isWhitespace) else {
             throw ConfigurationProblem(variable: variable, reason: "holds only spaces; leave it unset instead")

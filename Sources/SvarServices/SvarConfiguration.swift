@@ -47,6 +47,8 @@ public struct SvarConfiguration: Sendable, Equatable {
     /// The name beside the sender address of every e-mail (`SVAR_SENDER_NAME`). Neutral by default and by
     /// intent: it shows in a shared inbox before the message is opened, so it must name no unit or treatment.
     public var senderName = "Svar"
+    /// The registry's own texts on the patient's rights page (`SVAR_REGISTRY_NAME` …); unset = said to be unset.
+    public var registry = RegistryInformation()
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     public init() {}
@@ -134,6 +136,7 @@ public struct SvarConfiguration: Sendable, Equatable {
             c.accessibilityContact = try Self.checkedContactText(text, variable: "SVAR_ACCESSIBILITY_CONTACT")
         }
         if let text = value("SVAR_SENDER_NAME") { c.senderName = try Self.checkedSenderName(text) }
+        c.registry = try Self.registryInformation(value)
         if let id = value("SVAR_PROTOCOL") { c.protocolId = id }
         if let level = value("LOG_LEVEL") {
             guard logLevels.contains(level) else {

@@ -133,6 +133,11 @@ public protocol AnsweringStore: Sendable {
     /// the same invitation throws `StoreError.conflict(field: "invitation", …)` and stores nothing.
     func submit(invitationId: String, responses: [SubmittedResponse], respondent: String, language: String, at: Date) async throws
     func responses(invitationId: String) async throws -> [(instrument: String, answersJSON: String, scores: [StoredScore])]
+    /// The patient declines this one questionnaire (from its landing page): the invitation becomes `declined`,
+    /// which cancels its pending reminders and queued messages, and the decline is audited — in one transaction.
+    /// The patient's other invitations are untouched (that is what a reservation is for). An invitation that can
+    /// no longer be declined (answered, expired, cancelled, declined) throws `StoreError.conflict` and changes nothing.
+    func decline(invitationId: String, actor: String, at: Date) async throws
 
     // Second factor
     func factorState(invitationId: String, now: Date) async throws -> FactorState

@@ -152,4 +152,17 @@ struct Access: Sendable {
     func reserve(_ patientId: String, for principal: Principal, at: Date) async throws -> Int {
         try await store.reserve(patientId: patientId, countingIn: scope(principal), actor: principal.name, at: at)
     }
+
+    /// The patient's own reservation, asked for on their landing page: the same store call as the API's (the
+    /// same cancelling, tombstone and audit entry), for the one patient whose link was just opened. The opened
+    /// link (signature, nonce on record, invitation still open: `PatientAnswering.open`) is the authority, and
+    /// it names exactly one patient, so nothing else can be reached through it.
+    func reserve(linkedPatient session: PatientAnswering.Session, at: Date) async throws -> Int {
+        try await store.reserve(patientId: session.invitation.patientId, countingIn: .everyUnit, actor: "patient", at: at)
+    }
+
+    /// The patient declines the one invitation behind the opened link (audited; its reminders stop).
+    func decline(linkedInvitation session: PatientAnswering.Session, at: Date) async throws {
+        try await store.decline(invitationId: session.invitation.id, actor: "patient", at: at)
+    }
 }

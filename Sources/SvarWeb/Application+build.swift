@@ -27,6 +27,8 @@ public struct AppServices: Sendable {
     public let vault: IdentityVault
     /// Norwegian population norms for the RAND-36 profile chart (instruments/rand36/norms.json), if on file.
     public let norms: ScaleNorms?
+    /// Whether the thank-you page shows the patient their results once (the protocol's `patientFeedback`).
+    public var patientFeedback = false
     public let metrics: PrometheusCollectorRegistry
     public let version: String
     /// The current time; tests pass a fixed clock.

@@ -60,7 +60,9 @@ extension PatientController {
         case .session(let session, let language):
             if let gate = try await factorGate(session, language, request, csrf: Self.csrfValue(request).value) { return gate }
             switch try await services.answering.submit(session, language: language, now: services.now()) {
-            case .done, .alreadyAnswered:
+            case .done:
+                return withFeedbackCookie(Self.redirect(language.url("\(base(request))/done")), session, request)
+            case .alreadyAnswered:
                 return Self.redirect(language.url("\(base(request))/done"))
             case .missing(let items):
                 return Self.redirect(language.url("\(base(request))/s/\(items.first?.step ?? 1)"))

@@ -36,6 +36,7 @@ struct PatientController: Sendable {
         router.get("a/:token/done", use: done)
         router.post("a/:token/verify", use: verify)
         router.get("tilgjengelighet", use: accessibility)
+        addRightsRoutes(to: router)
     }
 
     // MARK: Opening a link
@@ -145,6 +146,7 @@ struct PatientController: Sendable {
                 values["startLabel"] = pages.text("resumeReviewButton", language)
             }
         }
+        values.merge(rightsContext(request, language)) { _, rights in rights }
         return pages.render(
             "landing", language: language, title: pages.text("landingHeading", language),
             context: values.merging(urgentHelp) { _, help in help }, languageURL: { $0.url(request.uri.path) }, csrf: csrf,
@@ -175,12 +177,19 @@ struct PatientController: Sendable {
     func done(_ request: Request, context: AppRequestContext) async throws -> Response {
         let pages = services.pages
         let language = Self.language(request) ?? .nb
+        // The patient's results, once, right after submitting (when the protocol shows them): see +Feedback.
+        let feedback = try await feedbackLines(request, context, language)
+        let cleared = feedbackCleared(request)
         let thanks = { (csrf: String) -> Response in
-            pages.render(
+            var response = pages.render(
                 "thanks", language: language, title: pages.text("thanksHeading", language),
-                context: ["heading": pages.text("thanksHeading", language), "body": pages.text("thanksBody", language)]
-                    .merging(urgentHelp) { _, help in help },
+                context: [
+                    "heading": pages.text("thanksHeading", language), "body": pages.text("thanksBody", language),
+                    "hasFeedback": !feedback.isEmpty, "feedbackLines": feedback,
+                ].merging(urgentHelp) { _, help in help },
                 languageURL: { $0.url(request.uri.path) }, csrf: csrf)
+            if let cleared { response.setCookie(cleared) }
+            return response
         }
         return try await page(request, context, whenAnswered: thanks) { _, _, _ in Self.redirect(base(request)) }
     }

@@ -61,6 +61,7 @@ func makeDeliveryPass(_ runtime: Runtime, delivery: DeliveryConfiguration, links
         }
         var composer = try MessageComposer.load(webDirectory: runtime.directories.web)
         composer.senderName = runtime.configuration.senderName
+        composer.rightsURL = runtime.configuration.publicURL + "/rettigheter"
         return DeliveryPass(
             store: runtime.store, vault: runtime.vault, links: issuer, composer: composer, notifiers: delivery.notifiers,
             policy: delivery.policy, messageDomain: delivery.messageDomain, logger: logger, catalogue: runtime.catalogue)

@@ -56,13 +56,14 @@ func serve(
     } catch {
         throw fail("cannot start: \(error)")
     }
-    let services = AppServices(
+    var services = AppServices(
         configuration: config, catalogue: runtime.catalogue, store: runtime.store,
         enrolment: Enrolment(store: runtime.store, vault: runtime.vault, mode: config.mode),
         pathways: Pathways(store: runtime.store, scheduleProtocol: runtime.scheduleProtocol),
         links: links, pages: pages, vault: runtime.vault, secondFactor: runtime.scheduleProtocol.secondFactor, metrics: registry,
         version: Svar.version,
         accounts: accounts, accessTokens: accessTokens, norms: norms, now: now)
+    services.patientFeedback = runtime.scheduleProtocol.patientFeedback
     var background: [any Service] = []
     if config.workers.contains(.scheduler) {
         background.append(

@@ -101,6 +101,37 @@ func decodeQuotedPrintable(_ text: String) -> String {
         #expect(code.text.contains("042917") && code.text.contains("15"))
     }
 
+    /// Every message links the rights page in the patient's language (§ 3-5: how to say no without the link). With
+    /// a link of real length (103 characters of token) an invitation SMS then takes three segments, not two: the
+    /// price of saying where the patient's rights are in the message itself.
+    @Test(arguments: ["nb", "nn", "en"])
+    func everyMessageLinksTheRightsPageInItsLanguage(_ language: String) {
+        var composer = composer
+        composer.rightsURL = "https://svar.helse-example.no/rettigheter"
+        let rights = "https://svar.helse-example.no/rettigheter?lang=\(language)"
+        let link = "https://svar.helse-example.no/a/" + String(repeating: "T", count: 103)
+        for kind in MessageComposer.Kind.allCases {
+            for channel in Channel.allCases {
+                let message = composer.compose(
+                    kind, language: language, channel: channel, content: .init(link: link, closesAt: closing, code: "042917"),
+                    recipient: "x", messageId: "<r@svar.test>")
+                if channel == .sms, kind == .code {
+                    // The code's SMS stays the code alone: one short line, nothing else to tap.
+                    #expect(!message.text.contains(rights))
+                    continue
+                }
+                #expect(message.text.contains(rights), "\(language) \(kind) \(channel): \(message.text)")
+                if channel == .sms { #expect(message.text.count <= 459, "\(language) \(kind): \(message.text.count) characters") }
+                if channel == .email { #expect(message.html?.contains(#"<a href="\#(rights)""#) == true, "\(language) \(kind)") }
+            }
+        }
+        // Without a public address the paragraph is left out, not rendered empty.
+        let bare = self.composer.compose(
+            .invitation, language: language, channel: .email, content: .init(link: link, closesAt: closing), recipient: "x",
+            messageId: "<b@svar.test>")
+        #expect(!bare.text.contains("rettigheter") && !bare.text.contains("{{"))
+    }
+
     @Test func anUnknownLanguageFallsBackToBokmal() {
         let message = composer.compose(
             .invitation, language: "se", channel: .email, content: .init(link: "L", closesAt: closing),
@@ -136,7 +167,7 @@ func decodeQuotedPrintable(_ text: String) -> String {
         let folder = sourceWeb.appendingPathComponent("messages")
         let allowed: Set<String> = [
             "link", "closes", "code", "minutes", "questionnaireMinutes", "lang", "subject", "paragraphs", "isLink", "text", "linkLabel",
-            "lines", ".",
+            "lines", ".", "rights", "rightsURL",
         ]
         for file in try FileManager.default.subpathsOfDirectory(atPath: folder.path) where file.hasSuffix(".mustache") {
             let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)

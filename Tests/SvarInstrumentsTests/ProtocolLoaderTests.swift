@@ -40,6 +40,23 @@ import Testing
         #expect(error?.description.contains("protocols/kvarus.json: milestones[3].opens.months") == true, "\(String(describing: error))")
     }
 
+    /// Patient feedback is off unless the protocol turns it on; a value that is not true or false is refused by name.
+    @Test func patientFeedbackIsOffByDefaultOnWhenSetAndCheckedByName() throws {
+        let bundled = try ProtocolLoader.load(
+            id: "kvarus", directories: directories(sourceInstrumentsDirectory), catalogue: bundledCatalogue)
+        #expect(bundled.patientFeedback == false)
+        let root = try scratchCopyOfInstruments()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let file = root.appendingPathComponent("protocols/kvarus.json")
+        try editJSON(file) { $0["patientFeedback"] = true }
+        #expect(try ProtocolLoader.load(id: "kvarus", directories: directories(root), catalogue: bundledCatalogue).patientFeedback)
+        try editJSON(file) { $0["patientFeedback"] = "yes" }
+        let error = #expect(throws: AssetError.self) {
+            try ProtocolLoader.load(id: "kvarus", directories: directories(root), catalogue: bundledCatalogue)
+        }
+        #expect(error?.description.hasPrefix("protocols/kvarus.json: patientFeedback:") == true, "\(String(describing: error))")
+    }
+
     @Test func anUnknownProtocolIsNamed() {
         let error = #expect(throws: AssetError.self) {
             try ProtocolLoader.load(id: "nope", directories: directories(sourceInstrumentsDirectory), catalogue: bundledCatalogue)

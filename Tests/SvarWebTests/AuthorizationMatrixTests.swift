@@ -199,6 +199,9 @@ extension AuthorizationMatrixTests {
         .open(.get, "/openapi.json", .ok),
         .open(.get, "/metrics", .ok),
         .open(.get, "/tilgjengelighet", .ok),
+        .open(.get, "/rettigheter", .ok),
+        .open(.get, "/avslatt", .ok),
+        .open(.get, "/reservert", .ok),
         .open(.get, "/login", .ok),
         .open(.post, "/login", .unauthorized) { _ in
             Call("/login", form: ["username": "ingen-slik", "password": "ikke det riktige passordet"])
@@ -214,6 +217,11 @@ extension AuthorizationMatrixTests {
         .link(.post, "/a/{token}/submit", .seeOther) { t in Call("/a/\(t.link)/submit", form: [:]) }.after(firstStep),
         .link(.get, "/a/{token}/done", .seeOther) { t in Call("/a/\(t.link)/done") },
         .link(.post, "/a/{token}/verify", .seeOther) { t in Call("/a/\(t.link)/verify", form: [:]) }.after(firstStep),
+        // Saying no: without `bekreft=ja` the POST only shows the confirmation page, so the matrix changes nothing.
+        .link(.get, "/a/{token}/avsla", .ok) { t in Call("/a/\(t.link)/avsla") },
+        .link(.post, "/a/{token}/avsla", .ok) { t in Call("/a/\(t.link)/avsla", form: [:]) }.after(firstStep),
+        .link(.get, "/a/{token}/reserver", .ok) { t in Call("/a/\(t.link)/reserver") },
+        .link(.post, "/a/{token}/reserver", .ok) { t in Call("/a/\(t.link)/reserver", form: [:]) }.after(firstStep),
     ]
 
     /// The first questionnaire step: a page with the patient pages' CSRF token in its form.

@@ -33,7 +33,7 @@ struct TestApp {
     static func make(
         _ kind: StoreKind = .sqliteMemory, token: String? = apiToken, mode: SvarConfiguration.Mode = .test,
         secondFactor: ScheduleProtocol.SecondFactor = .none, clock: TestClock = TestClock(),
-        accessTokens: AccessTokens? = nil, configure: (inout SvarConfiguration) -> Void = { _ in }
+        accessTokens: AccessTokens? = nil, patientFeedback: Bool = false, configure: (inout SvarConfiguration) -> Void = { _ in }
     ) async throws -> TestApp {
         let directories = AssetDirectories(instruments: sourceInstruments, web: sourceInstruments, textPacks: sourceInstruments)
         let catalogue = try InstrumentLoader.catalogue(instruments: sourceInstruments)
@@ -48,13 +48,14 @@ struct TestApp {
         configure(&configuration)
         let links = try await LinkIssuer.load(store: store, vault: vault, publicURL: configuration.publicURL, now: fixedNow)
         let pages = try await PageRenderer.load(webDirectory: sourceWeb)
-        let services = AppServices(
+        var services = AppServices(
             configuration: configuration, catalogue: catalogue, store: store,
             enrolment: Enrolment(store: store, vault: vault, mode: mode),
             pathways: Pathways(store: store, scheduleProtocol: scheduleProtocol), links: links, pages: pages, vault: vault,
             secondFactor: secondFactor,
             metrics: PrometheusCollectorRegistry(), version: "test", accounts: Self.accounts(store, vault), accessTokens: accessTokens,
             norms: try NormsLoader.norms(instrument: "rand36", instruments: sourceInstruments), now: { clock.now })
+        services.patientFeedback = patientFeedback
         return TestApp(services: services, store: store, scheduleProtocol: scheduleProtocol)
     }
 
