@@ -1111,35 +1111,34 @@ def test_who_answers_by_keyboard(help_site, driver, audit, device):
     first_page = len(audit.order)
     width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
     url, _, _ = help_site.new_link(2 if device == "phone" else 3)
-    set_viewport(drv, width, height)
-    drv.get(url + "?lang=nn")
-    assert drv.find_element(By.CSS_SELECTOR, "main form.start-form legend").text == "Kven fyller ut skjemaet?"
-    audit.page(f"who-{device}-landing-nn", width=width)
+    try:
+        set_viewport(drv, width, height)
+        drv.get(url + "?lang=nn")
+        assert drv.find_element(By.CSS_SELECTOR, "main form.start-form legend").text == "Kven fyller ut skjemaet?"
+        audit.page(f"who-{device}-landing-nn", width=width)
 
-    def enter_on(element) -> None:
-        tab_to(drv, element)
-        old = drv.find_element(By.TAG_NAME, "html")
-        ActionChains(drv).send_keys(Keys.ENTER).perform()
-        WebDriverWait(drv, PAGE_WAIT).until(lambda d: _is_stale(old))
+        press_enter_on(drv, drv.find_element(By.CSS_SELECTOR, START_BUTTON))
+        summary = drv.find_element(By.CSS_SELECTOR, "main .error-summary")
+        assert "Vel kven som fyller ut skjemaet." in summary.text and drv.title.startswith("Feil:"), summary.text
+        assert drv.find_elements(By.CSS_SELECTOR, "main .start-form .question-error #respondent-error")
+        audit.page(f"who-{device}-landing-error-nn", width=width)
 
-    enter_on(drv.find_element(By.CSS_SELECTOR, START_BUTTON))
-    summary = drv.find_element(By.CSS_SELECTOR, "main .error-summary")
-    assert "Vel kven som fyller ut skjemaet." in summary.text and drv.title.startswith("Feil:"), summary.text
-    assert drv.find_elements(By.CSS_SELECTOR, "main .start-form .question-error #respondent-error")
-    audit.page(f"who-{device}-landing-error-nn", width=width)
-
-    # Tab reaches the first option; the arrow keys move the choice within the group, as in any radio group.
-    first = drv.find_element(By.ID, "respondent-patient")
-    tab_to(drv, first)
-    ActionChains(drv).send_keys(Keys.SPACE).send_keys(Keys.ARROW_DOWN).send_keys(Keys.ARROW_DOWN).perform()
-    assert drv.find_element(By.ID, "respondent-proxy").is_selected(), "the arrow keys did not reach the third option"
-    enter_on(drv.find_element(By.CSS_SELECTOR, START_BUTTON))
-    wait_for_url(drv, re.escape(urlsplit(url).path) + r"/s/1\?lang=nn$", "step 1")
-    drv.get(url + "?lang=nn")
-    assert drv.find_element(By.ID, "respondent-proxy").is_selected(), "the landing page forgot the choice"
-
+        # Tab reaches the first option; the arrow keys move the choice within the group, as in any radio group.
+        first = drv.find_element(By.ID, "respondent-patient")
+        tab_to(drv, first)
+        ActionChains(drv).send_keys(Keys.SPACE).send_keys(Keys.ARROW_DOWN).send_keys(Keys.ARROW_DOWN).perform()
+        assert drv.find_element(By.ID, "respondent-proxy").is_selected(), "the arrow keys did not reach the third option"
+        press_enter_on(drv, drv.find_element(By.CSS_SELECTOR, START_BUTTON))
+        wait_for_url(drv, re.escape(urlsplit(url).path) + r"/s/1\?lang=nn$", "step 1")
+        drv.get(url + "?lang=nn")
+        assert drv.find_element(By.ID, "respondent-proxy").is_selected(), "the landing page forgot the choice"
+    finally:
+        set_viewport(drv, WIDTH, HEIGHT)  # the tests after this one expect the phone
+    report = audit.report(audit.order[first_page:])
+    assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
 
 
+# ---------------------------------------------------------------------------------------------------------------
 # Issue 15 item 8: the rights page, and saying no from the landing page (decline one questionnaire, or reserve)
 # ---------------------------------------------------------------------------------------------------------------
 RIGHTS_HEADINGS = {"nb": "Om registeret og dine rettigheter", "nn": "Om registeret og rettane dine",
