@@ -736,16 +736,22 @@ def test_step_at_320px_does_not_scroll_sideways(site, driver, audit):
 # ---------------------------------------------------------------------------------------------------------------
 # The second factor (a protocol may ask for the birth date before the questionnaire)
 # ---------------------------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def factor_site(svar_bin, tmp_path_factory):
-    """A server whose protocol asks for the birth date: the bundled instruments with secondFactor=birthDate."""
-    instruments = tmp_path_factory.mktemp("browser-instruments") / "instruments"
+def instruments_with_protocol(tmp_path_factory, name: str, setting: str, value, bundled) -> Path:
+    """A copy of the bundled instruments whose protocol has `setting` = `value` (the bundled value checked first)."""
+    instruments = tmp_path_factory.mktemp(f"browser-{name}-instruments") / "instruments"
     shutil.copytree((REPO / "instruments").resolve(), instruments)
     protocol_path = instruments / "protocols" / "kvarus.json"
     protocol = json.loads(protocol_path.read_text("utf-8"))
-    assert "secondFactor" in protocol, "the protocol file has no secondFactor setting to switch on"
-    protocol["secondFactor"] = "birthDate"
+    assert bundled(protocol.get(setting)), f"the bundled protocol's {setting} is {protocol.get(setting)!r}"
+    protocol[setting] = value
     protocol_path.write_text(json.dumps(protocol, indent=2, ensure_ascii=False), "utf-8")
+    return instruments
+
+
+@pytest.fixture(scope="module")
+def factor_site(svar_bin, tmp_path_factory):
+    """A server whose protocol asks for the birth date: the bundled instruments with secondFactor=birthDate."""
+    instruments = instruments_with_protocol(tmp_path_factory, "factor", "secondFactor", "birthDate", lambda v: v is not None)
     with serving(svar_bin, tmp_path_factory.mktemp("browser-factor-cwd"), SVAR_INSTRUMENTS_DIR=str(instruments)) as s:
         yield s
 
@@ -1234,13 +1240,8 @@ def test_saying_no_without_javascript(site, driver_without_js, shots):
 # ---------------------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def feedback_site(svar_bin, tmp_path_factory):
-    instruments = tmp_path_factory.mktemp("browser-feedback-instruments") / "instruments"
-    shutil.copytree((REPO / "instruments").resolve(), instruments)
-    protocol_path = instruments / "protocols" / "kvarus.json"
-    protocol = json.loads(protocol_path.read_text("utf-8"))
-    assert protocol.get("patientFeedback") is False, "the bundled protocol should leave patient feedback off"
-    protocol["patientFeedback"] = True
-    protocol_path.write_text(json.dumps(protocol, indent=2, ensure_ascii=False), "utf-8")
+    """A server whose protocol shows patients their results (the bundled one leaves that off)."""
+    instruments = instruments_with_protocol(tmp_path_factory, "feedback", "patientFeedback", True, lambda v: v is False)
     with serving(svar_bin, tmp_path_factory.mktemp("browser-feedback-cwd"), SVAR_INSTRUMENTS_DIR=str(instruments)) as s:
         yield s
 
