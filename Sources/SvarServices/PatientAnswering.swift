@@ -29,6 +29,8 @@ public struct PatientAnswering: Sendable {
     public enum Opening: Sendable {
         case ready(Session)
         case invalid, expired, answered, closed
+        /// The patient said no to this questionnaire: the link says so again, not that it expired.
+        case declined
     }
 
     public enum Submission: Sendable {
@@ -131,7 +133,8 @@ public struct PatientAnswering: Sendable {
         switch invitation.state {
         case .completed: return .answered
         case .expired: return .expired
-        case .cancelled, .declined: return .closed
+        case .declined: return .declined
+        case .cancelled: return .closed
         default: break
         }
         guard invitation.closesAt > now else { return .expired }

@@ -62,6 +62,8 @@ struct PatientController: Sendable {
             return .page(message("invalid", language ?? .nb, status: .notFound, request: request, csrf: csrf))
         case .expired, .closed:
             return .page(message("expired", language ?? .nb, status: .gone, request: request, csrf: csrf))
+        case .declined:
+            return .page(message("declineDone", language ?? .nb, status: .gone, request: request, csrf: csrf))
         }
     }
 

@@ -123,8 +123,9 @@ import Testing
             // Declining is not reserving: the patient may be asked again later.
             let patientId = try #require(try await app.store.course(courseId)?.patientId)
             #expect(try await app.store.patient(patientId)?.isReserved == false)
-            // The link is closed now.
-            #expect(try await browser.get("\(link)?lang=nn").status == .gone)
+            // The link is closed now, and says why: the patient said no (not that it expired).
+            let again = try await browser.get("\(link)?lang=nn")
+            #expect(again.status == .gone && again.h1 == "Du har sagt nei til dette skjemaet")
         }
     }
 
