@@ -940,9 +940,17 @@ def selected(drv, name: str, code: int) -> bool:
     return drv.find_element(By.CSS_SELECTOR, f'input[type="radio"][name="{name}"][value="{code}"]').is_selected()
 
 
-def walk_navigation(drv, audit, url: str, prefix: str) -> None:
+def walk_navigation(drv, audit, url: str, prefix: str, width: int = WIDTH, keyboard: bool = False) -> None:
     """Back saves an incomplete step, the language switch keeps what was chosen, the landing page continues at
     the first unanswered step, and "Endre" on the review returns to the review — by clicking, as a person."""
+
+    def act(element) -> None:
+        """Press a button or follow a link: by mouse, or with `keyboard` by Tab and Enter alone."""
+        if keyboard:
+            press_enter_on(drv, element)
+        else:
+            click_and_wait_for_new_page(drv, element)
+
     path = urlsplit(url).path
     drv.get(url)
     button = drv.find_element(By.CSS_SELECTOR, START_BUTTON)
@@ -960,10 +968,10 @@ def walk_navigation(drv, audit, url: str, prefix: str) -> None:
     some = radio_names(drv)[:3]
     for name in some:
         choose(drv, name, planned(name))
-    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, 'main form button[name="navigate"][value="back"]'))
+    act(drv.find_element(By.CSS_SELECTOR, 'main form button[name="navigate"][value="back"]'))
     wait_for_url(drv, re.escape(path) + r"/s/1\?lang=nb$", "step 1 after Back")
     assert all(selected(drv, n, planned(n)) for n in radio_names(drv)), "step 1 lost its answers"
-    audit.page(f"{prefix}step-01-after-back")
+    audit.page(f"{prefix}step-01-after-back", width=width)
     press_submit(drv)
     wait_for_url(drv, re.escape(path) + r"/s/2\?lang=nb$", "step 2 again")
     lost = [n for n in some if not selected(drv, n, planned(n))]
@@ -974,48 +982,54 @@ def walk_navigation(drv, audit, url: str, prefix: str) -> None:
         "the header should lead to the switch in the form"
     more = some + [radio_names(drv)[3]]
     choose(drv, more[-1], planned(more[-1]))
-    click_and_wait_for_new_page(
-        drv, drv.find_element(By.CSS_SELECTOR, 'main form button[name="switchLanguage"][value="en"]'))
+    act(drv.find_element(By.CSS_SELECTOR, 'main form button[name="switchLanguage"][value="en"]'))
     wait_for_url(drv, re.escape(path) + r"/s/2\?lang=en$", "step 2 in English")
     assert html_lang(drv) == "en"
     lost = [n for n in more if not selected(drv, n, planned(n))]
     assert not lost, f"the language switch lost the answers to {lost}"
     assert not drv.find_elements(By.CSS_SELECTOR, ".error-summary"), "an error for a half-answered page"
-    audit.page(f"{prefix}step-02-switched-en")
+    audit.page(f"{prefix}step-02-switched-en", width=width)
 
     # The link again: continue at the first unanswered step, in either language.
     drv.get(url + "?lang=en")
     resume = drv.find_element(By.CSS_SELECTOR, START_BUTTON)
     assert re.fullmatch(r"Continue — step 3 of 10", resume.text.strip()), resume.text
-    audit.page(f"{prefix}landing-resume-en")
+    audit.page(f"{prefix}landing-resume-en", width=width)
     drv.get(url)
     resume = drv.find_element(By.CSS_SELECTOR, START_BUTTON)
     assert resume.text.strip() == "Fortsett — steg 3 av 10", resume.text
     assert drv.find_element(By.CSS_SELECTOR, 'input[name="respondent"][value="patient"]').is_selected(), \
         "the landing page forgot who is answering"
-    audit.page(f"{prefix}landing-resume-nb")
-    click_and_wait_for_new_page(drv, resume)
+    audit.page(f"{prefix}landing-resume-nb", width=width)
+    act(resume)
     wait_for_url(drv, re.escape(path) + r"/s/3\?lang=nb$", "step 3 from Fortsett")
 
     # "Endre" on the review: the step, then back to the review once saved.
     drv.get(f"{url}/review?lang=nb")
-    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "main .review-section .change a"))
+    act(drv.find_element(By.CSS_SELECTOR, "main .review-section .change a"))
     wait_for_url(drv, re.escape(path) + r"/s/1\?lang=nb&return=review$", "step 1 from Endre")
     save = drv.find_element(By.CSS_SELECTOR, "main form .actions button[type=submit]")
     assert save.text.strip() == "Lagre og gå tilbake til oversikten", save.text
-    audit.page(f"{prefix}change-from-review")
+    audit.page(f"{prefix}change-from-review", width=width)
     choose(drv, "1", 5)
     press_submit(drv)
     wait_for_url(drv, re.escape(path) + r"/review\?lang=nb$", "the review after Endre")
     first_answer = drv.find_element(By.CSS_SELECTOR, "main .review-section .answer").text
     assert first_answer == "Dårlig", f"the changed answer on the review: {first_answer!r}"
-    audit.page(f"{prefix}review-after-change")
+    audit.page(f"{prefix}review-after-change", width=width)
 
 
-def test_navigation_keeps_answers(site, driver, audit):
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_navigation_keeps_answers(site, driver, audit, device):
+    """On a phone by touch (clicks); on a desktop with the keyboard alone for every button and link of the walk."""
     first_page = len(audit.order)
-    url, _, _ = site.new_link(3)
-    walk_navigation(driver, audit, url, "nav-")
+    width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
+    url, _, _ = site.new_link(3 if device == "phone" else 11)
+    set_viewport(driver, width, height)
+    try:
+        walk_navigation(driver, audit, url, f"nav-{device}-", width=width, keyboard=device == "desktop")
+    finally:
+        set_viewport(driver, WIDTH, HEIGHT)
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
 
@@ -1166,9 +1180,10 @@ def invitation_state(site, course: str, invitation: str) -> str:
     return {i["id"]: i["state"] for i in site.srv.course(course)["invitations"]}[invitation]
 
 
-def say_no(drv, audit, site, which: str, prefix: str, *, keyboard: bool) -> None:
+def say_no(drv, audit, site, which: str, prefix: str, *, keyboard: bool, width: int = WIDTH) -> None:
     """From a fresh landing page: the button, the confirmation page, the confirmation, the calm page."""
-    url, course, invitation = site.new_link({"decline": 6, "reserve": 7}[which] + (2 if prefix else 0))
+    offset = {"": 0, "nojs-": 2, "desktop-": 6}[prefix]
+    url, course, invitation = site.new_link({"decline": 6, "reserve": 7}[which] + offset)
     path = urlsplit(url).path
     drv.get(url)
     section = drv.find_element(By.CSS_SELECTOR, "main section.refusal")
@@ -1181,13 +1196,13 @@ def say_no(drv, audit, site, which: str, prefix: str, *, keyboard: bool) -> None
     heading = drv.find_element(By.CSS_SELECTOR, "main h1").text.strip()
     assert heading == {"decline": "Vil du si nei til dette skjemaet?", "reserve": "Vil du at vi aldri spør deg igjen?"}[which]
     assert invitation_state(site, course, invitation) == "opened", "the landing page's button alone changed something"
-    audit.page(f"{prefix}{which}-confirm")
+    audit.page(f"{prefix}{which}-confirm", width=width)
     confirm = drv.find_element(By.CSS_SELECTOR, "main form button[type=submit]")
     press_enter_on(drv, confirm) if keyboard else click_and_wait_for_new_page(drv, confirm)
     done = {"decline": "/avslatt", "reserve": "/reservert"}[which]
     wait_for_url(drv, re.escape(done) + r"\?lang=nb$", f"the calm page after {which}")
     assert drv.find_element(By.CSS_SELECTOR, "main h1").text.strip()
-    audit.page(f"{prefix}{which}-done")
+    audit.page(f"{prefix}{which}-done", width=width)
     want = {"decline": "declined", "reserve": "cancelled"}[which]
     assert invitation_state(site, course, invitation) == want
     # The link no longer opens a questionnaire.
@@ -1195,28 +1210,35 @@ def say_no(drv, audit, site, which: str, prefix: str, *, keyboard: bool) -> None
     assert not drv.find_elements(By.CSS_SELECTOR, "main form"), "a declined or reserved link still shows a form"
 
 
-def test_rights_page_and_saying_no_by_keyboard(site, driver, audit):
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_rights_page_and_saying_no_by_keyboard(site, driver, audit, device):
     drv = driver
     first_page = len(audit.order)
-    for code in ("nb", "nn", "en"):
-        drv.get(f"{site.base}/rettigheter?lang={code}")  # no link needed
-        assert html_lang(drv) == code
-        assert drv.find_element(By.CSS_SELECTOR, "main h1").text.strip() == RIGHTS_HEADINGS[code]
-        main = drv.find_element(By.TAG_NAME, "main").text
-        assert ("section 7" if code == "en" else "§ 7") in main and "Datatilsynet" in main
-        audit.page(f"rights-{code}")
+    width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
+    prefix = "" if device == "phone" else "desktop-"
+    set_viewport(drv, width, height)
+    try:
+        for code in ("nb", "nn", "en"):
+            drv.get(f"{site.base}/rettigheter?lang={code}")  # no link needed
+            assert html_lang(drv) == code
+            assert drv.find_element(By.CSS_SELECTOR, "main h1").text.strip() == RIGHTS_HEADINGS[code]
+            main = drv.find_element(By.TAG_NAME, "main").text
+            assert ("section 7" if code == "en" else "§ 7") in main and "Datatilsynet" in main
+            audit.page(f"{prefix}rights-{code}", width=width)
 
-    # From a landing page: the link to the page, and its way back.
-    url, _, _ = site.new_link(10)
-    drv.get(url + "?lang=nn")
-    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "main section.refusal a[href^='/rettigheter']"))
-    assert urlsplit(drv.current_url).path == "/rettigheter" and html_lang(drv) == "nn"
-    click_and_wait_for_new_page(drv, drv.find_element(By.LINK_TEXT, "Tilbake til sida du kom frå"))
-    assert urlsplit(drv.current_url).path == urlsplit(url).path, drv.current_url
-    audit.page("landing-nn-refusal")
+        # From a landing page: the link to the page, and its way back.
+        url, _, _ = site.new_link(10 if device == "phone" else 14)
+        drv.get(url + "?lang=nn")
+        click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "main section.refusal a[href^='/rettigheter']"))
+        assert urlsplit(drv.current_url).path == "/rettigheter" and html_lang(drv) == "nn"
+        click_and_wait_for_new_page(drv, drv.find_element(By.LINK_TEXT, "Tilbake til sida du kom frå"))
+        assert urlsplit(drv.current_url).path == urlsplit(url).path, drv.current_url
+        audit.page(f"{prefix}landing-nn-refusal", width=width)
 
-    say_no(drv, audit, site, "decline", "", keyboard=True)
-    say_no(drv, audit, site, "reserve", "", keyboard=True)
+        say_no(drv, audit, site, "decline", prefix, keyboard=True, width=width)
+        say_no(drv, audit, site, "reserve", prefix, keyboard=True, width=width)
+    finally:
+        set_viewport(drv, WIDTH, HEIGHT)
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
 
