@@ -1081,38 +1081,45 @@ def test_navigation_without_javascript(site, driver_without_js, shots):
     assert not report, "axe-core violations (WCAG 2.x A/AA), JavaScript off:\n" + report
 
 
-def test_calm_pages_in_the_patients_language_and_the_statements_way_back(site, driver, audit):
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_calm_pages_in_the_patients_language_and_the_statements_way_back(site, driver, audit, device):
     drv = driver
     first_page = len(audit.order)
-    for uri, lang, heading, name in (("/finnes-ikke?lang=en", "en", "Page not found", "not-found-en"),
-                                     ("/a/x/y/z", "nb", "Siden finnes ikke", "not-found-nb")):
-        status, _, _ = http_get(site.base + uri)
-        assert status == 404, f"{uri} answered HTTP {status}"
-        drv.get(site.base + uri)
-        assert html_lang(drv) == lang
-        assert drv.find_element(By.CSS_SELECTOR, "main h1").text.strip() == heading
-        assert drv.find_elements(By.CSS_SELECTOR, "header.site-header nav.language-nav a[hreflang]"), "no layout"
-        audit.page(name)
+    width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
+    prefix = "" if device == "phone" else "desktop-"
+    set_viewport(drv, width, height)
+    try:
+        for uri, lang, heading, name in (("/finnes-ikke?lang=en", "en", "Page not found", "not-found-en"),
+                                         ("/a/x/y/z", "nb", "Siden finnes ikke", "not-found-nb")):
+            status, _, _ = http_get(site.base + uri)
+            assert status == 404, f"{uri} answered HTTP {status}"
+            drv.get(site.base + uri)
+            assert html_lang(drv) == lang
+            assert drv.find_element(By.CSS_SELECTOR, "main h1").text.strip() == heading
+            assert drv.find_elements(By.CSS_SELECTOR, "header.site-header nav.language-nav a[hreflang]"), "no layout"
+            audit.page(f"{prefix}{name}", width=width)
 
-    # From a step in nynorsk, the footer link: the statement, complete, and the way back to that step.
-    url, _, _ = site.new_link(5)
-    path = urlsplit(url).path
-    drv.get(f"{url}/s/3?lang=nn")
-    click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "footer.site-footer a[href^='/tilgjengelighet']"))
-    assert urlsplit(drv.current_url).path == "/tilgjengelighet" and html_lang(drv) == "nn"
-    main = drv.find_element(By.TAG_NAME, "main").text
-    for text in ("6. desember 2026", "Dette veit vi ikkje verkar godt nok", "Kontakt", "Uu-tilsynet"):
-        assert text in main, f"the statement lacks {text!r}"
-    audit.page("accessibility-nn-way-back")
-    click_and_wait_for_new_page(drv, drv.find_element(By.LINK_TEXT, "Tilbake til sida du kom frå"))
-    assert urlsplit(drv.current_url).path == f"{path}/s/3" and html_lang(drv) == "nn", drv.current_url
+        # From a step in nynorsk, the footer link: the statement, complete, and the way back to that step.
+        url, _, _ = site.new_link(5 if device == "phone" else 15)
+        path = urlsplit(url).path
+        drv.get(f"{url}/s/3?lang=nn")
+        click_and_wait_for_new_page(drv, drv.find_element(By.CSS_SELECTOR, "footer.site-footer a[href^='/tilgjengelighet']"))
+        assert urlsplit(drv.current_url).path == "/tilgjengelighet" and html_lang(drv) == "nn"
+        main = drv.find_element(By.TAG_NAME, "main").text
+        for text in ("6. desember 2026", "Dette veit vi ikkje verkar godt nok", "Kontakt", "Uu-tilsynet"):
+            assert text in main, f"the statement lacks {text!r}"
+        audit.page(f"{prefix}accessibility-nn-way-back", width=width)
+        click_and_wait_for_new_page(drv, drv.find_element(By.LINK_TEXT, "Tilbake til sida du kom frå"))
+        assert urlsplit(drv.current_url).path == f"{path}/s/3" and html_lang(drv) == "nn", drv.current_url
 
-    # The clinician pages link to it too (their footer).
-    drv.get(site.base + "/login")
-    link = drv.find_element(By.CSS_SELECTOR, "footer.site-footer a[href^='/tilgjengelighet']")
-    assert "Tilgjengelighetserklæring" in link.text
-    audit.page("clinician-login-footer")
+        # The clinician pages link to it too (their footer).
+        drv.get(site.base + "/login")
+        link = drv.find_element(By.CSS_SELECTOR, "footer.site-footer a[href^='/tilgjengelighet']")
+        assert "Tilgjengelighetserklæring" in link.text
+        audit.page(f"{prefix}clinician-login-footer", width=width)
 
+    finally:
+        set_viewport(drv, WIDTH, HEIGHT)
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
 
@@ -1290,21 +1297,28 @@ def answer_everything(drv, url: str) -> None:
     wait_for_url(drv, re.escape(path) + r"/done(\?|$)", "the thank-you page")
 
 
-def test_feedback_on_the_thank_you_page_once(feedback_site, driver, audit):
+@pytest.mark.parametrize("device", ["phone", "desktop"])
+def test_feedback_on_the_thank_you_page_once(feedback_site, driver, audit, device):
     drv = driver
     first_page = len(audit.order)
-    url, _, _ = feedback_site.new_link(0)
-    answer_everything(drv, url)
-    section = drv.find_element(By.CSS_SELECTOR, "main section.feedback")
-    lines = [li.text.strip() for li in section.find_elements(By.CSS_SELECTOR, "li")]
-    physical = round(float(expected_rand36()["physicalFunctioning"]))
-    assert f"Fysisk funksjon: {physical} av 100. Folk flest i Norge: 86." in lines, lines
-    assert f"Helsen din i dag, slik du selv vurderte den: {EQ5D_VAS} av 100." in lines, lines
-    audit.page("thanks-feedback")
-    drv.refresh()
-    WebDriverWait(drv, PAGE_WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
-    assert not drv.find_elements(By.CSS_SELECTOR, "main section.feedback"), "the results were shown a second time"
-    drv.get(url)
-    assert "av 100" not in drv.find_element(By.TAG_NAME, "main").text, "the already-answered page shows results"
+    width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
+    prefix = "" if device == "phone" else "desktop-"
+    set_viewport(drv, width, height)
+    try:
+        url, _, _ = feedback_site.new_link(0 if device == "phone" else 1)
+        answer_everything(drv, url)
+        section = drv.find_element(By.CSS_SELECTOR, "main section.feedback")
+        lines = [li.text.strip() for li in section.find_elements(By.CSS_SELECTOR, "li")]
+        physical = round(float(expected_rand36()["physicalFunctioning"]))
+        assert f"Fysisk funksjon: {physical} av 100. Folk flest i Norge: 86." in lines, lines
+        assert f"Helsen din i dag, slik du selv vurderte den: {EQ5D_VAS} av 100." in lines, lines
+        audit.page(f"{prefix}thanks-feedback", width=width)
+        drv.refresh()
+        WebDriverWait(drv, PAGE_WAIT).until(lambda d: d.execute_script("return document.readyState") == "complete")
+        assert not drv.find_elements(By.CSS_SELECTOR, "main section.feedback"), "the results were shown a second time"
+        drv.get(url)
+        assert "av 100" not in drv.find_element(By.TAG_NAME, "main").text, "the already-answered page shows results"
+    finally:
+        set_viewport(drv, WIDTH, HEIGHT)
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
