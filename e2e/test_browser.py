@@ -809,6 +809,18 @@ VAS_STEP = 10  # RAND-36 has 8 steps, EQ-5D-5L's dimensions are step 9
 SENSITIVE_STEP = 6  # RAND-36 "feelings": items 25 and 28 are in its safety.json
 
 
+@contextlib.contextmanager
+def device_viewport(drv, device: str):
+    """The phone's or the desktop's viewport for one test, and the phone's again after it (the tests share one
+    browser); yields the width and the prefix of the state names ("" or "desktop-")."""
+    width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
+    set_viewport(drv, width, height)
+    try:
+        yield width, ("" if device == "phone" else "desktop-")
+    finally:
+        set_viewport(drv, WIDTH, HEIGHT)
+
+
 @pytest.fixture(scope="module")
 def help_site(svar_bin, tmp_path_factory):
     with serving(svar_bin, tmp_path_factory.mktemp("browser-help-cwd"), SVAR_CONTACT_TEXT=CONTACT_TEXT) as s:
@@ -863,10 +875,8 @@ def keyboard_vas(drv, typed: str) -> None:
 def test_urgent_help_and_the_vas_scale_by_keyboard(help_site, driver, audit, device):
     drv = driver
     first_page = len(audit.order)
-    width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
     url, _, _ = help_site.new_link(0 if device == "phone" else 1)
-    try:
-        set_viewport(drv, width, height)
+    with device_viewport(drv, device) as (width, _):
         drv.get(url + "?lang=nb")
         callout_seen(drv, "landing")
         audit.page(f"help-{device}-landing", width=width)
@@ -927,8 +937,6 @@ def test_urgent_help_and_the_vas_scale_by_keyboard(help_site, driver, audit, dev
         wait_for_url(drv, r"/done(\?|$)", "the thank-you page")
         callout_seen(drv, "thank-you page")
         audit.page(f"help-{device}-thanks", width=width)
-    finally:
-        set_viewport(drv, WIDTH, HEIGHT)
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
 
@@ -1023,13 +1031,9 @@ def walk_navigation(drv, audit, url: str, prefix: str, width: int = WIDTH, keybo
 def test_navigation_keeps_answers(site, driver, audit, device):
     """On a phone by touch (clicks); on a desktop with the keyboard alone for every button and link of the walk."""
     first_page = len(audit.order)
-    width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
     url, _, _ = site.new_link(3 if device == "phone" else 11)
-    set_viewport(driver, width, height)
-    try:
+    with device_viewport(driver, device) as (width, _):
         walk_navigation(driver, audit, url, f"nav-{device}-", width=width, keyboard=device == "desktop")
-    finally:
-        set_viewport(driver, WIDTH, HEIGHT)
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
 
@@ -1085,10 +1089,7 @@ def test_navigation_without_javascript(site, driver_without_js, shots):
 def test_calm_pages_in_the_patients_language_and_the_statements_way_back(site, driver, audit, device):
     drv = driver
     first_page = len(audit.order)
-    width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
-    prefix = "" if device == "phone" else "desktop-"
-    set_viewport(drv, width, height)
-    try:
+    with device_viewport(drv, device) as (width, prefix):
         for uri, lang, heading, name in (("/finnes-ikke?lang=en", "en", "Page not found", "not-found-en"),
                                          ("/a/x/y/z", "nb", "Siden finnes ikke", "not-found-nb")):
             status, _, _ = http_get(site.base + uri)
@@ -1118,8 +1119,6 @@ def test_calm_pages_in_the_patients_language_and_the_statements_way_back(site, d
         assert "Tilgjengelighetserklæring" in link.text
         audit.page(f"{prefix}clinician-login-footer", width=width)
 
-    finally:
-        set_viewport(drv, WIDTH, HEIGHT)
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
 
@@ -1136,10 +1135,8 @@ def test_who_answers_by_keyboard(help_site, driver, audit, device):
     from selenium.webdriver.common.keys import Keys
     drv = driver
     first_page = len(audit.order)
-    width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
     url, _, _ = help_site.new_link(2 if device == "phone" else 3)
-    try:
-        set_viewport(drv, width, height)
+    with device_viewport(drv, device) as (width, _):
         drv.get(url + "?lang=nn")
         assert drv.find_element(By.CSS_SELECTOR, "main form.start-form legend").text == "Kven fyller ut skjemaet?"
         audit.page(f"who-{device}-landing-nn", width=width)
@@ -1159,8 +1156,6 @@ def test_who_answers_by_keyboard(help_site, driver, audit, device):
         wait_for_url(drv, re.escape(urlsplit(url).path) + r"/s/1\?lang=nn$", "step 1")
         drv.get(url + "?lang=nn")
         assert drv.find_element(By.ID, "respondent-proxy").is_selected(), "the landing page forgot the choice"
-    finally:
-        set_viewport(drv, WIDTH, HEIGHT)  # the tests after this one expect the phone
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
 
@@ -1221,10 +1216,7 @@ def say_no(drv, audit, site, which: str, prefix: str, *, keyboard: bool, width: 
 def test_rights_page_and_saying_no_by_keyboard(site, driver, audit, device):
     drv = driver
     first_page = len(audit.order)
-    width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
-    prefix = "" if device == "phone" else "desktop-"
-    set_viewport(drv, width, height)
-    try:
+    with device_viewport(drv, device) as (width, prefix):
         for code in ("nb", "nn", "en"):
             drv.get(f"{site.base}/rettigheter?lang={code}")  # no link needed
             assert html_lang(drv) == code
@@ -1244,8 +1236,6 @@ def test_rights_page_and_saying_no_by_keyboard(site, driver, audit, device):
 
         say_no(drv, audit, site, "decline", prefix, keyboard=True, width=width)
         say_no(drv, audit, site, "reserve", prefix, keyboard=True, width=width)
-    finally:
-        set_viewport(drv, WIDTH, HEIGHT)
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
 
@@ -1301,10 +1291,7 @@ def answer_everything(drv, url: str) -> None:
 def test_feedback_on_the_thank_you_page_once(feedback_site, driver, audit, device):
     drv = driver
     first_page = len(audit.order)
-    width, height = (WIDTH, HEIGHT) if device == "phone" else DESKTOP
-    prefix = "" if device == "phone" else "desktop-"
-    set_viewport(drv, width, height)
-    try:
+    with device_viewport(drv, device) as (width, prefix):
         url, _, _ = feedback_site.new_link(0 if device == "phone" else 1)
         answer_everything(drv, url)
         section = drv.find_element(By.CSS_SELECTOR, "main section.feedback")
@@ -1318,7 +1305,5 @@ def test_feedback_on_the_thank_you_page_once(feedback_site, driver, audit, devic
         assert not drv.find_elements(By.CSS_SELECTOR, "main section.feedback"), "the results were shown a second time"
         drv.get(url)
         assert "av 100" not in drv.find_element(By.TAG_NAME, "main").text, "the already-answered page shows results"
-    finally:
-        set_viewport(drv, WIDTH, HEIGHT)
     report = audit.report(audit.order[first_page:])
     assert not report, "axe-core violations (WCAG 2.x A/AA):\n" + report
