@@ -42,7 +42,8 @@ extension PostgresStore {
                 """
                 INSERT INTO step_views (invitation_id, step, first_shown_at, first_saved_at)
                 VALUES (\(invitationId), \(step), \(at.seconds), \(savedAt))
-                ON CONFLICT (invitation_id, step) DO UPDATE SET first_saved_at = COALESCE(step_views.first_saved_at, excluded.first_saved_at)
+                ON CONFLICT (invitation_id, step)
+                    DO UPDATE SET first_saved_at = COALESCE(step_views.first_saved_at, excluded.first_saved_at)
                 """)
         }
     }

@@ -64,10 +64,11 @@ struct Export: AsyncParsableCommand {
                 FileManager.default.createFile(atPath: file.path, contents: Data(text.utf8))
             else { throw fail("--out: cannot write \(file.path) (it exists, or the folder is not writable)") }
         }
+        let files = record.files + ["paradata.csv", "paradata-codebook.csv"]
         print(
             "export \(record.id) (\(record.format.rawValue)): \(record.rows) row(s) of \(record.pseudonyms.count) patient(s), "
-                + "\(record.files.count + 2) file(s) in \(folder.path): \((record.files + ["paradata.csv", "paradata-codebook.csv"]).joined(separator: ", "))"
-                + "; paradata: \(paradata.views.count) step view(s)")
+                + "\(files.count) file(s) in \(folder.path): \(files.joined(separator: ", ")); "
+                + "paradata: \(paradata.views.count) step view(s)")
     }
 }
 
