@@ -28,9 +28,14 @@ public struct PatientAnswering: Sendable {
 
     public enum Opening: Sendable {
         case ready(Session)
-        case invalid, expired, answered, closed
+        /// A link that did not open; the calm pages after it speak the patient's language where the invitation is
+        /// known (nil: only the link's signature was read, so the page asks the query or falls back to bokmål).
+        case invalid
+        case expired(Language?)
+        case answered(Language)
+        case closed(Language)
         /// The patient said no to this questionnaire: the link says so again, not that it expired.
-        case declined
+        case declined(Language)
     }
 
     public enum Submission: Sendable {
@@ -119,7 +124,7 @@ public struct PatientAnswering: Sendable {
         do {
             verified = try links.verify(token, now: now)
         } catch .expired {
-            return .expired
+            return .expired(nil)
         } catch {
             return .invalid
         }
@@ -130,14 +135,15 @@ public struct PatientAnswering: Sendable {
             return .invalid
         }
         let invitation = lookup.invitation
+        let language = Language(rawValue: lookup.language) ?? .nb
         switch invitation.state {
-        case .completed: return .answered
-        case .expired: return .expired
-        case .declined: return .declined
-        case .cancelled: return .closed
+        case .completed: return .answered(language)
+        case .expired: return .expired(language)
+        case .declined: return .declined(language)
+        case .cancelled: return .closed(language)
         default: break
         }
-        guard invitation.closesAt > now else { return .expired }
+        guard invitation.closesAt > now else { return .expired(language) }
         let steps =
             stepsByInstruments.value(invitation.instruments) { Self.steps(invitation.instruments.compactMap { catalogue.instrument($0) }) }
             ?? []

@@ -53,17 +53,20 @@ struct PatientController: Sendable {
         switch try await services.answering.open(token: token(context), now: now) {
         case .ready(let session):
             return .session(session, language ?? session.patientLanguage)
-        case .answered:
-            return .answered(language ?? .nb)
+        case .answered(let patientLanguage):
+            // The language asked for (?lang=), else the patient's own, as on the pages before.
+            return .answered(language ?? patientLanguage)
         case .invalid:
             if await limiter.record(context.clientKey(request, services.configuration), now: now) {
                 return .page(message("tooMany", language ?? .nb, status: .tooManyRequests, request: request, csrf: csrf))
             }
             return .page(message("invalid", language ?? .nb, status: .notFound, request: request, csrf: csrf))
-        case .expired, .closed:
-            return .page(message("expired", language ?? .nb, status: .gone, request: request, csrf: csrf))
-        case .declined:
-            return .page(message("declineDone", language ?? .nb, status: .gone, request: request, csrf: csrf))
+        case .expired(let patientLanguage):
+            return .page(message("expired", language ?? patientLanguage ?? .nb, status: .gone, request: request, csrf: csrf))
+        case .closed(let patientLanguage):
+            return .page(message("expired", language ?? patientLanguage, status: .gone, request: request, csrf: csrf))
+        case .declined(let patientLanguage):
+            return .page(message("declineDone", language ?? patientLanguage, status: .gone, request: request, csrf: csrf))
         }
     }
 

@@ -19,6 +19,23 @@ import Testing
             && html.contains(#"<footer class="site-footer">"#) && html.contains("/tilgjengelighet?lang=\(language)")
     }
 
+    /// The "already answered" page of a link opened without `?lang=` speaks the patient's own language (here
+    /// nynorsk), not bokmål; asking for another language still wins.
+    @Test func theAlreadyAnsweredPageIsInThePatientsOwnLanguage() async throws {
+        let app = try await TestApp.make()
+        try await app.application.test(.router) { client in
+            let helper = PatientPageTests()
+            let (link, _) = try await helper.invitationLink(client, app, language: "nn")
+            let browser = PatientPageTests.Browser(client)
+            let review = try await helper.answerAll(browser, link)
+            #expect(try await browser.post("\(link)/submit?lang=nn", ["csrf": try #require(review.csrf)]).status == .seeOther)
+            let (status, html, _) = try await get(client, link)
+            #expect(status == .ok && html.contains("Skjemaet er allereie svart på") && hasPatientLayout(html, "nn"))
+            let (_, english, _) = try await get(client, "\(link)?lang=en")
+            #expect(hasPatientLayout(english, "en") && !english.contains("Skjemaet er allereie svart på"))
+        }
+    }
+
     @Test(arguments: [
         ("/finnes-ikke", "nb", "Siden finnes ikke"), ("/finnes-ikke?lang=en", "en", "Page not found"),
         ("/a/x/y/z?lang=nn", "nn", "Sida finst ikkje"), ("/a/x/y/z", "nb", "Siden finnes ikke"),

@@ -47,9 +47,12 @@ import Testing
     }
 
     /// Unit, patient, course, `start` today → a baseline invitation; returns (link path, course id).
-    func invitationLink(_ client: any TestClientProtocol, _ app: TestApp, number: Int = 1) async throws -> (String, String) {
+    func invitationLink(_ client: any TestClientProtocol, _ app: TestApp, number: Int = 1, language: String = "nb") async throws
+        -> (String, String)
+    {
         _ = try await client.api(.post, "/api/v1/units", #"{"resh":"4208","name":"U"}"#)
-        let patient = try await client.api(.post, "/api/v1/patients", #"{"identityNumber":"\#(synthetic(number))","language":"nb"}"#)
+        let patient = try await client.api(
+            .post, "/api/v1/patients", #"{"identityNumber":"\#(synthetic(number))","language":"\#(language)"}"#)
         let patientId = try #require(patient.json["id"]?.stringValue)
         let course = try await client.api(.post, "/api/v1/patients/\(patientId)/courses", #"{"unit":"4208"}"#)
         let courseId = try #require(course.json["id"]?.stringValue)
