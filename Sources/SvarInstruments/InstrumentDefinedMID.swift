@@ -12,23 +12,29 @@ extension ValueSet {
     public func instrumentDefinedMID(dimensions: [String], levels: ClosedRange<Int>) -> Decimal {
         let steps = levels.count
         let states = Int(pow(Double(steps), Double(dimensions.count)))
+        // Each state's index once (state number = its levels as base-`steps` digits, first dimension lowest);
+        // a transition one level worse in dimension `d` is then the state `stride(d)` further on.
+        let indices = (0..<states).map { state in
+            var rest = state
+            return index(
+                levels: dimensions.map { dimension in
+                    defer { rest /= steps }
+                    return (dimension, levels.lowerBound + rest % steps)
+                })
+        }
         var total = Decimal(0)
         var transitions = 0
         for state in 0..<states {
-            // The state's levels, dimension by dimension (base `steps` digits of `state`).
             var rest = state
-            var current: [(dimension: String, level: Int)] = []
-            for dimension in dimensions {
-                current.append((dimension, levels.lowerBound + rest % steps))
+            var stride = 1
+            for _ in dimensions {
+                if levels.lowerBound + rest % steps < levels.upperBound {
+                    let change = indices[state] - indices[state + stride]
+                    total += change < 0 ? -change : change
+                    transitions += 1
+                }
                 rest /= steps
-            }
-            let here = index(levels: current)
-            for position in current.indices where current[position].level < levels.upperBound {
-                var worse = current
-                worse[position].level += 1
-                let change = here - index(levels: worse)
-                total += change < 0 ? -change : change
-                transitions += 1
+                stride *= steps
             }
         }
         return transitions == 0 ? 0 : total / Decimal(transitions)
