@@ -45,6 +45,9 @@ for offset in range(0, n, batch):
     db.executemany("INSERT INTO reminders (invitation_id, seq, due_at, state) VALUES (?, ?, ?, ?)", reminders)
     db.commit()
 db.execute("INSERT OR REPLACE INTO nudge_rules (milestone, counts_from) VALUES ('evaluation', 'evaluation,start')")
+# The start events are back-dated up to a year: recording them would have moved the nudge watermark back
+# behind the oldest, so the first pass looks at every count, as it would after `svar` recorded them.
+db.execute("DELETE FROM nudge_watermarks")
 db.execute("ANALYZE")
 db.commit()
 db.close()

@@ -50,6 +50,22 @@ enum PostgresMigrations {
                 """
             ]
         ),
+        (
+            "2026-12-06-18-nudge-watermarks",
+            [
+                // Per milestone, the date through which every count has had its nudge raised (see the SQLite
+                // migration of the same name): the pass raises what came due since in one statement.
+                "CREATE TABLE nudge_watermarks (milestone TEXT COLLATE \"C\" PRIMARY KEY, raised_through TEXT COLLATE \"C\" NOT NULL)",
+                "DROP INDEX nudge_count_candidates",
+                "ALTER TABLE nudge_counts DROP COLUMN nudged",
+                "CREATE INDEX nudge_counts_due ON nudge_counts(milestone, since) INCLUDE (course_id)",
+                "CREATE INDEX patients_reserved ON patients(id) WHERE reserved_at IS NOT NULL",
+                // The course check cost PostgreSQL a trigger call per row, half of a catch-up's 750,000 nudges.
+                // Every nudge is raised from its course's count (which keeps its own reference to the course) in
+                // the same transaction, and erasing a patient deletes their nudges before their courses.
+                "ALTER TABLE clinician_nudges DROP CONSTRAINT clinician_nudges_course_id_fkey",
+            ]
+        ),
     ]
 }
 

@@ -82,10 +82,15 @@ extension PostgresStore {
                     // What the nudge asked for has come: it is done, and the count starts again.
                     try await tx.execute(
                         """
-                        INSERT INTO nudge_counts (course_id, milestone, since, nudged) VALUES (\(courseId), \(milestone),
-                            \(event.date.description), false)
-                        ON CONFLICT (course_id, milestone) DO UPDATE SET since = GREATEST(nudge_counts.since, excluded.since),
-                            nudged = false
+                        INSERT INTO nudge_counts (course_id, milestone, since) VALUES (\(courseId), \(milestone),
+                            \(event.date.description))
+                        ON CONFLICT (course_id, milestone) DO UPDATE SET since = GREATEST(nudge_counts.since, excluded.since)
+                        """)
+                    // A back-dated event may restart a count behind the watermark: the next pass looks again from there.
+                    try await tx.execute(
+                        """
+                        UPDATE nudge_watermarks SET raised_through = \(event.date.adding(days: -1).description)
+                        WHERE milestone = \(milestone) AND raised_through >= \(event.date.description)
                         """)
                     try await tx.execute(
                         """

@@ -19,44 +19,83 @@ extension PostgresStore {
         }
     }
 
+    /// The batch is picked and locked by one query, then moved by one statement: every invitation's state, its
+    /// history, its overdue reminders and its outbox row together (a round trip per batch, not five per
+    /// invitation). The outbox ids and payloads are made here, as for every other outbox row.
     public func openDue(now: Date, limit: Int) async throws -> (invited: Int, staleRemindersCancelled: Int) {
         let counts = try await transaction { tx in
-            let rows = try await tx.rows(
-                WorkerQuery.opening(now: now, limit: limit))
-            var stale = 0
-            for row in rows {
-                let id: String = try row.decode("id")
-                let patientId: String = try row.decode("patient_id")
-                try await tx.transition(invitationId: id, to: .invited, cause: "the answer window opened", actor: "scheduler", at: now)
-                // A window opened late (a back-dated event) must not fire its overdue reminders at once.
-                stale += try await tx.count(
+            let rows = try await tx.rows(WorkerQuery.opening(now: now, limit: limit))
+            guard !rows.isEmpty else { return [0, 0] }
+            let ids = try rows.map { try $0.decode("id", as: String.self) }
+            let patients = try rows.map { try $0.decode("patient_id", as: String.self) }
+            let payloads = try ids.map { try OutboxPayload(invitation: $0).json() }
+            let outboxIds = ids.map { _ in newId() }
+            let stale =
+                try await tx.value(
                     """
-                    UPDATE reminders SET state = 'cancelled' WHERE invitation_id = \(id) AND state = 'pending' AND due_at <= \(now.seconds)
-                    RETURNING 1
-                    """)
-                try await tx.enqueue(
-                    kind: .invitation, patientId: patientId, invitationId: id, key: "invitation:\(id)",
-                    payload: OutboxPayload(invitation: id), at: now)
-            }
-            return [rows.count, stale]
+                    WITH batch AS (
+                        SELECT * FROM unnest(\(ids)::text[], \(patients)::text[], \(outboxIds)::text[], \(payloads)::text[])
+                            AS b(id, patient_id, outbox_id, payload)
+                    ), moved AS (
+                        UPDATE invitations i SET state = 'invited', updated_at = \(now.seconds) FROM batch WHERE i.id = batch.id
+                        RETURNING i.id
+                    ), history AS (
+                        INSERT INTO invitation_history (invitation_id, at, from_state, to_state, cause, actor)
+                        SELECT id, \(now.seconds), 'scheduled', 'invited', 'the answer window opened', 'scheduler' FROM batch
+                    ), queued AS (
+                        INSERT INTO outbox (id, kind, patient_id, invitation_id, idempotency_key, payload, state, attempts,
+                                            next_attempt_at, created_at, updated_at)
+                        SELECT outbox_id, 'invitation', patient_id, id, 'invitation:' || id, payload, 'queued', 0,
+                            \(now.seconds), \(now.seconds), \(now.seconds)
+                        FROM batch ON CONFLICT DO NOTHING
+                    ), stale AS (
+                        -- A window opened late (a back-dated event) must not fire its overdue reminders at once.
+                        UPDATE reminders r SET state = 'cancelled' FROM batch
+                        WHERE r.invitation_id = batch.id AND r.state = 'pending' AND r.due_at <= \(now.seconds)
+                        RETURNING 1
+                    )
+                    SELECT count(*) FROM stale
+                    """, as: Int64.self) ?? 0
+            return [rows.count, Int(stale)]
         }
         return (counts[0], counts[1])
     }
 
+    /// As `openDue`: one statement moves the whole batch. Two reminders of one invitation due together are both
+    /// sent, each with its own history row (the second from `reminded`), as a row at a time would.
     public func remindDue(now: Date, limit: Int) async throws -> Int {
         try await transaction { tx in
-            let rows = try await tx.rows(
-                WorkerQuery.reminding(now: now, limit: limit))
-            for row in rows {
-                let id: String = try row.decode("invitation_id")
-                let seq: Int64 = try row.decode("seq")
-                let patientId: String = try row.decode("patient_id")
-                try await tx.execute("UPDATE reminders SET state = 'sent' WHERE invitation_id = \(id) AND seq = \(seq)")
-                try await tx.transition(invitationId: id, to: .reminded, cause: "reminder \(seq)", actor: "scheduler", at: now)
-                try await tx.enqueue(
-                    kind: .reminder, patientId: patientId, invitationId: id, key: "reminder:\(id):\(seq)",
-                    payload: OutboxPayload(invitation: id, reminder: Int(seq)), at: now)
-            }
+            let rows = try await tx.rows(WorkerQuery.reminding(now: now, limit: limit))
+            guard !rows.isEmpty else { return 0 }
+            let ids = try rows.map { try $0.decode("invitation_id", as: String.self) }
+            let seqs = try rows.map { try $0.decode("seq", as: Int64.self) }
+            let patients = try rows.map { try $0.decode("patient_id", as: String.self) }
+            let states = try rows.map { try $0.decode("state", as: String.self) }
+            let payloads = try zip(ids, seqs).map { try OutboxPayload(invitation: $0, reminder: Int($1)).json() }
+            let outboxIds = ids.map { _ in newId() }
+            try await tx.execute(
+                """
+                WITH batch AS (
+                    SELECT b.*, row_number() OVER (PARTITION BY b.id ORDER BY b.seq) AS nth
+                    FROM unnest(\(ids)::text[], \(seqs)::bigint[], \(patients)::text[], \(states)::text[], \(outboxIds)::text[],
+                        \(payloads)::text[]) AS b(id, seq, patient_id, state, outbox_id, payload)
+                ), sent AS (
+                    UPDATE reminders r SET state = 'sent' FROM batch WHERE r.invitation_id = batch.id AND r.seq = batch.seq
+                ), moved AS (
+                    UPDATE invitations i SET state = 'reminded', updated_at = \(now.seconds), reminders_sent = reminders_sent + n.count
+                    FROM (SELECT id, count(*) AS count FROM batch GROUP BY id) n WHERE i.id = n.id
+                ), history AS (
+                    INSERT INTO invitation_history (invitation_id, at, from_state, to_state, cause, actor)
+                    SELECT id, \(now.seconds), CASE WHEN nth = 1 THEN state ELSE 'reminded' END, 'reminded', 'reminder ' || seq,
+                        'scheduler'
+                    FROM batch ORDER BY id, seq
+                )
+                INSERT INTO outbox (id, kind, patient_id, invitation_id, idempotency_key, payload, state, attempts, next_attempt_at,
+                                    created_at, updated_at)
+                SELECT outbox_id, 'reminder', patient_id, id, 'reminder:' || id || ':' || seq, payload, 'queued', 0,
+                    \(now.seconds), \(now.seconds), \(now.seconds)
+                FROM batch ON CONFLICT DO NOTHING
+                """)
             return rows.count
         }
     }
@@ -72,12 +111,11 @@ extension PostgresStore {
             }
             try await tx.execute("UPDATE clinician_nudges SET milestone = \(milestone) WHERE milestone = ''")
             try await tx.execute("DELETE FROM nudge_counts WHERE milestone = \(milestone)")
+            try await tx.execute("DELETE FROM nudge_watermarks WHERE milestone = \(milestone)")
             let counted = try await tx.count(
                 """
-                INSERT INTO nudge_counts (course_id, milestone, since, nudged)
-                SELECT e.course_id, \(milestone), MAX(e.date),
-                       EXISTS (SELECT 1 FROM clinician_nudges n WHERE n.course_id = e.course_id AND n.milestone = \(milestone) AND
-                           n.resolved_at IS NULL)
+                INSERT INTO nudge_counts (course_id, milestone, since)
+                SELECT e.course_id, \(milestone), MAX(e.date)
                 FROM pathway_events e JOIN courses c ON c.id = e.course_id
                 WHERE c.status = 'active' AND e.type = ANY(\(types)) GROUP BY e.course_id
                 RETURNING 1
@@ -91,18 +129,25 @@ extension PostgresStore {
         }
     }
 
-    /// One statement per batch: the candidates leave the index (`nudged`), and a nudge is raised for each whose
-    /// patient has not reserved themselves (nothing more is asked of them). Set-based, so a catch-up over hundreds
-    /// of thousands of courses costs a few statements, not a round trip per course.
-    public func raiseNudges(milestone: String, afterDays: Int, today: LocalDate, at: Date, limit: Int) async throws -> (
-        raised: Int, examined: Int
-    ) {
+    /// One statement over the counts that came due since the watermark, then the watermark moves to today's
+    /// cutoff. Instances ticking at once take the milestone's lock in turn: the second finds the work done.
+    public func raiseNudges(milestone: String, afterDays: Int, today: LocalDate, at: Date) async throws -> Int {
         try await transaction { tx in
+            try await tx.execute("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey + 2), hashtext(\(milestone)))")
             let cutoff = today.adding(days: -afterDays).description
-            let row = try await tx.row(
-                WorkerQuery.nudging(milestone: milestone, afterDays: afterDays, cutoff: cutoff, at: at, limit: limit))
-            guard let row else { return (0, 0) }
-            return (Int(try row.decode("raised", as: Int64.self)), Int(try row.decode("examined", as: Int64.self)))
+            let through =
+                try await tx.value("SELECT raised_through FROM nudge_watermarks WHERE milestone = \(milestone)", as: String.self) ?? ""
+            guard through < cutoff else { return 0 }
+            // A catch-up sorts hundreds of thousands of course ids: in memory, for this transaction only.
+            try await tx.execute("SELECT set_config('work_mem', '256MB', true)")
+            let query = WorkerQuery.nudging(milestone: milestone, afterDays: afterDays, after: through, through: cutoff, at: at)
+            let raised = Int(try await tx.value(query, as: Int64.self) ?? 0)
+            try await tx.execute(
+                """
+                INSERT INTO nudge_watermarks (milestone, raised_through) VALUES (\(milestone), \(cutoff))
+                ON CONFLICT (milestone) DO UPDATE SET raised_through = excluded.raised_through
+                """)
+            return raised
         }
     }
 }

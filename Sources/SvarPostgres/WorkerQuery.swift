@@ -26,34 +26,37 @@ enum WorkerQuery {
 
     static func reminding(now: Date, limit: Int) -> PostgresQuery {
         """
-        SELECT r.invitation_id, r.seq, i.patient_id FROM reminders r JOIN invitations i ON i.id = r.invitation_id
+        SELECT r.invitation_id, r.seq, i.patient_id, i.state FROM reminders r JOIN invitations i ON i.id = r.invitation_id
         WHERE r.state = 'pending' AND r.due_at <= \(now.seconds) AND i.state IN ('invited', 'reminded', 'opened')
             AND i.closes_at > \(now.seconds)
         ORDER BY r.due_at LIMIT \(Int64(limit))
-        FOR UPDATE OF r SKIP LOCKED
+        FOR UPDATE OF r, i SKIP LOCKED
         """
     }
 
-    static func nudging(milestone: String, afterDays: Int, cutoff: String, at: Date, limit: Int) -> PostgresQuery {
+    /// The nudges of the counts of `milestone` that came due in (`after`, `through`]; a reserved patient's course
+    /// gets none. Returns one row, `raised`: the count of nudges raised (not a row per nudge). A nudge raised
+    /// before (the watermark moved back) is left out by an anti-join rather than `ON CONFLICT`, whose per-row
+    /// speculative insertion doubled the cost; the caller holds the milestone's lock, so no one inserts beside it.
+    /// In course order, the new rows go into the indexes in key order.
+    static func nudging(milestone: String, afterDays: Int, after: String, through: String, at: Date) -> PostgresQuery {
         """
-        WITH picked AS (
-            SELECT k.course_id, k.since, p.reserved_at FROM nudge_counts k
-            JOIN courses c ON c.id = k.course_id JOIN patients p ON p.id = c.patient_id
-            WHERE k.milestone = \(milestone) AND NOT k.nudged AND k.since <= \(cutoff)
-            ORDER BY k.since LIMIT \(Int64(limit))
-            FOR UPDATE OF k SKIP LOCKED
-        ), marked AS (
-            UPDATE nudge_counts k SET nudged = true FROM picked
-            WHERE k.course_id = picked.course_id AND k.milestone = \(milestone)
-            RETURNING 1
+        WITH due AS (
+            SELECT k.course_id, to_char(to_date(k.since, 'YYYY-MM-DD') + \(Int32(afterDays)), 'YYYY-MM-DD') AS due_date
+            FROM nudge_counts k
+            WHERE k.milestone = \(milestone) AND k.since > \(after) AND k.since <= \(through)
+              AND k.course_id NOT IN (
+                  SELECT c.id FROM courses c JOIN patients p ON p.id = c.patient_id WHERE p.reserved_at IS NOT NULL)
         ), raised AS (
             INSERT INTO clinician_nudges (course_id, milestone, due_date, created_at)
-            SELECT course_id, \(milestone), to_char(to_date(since, 'YYYY-MM-DD') + \(Int32(afterDays)), 'YYYY-MM-DD'),
-                \(at.seconds)
-            FROM picked WHERE reserved_at IS NULL
-            ON CONFLICT DO NOTHING RETURNING 1
+            SELECT course_id, \(milestone), due_date, \(at.seconds) FROM due
+            WHERE NOT EXISTS (
+                SELECT 1 FROM clinician_nudges n WHERE n.course_id = due.course_id AND n.milestone = \(milestone)
+                    AND n.due_date = due.due_date)
+            ORDER BY course_id
+            RETURNING 1
         )
-        SELECT (SELECT count(*) FROM marked) AS examined, (SELECT count(*) FROM raised) AS raised
+        SELECT count(*) AS raised FROM raised
         """
     }
 

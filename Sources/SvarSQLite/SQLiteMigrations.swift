@@ -430,6 +430,24 @@ enum SQLiteMigrations {
                     );
                     """)
         }
+        migrator.registerMigration("2026-12-06-18-nudge-watermarks") { db in
+            try db.execute(
+                sql: """
+                    -- Per milestone, the date through which every count has had its nudge raised: a pass raises the
+                    -- counts that came due since, in one statement, instead of marking each course. With no row yet,
+                    -- the first pass looks at every count; the nudges already raised are kept by their key.
+                    CREATE TABLE nudge_watermarks (
+                        milestone TEXT PRIMARY KEY,
+                        raised_through TEXT NOT NULL
+                    );
+                    DROP INDEX nudge_count_candidates;
+                    ALTER TABLE nudge_counts DROP COLUMN nudged;
+                    -- Covering: the pass reads the course ids of a range of days without touching the table.
+                    CREATE INDEX nudge_counts_due ON nudge_counts(milestone, since, course_id);
+                    -- Reserved patients are few: the pass excludes their courses through this small index.
+                    CREATE INDEX patients_reserved ON patients(id) WHERE reserved_at IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

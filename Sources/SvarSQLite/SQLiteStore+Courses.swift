@@ -139,9 +139,13 @@ extension SQLiteStore {
                     // What the nudge asked for has come: it is done, and the count starts again.
                     try db.execute(
                         sql: """
-                            INSERT INTO nudge_counts (course_id, milestone, since, nudged) VALUES (?, ?, ?, 0)
-                            ON CONFLICT (course_id, milestone) DO UPDATE SET since = MAX(since, excluded.since), nudged = 0
+                            INSERT INTO nudge_counts (course_id, milestone, since) VALUES (?, ?, ?)
+                            ON CONFLICT (course_id, milestone) DO UPDATE SET since = MAX(since, excluded.since)
                             """, arguments: [courseId, milestone, event.date.description])
+                    // A back-dated event may restart a count behind the watermark: the next pass looks again from there.
+                    try db.execute(
+                        sql: "UPDATE nudge_watermarks SET raised_through = ? WHERE milestone = ? AND raised_through >= ?",
+                        arguments: [event.date.adding(days: -1).description, milestone, event.date.description])
                     try db.execute(
                         sql: "UPDATE clinician_nudges SET resolved_at = ? WHERE course_id = ? AND milestone = ? AND resolved_at IS NULL",
                         arguments: [at.seconds, courseId, milestone])

@@ -80,17 +80,16 @@ extension SQLiteStore {
             }
             try db.execute(sql: "UPDATE clinician_nudges SET milestone = ? WHERE milestone = ''", arguments: [milestone])
             try db.execute(sql: "DELETE FROM nudge_counts WHERE milestone = ?", arguments: [milestone])
+            try db.execute(sql: "DELETE FROM nudge_watermarks WHERE milestone = ?", arguments: [milestone])
             let types = countsFrom.map(\.rawValue)
             let marks = types.map { _ in "?" }.joined(separator: ", ")
             try db.execute(
                 sql: """
-                    INSERT INTO nudge_counts (course_id, milestone, since, nudged)
-                    SELECT e.course_id, ?, MAX(e.date),
-                           EXISTS (SELECT 1 FROM clinician_nudges n WHERE n.course_id = e.course_id AND n.milestone = ? AND
-                               n.resolved_at IS NULL)
+                    INSERT INTO nudge_counts (course_id, milestone, since)
+                    SELECT e.course_id, ?, MAX(e.date)
                     FROM pathway_events e JOIN courses c ON c.id = e.course_id
                     WHERE c.status = 'active' AND e.type IN (\(marks)) GROUP BY e.course_id
-                    """, arguments: StatementArguments([milestone, milestone] + types))
+                    """, arguments: StatementArguments([milestone] + types))
             let counted = db.changesCount
             try db.execute(
                 sql:
@@ -101,41 +100,32 @@ extension SQLiteStore {
         }
     }
 
-    /// Set-based, as on PostgreSQL: the batch is picked into a temporary table once, then marked and raised
-    /// with one statement each, instead of two statements per course.
-    public func raiseNudges(milestone: String, afterDays: Int, today: LocalDate, at: Date, limit: Int) async throws -> (
-        raised: Int, examined: Int
-    ) {
+    /// One statement over the counts that came due since the watermark, in course order (so the new nudges go
+    /// into their indexes in key order, not scattered), then the watermark moves to today's cutoff.
+    public func raiseNudges(milestone: String, afterDays: Int, today: LocalDate, at: Date) async throws -> Int {
         try await db.write { db in
             let cutoff = today.adding(days: -afterDays).description
-            try db.execute(
-                sql: """
-                    CREATE TEMP TABLE IF NOT EXISTS nudge_batch (
-                        course_id TEXT PRIMARY KEY, since TEXT NOT NULL, reserved INTEGER NOT NULL
-                    )
-                    """)
-            try db.execute(sql: "DELETE FROM temp.nudge_batch")
-            // Every candidate leaves the index, so the next batch starts on new rows; a reserved patient's
-            // course gets no nudge (nothing more is asked of them).
-            try db.execute(
-                sql: """
-                    INSERT INTO temp.nudge_batch (course_id, since, reserved)
-                    SELECT k.course_id, k.since, p.reserved_at IS NOT NULL FROM nudge_counts k
-                    JOIN courses c ON c.id = k.course_id JOIN patients p ON p.id = c.patient_id
-                    WHERE k.milestone = ? AND k.nudged = 0 AND k.since <= ?
-                    ORDER BY k.since LIMIT ?
-                    """, arguments: [milestone, cutoff, limit])
-            let examined = db.changesCount
-            guard examined > 0 else { return (0, 0) }
-            try db.execute(
-                sql: "UPDATE nudge_counts SET nudged = 1 WHERE milestone = ? AND course_id IN (SELECT course_id FROM temp.nudge_batch)",
-                arguments: [milestone])
+            let through =
+                try String.fetchOne(db, sql: "SELECT raised_through FROM nudge_watermarks WHERE milestone = ?", arguments: [milestone])
+                ?? ""
+            guard through < cutoff else { return 0 }
+            // A reserved patient's course gets no nudge: nothing more is asked of them.
             try db.execute(
                 sql: """
                     INSERT OR IGNORE INTO clinician_nudges (course_id, milestone, due_date, created_at)
-                    SELECT course_id, ?, date(since, ?), ? FROM temp.nudge_batch WHERE reserved = 0
-                    """, arguments: [milestone, "+\(afterDays) days", at.seconds])
-            return (db.changesCount, examined)
+                    SELECT k.course_id, k.milestone, date(k.since, ?), ? FROM nudge_counts k
+                    WHERE k.milestone = ? AND k.since > ? AND k.since <= ?
+                      AND k.course_id NOT IN (
+                          SELECT c.id FROM courses c JOIN patients p ON p.id = c.patient_id WHERE p.reserved_at IS NOT NULL)
+                    ORDER BY k.course_id
+                    """, arguments: ["+\(afterDays) days", at.seconds, milestone, through, cutoff])
+            let raised = db.changesCount
+            try db.execute(
+                sql: """
+                    INSERT INTO nudge_watermarks (milestone, raised_through) VALUES (?, ?)
+                    ON CONFLICT (milestone) DO UPDATE SET raised_through = excluded.raised_through
+                    """, arguments: [milestone, cutoff])
+            return raised
         }
     }
 }

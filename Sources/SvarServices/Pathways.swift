@@ -33,21 +33,17 @@ public struct Pathways: Sendable {
     }
 }
 
-/// One pass of the scheduler: expire, open, remind, nudge — each in bounded batches.
+/// One pass of the scheduler: expire, open, remind in bounded batches; then nudge, one set-based statement per
+/// milestone over the counts that came due since the last pass.
 public struct SchedulerPass: Sendable {
     let store: any Store
     let scheduleProtocol: ScheduleProtocol
     let batchSize: Int
-    /// Nudges are raised set-based, a statement per batch, so their batches can be far larger than the
-    /// row-at-a-time transitions' while each write transaction stays short (a catch-up over 750,000 courses is
-    /// 30 transactions, not 1,500).
-    let nudgeBatchSize: Int
 
-    public init(store: any Store, scheduleProtocol: ScheduleProtocol, batchSize: Int = 500, nudgeBatchSize: Int = 25_000) {
+    public init(store: any Store, scheduleProtocol: ScheduleProtocol, batchSize: Int = 500) {
         self.store = store
         self.scheduleProtocol = scheduleProtocol
         self.batchSize = batchSize
-        self.nudgeBatchSize = nudgeBatchSize
     }
 
     public func run(now: Date) async throws -> TickReport {
@@ -70,13 +66,8 @@ public struct SchedulerPass: Sendable {
         }
         for rule in scheduleProtocol.nudgeRules {
             _ = try await store.prepareNudges(milestone: rule.milestone, countsFrom: rule.countsFrom)
-            while true {
-                let (raised, examined) = try await store.raiseNudges(
-                    milestone: rule.milestone, afterDays: rule.afterDays,
-                    today: OsloTime.date(of: now), at: now, limit: nudgeBatchSize)
-                report.nudges += raised
-                if examined < nudgeBatchSize { break }
-            }
+            report.nudges += try await store.raiseNudges(
+                milestone: rule.milestone, afterDays: rule.afterDays, today: OsloTime.date(of: now), at: now)
         }
         return report
     }

@@ -52,9 +52,10 @@ public protocol Store: AnsweringStore, DeliveryStore, ForwardingStore, Clinician
     /// its events changed, the counts of active courses are rebuilt from their history. Returns the courses
     /// counted anew (0 when the rule is unchanged).
     func prepareNudges(milestone: String, countsFrom: [PathwayEventType]) async throws -> Int
-    /// Examines at most `limit` active courses whose count for `milestone` is at least `afterDays` old; returns
-    /// the nudges raised and the courses examined (a reserved patient's course is examined but gets no nudge).
-    func raiseNudges(milestone: String, afterDays: Int, today: LocalDate, at: Date, limit: Int) async throws -> (raised: Int, examined: Int)
+    /// Raises a nudge for every active course whose count for `milestone` became `afterDays` old since the last
+    /// pass (a reserved patient's course gets none), in one transaction, and returns how many were raised. The
+    /// store keeps how far it has looked (a watermark per milestone), so a pass reads only the counts newly due.
+    func raiseNudges(milestone: String, afterDays: Int, today: LocalDate, at: Date) async throws -> Int
 
     // Links
     func signingKeys() async throws -> [StoredSigningKey]

@@ -16,7 +16,7 @@ struct PostgresStoreTests {
         #expect(
             try await a.appliedMigrations() == [
                 "2026-12-05-11-nudges-by-milestone", "2026-12-06-15-safety-flags", "2026-12-06-16-contact-notes",
-                "2026-12-06-17-step-views",
+                "2026-12-06-17-step-views", "2026-12-06-18-nudge-watermarks",
             ])
         try await a.createUnit(Unit(resh: "4208", name: "A"), actor: "t", at: t0)
         #expect(try await b.units().map(\.resh) == ["4208"])

@@ -210,6 +210,30 @@ let day: TimeInterval = 86_400
     }
 
     @Test(arguments: StoreKind.allCases)
+    func twoRemindersDueInOnePassAreBothSentEachWithItsHistory(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let patient = try await enrol(store)
+        let p = plan("baseline", trigger: "x", opens: t0 + hour, closes: t0 + 21 * day, reminders: [t0 + 7 * day, t0 + 8 * day])
+        let (course, _) = try await startCourse(store, patient: patient, plans: [p])
+        #expect(try await store.openDue(now: t0 + 2 * hour, limit: 10).invited == 1)
+        let opened = try #require(try await store.course(course)?.invitations.first?.history.last)
+        #expect([opened.from, opened.to] == [.scheduled, .invited])
+        #expect(opened.cause == "the answer window opened" && opened.actor == "scheduler" && opened.at == t0 + 2 * hour)
+        #expect(try await store.remindDue(now: t0 + 9 * day, limit: 10) == 2)
+        let invitation = try #require(try await store.course(course)?.invitations.first)
+        #expect(invitation.state == .reminded && invitation.remindersSent == 2)
+        #expect(invitation.history.suffix(2).map { [$0.from, $0.to] } == [[.invited, .reminded], [.reminded, .reminded]])
+        #expect(invitation.history.suffix(2).map(\.cause) == ["reminder 1", "reminder 2"])
+        #expect(invitation.reminders.allSatisfy { $0.state == .sent })
+        let outbox = try await store.outbox(patientId: patient)
+        #expect(
+            outbox.map(\.idempotencyKey).sorted() == [
+                "invitation:\(invitation.id)", "reminder:\(invitation.id):1", "reminder:\(invitation.id):2",
+            ])
+        #expect(outbox.allSatisfy { $0.state == .queued && $0.invitationId == invitation.id })
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func aLateOpeningDropsOverdueReminders(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         let patient = try await enrol(store)
@@ -258,8 +282,8 @@ let day: TimeInterval = 86_400
         let patient = try await enrol(store)
         _ = try await startCourse(store, patient: patient)
         let today = LocalDate(iso: "2026-05-01")!
-        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0, limit: 10) == (1, 1))
-        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0, limit: 10) == (0, 0))
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0) == 1)
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0) == 0)
         let nudge = try #require(try await store.nudges().first)
         #expect(nudge.dueDate == LocalDate(iso: "2026-04-05") && nudge.patientId == patient && nudge.unit == "4208")
     }
@@ -268,7 +292,7 @@ let day: TimeInterval = 86_400
     func anEvaluationResolvesTheNudgeAndTheNinetyDaysStartAgain(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         let (course, _) = try await startCourse(store, patient: try await enrol(store))
-        _ = try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0, limit: 10)
+        _ = try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0)
         let evaluation = PathwayEvent(
             id: "eval-1", type: .evaluation, date: LocalDate(iso: "2026-05-02")!, unit: "4208", recordedBy: "test")
         _ = try await store.recordEvent(courseId: course, event: evaluation, restartingNudges: ["evaluation"], at: t0 + 120 * day) { _, _ in
@@ -277,22 +301,47 @@ let day: TimeInterval = 86_400
         #expect(try await store.nudges().isEmpty, "the evaluation came: nothing to nudge about")
         let early = LocalDate(iso: "2026-07-30")!
         let due = LocalDate(iso: "2026-07-31")!
-        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: early, at: t0, limit: 10) == (0, 0))
-        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: due, at: t0, limit: 10) == (1, 1))
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: early, at: t0) == 0)
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: due, at: t0) == 1)
         #expect(try await store.nudges().map(\.dueDate) == [due])
     }
 
     @Test(arguments: StoreKind.allCases)
-    func aReservedPatientsCourseGetsNoNudgeAndDoesNotStopTheBatches(_ kind: StoreKind) async throws {
+    func aBackDatedEventBehindTheWatermarkStillGetsItsNudge(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let (course, _) = try await startCourse(store, patient: try await enrol(store))
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0) == 1)
+        // Recorded in September, dated January: the new count (from 20 January) is already behind the pass of May.
+        let late = PathwayEvent(id: "eval-late", type: .evaluation, date: LocalDate(iso: "2026-01-20")!, unit: "4208", recordedBy: "test")
+        _ = try await store.recordEvent(courseId: course, event: late, restartingNudges: ["evaluation"], at: t0 + 240 * day) { _, _ in [] }
+        #expect(try await store.nudges().isEmpty)
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-09-01")!, at: t0) == 1)
+        #expect(try await store.nudges().map(\.dueDate) == [LocalDate(iso: "2026-04-20")!])
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-09-02")!, at: t0) == 0)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aChangedRuleCountsAgainWithoutRaisingANudgeTwice(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        _ = try await startCourse(store, patient: try await enrol(store))
+        #expect(try await store.prepareNudges(milestone: "evaluation", countsFrom: [.start]) == 1)
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0) == 1)
+        // The protocol now also counts from evaluations: the counts are rebuilt and the pass looks at all again.
+        #expect(try await store.prepareNudges(milestone: "evaluation", countsFrom: [.start, .evaluation]) == 1)
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0) == 0)
+        #expect(try await store.nudges().count == 1)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aReservedPatientsCourseGetsNoNudge(_ kind: StoreKind) async throws {
         let store = try await kind.make()
         let reserved = try await enrol(store, number: "01914796756")
         let (reservedCourse, _) = try await startCourse(store, patient: reserved)
         _ = try await store.reserve(patientId: reserved, actor: "t", at: t0)
         let (other, _) = try await startCourse(store, patient: try await enrol(store, number: "15076500565"))
         let today = LocalDate(iso: "2026-05-01")!
-        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0, limit: 1) == (0, 1))
-        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0, limit: 1) == (1, 1))
-        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0, limit: 1) == (0, 0))
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0) == 1)
+        #expect(try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: today, at: t0) == 0)
         #expect(try await store.nudges().map(\.courseId) == [other])
         #expect(reservedCourse != other)
     }

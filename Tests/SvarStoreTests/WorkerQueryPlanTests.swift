@@ -17,7 +17,10 @@ struct WorkerQueryPlanTests {
         ("scheduler: expire", WorkerQuery.expiring(now: now, limit: 500)),
         ("scheduler: open", WorkerQuery.opening(now: now, limit: 500)),
         ("scheduler: remind", WorkerQuery.reminding(now: now, limit: 500)),
-        ("scheduler: nudge", WorkerQuery.nudging(milestone: "evaluation", afterDays: 90, cutoff: "2026-09-01", at: now, limit: 500)),
+        (
+            "scheduler: nudge",
+            WorkerQuery.nudging(milestone: "evaluation", afterDays: 90, after: "2026-08-01", through: "2026-09-01", at: now)
+        ),
         ("delivery: claim", WorkerQuery.deliveries(kinds: ["invitation", "reminder", "code"], now: now, limit: 100)),
         ("forwarding: claim", WorkerQuery.forwards(now: now, limit: 50)),
     ]
