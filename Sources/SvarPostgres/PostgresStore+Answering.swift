@@ -6,17 +6,7 @@ import SvarStore
 extension PostgresStore {
     public func lookUpLink(invitationId: String, nonceHash: [UInt8]) async throws -> LinkLookup? {
         try await transaction { tx in
-            // One statement: the link, its invitation, the patient's language and a row per draft (if any).
-            let rows = try await tx.rows(
-                """
-                SELECT i.id, i.patient_id, i.instruments, i.state, i.closes_at, p.language, d.instrument AS draft, d.answers,
-                    (SELECT string_agg(step::text, ',') FROM step_views v WHERE v.invitation_id = i.id) AS shown,
-                    (SELECT string_agg(step::text, ',') FROM step_views v WHERE v.invitation_id = i.id AND v.first_saved_at IS NOT NULL)
-                        AS saved
-                FROM invitation_links l JOIN invitations i ON i.id = l.invitation_id JOIN patients p ON p.id = i.patient_id
-                    LEFT JOIN answer_drafts d ON d.invitation_id = i.id
-                WHERE l.nonce_hash = \(Data(nonceHash)) AND l.invitation_id = \(invitationId)
-                """)
+            let rows = try await tx.rows(try WorkerQuery.linkLookup(invitationId: invitationId, nonceHash: nonceHash))
             guard let first = rows.first else { return nil }
             let invitation = LinkedInvitation(
                 id: try first.decode("id"), patientId: try first.decode("patient_id"),

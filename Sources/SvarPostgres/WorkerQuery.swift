@@ -6,6 +6,20 @@ import SvarDomain
 /// due time and locks a bounded batch with `SKIP LOCKED`. Kept together so `WorkerQueryPlanTests` can show (with
 /// `EXPLAIN`) that every one of them is served by an index, and docs/postgresql.md can print the plans.
 enum WorkerQuery {
+    /// Not a worker's, but the read every patient page makes: the link, its invitation, the patient's language
+    /// and a row per draft (if any), with the steps already shown and saved. Here so its plan is checked too.
+    static func linkLookup(invitationId: String, nonceHash: [UInt8]) throws -> PostgresQuery {
+        try """
+        SELECT i.id, i.patient_id, i.instruments, i.state, i.closes_at, p.language, d.instrument AS draft, d.answers,
+            (SELECT string_agg(step::text, ',') FROM step_views v WHERE v.invitation_id = i.id) AS shown,
+            (SELECT string_agg(step::text, ',') FROM step_views v WHERE v.invitation_id = i.id AND v.first_saved_at IS NOT NULL)
+                AS saved
+        FROM invitation_links l JOIN invitations i ON i.id = l.invitation_id JOIN patients p ON p.id = i.patient_id
+            LEFT JOIN answer_drafts d ON d.invitation_id = i.id
+        WHERE l.nonce_hash = \(Data(nonceHash)) AND l.invitation_id = \(invitationId)
+        """
+    }
+
     static func expiring(now: Date, limit: Int) -> PostgresQuery {
         """
         SELECT id FROM invitations

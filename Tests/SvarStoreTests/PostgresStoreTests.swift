@@ -1,8 +1,10 @@
 import Foundation
-import SvarPostgres
+import PostgresNIO
 import SvarStore
 import SvarTestSupport
 import Testing
+
+@testable import SvarPostgres
 
 /// What only the PostgreSQL store has to show: instances starting at once, and logs the database itself keeps append-only.
 @Suite(.enabled(if: PostgresTestDatabase.url != nil, "SVAR_TEST_POSTGRES_URL is not set"))
@@ -16,10 +18,29 @@ struct PostgresStoreTests {
         #expect(
             try await a.appliedMigrations() == [
                 "2026-12-05-11-nudges-by-milestone", "2026-12-06-15-safety-flags", "2026-12-06-16-contact-notes",
-                "2026-12-06-17-step-views", "2026-12-06-18-nudge-watermarks",
+                "2026-12-06-17-step-views", "2026-12-06-18-nudge-watermarks", "2026-12-07-19-step-views-collation",
             ])
         try await a.createUnit(Unit(resh: "4208", name: "A"), actor: "t", at: t0)
         #expect(try await b.units().map(\.resh) == ["4208"])
+    }
+
+    /// A reference compared under another collation than its key's cannot use the key's index: every look-up
+    /// through it reads the whole table (step_views did, until `2026-12-07-19-step-views-collation`).
+    @Test func everyForeignKeyColumnHasTheCollationOfItsKey() async throws {
+        let store = try await PostgresTestDatabase.emptyStore()
+        let mismatched = try await store.transaction { tx in
+            try await tx.rows(
+                """
+                SELECT c.conrelid::regclass::text || '.' || a.attname AS col FROM pg_constraint c
+                JOIN LATERAL unnest(c.conkey, c.confkey) AS k(own, ref) ON true
+                JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.own
+                JOIN pg_attribute r ON r.attrelid = c.confrelid AND r.attnum = k.ref
+                WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace AND a.attcollation <> r.attcollation
+                ORDER BY 1
+                """
+            ).map { try $0.decode("col", as: String.self) }
+        }
+        #expect(mismatched.isEmpty, "\(mismatched)")
     }
 
     @Test func theAuditAndDisclosureLogsRefuseChanges() async throws {

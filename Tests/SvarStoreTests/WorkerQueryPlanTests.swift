@@ -23,6 +23,7 @@ struct WorkerQueryPlanTests {
         ),
         ("delivery: claim", WorkerQuery.deliveries(kinds: ["invitation", "reminder", "code"], now: now, limit: 100)),
         ("forwarding: claim", WorkerQuery.forwards(now: now, limit: 50)),
+        ("patient page: link", try! WorkerQuery.linkLookup(invitationId: "i", nonceHash: [1, 2, 3])),
     ]
 
     @Test(arguments: queries.map(\.0))
