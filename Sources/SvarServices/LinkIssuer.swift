@@ -78,19 +78,29 @@ public struct LinkIssuer: Sendable {
 extension LinkIssuer {
     /// A short-lived proof that this browser passed the second factor for `invitationId` (kept in a cookie).
     public func factorProof(invitationId: String, until: Date) -> String {
-        let expiry = Int64(until.timeIntervalSince1970)
-        var body = Array("factor:\(invitationId):\(expiry)".utf8)
-        let mac = keys[newestKeyId].map { Array(HMAC<SHA256>.authenticationCode(for: body, using: $0)) } ?? []
-        body = withUnsafeBytes(of: newestKeyId.bigEndian) { Array($0) } + withUnsafeBytes(of: expiry.bigEndian) { Array($0) } + mac
-        return Base64URL.encode(body)
+        proof(for: "factor", invitationId: invitationId, until: until)
     }
 
     public func verifyFactorProof(_ proof: String, invitationId: String, now: Date) -> Bool {
+        verify(proof, for: "factor", invitationId: invitationId, now: now)
+    }
+
+    /// A cookie-sized proof signed for one `purpose`: key id, expiry and the MAC of "purpose:invitation:expiry".
+    /// The purpose is inside the signed text, so a proof made for one purpose never passes for another.
+    func proof(for purpose: String, invitationId: String, until: Date) -> String {
+        let expiry = Int64(until.timeIntervalSince1970)
+        let body = Array("\(purpose):\(invitationId):\(expiry)".utf8)
+        let mac = keys[newestKeyId].map { Array(HMAC<SHA256>.authenticationCode(for: body, using: $0)) } ?? []
+        return Base64URL.encode(
+            withUnsafeBytes(of: newestKeyId.bigEndian) { Array($0) } + withUnsafeBytes(of: expiry.bigEndian) { Array($0) } + mac)
+    }
+
+    func verify(_ proof: String, for purpose: String, invitationId: String, now: Date) -> Bool {
         guard let bytes = Base64URL.decode(proof), bytes.count == 4 + 8 + 32 else { return false }
         let keyId = bytes[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
         let expiry = Int64(bitPattern: bytes[4..<12].reduce(UInt64(0)) { $0 << 8 | UInt64($1) })
         guard let key = keys[keyId], expiry > Int64(now.timeIntervalSince1970) else { return false }
-        let body = Array("factor:\(invitationId):\(expiry)".utf8)
+        let body = Array("\(purpose):\(invitationId):\(expiry)".utf8)
         return HMAC<SHA256>.isValidAuthenticationCode(Array(bytes[12...]), authenticating: body, using: key)
     }
 }
