@@ -12,6 +12,11 @@ static inline CURLcode svar_curl_set_long(CURL *curl, CURLoption option, long va
 static inline CURLcode svar_curl_set_pointer(CURL *curl, CURLoption option, void *value) {
     return curl_easy_setopt(curl, option, value);
 }
+/// A blob option (CURLOPT_CAINFO_BLOB): libcurl copies the bytes, so they need not outlive the call.
+static inline CURLcode svar_curl_set_blob(CURL *curl, CURLoption option, const void *data, size_t length) {
+    struct curl_blob blob = { (void *)data, length, CURL_BLOB_COPY };
+    return curl_easy_setopt(curl, option, &blob);
+}
 static inline CURLcode svar_curl_set_slist(CURL *curl, CURLoption option, struct curl_slist *value) {
     return curl_easy_setopt(curl, option, value);
 }

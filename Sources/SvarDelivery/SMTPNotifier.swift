@@ -8,15 +8,16 @@ import Foundation
 public struct SMTPNotifier: Notifier {
     public let channel = Channel.email
     public let settings: SMTPSettings
-    /// The system CA bundle plus `SVAR_SMTP_CA_FILE`, so the extra CA is trusted in addition, not instead.
-    let caBundlePath: String?
+    /// The system CA bundle plus `SVAR_SMTP_CA_FILE`, so the extra CA is trusted in addition, not instead. Kept
+    /// in memory and handed to libcurl as a blob: a combined file would be left in the temporary directory.
+    let caBundle: [UInt8]?
     let clock: @Sendable () -> Date
 
     public init(settings: SMTPSettings, clock: @escaping @Sendable () -> Date = Date.init) throws(DeliveryConfigurationError) {
         _ = Self.globalInit
         self.settings = settings
         self.clock = clock
-        caBundlePath = try settings.caFile.map { caFile throws(DeliveryConfigurationError) in try Self.combinedBundle(extra: caFile) }
+        caBundle = try settings.caFile.map { caFile throws(DeliveryConfigurationError) in try Self.combinedBundle(extra: caFile) }
     }
 
     public func deliver(_ messages: [OutgoingMessage]) async -> [DeliveryOutcome] {
@@ -107,8 +108,8 @@ public struct SMTPNotifier: Notifier {
             ok = ok && svar_curl_set_string(curl, CURLOPT_USERNAME, username) == CURLE_OK
             ok = ok && svar_curl_set_string(curl, CURLOPT_PASSWORD, password) == CURLE_OK
         }
-        if let caBundlePath {
-            ok = ok && svar_curl_set_string(curl, CURLOPT_CAINFO, caBundlePath) == CURLE_OK
+        if let caBundle {
+            ok = ok && caBundle.withUnsafeBytes { svar_curl_set_blob(curl, CURLOPT_CAINFO_BLOB, $0.baseAddress, $0.count) } == CURLE_OK
         }
         return ok
     }
@@ -165,7 +166,7 @@ public struct SMTPNotifier: Notifier {
 
     private static let globalInit: Int = Int(curl_global_init(Int(CURL_GLOBAL_ALL)).rawValue)
 
-    static func combinedBundle(extra caFile: String) throws(DeliveryConfigurationError) -> String {
+    static func combinedBundle(extra caFile: String) throws(DeliveryConfigurationError) -> [UInt8] {
         guard let extra = FileManager.default.contents(atPath: caFile) else {
             throw DeliveryConfigurationError(variable: "SVAR_SMTP_CA_FILE", reason: "cannot read \(caFile)")
         }
@@ -178,11 +179,7 @@ public struct SMTPNotifier: Notifier {
             }
         }
         bundle.append(extra)
-        let path = NSTemporaryDirectory() + "svar-smtp-ca-\(UUID().uuidString).pem"
-        guard FileManager.default.createFile(atPath: path, contents: bundle, attributes: [.posixPermissions: 0o600]) else {
-            throw DeliveryConfigurationError(variable: "SVAR_SMTP_CA_FILE", reason: "cannot write the combined CA bundle to \(path)")
-        }
-        return path
+        return [UInt8](bundle)
     }
 }
 

@@ -1,7 +1,9 @@
 import Foundation
-import SvarDelivery
 import SvarServices
+import SvarTestSupport
 import Testing
+
+@testable import SvarDelivery
 
 func mail(_ i: Int, to recipient: String? = nil) -> OutgoingMessage {
     OutgoingMessage(
@@ -91,6 +93,22 @@ func smtp(_ url: String, ca: String? = nil, tls: String? = nil) throws -> SMTPNo
         }
         #expect(reason.lowercased().contains("certificate"), "\(reason)")
         #expect(peer.records().isEmpty)
+    }
+
+    /// The extra CA is trusted beside the system's, and the two are joined in memory: a combined file in the
+    /// temporary directory was left behind by every start of `svar` with `SVAR_SMTP_CA_FILE`.
+    @Test func anExtraCAJoinsTheSystemBundleWithoutAFileBehind() throws {
+        let extra = ScratchFolder.file("extra-ca", extension: "pem")
+        try Data("-----BEGIN CERTIFICATE-----\nextra\n-----END CERTIFICATE-----\n".utf8).write(to: extra)
+        let temporary = FileManager.default.temporaryDirectory.path
+        let leftBehind = { try FileManager.default.contentsOfDirectory(atPath: temporary).filter { $0.hasPrefix("svar-smtp-ca-") } }
+        let before = try leftBehind()
+        let notifier = try smtp("smtp://127.0.0.1:25", ca: extra.path)
+        #expect(try leftBehind() == before)
+        let bundle = try #require(notifier.caBundle)
+        let system = try #require(FileManager.default.contents(atPath: "/etc/ssl/certs/ca-certificates.crt"))
+        #expect(bundle.starts(with: system), "the system's CAs stay trusted")
+        #expect(bundle.suffix(60) == Array(try Data(contentsOf: extra)).suffix(60), "and the extra one is added")
     }
 
     @Test func aWrongPasswordIsTheOperatorsProblemSoItIsRetriedNotFinal() async throws {
