@@ -5,6 +5,7 @@ import SvarDelivery
 import SvarDomain
 import SvarInstruments
 import SvarRegistry
+import SvarTestSupport
 import Testing
 
 /// The FHIR client against e2e/peers/registry_server.py on loopback: a real HTTP(S) receiver that validates
@@ -50,7 +51,7 @@ import Testing
     }
 
     func storeFile() -> URL {
-        FileManager.default.temporaryDirectory.appendingPathComponent("svar-registry-peer-\(UUID().uuidString).sqlite")
+        ScratchFolder.file("registry-peer")
     }
 
     @Test func aBundleIsStoredOverHTTPSAndSendingItAgainDuplicatesNothing() async throws {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SvarTestSupport
 import Testing
 
 @testable import SvarSQLite
@@ -10,7 +11,7 @@ import Testing
     struct Refused: Error, Equatable { let n: Int }
 
     @Test func concurrentWritesShareTransactionsAndFailAlone() async throws {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("svar-group-\(UUID().uuidString).sqlite").path
+        let path = ScratchFolder.file("group").path
         defer { try? FileManager.default.removeItem(atPath: path) }
         let pool = try DatabasePool(path: path)
         try await pool.write { try $0.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY)") }

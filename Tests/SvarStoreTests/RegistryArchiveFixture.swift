@@ -74,7 +74,7 @@ enum ArchiveEngine: String, CaseIterable, CustomTestStringConvertible {
     func make() async throws -> any TestArchive {
         switch self {
         case .sqlite:
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("svar-registry-\(UUID().uuidString).sqlite").path
+            let path = ScratchFolder.file("registry").path
             return try LocalRegistryStore(path: path, sealingKey: vault.registryStoreKey)
         case .postgres:
             let base = try await PostgresTestDatabase.emptyStore()

@@ -4,13 +4,14 @@ import SvarDomain
 import SvarSQLite
 import SvarServices
 import SvarStore
+import SvarTestSupport
 import Testing
 
 /// What is particular to the SQLite file: WAL, named migrations, an append-only audit log, and no identity
 /// number in clear anywhere in the file.
 @Suite struct SQLiteStoreTests {
     func temporaryPath() -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("svar-\(UUID().uuidString).sqlite").path
+        ScratchFolder.file("store").path
     }
 
     /// The storage contract stands apart from any engine: a second implementation needs nothing of GRDB.

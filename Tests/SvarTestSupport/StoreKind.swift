@@ -24,7 +24,7 @@ public enum StoreKind: String, CaseIterable, Sendable, CustomStringConvertible {
         switch self {
         case .sqliteMemory: return try SQLiteStore()
         case .sqliteFile:
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("svar-contract-\(UUID().uuidString).sqlite").path
+            let path = ScratchFolder.file("contract").path
             return try SQLiteStore(path: path)
         case .postgres: return try await PostgresTestDatabase.emptyStore()
         }
