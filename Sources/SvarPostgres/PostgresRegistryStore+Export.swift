@@ -13,7 +13,7 @@ extension PostgresRegistryStore {
         at: Date = Date()
     ) async throws -> ExportRecord {
         try ExportWriter.makeFolder(directory)
-        let id = newId()
+        let id = RecordId.make()
         let (record, files) = try await transaction { tx -> (ExportRecord, [ExportFile]) in
             // Submissions and erasures wait while the export reads and records (SHARE conflicts with their row
             // locks), as behind SQLite's single writer: the record names exactly who is in the files, and an

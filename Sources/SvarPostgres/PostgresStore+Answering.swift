@@ -93,7 +93,7 @@ extension PostgresStore {
             }
             let patientId: String = try row.decode("patient_id")
             for response in responses {
-                let responseId = newId()
+                let responseId = RecordId.make()
                 // The forward to the registry, queued in the same transaction: nothing answered is left behind.
                 try await tx.enqueue(
                     kind: .forward, patientId: patientId, invitationId: invitationId, key: "forward:\(responseId)",
@@ -174,8 +174,8 @@ extension Transaction {
             """
             INSERT INTO outbox (id, kind, patient_id, invitation_id, idempotency_key, payload, state, attempts, next_attempt_at,
                                 created_at, updated_at, response_id)
-            VALUES (\(newId()), \(kind.rawValue), \(patientId), \(invitationId), \(key), \(text), 'queued', 0, \(at.seconds), \(at.seconds),
-                    \(at.seconds), \(responseId))
+            VALUES (\(RecordId.make()), \(kind.rawValue), \(patientId), \(invitationId), \(key), \(text), 'queued', 0,
+                    \(at.seconds), \(at.seconds), \(at.seconds), \(responseId))
             ON CONFLICT DO NOTHING
             """)
     }

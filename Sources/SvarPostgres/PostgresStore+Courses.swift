@@ -159,7 +159,7 @@ extension Transaction {
     }
 
     func insertInvitation(plan: ScheduleProtocol.Plan, course: CourseRecord, actor: String, at: Date) async throws {
-        let id = newId()
+        let id = RecordId.random()  // it travels inside the patient's link
         let inserted = try await count(
             """
             INSERT INTO invitations (id, course_id, patient_id, milestone, instruments, trigger_event_id, due_date,

@@ -29,7 +29,7 @@ extension PostgresStore {
             let ids = try rows.map { try $0.decode("id", as: String.self) }
             let patients = try rows.map { try $0.decode("patient_id", as: String.self) }
             let payloads = try ids.map { try OutboxPayload(invitation: $0).json() }
-            let outboxIds = ids.map { _ in newId() }
+            let outboxIds = ids.map { _ in RecordId.make() }
             let stale =
                 try await tx.value(
                     """
@@ -72,7 +72,7 @@ extension PostgresStore {
             let patients = try rows.map { try $0.decode("patient_id", as: String.self) }
             let states = try rows.map { try $0.decode("state", as: String.self) }
             let payloads = try zip(ids, seqs).map { try OutboxPayload(invitation: $0, reminder: Int($1)).json() }
-            let outboxIds = ids.map { _ in newId() }
+            let outboxIds = ids.map { _ in RecordId.make() }
             try await tx.execute(
                 """
                 WITH batch AS (

@@ -112,8 +112,6 @@ public final class PostgresStore: Store {
     public static var knownMigrations: [String] { PostgresMigrations.all.map(\.name) }
 }
 
-func newId() -> String { UUID().uuidString.lowercased() }
-
 extension Date {
     /// Timestamps are whole seconds since 1970 (BIGINT), as on SQLite.
     var seconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }

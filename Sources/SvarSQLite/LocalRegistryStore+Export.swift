@@ -15,7 +15,7 @@ extension LocalRegistryStore {
         at: Date = Date()
     ) async throws -> ExportRecord {
         try ExportWriter.makeFolder(directory)
-        let id = UUID().uuidString.lowercased()
+        let id = RecordId.make()
         let (record, files) = try await db.write { db -> (ExportRecord, [ExportFile]) in
             let rows = try Self.exportRows(db, instrument: instrument)
             let (record, files) = try ExportWriter.prepare(

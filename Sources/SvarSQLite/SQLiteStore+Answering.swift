@@ -102,7 +102,7 @@ extension SQLiteStore {
                 throw StoreError.conflict(field: "invitation", reason: "the invitation is already \(state.rawValue)")
             }
             for response in responses {
-                let responseId = newId()
+                let responseId = RecordId.make()
                 // The forward to the registry, queued in the same transaction: nothing answered is left behind.
                 try Self.enqueue(
                     db, kind: .forward, patientId: row["patient_id"], invitationId: invitationId, key: "forward:\(responseId)",

@@ -167,7 +167,7 @@ extension SQLiteStore {
     }
 
     static func insertInvitation(_ db: Database, plan: ScheduleProtocol.Plan, course: CourseRecord, actor: String, at: Date) throws {
-        let id = newId()
+        let id = RecordId.random()  // it travels inside the patient's link
         try db.execute(
             sql: """
                 INSERT OR IGNORE INTO invitations (id, course_id, patient_id, milestone, instruments, trigger_event_id, due_date,

@@ -309,7 +309,8 @@ public final class SQLiteStore: Store {
                 VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            newId(), kind.rawValue, patientId, invitationId, key, try payload.json(), at.seconds, at.seconds, at.seconds, responseId,
+            RecordId.make(), kind.rawValue, patientId, invitationId, key, try payload.json(), at.seconds, at.seconds, at.seconds,
+            responseId,
         ])
     }
 
@@ -392,8 +393,6 @@ public final class SQLiteStore: Store {
 
     static let pendingStates = "(" + InvitationState.pending.map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
 }
-
-func newId() -> String { UUID().uuidString.lowercased() }
 
 extension Date {
     var seconds: Int64 { Int64(timeIntervalSince1970.rounded(.down)) }

@@ -44,7 +44,8 @@ public struct Enrolment: Sendable {
     public func enrol(_ request: Request, units: Set<String> = [], actor: String, at: Date) async throws -> EnrolmentResult {
         if let problem = problems(request).first { throw problem }
         let number = try identityNumber(request.identityNumber)
-        let id = UUID().uuidString.lowercased()
+        // Its first eight characters are the patient's short reference on the clinician pages.
+        let id = RecordId.random()
         let identity = Identity(
             identityNumber: number.digits, name: request.name, email: request.email,
             mobile: request.mobile.map(Self.normalisedMobile), birthDate: request.birthDate,

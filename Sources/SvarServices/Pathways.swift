@@ -21,7 +21,7 @@ public struct Pathways: Sendable {
             throw InputProblem(field: "unit", reason: "a transfer needs the RESH-id of the receiving unit")
         }
         let event = PathwayEvent(
-            id: UUID().uuidString.lowercased(), type: type, date: date, unit: unit ?? course.unit,
+            id: RecordId.make(), type: type, date: date, unit: unit ?? course.unit,
             nprCode: nprCode, recordedBy: actor)
         let today = OsloTime.date(of: at)
         let planner = scheduleProtocol

@@ -98,7 +98,7 @@ struct APIController: Sendable {
         guard let type = CourseType(rawValue: typeText) else {
             throw Problem.invalid("type", "'\(typeText)' is not a course type (D01, D11, D12)")
         }
-        let courseId = UUID().uuidString.lowercased()
+        let courseId = RecordId.make()
         do {
             try await services.store.createCourse(
                 NewCourse(id: courseId, patientId: patientId, unit: unit, type: type),

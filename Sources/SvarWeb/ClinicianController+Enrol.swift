@@ -102,7 +102,7 @@ extension ClinicianController {
         switch try await services.enrolment.enrol(enrolment, units: [unit], actor: clinician.username, at: services.now()) {
         case .created(let id), .existing(let id): patientId = id
         }
-        let courseId = UUID().uuidString.lowercased()
+        let courseId = RecordId.make()
         try await services.store.createCourse(
             NewCourse(id: courseId, patientId: patientId, unit: unit, type: type), actor: clinician.username, at: services.now())
         if let start {

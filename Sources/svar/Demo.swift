@@ -149,7 +149,7 @@ struct DemoData {
                 language: languages[i % languages.count], birthDate: birth.description)
             guard case .created(let patientId) = try await enrolment.enrol(request, actor: "demo", at: now) else { continue }
             summary.patients += 1
-            let courseId = UUID().uuidString.lowercased()
+            let courseId = RecordId.make()
             try await store.createCourse(
                 NewCourse(
                     id: courseId, patientId: patientId, unit: units[i % units.count].resh,
@@ -168,7 +168,7 @@ struct DemoData {
             case .created(let patientId) = try await enrolment.enrol(
                 Enrolment.Request(identityNumber: number, name: "Ragnar Utenkontakt", birthDate: birth.description), actor: "demo", at: now)
         {
-            let courseId = UUID().uuidString.lowercased()
+            let courseId = RecordId.make()
             try await store.createCourse(NewCourse(id: courseId, patientId: patientId, unit: "4208", type: .D01), actor: "demo", at: now)
             _ = try await pathways.record(
                 courseId: courseId, type: .start, date: today.adding(days: -1), unit: nil, nprCode: nil, actor: "demo", at: now)

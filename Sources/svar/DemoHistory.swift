@@ -40,7 +40,7 @@ extension DemoData {
                 identityNumber: number, name: history.name, email: "forlop\(h + 1)@demo.invalid", language: "nb",
                 birthDate: birth.description)
             guard case .created(let patientId) = try await enrolment.enrol(request, actor: "demo", at: now) else { continue }
-            let courseId = UUID().uuidString.lowercased()
+            let courseId = RecordId.make()
             let started = today.adding(days: -(history.events.first?.1 ?? 0))
             try await store.createCourse(
                 NewCourse(id: courseId, patientId: patientId, unit: "4208", type: .D01), actor: "demo",

@@ -27,6 +27,7 @@ import http.client
 import json
 import os
 import platform
+import random
 import secrets
 import shlex
 import socket
@@ -219,6 +220,12 @@ class Server:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def written_bytes(self) -> int:
+        """Bytes the server has sent towards the disk so far (write_bytes of /proc/PID/io: database and WAL
+        pages, not sockets)."""
+        with open(f"/proc/{self.proc.pid}/io") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("write_bytes:"))
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -376,7 +383,9 @@ def measure(args, env: dict, label: str, database_url: str, instances: int, numb
     if rc != 0:
         raise RuntimeError(f"svar serve (preparation) exited with {rc}")
     pages = write_tokens(args.work / "pages.txt", pool[:args.page_tokens])
-    submits = write_tokens(args.work / "submits.txt", pool)
+    # Patients answer in their own order, not in the order they were enrolled: the submit run takes the invitations
+    # shuffled, so that ids made in time order (RecordId) get no locality a real day would not have.
+    submits = write_tokens(args.work / "submits.txt", random.Random(7).sample(pool, len(pool)))
     before = count_stored(database_url)
 
     ports = [port] + [free_port() for _ in range(instances - 1)]
@@ -388,10 +397,11 @@ def measure(args, env: dict, label: str, database_url: str, instances: int, numb
         for route, seconds, mode, tokens in [("GET /health", args.seconds, "health", None),
                                              ("GET /a/TOKEN/s/1 (page)", args.seconds, "page", pages),
                                              ("POST /a/TOKEN/submit", submit_seconds, "submit", submits)]:
-            cpu = sum(s.cpu_seconds() for s in servers)
+            cpu, written = sum(s.cpu_seconds() for s in servers), sum(s.written_bytes() for s in servers)
             with RssPoller(servers[0]) as rss:
                 result, command = wrk(args, ports, seconds, mode, tokens)
             result["cpu_ms"] = (sum(s.cpu_seconds() for s in servers) - cpu) * 1000 / max(1, result["requests"])
+            result["write_kib"] = (sum(s.written_bytes() for s in servers) - written) / 1024 / max(1, result["requests"])
             rows.append((label, route, result, rss.peak, command))
             time.sleep(1)  # let the requests in flight at the end finish before the next run
     finally:
@@ -455,11 +465,11 @@ def main() -> int:
     print(f"servers: svar serve (release), SVAR_WORKERS=none, {HOST}; wrk -t{args.threads} -c{args.connections} in all "
           f"(split evenly over the instances); ratios against GET /health on SQLite, one instance, in this run")
     print(f"{'engine':<14} {'route':<26} {'requests/s':>10} {'p50 ms':>7} {'p99 ms':>7} {'vs /health':>10} {'requests':>9} "
-          f"{'errors':>6} {'peak RSS MiB':>12} {'server CPU ms/req':>17}")
+          f"{'errors':>6} {'peak RSS MiB':>12} {'server CPU ms/req':>17} {'server writes KiB/req':>21}")
     for label, route, r, peak, _ in rows:
         errors = r["bad"] + r["connect_errors"] + r["read_errors"] + r["write_errors"] + r["timeouts"]
         print(f"{label:<14} {route:<26} {r['rps']:>10,.0f} {r['p50_us'] / 1000:>7.2f} {r['p99_us'] / 1000:>7.2f} "
-              f"{r['rps'] / base:>9.0%} {r['requests']:>9,} {errors:>6} {peak / 1024:>12.1f} {r['cpu_ms']:>17.2f}")
+              f"{r['rps'] / base:>9.0%} {r['requests']:>9,} {errors:>6} {peak / 1024:>12.1f} {r['cpu_ms']:>17.2f} {r['write_kib']:>21.1f}")
     seen = set()
     for _, route, _, _, command in rows:
         if route not in seen:
