@@ -9,20 +9,15 @@ import Foundation
 /// take `random()`.
 public enum RecordId {
     public static func make(at now: Date = Date()) -> String {
-        var random = SystemRandomNumberGenerator()
+        // A version-4 UUID has the RFC variant bits and 122 random ones: the time goes over its first 48 and the
+        // version nibble becomes 7, which leaves the 74 random bits of version 7.
+        var uuid = UUID().uuid
         let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000))
-        let high = random.next() as UInt64
-        let low = random.next() as UInt64
-        let bytes: [UInt8] =
-            (0..<6).map { UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * $0)) }
-            + [0x70 | UInt8(truncatingIfNeeded: high >> 60), UInt8(truncatingIfNeeded: high >> 52)]
-            + [0x80 | UInt8(truncatingIfNeeded: low >> 58)] + (0..<7).map { UInt8(truncatingIfNeeded: low >> (48 - 8 * $0)) }
-        let uuid = UUID(
-            uuid: (
-                bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]
-            ))
-        return uuid.uuidString.lowercased()
+        withUnsafeMutableBytes(of: &uuid) { bytes in
+            for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * i)) }
+            bytes[6] = 0x70 | (bytes[6] & 0x0F)
+        }
+        return UUID(uuid: uuid).uuidString.lowercased()
     }
 
     /// A random id (UUID version 4) that says nothing about when it was made: for ids people see or carry (a
