@@ -11,10 +11,12 @@ enum WorkerQuery {
     static func linkLookup(invitationId: String, nonceHash: [UInt8]) throws -> PostgresQuery {
         try """
         SELECT i.id, i.patient_id, i.instruments, i.state, i.closes_at, p.language, d.instrument AS draft, d.answers,
-            (SELECT string_agg(step::text, ',') FROM step_views v WHERE v.invitation_id = i.id) AS shown,
-            (SELECT string_agg(step::text, ',') FROM step_views v WHERE v.invitation_id = i.id AND v.first_saved_at IS NOT NULL)
-                AS saved
+            v.shown, v.saved
         FROM invitation_links l JOIN invitations i ON i.id = l.invitation_id JOIN patients p ON p.id = i.patient_id
+            CROSS JOIN LATERAL (
+                SELECT string_agg(step::text, ',') AS shown,
+                    string_agg(step::text, ',') FILTER (WHERE first_saved_at IS NOT NULL) AS saved
+                FROM step_views WHERE invitation_id = i.id) v
             LEFT JOIN answer_drafts d ON d.invitation_id = i.id
         WHERE l.nonce_hash = \(Data(nonceHash)) AND l.invitation_id = \(invitationId)
         """

@@ -5,18 +5,23 @@ import SvarStore
 
 extension SQLiteStore {
     public func lookUpLink(invitationId: String, nonceHash: [UInt8]) async throws -> LinkLookup? {
-        try await db.read { db in
-            // One statement: the link, its invitation, the patient's language and a row per draft (if any).
+        // One statement, so it reads one snapshot without the BEGIN and COMMIT that `read` wraps around it (every page
+        // view comes here).
+        try await db.unsafeRead { db in
+            // The link, its invitation, the patient's language and a row per draft (if any). The steps shown and
+            // saved are gathered once, not once per draft row as correlated subqueries did.
             let rows = try Row.fetchAll(
                 db.cachedStatement(
                     sql: """
                         SELECT i.id, i.patient_id, i.instruments, i.state, i.closes_at, p.language, d.instrument AS draft, d.answers,
-                            (SELECT group_concat(step) FROM step_views v WHERE v.invitation_id = i.id) AS shown,
-                            (SELECT group_concat(step) FROM step_views v WHERE v.invitation_id = i.id AND v.first_saved_at IS NOT NULL)
-                                AS saved
+                            v.shown, v.saved
                         FROM invitation_links l JOIN invitations i ON i.id = l.invitation_id JOIN patients p ON p.id = i.patient_id
+                            CROSS JOIN (
+                                SELECT group_concat(step) AS shown,
+                                    group_concat(CASE WHEN first_saved_at IS NOT NULL THEN step END) AS saved
+                                FROM step_views WHERE invitation_id = ?2) v
                             LEFT JOIN answer_drafts d ON d.invitation_id = i.id
-                        WHERE l.nonce_hash = ? AND l.invitation_id = ?
+                        WHERE l.nonce_hash = ?1 AND l.invitation_id = ?2
                         """), arguments: [Data(nonceHash), invitationId])
             guard let first = rows.first else { return nil }
             let instruments: String = first["instruments"]

@@ -234,10 +234,12 @@ struct PatientController: Sendable {
     /// where a question is sensitive).
     var urgentHelp: [String: Any] { UrgentHelp.context(contactText: services.configuration.contactText) }
 
+    /// The link's own path ("/a/TOKEN") within a page's path ("/a/TOKEN/s/1"). Scanned, not split into an array:
+    /// every page view asks.
     func base(_ request: Request) -> String {
         let path = request.uri.path
-        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
-        return parts.count >= 2 ? "/a/\(parts[1])" : path
+        guard path.hasPrefix("/a/"), let end = path.utf8.dropFirst(3).firstIndex(of: UInt8(ascii: "/")) else { return path }
+        return String(path[..<end])
     }
 
     static func language(_ request: Request) -> Language? {

@@ -26,6 +26,18 @@ enum StepSlot: Sendable {
     case checked(String, String)
 }
 
+/// What a step's skeleton depends on. A struct, not an interpolated string: the key is made on every page view,
+/// and interpolating the language enum went through `print`'s reflection (1 % of a page's CPU in the profile).
+struct SkeletonKey: Hashable, Sendable {
+    let instrument: String
+    let version: String
+    let group: String
+    let step: Int
+    let total: Int
+    let language: Language
+    let returnToReview: Bool
+}
+
 /// Renders step pages: through the Mustache template when there are problems to show, otherwise by filling
 /// the step's skeleton (built once per step, step count and language from the same template).
 struct StepPages: Sendable {
@@ -33,7 +45,7 @@ struct StepPages: Sendable {
     /// The installation's line in the urgent-help callout (`SVAR_CONTACT_TEXT`), fixed for the life of the process.
     var contactText: String? = nil
     /// Skeletons by step, step count and language.
-    let skeletons = Memo<String, PageSkeleton<StepSlot>>()
+    let skeletons = Memo<SkeletonKey, PageSkeleton<StepSlot>>()
 
     func page(
         _ step: PatientAnswering.Step, of total: Int, _ language: Language, _ values: StepPageValues, problems: [String: AnswerProblem],
@@ -63,12 +75,12 @@ struct StepPages: Sendable {
         _ step: PatientAnswering.Step, of total: Int, _ language: Language, returnToReview: Bool = false
     ) -> PageSkeleton<StepSlot>? {
         let instrument = step.instrument
-        let pack = instrument.texts[language] ?? instrument.texts[.nb]
-        guard !step.questions.contains(where: { scale($0, pack?.items[$0.linkId]) != nil }) else { return nil }
-        let key =
-            "\(instrument.id)@\(instrument.questionnaire.version)/\(step.group.linkId)/\(step.number)/\(total)/\(language)"
-            + (returnToReview ? "/review" : "")
+        let key = SkeletonKey(
+            instrument: instrument.id, version: instrument.questionnaire.version, group: step.group.linkId, step: step.number,
+            total: total, language: language, returnToReview: returnToReview)
         return skeletons.value(key) {
+            let pack = instrument.texts[language] ?? instrument.texts[.nb]
+            guard !step.questions.contains(where: { scale($0, pack?.items[$0.linkId]) != nil }) else { return nil }
             let markers = PageSkeleton<StepSlot>.Markers()
             let values = StepPageValues(
                 csrf: markers.marker(.csrf), action: markers.marker(.action), hasBack: step.number > 1, returnToReview: returnToReview,

@@ -25,6 +25,14 @@ import Testing
         try await store.recordStepView(invitationId: invitation, step: 2, saved: false, at: t0 + 6 * hour)
         let lookup = try #require(try await store.lookUpLink(invitationId: invitation, nonceHash: nonce))
         #expect(lookup.stepsShown == [1, 2] && lookup.stepsSaved == [1])
+        // With drafts the lookup has a row per draft; the steps come once for all of them.
+        try await store.saveDraft(
+            invitationId: invitation, instrument: "rand36", answersJSON: #"{"1":2}"#, language: "nb", at: t0 + 7 * hour)
+        try await store.saveDraft(
+            invitationId: invitation, instrument: "eq5d-5l", answersJSON: #"{"MO":1}"#, language: "nb", at: t0 + 7 * hour)
+        let drafted = try #require(try await store.lookUpLink(invitationId: invitation, nonceHash: nonce))
+        #expect(drafted.stepsShown == [1, 2] && drafted.stepsSaved == [1] && drafted.drafts.count == 2)
+        #expect(try await store.lookUpLink(invitationId: invitation, nonceHash: [UInt8](repeating: 8, count: 32)) == nil, "another nonce")
         let views = try await store.stepViews()
         #expect(views.map(\.step) == [1, 2] && views.allSatisfy { $0.invitationId == invitation && $0.unit == "4208" })
         #expect(views[0].firstShown == t0 + 2 * hour && views[0].firstSaved == t0 + 4 * hour, "the first times stay")
