@@ -138,8 +138,9 @@ extension PostgresStore {
             let through =
                 try await tx.value("SELECT raised_through FROM nudge_watermarks WHERE milestone = \(milestone)", as: String.self) ?? ""
             guard through < cutoff else { return 0 }
-            // A catch-up sorts hundreds of thousands of course ids: in memory, for this transaction only.
-            try await tx.execute("SELECT set_config('work_mem', '256MB', true)")
+            // A catch-up sorts hundreds of thousands of course ids: in memory, for this transaction only. The due dates
+            // are written as dates cast to text, which is YYYY-MM-DD in the ISO date style, whatever the server's is.
+            try await tx.execute("SELECT set_config('work_mem', '256MB', true), set_config('datestyle', 'ISO, YMD', true)")
             let query = WorkerQuery.nudging(milestone: milestone, afterDays: afterDays, after: through, through: cutoff, at: at)
             let raised = Int(try await tx.value(query, as: Int64.self) ?? 0)
             try await tx.execute(

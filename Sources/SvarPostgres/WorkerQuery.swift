@@ -54,11 +54,12 @@ enum WorkerQuery {
     /// gets none. Returns one row, `raised`: the count of nudges raised (not a row per nudge). A nudge raised
     /// before (the watermark moved back) is left out by an anti-join rather than `ON CONFLICT`, whose per-row
     /// speculative insertion doubled the cost; the caller holds the milestone's lock, so no one inserts beside it.
-    /// In course order, the new rows go into the indexes in key order.
+    /// In course order, the new rows go into the indexes in key order. The due date is date arithmetic and casts
+    /// (the caller sets the ISO date style): `to_char(to_date(…))` cost 0.2 s more over 750,000 rows.
     static func nudging(milestone: String, afterDays: Int, after: String, through: String, at: Date) -> PostgresQuery {
         """
         WITH due AS (
-            SELECT k.course_id, to_char(to_date(k.since, 'YYYY-MM-DD') + \(Int32(afterDays)), 'YYYY-MM-DD') AS due_date
+            SELECT k.course_id, (k.since::date + \(Int32(afterDays)))::text AS due_date
             FROM nudge_counts k
             WHERE k.milestone = \(milestone) AND k.since > \(after) AND k.since <= \(through)
               AND k.course_id NOT IN (
