@@ -9,9 +9,8 @@ import Foundation
 /// take `random()`.
 public enum RecordId {
     public static func make(at now: Date = Date()) -> String {
-        // A version-4 UUID has the RFC variant bits and 122 random ones: the time goes over its first 48 and the
-        // version nibble becomes 7, which leaves the 74 random bits of version 7.
-        var uuid = UUID().uuid
+        // The time goes over the first 48 random bits and the version nibble becomes 7: 74 random bits remain.
+        var uuid = randomVersion4()
         let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000))
         withUnsafeMutableBytes(of: &uuid) { bytes in
             for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * i)) }
@@ -22,5 +21,18 @@ public enum RecordId {
 
     /// A random id (UUID version 4) that says nothing about when it was made: for ids people see or carry (a
     /// patient's short reference, an invitation's id inside its link).
-    public static func random() -> String { UUID().uuidString.lowercased() }
+    public static func random() -> String { UUID(uuid: randomVersion4()).uuidString.lowercased() }
+
+    /// 122 random bits with the version-4 and RFC variant bits set. Drawn from the system's generator
+    /// (`getrandom`) rather than through Foundation's `UUID()`, which opens and reads `/dev/urandom` for every id:
+    /// three system calls per id, four ids per submission.
+    static func randomVersion4() -> uuid_t {
+        var generator = SystemRandomNumberGenerator()
+        var uuid = unsafeBitCast((generator.next() as UInt64, generator.next() as UInt64), to: uuid_t.self)
+        withUnsafeMutableBytes(of: &uuid) { bytes in
+            bytes[6] = 0x40 | (bytes[6] & 0x0F)
+            bytes[8] = 0x80 | (bytes[8] & 0x3F)
+        }
+        return uuid
+    }
 }

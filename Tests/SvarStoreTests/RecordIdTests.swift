@@ -35,6 +35,7 @@ import Testing
         for id in ids {
             let uuid = try #require(UUID(uuidString: id))
             #expect(withUnsafeBytes(of: uuid.uuid) { $0[6] >> 4 } == 4)
+            #expect(withUnsafeBytes(of: uuid.uuid) { $0[8] >> 6 } == 0b10)  // RFC 9562 variant
         }
         #expect(Set(ids.map { $0.prefix(8) }).count > 990)
     }
