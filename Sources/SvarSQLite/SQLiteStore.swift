@@ -8,6 +8,8 @@ public final class SQLiteStore: Store {
     let db: any DatabaseWriter
     /// Patient submissions, committed in groups.
     let submissions: GroupCommit
+    /// Copies the WAL into the database file off the writer's path (nil for an in-memory database).
+    let checkpoints: BackgroundCheckpoint?
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     public init(path: String) throws {
@@ -24,8 +26,11 @@ public final class SQLiteStore: Store {
             try SQLiteMigrations.migrator.migrate(pool)
             return pool
         }
+        let checkpoints = try BackgroundCheckpoint(path: path, configuration: configuration)
+        pool.writeWithoutTransaction { checkpoints.install(on: $0) }
         db = pool
         submissions = GroupCommit(writer: pool)
+        self.checkpoints = checkpoints
     }
 
     /// A private in-memory database, for tests.
@@ -36,6 +41,7 @@ public final class SQLiteStore: Store {
         let queue = try DatabaseQueue(configuration: configuration)
         db = queue
         submissions = GroupCommit(writer: queue)
+        checkpoints = nil
         try SQLiteMigrations.migrator.migrate(queue)
     }
 
