@@ -29,18 +29,34 @@ final class BackgroundCheckpoint: Sendable {
         self.inlineLimit = inlineLimit
     }
 
-    /// Replaces SQLite's automatic checkpoint on `writer` (the pool's writer connection) with this one. The
-    /// store keeps this object alive as long as its pool, so the hook's unretained reference stays valid.
+    /// Replaces SQLite's automatic checkpoint on `writer` (the pool's writer connection) with this one.
     func install(on writer: Database) {
-        let context = Unmanaged.passUnretained(self).toOpaque()
+        // The hook holds a small retained box, never released (SQLite tells no one when a connection closes), whose
+        // weak reference lets this object go with its store. A pool that outlives it checkpoints inline at the
+        // threshold, as SQLite's own hook would.
+        let context = Unmanaged.passRetained(HookTarget(self)).toOpaque()
         sqlite3_wal_hook(
             writer.sqliteConnection,
             { context, connection, _, pages in
-                if let context {
-                    Unmanaged<BackgroundCheckpoint>.fromOpaque(context).takeUnretainedValue().committed(pages: pages, on: connection)
+                guard let context else { return SQLITE_OK }
+                let target = Unmanaged<HookTarget>.fromOpaque(context).takeUnretainedValue()
+                if let checkpoint = target.checkpoint {
+                    checkpoint.committed(pages: pages, on: connection)
+                } else if pages >= target.threshold {
+                    sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
                 }
                 return SQLITE_OK
             }, context)
+    }
+
+    private final class HookTarget: Sendable {
+        weak let checkpoint: BackgroundCheckpoint?
+        let threshold: Int32
+
+        init(_ checkpoint: BackgroundCheckpoint) {
+            self.checkpoint = checkpoint
+            threshold = checkpoint.threshold
+        }
     }
 
     private func committed(pages: Int32, on writer: OpaquePointer?) {

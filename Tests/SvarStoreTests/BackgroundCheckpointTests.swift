@@ -61,6 +61,21 @@ import Testing
         #expect(checkpoints.runs.load(ordering: .relaxed) == 0 && checkpoints.inlineRuns.load(ordering: .relaxed) == 0)
     }
 
+    @Test func aPoolThatOutlivesItsCheckpointerCheckpointsInline() async throws {
+        var (pool, checkpoints, path): (DatabasePool, BackgroundCheckpoint?, String) = try database(
+            "checkpoint-orphan", threshold: 100, inlineLimit: 1_000_000)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        weak let gone = checkpoints
+        checkpoints = nil
+        #expect(gone == nil)
+        try await commit(pool, rows: 0..<600)
+        // About 1,200 pages were written; checkpointed inline past 100, the WAL restarted from its beginning.
+        let walPages = try await pool.writeWithoutTransaction { db in
+            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)").map { $0[1] as Int } ?? 0
+        }
+        #expect(walPages < 400, "\(walPages) pages in the WAL")
+    }
+
     @Test func theStoreInstallsItOnAFileDatabase() async throws {
         let path = ScratchFolder.file("checkpoint-store").path
         defer { try? FileManager.default.removeItem(atPath: path) }
