@@ -43,7 +43,7 @@ final class BackgroundCheckpoint: Sendable {
                 if let checkpoint = target.checkpoint {
                     checkpoint.committed(pages: pages, on: connection)
                 } else if pages >= target.threshold {
-                    sqlite3_wal_checkpoint_v2(connection, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+                    BackgroundCheckpoint.checkpointInline(connection)
                 }
                 return SQLITE_OK
             }, context)
@@ -61,12 +61,17 @@ final class BackgroundCheckpoint: Sendable {
 
     private func committed(pages: Int32, on writer: OpaquePointer?) {
         if pages >= inlineLimit {
-            sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            Self.checkpointInline(writer)
             inlineRuns.add(1, ordering: .relaxed)
             return
         }
         guard pages >= threshold, !scheduled.exchange(true, ordering: .acquiringAndReleasing) else { return }
         DispatchQueue.global(qos: .utility).async { self.run() }
+    }
+
+    /// What SQLite's own hook does: a PASSIVE checkpoint on the committing connection, inside its commit.
+    private static func checkpointInline(_ writer: OpaquePointer?) {
+        sqlite3_wal_checkpoint_v2(writer, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
     }
 
     private func run() {

@@ -20,9 +20,16 @@ import Testing
     }
 
     /// Commits of about two pages each (a 6 KB row), one transaction each.
-    func commit(_ pool: DatabasePool, rows: Range<Int>) async throws {
+    func commit(_ writer: any DatabaseWriter, rows: Range<Int>) async throws {
         for n in rows {
-            try await pool.write { try $0.execute(sql: "INSERT INTO t VALUES (?, zeroblob(6000))", arguments: [n]) }
+            try await writer.write { try $0.execute(sql: "INSERT INTO t VALUES (?, zeroblob(6000))", arguments: [n]) }
+        }
+    }
+
+    /// The pages in the WAL (what a PASSIVE checkpoint reports as the log's size).
+    func walPages(_ pool: DatabasePool) async throws -> Int {
+        try await pool.writeWithoutTransaction { db in
+            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)").map { $0[1] as Int } ?? 0
         }
     }
 
@@ -54,9 +61,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: path) }
         try await commit(pool, rows: 0..<600)
         // SQLite's own automatic checkpoint (1,000 pages) is replaced, not added to: the WAL holds every commit.
-        let walPages = try await pool.writeWithoutTransaction { db in
-            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)").map { $0[1] as Int } ?? 0
-        }
+        let walPages = try await walPages(pool)
         #expect(walPages > 1_100, "\(walPages) pages in the WAL")
         #expect(checkpoints.runs.load(ordering: .relaxed) == 0 && checkpoints.inlineRuns.load(ordering: .relaxed) == 0)
     }
@@ -70,9 +75,7 @@ import Testing
         #expect(gone == nil)
         try await commit(pool, rows: 0..<600)
         // About 1,200 pages were written; checkpointed inline past 100, the WAL restarted from its beginning.
-        let walPages = try await pool.writeWithoutTransaction { db in
-            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)").map { $0[1] as Int } ?? 0
-        }
+        let walPages = try await walPages(pool)
         #expect(walPages < 400, "\(walPages) pages in the WAL")
     }
 
@@ -82,9 +85,7 @@ import Testing
         let store = try SQLiteStore(path: path)
         #expect(store.checkpoints != nil)
         try await store.db.write { try $0.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY, filler BLOB NOT NULL)") }
-        for n in 0..<700 {
-            try await store.db.write { try $0.execute(sql: "INSERT INTO t VALUES (?, zeroblob(6000))", arguments: [n]) }
-        }
+        try await commit(store.db, rows: 0..<700)
         try await eventually { store.checkpoints?.runs.load(ordering: .relaxed) ?? 0 > 0 }
         #expect(store.checkpoints?.runs.load(ordering: .relaxed) ?? 0 > 0)
         #expect(try SQLiteStore(inMemory: ()).checkpoints == nil)
