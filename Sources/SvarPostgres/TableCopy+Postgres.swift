@@ -105,7 +105,7 @@ struct TableCopier {
             throw CopyProblem("'\(name)' is not a plain table or column name")
         }
         try await tx.connection.copyFrom(table: table, columns: columns.map(\.name), logger: tx.logger) { writer in
-            var cursor: Int64?
+            var cursor: [CopyValue]?
             repeat {
                 let (rows, next) = try source.batch(table, columns: columns.map(\.name), after: cursor, size: 2_000)
                 cursor = next

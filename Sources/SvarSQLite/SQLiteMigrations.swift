@@ -448,6 +448,32 @@ enum SQLiteMigrations {
                     CREATE INDEX patients_reserved ON patients(id) WHERE reserved_at IS NOT NULL;
                     """)
         }
+        // With foreign keys on (`.immediate`): no table refers to the nudges, so nothing needs them off, and the
+        // default (off, then `PRAGMA foreign_key_check` over every table) took 20 s on a million courses.
+        migrator.registerMigration("2026-12-07-19-nudges-without-rowid", foreignKeyChecks: .immediate) { db in
+            try db.execute(
+                sql: """
+                    -- A catch-up pass writes a nudge per overdue course (750,000 over a million courses). Kept in the
+                    -- order of their key (WITHOUT ROWID), the rows are written once instead of into a table and again
+                    -- into its key's index. The course reference goes, as on PostgreSQL: every nudge is raised from
+                    -- its course's count (which keeps its own reference to the course) in the same transaction, and
+                    -- erasing a patient deletes their nudges before their courses. Measured on a copy of
+                    -- bench/scheduler's database, the raising statement with its commit: 2.6 s -> 1.9 s.
+                    CREATE TABLE clinician_nudges_keyed (
+                        course_id TEXT NOT NULL,
+                        milestone TEXT NOT NULL,
+                        due_date TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        resolved_at INTEGER,
+                        PRIMARY KEY (course_id, milestone, due_date)
+                    ) WITHOUT ROWID;
+                    INSERT INTO clinician_nudges_keyed (course_id, milestone, due_date, created_at, resolved_at)
+                        SELECT course_id, milestone, due_date, created_at, resolved_at FROM clinician_nudges;
+                    DROP TABLE clinician_nudges;
+                    ALTER TABLE clinician_nudges_keyed RENAME TO clinician_nudges;
+                    CREATE INDEX clinician_nudges_open ON clinician_nudges(course_id) WHERE resolved_at IS NULL;
+                    """)
+        }
         return migrator
     }
 }

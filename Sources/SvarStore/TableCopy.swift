@@ -16,8 +16,10 @@ public protocol TableSource {
     /// Each table with its columns (the migration bookkeeping of the engine left out).
     func tables() throws -> [String: [String]]
     /// Up to `size` rows of `table` after `cursor` (nil: from the start), in writing order, and the cursor to go on
-    /// from (nil when the table is done).
-    func batch(_ table: String, columns: [String], after cursor: Int64?, size: Int) throws -> (rows: [[CopyValue]], next: Int64?)
+    /// from (nil when the table is done). A cursor is the key of the last row read, as the source defines it.
+    func batch(_ table: String, columns: [String], after cursor: [CopyValue]?, size: Int) throws -> (
+        rows: [[CopyValue]], next: [CopyValue]?
+    )
 }
 
 /// A checksum of a table's content that does not depend on row order, so both engines can compute it from their

@@ -1,11 +1,13 @@
 import Crypto
 import Foundation
+import GRDB
 import SvarDomain
-import SvarSQLite
 import SvarServices
 import SvarStore
 import SvarTestSupport
 import Testing
+
+@testable import SvarSQLite
 
 /// What is particular to the SQLite file: WAL, named migrations, an append-only audit log, and no identity
 /// number in clear anywhere in the file.
@@ -101,6 +103,40 @@ import Testing
         let second = try SQLiteStore(path: path)
         #expect(try await second.units().count == 1)
         #expect(try await second.appliedMigrations() == SQLiteStore.knownMigrations)
+    }
+
+    /// The nudges move into a table without a rowid, kept in key order; those raised before the move stay.
+    @Test func nudgesRaisedBeforeTheMoveToAKeyOrderedTableAreKept() async throws {
+        let path = temporaryPath()
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false  // a nudge without its course: only the nudge matters here
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try SQLiteMigrations.migrator.migrate(queue, upTo: "2026-12-06-18-nudge-watermarks")
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO clinician_nudges (course_id, milestone, due_date, created_at, resolved_at)
+                    VALUES ('c-1', 'evaluation', '2026-04-01', 5, NULL), ('c-2', 'evaluation', '2026-03-01', 6, 7)
+                    """)
+        }
+        try queue.close()
+        _ = try SQLiteStore(path: path)  // applies the rest
+        let reopened = try DatabaseQueue(path: path)
+        let (withoutRowID, rows, indexes) = try await reopened.read { db in
+            (
+                try Bool.fetchOne(db, sql: "SELECT wr FROM pragma_table_list WHERE name = 'clinician_nudges'"),
+                try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT course_id || ' ' || milestone || ' ' || due_date || ' ' || created_at || ' ' || ifnull(resolved_at, '-')
+                        FROM clinician_nudges ORDER BY course_id
+                        """),
+                try db.indexes(on: "clinician_nudges").map(\.name)
+            )
+        }
+        #expect(withoutRowID == true)
+        #expect(rows == ["c-1 evaluation 2026-04-01 5 -", "c-2 evaluation 2026-03-01 6 7"])
+        #expect(indexes.contains("clinician_nudges_open"))
     }
 
     @Test func theAuditLogIsAppendOnly() async throws {
