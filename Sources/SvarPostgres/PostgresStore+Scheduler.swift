@@ -131,18 +131,41 @@ extension PostgresStore {
 
     /// One statement over the counts that came due since the watermark, then the watermark moves to today's
     /// cutoff. Instances ticking at once take the milestone's lock in turn: the second finds the work done.
+    /// A large catch-up is written through `catchUpWriters` connections side by side, each a range of course ids
+    /// in its own transaction; the watermark moves only after every range is in. A range that went in before a
+    /// failure is not raised twice on the next pass: the statement leaves out nudges already there.
     public func raiseNudges(milestone: String, afterDays: Int, today: LocalDate, at: Date) async throws -> Int {
+        try await raiseNudges(milestone: milestone, afterDays: afterDays, today: today, at: at) { tx, after, through in
+            try await self.catchUpRanges(tx, milestone: milestone, after: after, through: through)
+        }
+    }
+
+    /// `ranges` chooses the course id ranges written side by side (tests choose their own).
+    func raiseNudges(
+        milestone: String, afterDays: Int, today: LocalDate, at: Date,
+        ranges: (Transaction, _ after: String, _ through: String) async throws -> [CourseIdRange]
+    ) async throws -> Int {
         try await transaction { tx in
             try await tx.execute("SELECT pg_advisory_xact_lock(\(PostgresMigrations.lockKey + 2), hashtext(\(milestone)))")
             let cutoff = today.adding(days: -afterDays).description
             let through =
                 try await tx.value("SELECT raised_through FROM nudge_watermarks WHERE milestone = \(milestone)", as: String.self) ?? ""
             guard through < cutoff else { return 0 }
-            // A catch-up sorts hundreds of thousands of course ids: in memory, for this transaction only. The due dates
-            // are written as dates cast to text, which is YYYY-MM-DD in the ISO date style, whatever the server's is.
-            try await tx.execute("SELECT set_config('work_mem', '256MB', true), set_config('datestyle', 'ISO, YMD', true)")
-            let query = WorkerQuery.nudging(milestone: milestone, afterDays: afterDays, after: through, through: cutoff, at: at)
-            let raised = Int(try await tx.value(query, as: Int64.self) ?? 0)
+            let parts = try await ranges(tx, through, cutoff)
+            let raised = try await withThrowingTaskGroup(of: Int.self) { group in
+                for range in parts.dropFirst() {
+                    group.addTask {
+                        try await self.transaction { other in
+                            try await Self.raise(
+                                other, milestone: milestone, afterDays: afterDays, after: through, through: cutoff, courses: range, at: at)
+                        }
+                    }
+                }
+                var raised = try await Self.raise(
+                    tx, milestone: milestone, afterDays: afterDays, after: through, through: cutoff, courses: parts.first ?? .all, at: at)
+                for try await other in group { raised += other }
+                return raised
+            }
             try await tx.execute(
                 """
                 INSERT INTO nudge_watermarks (milestone, raised_through) VALUES (\(milestone), \(cutoff))
@@ -150,5 +173,58 @@ extension PostgresStore {
                 """)
             return raised
         }
+    }
+
+    private static func raise(
+        _ tx: Transaction, milestone: String, afterDays: Int, after: String, through: String, courses: CourseIdRange, at: Date
+    ) async throws -> Int {
+        // A catch-up sorts hundreds of thousands of course ids: in memory, for this transaction only. The due dates
+        // are written as dates cast to text, which is YYYY-MM-DD in the ISO date style, whatever the server's is.
+        try await tx.execute("SELECT set_config('work_mem', '256MB', true), set_config('datestyle', 'ISO, YMD', true)")
+        let query = WorkerQuery.nudging(
+            milestone: milestone, afterDays: afterDays, after: after, through: through, courses: courses, at: at)
+        return Int(try await tx.value(query, as: Int64.self) ?? 0)
+    }
+
+    /// Splits a large catch-up into `catchUpWriters` ranges of about as many due counts each, from a sample of
+    /// 1 % of the table's pages (a few milliseconds over a million counts); a day's nudges stay one range.
+    private func catchUpRanges(_ tx: Transaction, milestone: String, after: String, through: String) async throws -> [CourseIdRange] {
+        guard catchUpWriters > 1 else { return [.all] }
+        let fractions = (1..<catchUpWriters).map { Double($0) / Double(catchUpWriters) }
+        guard
+            let sample = try await tx.row(
+                """
+                SELECT count(*) AS sampled, percentile_disc(\(fractions)::float8[]) WITHIN GROUP (ORDER BY k.course_id) AS cuts
+                FROM nudge_counts k TABLESAMPLE SYSTEM (1)
+                WHERE k.milestone = \(milestone) AND k.since > \(after) AND k.since <= \(through)
+                """)
+        else { return [.all] }
+        return CourseIdRange.ranges(
+            sampled: try sample.decode("sampled", as: Int64.self), percent: 1, cuts: try sample.decode("cuts", as: [String]?.self) ?? [])
+    }
+}
+
+/// Course ids from `from` up to, not including, `before` (nil: no end), in the database's order of the ids.
+struct CourseIdRange: Sendable, Equatable {
+    var from: String
+    var before: String?
+
+    static let all = CourseIdRange(from: "", before: nil)
+
+    /// Below this estimate of due counts, splitting costs more connections than it saves.
+    static let worthSplitting = 50_000
+
+    /// The ranges between `cuts` (ascending, in the database's order), or one range when the sample of
+    /// `percent` % estimates fewer counts than `worthSplitting`.
+    static func ranges(sampled: Int64, percent: Int, cuts: [String]) -> [CourseIdRange] {
+        guard sampled * 100 / Int64(percent) >= worthSplitting else { return [.all] }
+        var ranges: [CourseIdRange] = []
+        var from = ""
+        for cut in cuts where cut != from {
+            ranges.append(CourseIdRange(from: from, before: cut))
+            from = cut
+        }
+        ranges.append(CourseIdRange(from: from, before: nil))
+        return ranges
     }
 }

@@ -50,18 +50,22 @@ enum WorkerQuery {
         """
     }
 
-    /// The nudges of the counts of `milestone` that came due in (`after`, `through`]; a reserved patient's course
+    /// The nudges of the counts of `milestone` that came due in (`after`, `through`], for the courses whose id is
+    /// in `courses` (a catch-up is split into ranges written side by side); a reserved patient's course
     /// gets none. Returns one row, `raised`: the count of nudges raised (not a row per nudge). A nudge raised
     /// before (the watermark moved back) is left out by an anti-join rather than `ON CONFLICT`, whose per-row
     /// speculative insertion doubled the cost; the caller holds the milestone's lock, so no one inserts beside it.
     /// In course order, the new rows go into the indexes in key order. The due date is date arithmetic and casts
     /// (the caller sets the ISO date style): `to_char(to_date(…))` cost 0.2 s more over 750,000 rows.
-    static func nudging(milestone: String, afterDays: Int, after: String, through: String, at: Date) -> PostgresQuery {
+    static func nudging(
+        milestone: String, afterDays: Int, after: String, through: String, courses: CourseIdRange = .all, at: Date
+    ) -> PostgresQuery {
         """
         WITH due AS (
             SELECT k.course_id, (k.since::date + \(Int32(afterDays)))::text AS due_date
             FROM nudge_counts k
             WHERE k.milestone = \(milestone) AND k.since > \(after) AND k.since <= \(through)
+              AND k.course_id >= \(courses.from) AND (\(courses.before)::text IS NULL OR k.course_id < \(courses.before))
               AND k.course_id NOT IN (
                   SELECT c.id FROM courses c JOIN patients p ON p.id = c.patient_id WHERE p.reserved_at IS NOT NULL)
         ), raised AS (

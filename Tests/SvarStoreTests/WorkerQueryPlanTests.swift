@@ -21,6 +21,12 @@ struct WorkerQueryPlanTests {
             "scheduler: nudge",
             WorkerQuery.nudging(milestone: "evaluation", afterDays: 90, after: "2026-08-01", through: "2026-09-01", at: now)
         ),
+        (
+            "scheduler: nudge, one range of a catch-up",
+            WorkerQuery.nudging(
+                milestone: "evaluation", afterDays: 90, after: "", through: "2026-09-01", courses: CourseIdRange(from: "4", before: "8"),
+                at: now)
+        ),
         ("delivery: claim", WorkerQuery.deliveries(kinds: ["invitation", "reminder", "code"], now: now, limit: 100)),
         ("forwarding: claim", WorkerQuery.forwards(now: now, limit: 50)),
         ("patient page: link", try! WorkerQuery.linkLookup(invitationId: "i", nonceHash: [1, 2, 3])),
