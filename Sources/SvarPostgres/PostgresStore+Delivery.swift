@@ -119,14 +119,7 @@ extension PostgresStore {
         let units = scope.sortedUnits
         return try await transaction { tx in
             try await tx.rows(
-                """
-                SELECT i.id, i.course_id, i.patient_id, i.milestone, c.unit, i.updated_at,
-                    (SELECT o.failures FROM outbox o WHERE o.invitation_id = i.id AND o.state = 'failed' ORDER BY o.updated_at DESC
-                        LIMIT 1) AS failures
-                FROM invitations i JOIN courses c ON c.id = i.course_id
-                WHERE i.state = 'unreachable' AND (\(units)::text[] IS NULL OR c.unit = ANY(\(units)::text[]))
-                ORDER BY i.updated_at, i.id
-                """
+                ClinicianListQuery.unreachable(units: units)
             ).map { row in
                 UnreachableInvitation(
                     invitationId: try row.decode("id"), courseId: try row.decode("course_id"), patientId: try row.decode("patient_id"),

@@ -38,20 +38,7 @@ extension PostgresStore {
         let units = scope.sortedUnits
         return try await transaction { tx in
             try await tx.rows(
-                """
-                SELECT i.id, i.course_id, i.patient_id, c.unit, i.milestone, i.state, i.opens_at, i.closes_at, i.reminders_sent,
-                    (SELECT CASE o.failures WHEN '' THEN o.last_error ELSE o.failures END FROM outbox o
-                     WHERE o.invitation_id = i.id AND o.kind IN ('invitation', 'reminder') AND o.state <> 'cancelled'
-                        AND (o.last_error IS NOT NULL OR o.failures != '')
-                     ORDER BY o.updated_at DESC LIMIT 1) AS problems,
-                    f.at AS contacted_at, f.by AS contacted_by, f.note AS contact_note, f.contacted_on, lf.voided_at
-                FROM invitations i JOIN courses c ON c.id = i.course_id LEFT JOIN follow_up_contacts f ON f.invitation_id = i.id
-                    LEFT JOIN link_factor lf ON lf.invitation_id = i.id
-                WHERE (\(units)::text[] IS NULL OR c.unit = ANY(\(units)::text[]))
-                  AND (\(states)::text[] IS NULL OR i.state = ANY(\(states)::text[]) OR (\(orVoidedLinks) AND lf.voided_at IS NOT NULL))
-                  AND (\(invitationId)::text IS NULL OR i.id = \(invitationId))
-                ORDER BY i.opens_at DESC, i.id LIMIT 2000
-                """
+                ClinicianListQuery.invitations(units: units, states: states, orVoidedLinks: orVoidedLinks, invitationId: invitationId)
             ).map {
                 InvitationSummary(
                     invitationId: try $0.decode("id"), courseId: try $0.decode("course_id"), patientId: try $0.decode("patient_id"),

@@ -209,7 +209,8 @@ extension SQLiteStore {
         var sql = """
             SELECT i.id, i.course_id, i.patient_id, c.unit, i.milestone, i.state, i.opens_at, i.closes_at, i.reminders_sent,
                 (SELECT CASE o.failures WHEN '' THEN o.last_error ELSE o.failures END FROM outbox o
-                 WHERE o.invitation_id = i.id AND o.kind IN ('invitation', 'reminder') AND o.state <> 'cancelled'
+                 WHERE o.patient_id = i.patient_id AND o.invitation_id = i.id AND o.kind IN ('invitation', 'reminder')
+                    AND o.state <> 'cancelled'
                     AND (o.last_error IS NOT NULL OR o.failures != '')
                  ORDER BY o.updated_at DESC LIMIT 1) AS problems,
                 f.at AS contacted_at, f.by AS contacted_by, f.note AS contact_note, f.contacted_on, lf.voided_at

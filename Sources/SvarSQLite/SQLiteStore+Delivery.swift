@@ -129,8 +129,8 @@ extension SQLiteStore {
         return try await db.read { db in
             var sql = """
                 SELECT i.id, i.course_id, i.patient_id, i.milestone, c.unit, i.updated_at,
-                    (SELECT o.failures FROM outbox o WHERE o.invitation_id = i.id AND o.state = 'failed' ORDER BY o.updated_at DESC
-                        LIMIT 1) AS failures
+                    (SELECT o.failures FROM outbox o WHERE o.patient_id = i.patient_id AND o.invitation_id = i.id AND o.state = 'failed'
+                        ORDER BY o.updated_at DESC LIMIT 1) AS failures
                 FROM invitations i JOIN courses c ON c.id = i.course_id
                 WHERE i.state = 'unreachable'
                 """

@@ -33,11 +33,19 @@ public final class SQLiteStore: Store {
         self.checkpoints = checkpoints
     }
 
-    /// A private in-memory database, for tests.
-    public init(inMemory: Void = ()) throws {
+    /// A private in-memory database, for tests. `statements` sees the SQL text of every statement run (with `?`
+    /// where values are bound, never the values): the query plan tests explain each one.
+    public init(inMemory: Void = (), statements: (@Sendable (String) -> Void)? = nil) throws {
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
-        configuration.prepareDatabase { try Self.prepareForErasure($0) }
+        configuration.prepareDatabase { db in
+            try Self.prepareForErasure(db)
+            if let statements {
+                db.trace(options: .statement) { event in
+                    if case .statement(let statement) = event { statements(statement.sql) }
+                }
+            }
+        }
         let queue = try DatabaseQueue(configuration: configuration)
         db = queue
         submissions = GroupCommit(writer: queue)

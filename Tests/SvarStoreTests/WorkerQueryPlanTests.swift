@@ -7,9 +7,9 @@ import Testing
 
 @testable import SvarPostgres
 
-/// Every query a worker repeats over the big tables is served by an index: with sequential scans priced out
-/// (`enable_seqscan = off`), a plan that still reads a whole table has no index to use. The plans are printed
-/// (docs/postgresql.md shows them).
+/// Every query a worker repeats over the big tables, and the per-row look-ups of the clinicians' lists, is served by
+/// an index: with sequential scans priced out (`enable_seqscan = off`), a plan that still reads a whole table has no
+/// index to use. The plans are printed (docs/postgresql.md shows them).
 @Suite(.enabled(if: PostgresTestDatabase.url != nil, "SVAR_TEST_POSTGRES_URL is not set"))
 struct WorkerQueryPlanTests {
     static let now = Date(timeIntervalSince1970: 1_800_000_000)
@@ -30,6 +30,11 @@ struct WorkerQueryPlanTests {
         ("delivery: claim", WorkerQuery.deliveries(kinds: ["invitation", "reminder", "code"], now: now, limit: 100)),
         ("forwarding: claim", WorkerQuery.forwards(now: now, limit: 50)),
         ("patient page: link", try! WorkerQuery.linkLookup(invitationId: "i", nonceHash: [1, 2, 3])),
+        (
+            "clinician: invitations",
+            ClinicianListQuery.invitations(units: ["4208"], states: ["unreachable"], orVoidedLinks: true, invitationId: nil)
+        ),
+        ("clinician: unreachable", ClinicianListQuery.unreachable(units: ["4208"])),
     ]
 
     @Test(arguments: queries.map(\.0))

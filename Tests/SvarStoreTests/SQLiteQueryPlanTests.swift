@@ -1,0 +1,81 @@
+import Foundation
+import GRDB
+import SvarDomain
+import SvarStore
+import Synchronization
+import Testing
+
+@testable import SvarSQLite
+
+/// The lists clinicians and registry staff read look up each row's details through an index: a subquery run per row
+/// that reads a whole table grows with the square of the registry (every invitation of a unit times every queued
+/// or sent message). Every statement the reads run is explained with `EXPLAIN QUERY PLAN`; a correlated subquery
+/// may not scan.
+@Suite struct SQLiteQueryPlanTests {
+    /// Every SQL text the store ran, in order, once each.
+    final class Statements: Sendable {
+        private let seen = Mutex<[String]>([])
+        func record(_ sql: String) { seen.withLock { if !$0.contains(sql) { $0.append(sql) } } }
+        var all: [String] { seen.withLock { $0 } }
+    }
+
+    /// The plan of `sql` as (line, is it inside a correlated subquery), its parameters left unbound.
+    static func queryPlan(_ sql: String, in db: Database) throws -> [(detail: String, correlated: Bool)] {
+        let statement = try db.makeStatement(sql: "EXPLAIN QUERY PLAN " + sql)
+        statement.setUncheckedArguments([])  // every parameter NULL: the plan does not depend on the values
+        let rows = try Row.fetchAll(statement)
+        var parents: [Int: Int] = [:]
+        var details: [Int: String] = [:]
+        for row in rows {
+            parents[row["id"]] = row["parent"]
+            details[row["id"]] = row["detail"]
+        }
+        return rows.map { row in
+            var node: Int = row["parent"]
+            var correlated = false
+            while node != 0, let detail = details[node] {
+                if detail.hasPrefix("CORRELATED") { correlated = true }
+                node = parents[node] ?? 0
+            }
+            return (row["detail"], correlated)
+        }
+    }
+
+    @Test func noListReadScansATablePerRow() async throws {
+        let statements = Statements()
+        let store = try SQLiteStore(statements: { statements.record($0) })
+        let patient = try await enrol(store)
+        let (course, _) = try await startCourse(
+            store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day])])
+        _ = try await store.openDue(now: t0 + hour, limit: 10)
+        let invitation = try #require(try await store.course(course)?.invitations.first?.id)
+        try await store.submit(
+            invitationId: invitation,
+            responses: [
+                SubmittedResponse(
+                    instrument: "eq5d-5l", instrumentVersion: "1.0.0", answersJSON: #"{"AD":5}"#, scores: [], safetyItems: ["AD"])
+            ],
+            respondent: "patient", language: "nb", at: t0 + 2 * hour)
+        _ = try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0)
+
+        let before = statements.all.count
+        _ = try await store.courseSummaries(in: .everyUnit)
+        _ = try await store.invitationSummaries(in: .only(["4208"]), states: nil, orVoidedLinks: false)
+        _ = try await store.invitationSummaries(in: .everyUnit, states: ["unreachable"], orVoidedLinks: true)
+        _ = try await store.unreachableInvitations(in: .only(["4208"]))
+        _ = try await store.results(patientId: patient, in: .everyUnit)
+        _ = try await store.courses(patientId: patient, in: .everyUnit)
+        _ = try await store.responseFacts(in: .everyUnit, now: t0 + day)
+        _ = try await store.safetyFlags(in: .everyUnit, patientId: nil, unseenOnly: true)
+        _ = try await store.nudges(in: .only(["4208"]))
+        let reads = statements.all.dropFirst(before).filter { $0.uppercased().hasPrefix("SELECT") || $0.uppercased().hasPrefix("WITH") }
+        #expect(reads.count >= 9, "every list read ran at least one statement")
+
+        let scans = try await store.db.read { db in
+            try reads.flatMap { sql in
+                try Self.queryPlan(sql, in: db).filter { $0.correlated && $0.detail.hasPrefix("SCAN") }.map { "\($0.detail) in: \(sql)" }
+            }
+        }
+        #expect(scans.isEmpty, "a subquery reads a table whole for every row:\n\(scans.joined(separator: "\n\n"))")
+    }
+}
