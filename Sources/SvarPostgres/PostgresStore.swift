@@ -20,31 +20,20 @@ public final class PostgresStore: Store {
     let catchUpWriters: Int
 
     /// A store over a client that someone else runs (`client.run()` must be running before the first query).
-    /// Call `migrate()` before use.
-    /// `poolSize` is the client's `maximumConnections`.
-    public init(client: PostgresClient, poolSize: Int, schema: String? = nil, logger: Logger = Logger(label: "svar.postgres")) throws {
+    /// Call `migrate()` before use. `poolSize` is the client's `maximumConnections`.
+    public convenience init(
+        client: PostgresClient, poolSize: Int, schema: String? = nil, logger: Logger = Logger(label: "svar.postgres")
+    ) throws {
         if let schema { try Self.checkSchemaName(schema) }
-        self.client = client
-        self.schema = schema
-        self.logger = logger
-        catchUpWriters = Self.catchUpWriters(poolSize: poolSize)
-        runner = nil
+        self.init(client: client, runner: nil, catchUpWriters: Self.catchUpWriters(poolSize: poolSize), schema: schema, logger: logger)
     }
 
-    private init(client: PostgresClient, runner: Task<Void, Never>, poolSize: Int, schema: String?, logger: Logger) {
+    private init(client: PostgresClient, runner: Task<Void, Never>?, catchUpWriters: Int, schema: String?, logger: Logger) {
         self.client = client
         self.runner = runner
+        self.catchUpWriters = catchUpWriters
         self.schema = schema
         self.logger = logger
-        catchUpWriters = Self.catchUpWriters(poolSize: poolSize)
-    }
-
-    private init(sharing store: PostgresStore, schema: String) {
-        client = store.client
-        runner = nil
-        self.schema = schema
-        logger = store.logger
-        catchUpWriters = store.catchUpWriters
     }
 
     static func catchUpWriters(poolSize: Int) -> Int { max(1, min(2, poolSize)) }
@@ -73,7 +62,8 @@ public final class PostgresStore: Store {
         // `run()` must have begun before the first lease, or PostgresNIO warns (the query would still wait for it);
         // there is no signal for that, so give the new task a moment once per process.
         try? await Task.sleep(for: .milliseconds(20))
-        let store = PostgresStore(client: client, runner: runner, poolSize: endpoint.poolSize, schema: schema, logger: logger)
+        let store = PostgresStore(
+            client: client, runner: runner, catchUpWriters: catchUpWriters(poolSize: endpoint.poolSize), schema: schema, logger: logger)
         do {
             if migrating { try await store.migrate() }
         } catch {
@@ -87,7 +77,7 @@ public final class PostgresStore: Store {
     /// case an empty database this way without a pool per case.
     public func inSchema(_ schema: String) async throws -> PostgresStore {
         try Self.checkSchemaName(schema)
-        let store = PostgresStore(sharing: self, schema: schema)
+        let store = PostgresStore(client: client, runner: nil, catchUpWriters: catchUpWriters, schema: schema, logger: logger)
         try await store.migrate()
         return store
     }

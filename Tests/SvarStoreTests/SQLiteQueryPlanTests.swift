@@ -44,18 +44,7 @@ import Testing
     @Test func noListReadScansATablePerRow() async throws {
         let statements = Statements()
         let store = try SQLiteStore(statements: { statements.record($0) })
-        let patient = try await enrol(store)
-        let (course, _) = try await startCourse(
-            store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day])])
-        _ = try await store.openDue(now: t0 + hour, limit: 10)
-        let invitation = try #require(try await store.course(course)?.invitations.first?.id)
-        try await store.submit(
-            invitationId: invitation,
-            responses: [
-                SubmittedResponse(
-                    instrument: "eq5d-5l", instrumentVersion: "1.0.0", answersJSON: #"{"AD":5}"#, scores: [], safetyItems: ["AD"])
-            ],
-            respondent: "patient", language: "nb", at: t0 + 2 * hour)
+        let (patient, _) = try await answered(store, number: "01914796756", flagged: ["AD"], at: t0 + 2 * hour)
         _ = try await store.raiseNudges(milestone: "evaluation", afterDays: 90, today: LocalDate(iso: "2026-05-01")!, at: t0)
 
         let before = statements.all.count

@@ -4,27 +4,27 @@ import SvarStore
 import SvarTestSupport
 import Testing
 
+/// A patient at 4208 with an open invitation, answered with EQ-5D-5L whose answers raised `flagged` (none: no flag).
+func answered(_ store: any Store, number: String, flagged: [String], at: Date) async throws -> (patient: String, invitation: String) {
+    let patient = try await enrol(store, number: number)
+    let (course, _) = try await startCourse(
+        store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day)])
+    _ = try await store.openDue(now: t0 + hour, limit: 10)
+    let invitation = try #require(try await store.course(course)?.invitations.first?.id)
+    try await store.submit(
+        invitationId: invitation,
+        responses: [
+            SubmittedResponse(
+                instrument: "eq5d-5l", instrumentVersion: "1.0.0", answersJSON: #"{"AD":5}"#, scores: [], safetyItems: flagged),
+            SubmittedResponse(instrument: "rand36", instrumentVersion: "1.0.0", answersJSON: #"{"q1":1}"#, scores: []),
+        ],
+        respondent: "patient", language: "nb", at: at)
+    return (patient, invitation)
+}
+
 /// Safety flags on every engine: recorded with the submission, read within a scope, marked seen once (audited),
 /// and erased with the patient's data.
 @Suite struct StoreSafetyContractTests {
-    /// A patient at 4208 with an open invitation, answered with EQ-5D-5L whose answers raised `flagged` (none: no flag).
-    func answered(_ store: any Store, number: String, flagged: [String], at: Date) async throws -> (patient: String, invitation: String) {
-        let patient = try await enrol(store, number: number)
-        let (course, _) = try await startCourse(
-            store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day)])
-        _ = try await store.openDue(now: t0 + hour, limit: 10)
-        let invitation = try #require(try await store.course(course)?.invitations.first?.id)
-        try await store.submit(
-            invitationId: invitation,
-            responses: [
-                SubmittedResponse(
-                    instrument: "eq5d-5l", instrumentVersion: "1.0.0", answersJSON: #"{"AD":5}"#, scores: [], safetyItems: flagged),
-                SubmittedResponse(instrument: "rand36", instrumentVersion: "1.0.0", answersJSON: #"{"q1":1}"#, scores: []),
-            ],
-            respondent: "patient", language: "nb", at: at)
-        return (patient, invitation)
-    }
-
     @Test(arguments: StoreKind.allCases)
     func aFlaggedAnswerIsListedInScopeUntilSeenAndTheMarkIsAudited(_ kind: StoreKind) async throws {
         let store = try await kind.make()
