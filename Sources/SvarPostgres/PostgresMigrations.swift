@@ -74,6 +74,14 @@ enum PostgresMigrations {
                 "ALTER TABLE step_views ALTER COLUMN invitation_id TYPE TEXT COLLATE \"C\""
             ]
         ),
+        (
+            "2026-12-07-20-nudges-without-open-index",
+            [
+                // The key (course_id first) finds a course's open nudges as well, and a catch-up's 750,000 nudges
+                // went into this index too: a third of its WAL. Resolving a nudge is now a HOT update.
+                "DROP INDEX clinician_nudges_open"
+            ]
+        ),
     ]
 }
 

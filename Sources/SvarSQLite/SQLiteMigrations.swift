@@ -474,6 +474,12 @@ enum SQLiteMigrations {
                     CREATE INDEX clinician_nudges_open ON clinician_nudges(course_id) WHERE resolved_at IS NULL;
                     """)
         }
+        migrator.registerMigration("2026-12-07-20-nudges-without-open-index", foreignKeyChecks: .immediate) { db in
+            // As on PostgreSQL: the key (course_id first) finds a course's open nudges, and a catch-up pass wrote every
+            // nudge into this index as well. Foreign keys stay on: dropping an index breaks no reference, and checking
+            // every table afterwards took 20 s on a million courses.
+            try db.execute(sql: "DROP INDEX IF EXISTS clinician_nudges_open")
+        }
         return migrator
     }
 }
