@@ -67,4 +67,35 @@ import Testing
         }
         #expect(scans.isEmpty, "a subquery reads a table whole for every row:\n\(scans.joined(separator: "\n\n"))")
     }
+
+    /// A submission finds every row it reads or changes through an index: the group commit holds SQLite's one
+    /// writer while it runs, so a table read whole there would hold every other submission up.
+    @Test func aSubmissionFindsEveryRowThroughAnIndex() async throws {
+        let statements = Statements()
+        let recording = Atomic<Bool>(false)
+        let store = try SQLiteStore(statements: { if recording.load(ordering: .relaxed) { statements.record($0) } })
+        let patient = try await enrol(store, number: "01914796756")
+        let (course, _) = try await startCourse(
+            store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day)])
+        _ = try await store.openDue(now: t0 + hour, limit: 10)
+        let invitation = try #require(try await store.course(course)?.invitations.first?.id)
+
+        recording.store(true, ordering: .relaxed)
+        try await store.submit(
+            invitationId: invitation,
+            responses: [SubmittedResponse(instrument: "rand36", instrumentVersion: "1.0.0", answersJSON: #"{"q1":1}"#, scores: [])],
+            respondent: "patient", language: "nb", at: t0 + 2 * hour)
+        recording.store(false, ordering: .relaxed)
+
+        let changes = statements.all.filter { sql in ["SELECT", "UPDATE", "DELETE"].contains { sql.uppercased().hasPrefix($0) } }
+        let plans = try await store.db.read { db in try changes.map { ($0, try Self.queryPlan($0, in: db).map(\.detail)) } }
+        let scans = plans.flatMap { sql, plan in plan.filter { $0.hasPrefix("SCAN") }.map { "\($0) in: \(sql)" } }
+        #expect(changes.count >= 5, "the submission's reads and changes were seen: \(changes)")
+        #expect(scans.isEmpty, "a table read whole:\n\(scans.joined(separator: "\n\n"))")
+        let outbox = try await store.db.read { db in
+            try String.fetchAll(
+                db, sql: "SELECT kind || ' ' || state FROM outbox WHERE invitation_id = ? ORDER BY kind", arguments: [invitation])
+        }
+        #expect(outbox == ["forward queued", "invitation cancelled"], "the answers go on; the invitation's message stops")
+    }
 }
