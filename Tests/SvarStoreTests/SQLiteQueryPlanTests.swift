@@ -74,11 +74,7 @@ import Testing
         let statements = Statements()
         let recording = Atomic<Bool>(false)
         let store = try SQLiteStore(statements: { if recording.load(ordering: .relaxed) { statements.record($0) } })
-        let patient = try await enrol(store, number: "01914796756")
-        let (course, _) = try await startCourse(
-            store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day)])
-        _ = try await store.openDue(now: t0 + hour, limit: 10)
-        let invitation = try #require(try await store.course(course)?.invitations.first?.id)
+        let (_, invitation) = try await invited(store, number: "01914796756")
 
         recording.store(true, ordering: .relaxed)
         try await store.submit(

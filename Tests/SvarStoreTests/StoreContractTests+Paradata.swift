@@ -7,15 +7,10 @@ import Testing
 /// Paradata on every engine (issue 15 item 9): the first showing and the first saving of each step, read back with
 /// the link (so a page view writes only once), listed for the export without reserved patients, erased on deletion.
 @Suite struct StoreParadataContractTests {
-    /// A patient at 4208 with one open invitation (the workers' contract's fixture).
-    func invitation(_ store: any Store, number: String) async throws -> (patient: String, invitation: String) {
-        try await StoreWorkContractTests().invited(store, number: number)
-    }
-
     @Test(arguments: StoreKind.allCases)
     func theFirstShowingAndSavingOfAStepAreKept(_ kind: StoreKind) async throws {
         let store = try await kind.make()
-        let (_, invitation) = try await invitation(store, number: "01914796756")
+        let (_, invitation) = try await invited(store, number: "01914796756")
         let nonce = [UInt8](repeating: 7, count: 32)
         try await store.addLink(invitationId: invitation, nonceHash: nonce, expiresAt: t0 + day, actor: "t", at: t0)
         try await store.recordStepView(invitationId: invitation, step: 1, saved: false, at: t0 + 2 * hour)
@@ -43,9 +38,9 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func reservedAndDeletedPatientsAreLeftOutAndErased(_ kind: StoreKind) async throws {
         let store = try await kind.make()
-        let (reserved, first) = try await invitation(store, number: "01914796756")
-        let (deleted, second) = try await invitation(store, number: "02838897382")
-        let (_, third) = try await invitation(store, number: "15076500565")
+        let (reserved, first) = try await invited(store, number: "01914796756")
+        let (deleted, second) = try await invited(store, number: "02838897382")
+        let (_, third) = try await invited(store, number: "15076500565")
         for id in [first, second, third] { try await store.recordStepView(invitationId: id, step: 1, saved: true, at: t0 + 2 * hour) }
         _ = try await store.reserve(patientId: reserved, actor: "t", at: t0 + 3 * hour)
         let report = try await store.deletePatientData(patientId: deleted, actor: "registry", at: t0 + day)

@@ -4,13 +4,18 @@ import SvarStore
 import SvarTestSupport
 import Testing
 
-/// A patient at 4208 with an open invitation, answered with EQ-5D-5L whose answers raised `flagged` (none: no flag).
-func answered(_ store: any Store, number: String, flagged: [String], at: Date) async throws -> (patient: String, invitation: String) {
+/// A patient at 4208 with one open invitation whose notification is queued.
+func invited(_ store: any Store, number: String = "01914796756") async throws -> (patient: String, invitation: String) {
     let patient = try await enrol(store, number: number)
     let (course, _) = try await startCourse(
         store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day)])
     _ = try await store.openDue(now: t0 + hour, limit: 10)
-    let invitation = try #require(try await store.course(course)?.invitations.first?.id)
+    return (patient, try #require(try await store.course(course)?.invitations.first?.id))
+}
+
+/// A patient at 4208 with an open invitation, answered with EQ-5D-5L whose answers raised `flagged` (none: no flag).
+func answered(_ store: any Store, number: String, flagged: [String], at: Date) async throws -> (patient: String, invitation: String) {
+    let (patient, invitation) = try await invited(store, number: number)
     try await store.submit(
         invitationId: invitation,
         responses: [

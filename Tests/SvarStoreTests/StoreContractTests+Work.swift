@@ -8,15 +8,6 @@ import Testing
 /// The workers' and clinicians' side of the contract: delivery, forwarding, deletion, logins, the second factor
 /// and the statistics input, on every engine.
 @Suite struct StoreWorkContractTests {
-    /// A patient with one open invitation whose notification is queued.
-    func invited(_ store: any Store, number: String = "01914796756") async throws -> (patient: String, invitation: String) {
-        let patient = try await enrol(store, number: number)
-        let (course, _) = try await startCourse(
-            store, patient: patient, plans: [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day)])
-        _ = try await store.openDue(now: t0 + hour, limit: 10)
-        return (patient, try #require(try await store.course(course)?.invitations.first?.id))
-    }
-
     @Test(arguments: StoreKind.allCases)
     func aDeliveryIsClaimedOnceAndNoChannelMakesTheInvitationUnreachable(_ kind: StoreKind) async throws {
         let store = try await kind.make()
