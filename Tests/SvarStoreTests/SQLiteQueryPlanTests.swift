@@ -74,7 +74,7 @@ import Testing
         let statements = Statements()
         let recording = Atomic<Bool>(false)
         let store = try SQLiteStore(statements: { if recording.load(ordering: .relaxed) { statements.record($0) } })
-        let (_, invitation) = try await invited(store, number: "01914796756")
+        let (_, invitation) = try await invited(store)
 
         recording.store(true, ordering: .relaxed)
         try await store.submit(
