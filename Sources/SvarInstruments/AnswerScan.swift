@@ -22,7 +22,7 @@ struct AnswerScan {
     /// The questions of `instrument` in questionnaire order (their index is the answer's position), or nil
     /// when a linkId cannot be matched as plain bytes (longer than 7 bytes, or needing an escape).
     init?(_ instrument: Instrument) {
-        let questions = instrument.questionnaire.questions
+        let questions = instrument.questions
         guard !questions.isEmpty, questions.count < 4096 else { return nil }
         var size = 64
         while size < questions.count * 4 { size *= 2 }

@@ -55,7 +55,7 @@ extension Instrument {
 
     /// Required questions (that are enabled by the given answers) which have no answer.
     public func missingRequired(_ answers: Answers) -> [String] {
-        questionnaire.questions.filter { $0.isRequired && answers[$0.linkId] == nil && isEnabled($0, answers) }.map(\.linkId)
+        questions.filter { $0.isRequired && answers[$0.linkId] == nil && isEnabled($0, answers) }.map(\.linkId)
     }
 
     /// The answers without those to questions that do not apply (their `enableWhen` is false): pages without

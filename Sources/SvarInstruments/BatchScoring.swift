@@ -25,7 +25,7 @@ public final class BatchScoring {
     public init(instrument: Instrument, valueSet: String?, compiled: Bool = true) {
         self.instrument = instrument
         self.valueSet = valueSet
-        let questions = instrument.questionnaire.questions
+        let questions = instrument.questions
         var scan = compiled ? AnswerScan(instrument) : nil
         var built: Compiled?
         switch (instrument.scoring, scan == nil) {

@@ -20,7 +20,8 @@ public struct Instrument: Sendable {
     public let reading: ScoreReading
     /// The smallest changes that matter, with their sources (`mid.json`; none when the file is absent).
     public let importantDifferences: ImportantDifferences
-    /// The questions by linkId, built once: answers are checked on every submission and every batch row.
+    /// The questions in order and by linkId, built once: answers are checked on every submission and every batch row.
+    let questions: [Questionnaire.Item]
     let questionsByLinkId: [String: Questionnaire.Item]
 
     public var id: String { questionnaire.id }
@@ -37,7 +38,8 @@ public struct Instrument: Sendable {
         self.charts = charts
         self.reading = reading
         self.importantDifferences = importantDifferences
-        self.questionsByLinkId = Dictionary(questionnaire.questions.map { ($0.linkId, $0) }, uniquingKeysWith: { first, _ in first })
+        self.questions = questionnaire.questions
+        self.questionsByLinkId = Dictionary(questions.map { ($0.linkId, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     /// Value sets this instrument can be scored with (EQ-5D only).

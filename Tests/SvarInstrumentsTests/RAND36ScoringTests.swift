@@ -126,4 +126,29 @@ import Testing
         #expect(number(s, "pain") == 100)
         #expect(s.value("pain")?.itemsAnswered == 1)
     }
+
+    /// Each mean is kept once met (a submission scores eight scales); a kept mean is the one a scoring that has met
+    /// nothing makes, to the last digit of its text, for answers with and without missing items.
+    @Test func keptMeansAreTheOnesAFreshScoringMakes() throws {
+        let rand36 = try instrument("rand36")
+        guard case .scaleMeans(let kept) = rand36.scoring else {
+            Issue.record("RAND-36 scores by scale means")
+            return
+        }
+        var random = SeededRandom(seed: 36)
+        let questions = kept.recode.keys.sorted()
+        for _ in 0..<3_000 {
+            var members: [String] = []
+            for linkId in questions where !random.chance(15) {
+                let codes = try #require(kept.recode[linkId]).keys.sorted()
+                members.append("\"\(linkId)\":\(codes[random.next(below: codes.count)])")
+            }
+            let given = try answers("rand36", "{\(members.joined(separator: ","))}")
+            let fresh = ScaleMeansScoring(algorithm: kept.algorithm, recode: kept.recode, scales: kept.scales)
+            let (a, b) = (kept.score(given), fresh.score(given))
+            #expect(a == b)
+            #expect(a.values.map { $0.number.map(ExactNumber.text) } == b.values.map { $0.number.map(ExactNumber.text) })
+            #expect(kept == fresh)
+        }
+    }
 }

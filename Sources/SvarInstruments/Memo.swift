@@ -1,7 +1,8 @@
 import Synchronization
 
 /// Values made once per key and kept for the life of the process, for what is derived from the instruments,
-/// templates and text packs (fixed once loaded) and needed on every page view.
+/// templates and text packs (fixed once loaded) and needed on every page view or submission. Only for keys from
+/// a small, fixed set: nothing is ever dropped.
 public final class Memo<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private let known = Mutex<[Key: Value]>([:])
 
