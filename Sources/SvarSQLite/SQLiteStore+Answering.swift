@@ -106,43 +106,71 @@ extension SQLiteStore {
             guard !state.isTerminal else {
                 throw StoreError.conflict(field: "invitation", reason: "the invitation is already \(state.rawValue)")
             }
-            for response in responses {
-                let responseId = RecordId.make()
-                // The forward to the registry, queued in the same transaction: nothing answered is left behind.
-                try Self.enqueue(
-                    db, kind: .forward, patientId: row["patient_id"], invitationId: invitationId, key: "forward:\(responseId)",
-                    payload: OutboxPayload(response: responseId), at: at, responseId: responseId)
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO responses (id, invitation_id, instrument, instrument_version, answers, respondent, language,
-                            submitted_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """
-                ).execute(arguments: [
-                    responseId, invitationId, response.instrument, response.instrumentVersion, response.answersJSON,
-                    respondent, language, at.seconds,
-                ])
-                for score in response.scores {
-                    try db.cachedStatement(
-                        sql: """
-                            INSERT INTO scores (response_id, key, number, flag, items_answered, items_in_scale, algorithm, value_set)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """
-                    ).execute(arguments: [
-                        responseId, score.key, score.number, score.flag, score.itemsAnswered, score.itemsInScale,
-                        score.algorithm, score.valueSet,
-                    ])
-                }
-                if !response.safetyItems.isEmpty {
-                    try db.cachedStatement(sql: "INSERT INTO safety_flags (response_id, items) VALUES (?, ?)").execute(
-                        arguments: [responseId, response.safetyItems.joined(separator: ",")])
-                }
-            }
+            let patientId: String = row["patient_id"]
+            let ids = responses.map { _ in RecordId.make() }
+            // The forwards to the registry, queued in the same transaction: nothing answered is left behind.
+            try Self.enqueue(
+                db,
+                ids.map {
+                    QueuedMessage(
+                        kind: .forward, patientId: patientId, invitationId: invitationId, key: "forward:\($0)",
+                        payload: OutboxPayload(response: $0), responseId: $0)
+                }, at: at)
+            try Self.insertResponses(
+                db, responses, ids: ids, invitationId: invitationId, respondent: respondent, language: language, at: at)
             try Self.transition(
-                db, invitationId: invitationId, to: .completed, cause: "the patient submitted the answers", actor: respondent, at: at)
+                db, invitationId: invitationId, from: state, to: .completed, cause: "the patient submitted the answers", actor: respondent,
+                at: at)
             try db.cachedStatement(sql: "DELETE FROM answer_drafts WHERE invitation_id = ?").execute(arguments: [invitationId])
             try db.cachedStatement(sql: "UPDATE invitation_links SET used_at = ? WHERE invitation_id = ? AND used_at IS NULL").execute(
                 arguments: [at.seconds, invitationId])
+        }
+    }
+
+    /// A submission's responses, their scores and safety flags: a statement per table, whatever the count of rows.
+    private static func insertResponses(
+        _ db: Database, _ responses: [SubmittedResponse], ids: [String], invitationId: String, respondent: String, language: String,
+        at: Date
+    ) throws {
+        guard !responses.isEmpty else { return }
+        var rows = StatementArguments()
+        var scores = StatementArguments()
+        var scoreCount = 0
+        var flags = StatementArguments()
+        var flagCount = 0
+        for (response, id) in zip(responses, ids) {
+            rows += [
+                id, invitationId, response.instrument, response.instrumentVersion, response.answersJSON, respondent, language, at.seconds,
+            ]
+            for score in response.scores {
+                scores += [
+                    id, score.key, score.number, score.flag, score.itemsAnswered, score.itemsInScale, score.algorithm, score.valueSet,
+                ]
+                scoreCount += 1
+            }
+            if !response.safetyItems.isEmpty {
+                flags += [id, response.safetyItems.joined(separator: ",")]
+                flagCount += 1
+            }
+        }
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO responses (id, invitation_id, instrument, instrument_version, answers, respondent, language, submitted_at)
+                VALUES \(Self.rows("(?, ?, ?, ?, ?, ?, ?, ?)", count: responses.count))
+                """
+        ).execute(arguments: rows)
+        if scoreCount > 0 {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO scores (response_id, key, number, flag, items_answered, items_in_scale, algorithm, value_set)
+                    VALUES \(Self.rows("(?, ?, ?, ?, ?, ?, ?, ?)", count: scoreCount))
+                    """
+            ).execute(arguments: scores)
+        }
+        if flagCount > 0 {
+            try db.cachedStatement(
+                sql: "INSERT INTO safety_flags (response_id, items) VALUES \(Self.rows("(?, ?)", count: flagCount))"
+            ).execute(arguments: flags)
         }
     }
 

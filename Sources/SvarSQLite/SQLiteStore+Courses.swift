@@ -196,10 +196,10 @@ extension SQLiteStore {
     /// Ending states also cancel the pending reminders and queued notifications of that invitation.
     @discardableResult
     static func transition(
-        _ db: Database, invitationId: String, to next: InvitationState, cause: String, actor: String, at: Date,
-        cancelReason: CancelReason? = nil
+        _ db: Database, invitationId: String, from known: InvitationState? = nil, to next: InvitationState, cause: String, actor: String,
+        at: Date, cancelReason: CancelReason? = nil
     ) throws -> InvitationState {
-        let current = try invitationState(db, invitationId)
+        let current = try known ?? invitationState(db, invitationId)
         do {
             _ = try current.moved(to: next)
         } catch {

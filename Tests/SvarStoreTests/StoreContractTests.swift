@@ -428,4 +428,38 @@ let day: TimeInterval = 86_400
         #expect(try await store.responses(invitationId: invitation.id).count == 1)
         #expect(try await store.outbox(patientId: patient).filter { $0.kind == .forward }.count == 1)
     }
+
+    /// The SQLite store writes a submission's responses, scores and flags a statement per table: each response keeps
+    /// its own scores, in the order given, and its own forward.
+    @Test(arguments: StoreKind.allCases)
+    func eachResponseOfASubmissionKeepsItsOwnScoresInOrder(_ kind: StoreKind) async throws {
+        let store = try await kind.make()
+        let (patient, invitation) = try await invited(store)
+        func score(_ key: String, _ number: String?, algorithm: String) -> StoredScore {
+            StoredScore(
+                key: key, number: number, flag: nil, itemsAnswered: 1, itemsInScale: 2, algorithm: algorithm,
+                valueSet: key == "index" ? "no-2024" : nil)
+        }
+        let rand36 = ["physicalFunctioning", "rolePhysical", "pain"].enumerated().map {
+            score($1, "\($0 + 1)0", algorithm: "rand36@1.0")
+        }
+        let eq5d = [score("index", "0.812", algorithm: "eq5d@1.0"), score("vas", nil, algorithm: "eq5d@1.0")]
+        try await store.submit(
+            invitationId: invitation,
+            responses: [
+                SubmittedResponse(instrument: "rand36", instrumentVersion: "1.0.0", answersJSON: #"{"1":3}"#, scores: rand36),
+                SubmittedResponse(
+                    instrument: "eq5d-5l", instrumentVersion: "1.0.0", answersJSON: #"{"AD":5}"#, scores: eq5d, safetyItems: ["AD"]),
+            ],
+            respondent: "patient", language: "nb", at: t0 + 2 * hour)
+        let stored = try await store.responses(invitationId: invitation)
+        #expect(stored.map(\.instrument) == ["eq5d-5l", "rand36"])
+        #expect(stored.map(\.answersJSON) == [#"{"AD":5}"#, #"{"1":3}"#])
+        #expect(stored.first?.scores == eq5d)
+        #expect(stored.last?.scores == rand36)
+        let flags = try await store.safetyFlags(in: .everyUnit, patientId: patient, unseenOnly: true)
+        #expect(flags.map(\.instrument) == ["eq5d-5l"] && flags.map(\.items) == [["AD"]])
+        let forwards = try await store.outbox(patientId: patient).filter { $0.kind == .forward }
+        #expect(forwards.count == 2 && Set(forwards.map(\.idempotencyKey)).count == 2)
+    }
 }
