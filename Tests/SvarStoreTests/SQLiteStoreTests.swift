@@ -140,6 +140,47 @@ import Testing
         #expect(!indexes.contains("clinician_nudges_open"))
     }
 
+    /// Drafts move into a table without a rowid, and two indexes change so that a submission writes fewer pages;
+    /// drafts saved before the move stay, and the submission's plan still finds every row through an index
+    /// (`SQLiteQueryPlanTests`).
+    @Test func draftsSavedBeforeTheMoveToAKeyOrderedTableAreKept() async throws {
+        let path = temporaryPath()
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false  // an invitation without its course and patient: only the drafts matter
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try SQLiteMigrations.migrator.migrate(queue, upTo: "2026-12-07-20-nudges-without-open-index")
+        try await queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO invitations (id, course_id, patient_id, milestone, instruments, trigger_event_id, due_date, state,
+                        opens_at, closes_at, created_at, updated_at)
+                    VALUES ('i-1', 'c-1', 'p-1', 'baseline', 'rand36,eq5d-5l', 'e-1', '2026-04-01', 'opened', 1, 2, 1, 1);
+                    INSERT INTO answer_drafts (invitation_id, instrument, answers, language, updated_at)
+                    VALUES ('i-1', 'rand36', '{"1":3}', 'nn', 5), ('i-1', 'eq5d-5l', '{"MO":1}', 'nb', 6);
+                    """)
+        }
+        try queue.close()
+        _ = try SQLiteStore(path: path)  // applies the rest
+        let reopened = try DatabaseQueue(path: path)
+        let (withoutRowID, rows, byPatient, outboxIndexes) = try await reopened.read { db in
+            (
+                try Bool.fetchOne(db, sql: "SELECT wr FROM pragma_table_list WHERE name = 'answer_drafts'"),
+                try String.fetchAll(
+                    db,
+                    sql: """
+                        SELECT invitation_id || ' ' || instrument || ' ' || answers || ' ' || language || ' ' || updated_at
+                        FROM answer_drafts ORDER BY instrument
+                        """),
+                try db.indexes(on: "invitations").first { $0.name == "invitations_patient" }?.columns,
+                try db.indexes(on: "outbox").map(\.name)
+            )
+        }
+        #expect(withoutRowID == true)
+        #expect(rows == [#"i-1 eq5d-5l {"MO":1} nb 6"#, #"i-1 rand36 {"1":3} nn 5"#])
+        #expect(byPatient == ["patient_id"])
+        #expect(outboxIndexes.contains("outbox_queued_messages") && !outboxIndexes.contains("outbox_invitation"))
+    }
+
     @Test func theAuditLogIsAppendOnly() async throws {
         let store = try SQLiteStore()
         try await store.createUnit(Unit(resh: "1", name: "U"), actor: "t", at: t0)
