@@ -45,9 +45,7 @@ def prepare(port: int, api_token: str, numbers, count: int, env: dict, args, see
     import concurrent.futures
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.prep_threads) as pool:
         invitations = list(pool.map(lambda n: hb.enrol(port, api_token, "7001", n), [next(numbers) for _ in range(count)]))
-    tick = subprocess.run([args.bin, "tick"], cwd=args.work, env=env, capture_output=True, text=True, timeout=600)
-    if tick.returncode != 0 or f"invited {count}," not in tick.stdout:
-        raise RuntimeError(f"svar tick: exit {tick.returncode}\n{tick.stdout}\n{tick.stderr}")
+    hb.tick_and_deliver(args, env, count)
     with concurrent.futures.ThreadPoolExecutor(max_workers=args.prep_threads) as pool:
         drafted = pool.map(lambda item: hb.draft(port, api_token, item[1], seed0 + item[0]), enumerate(invitations))
         return [(invitation, token, csrf) for invitation, (token, csrf) in zip(invitations, drafted)]
