@@ -9,9 +9,9 @@ Measures, at 64 connections and 2 wrk threads on 127.0.0.1, each as a ratio to G
 and the server's peak resident memory while wrk runs (VmRSS polled every 20 ms; VmHWM at the end).
 
 Preparation runs against one server (server A) through the JSON API and the patient pages, exactly as an EHR and
-a patient would: unit, patients, courses, a `start` event dated yesterday, `svar tick` to open the baseline
-invitation (RAND-36 + EQ-5D-5L, 10 steps), a link per invitation, the landing page (for the CSRF cookie) and a
-POST of every step. A short submit run on server A calibrates how many fresh invitations the measured submit run
+a patient would: unit, patients (with an e-mail address), courses, a `start` event dated yesterday, `svar tick` to
+open the baseline invitation (RAND-36 + EQ-5D-5L, 10 steps), `svar deliver` to send its message into a file
+mailbox, a link per invitation, the landing page (for the CSRF cookie) and a POST of every step. A short submit run on server A calibrates how many fresh invitations the measured submit run
 needs (1.5x what it would use at the calibrated rate). Server A is then stopped and a fresh server B on the same
 database serves the measured runs, so its memory figures are those of the benchmark alone.
 
