@@ -133,11 +133,11 @@ extension SQLiteStore {
         at: Date
     ) throws {
         guard !responses.isEmpty else { return }
+        let scoreCount = responses.reduce(0) { $0 + $1.scores.count }
+        let flagCount = responses.filter { !$0.safetyItems.isEmpty }.count
         var rows = StatementArguments()
         var scores = StatementArguments()
-        var scoreCount = 0
         var flags = StatementArguments()
-        var flagCount = 0
         for (response, id) in zip(responses, ids) {
             rows += [
                 id, invitationId, response.instrument, response.instrumentVersion, response.answersJSON, respondent, language, at.seconds,
@@ -146,11 +146,9 @@ extension SQLiteStore {
                 scores += [
                     id, score.key, score.number, score.flag, score.itemsAnswered, score.itemsInScale, score.algorithm, score.valueSet,
                 ]
-                scoreCount += 1
             }
             if !response.safetyItems.isEmpty {
                 flags += [id, response.safetyItems.joined(separator: ",")]
-                flagCount += 1
             }
         }
         try db.cachedStatement(
