@@ -5,6 +5,16 @@ import SvarStore
 
 extension SQLiteStore {
     public func lookUpLink(invitationId: String, nonceHash: [UInt8]) async throws -> LinkLookup? {
+        let found = try await link(invitationId: invitationId, nonceHash: nonceHash)
+        if found?.invitation.state == .completed {
+            // A completion is read before its group's WAL flush may have finished; the page that says "your answers
+            // are in" waits for it, as the submission's own answer does.
+            try await submissions.flushed()
+        }
+        return found
+    }
+
+    private func link(invitationId: String, nonceHash: [UInt8]) async throws -> LinkLookup? {
         // One statement, so it reads one snapshot without the BEGIN and COMMIT that `read` wraps around it (every page
         // view comes here).
         try await db.unsafeRead { db in

@@ -29,7 +29,7 @@ public final class SQLiteStore: Store {
         let checkpoints = try BackgroundCheckpoint(path: path, configuration: configuration)
         pool.writeWithoutTransaction { checkpoints.install(on: $0) }
         db = pool
-        submissions = GroupCommit(writer: pool)
+        submissions = GroupCommit(writer: pool, flush: WALFlush(databasePath: path))
         self.checkpoints = checkpoints
     }
 

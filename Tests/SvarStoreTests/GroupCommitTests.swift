@@ -59,4 +59,53 @@ import Testing
         try await group.write { try $0.execute(sql: "INSERT INTO t (n) VALUES (2)") }
         #expect(try await pool.read { try Int.fetchAll($0, sql: "SELECT n FROM t") } == [1, 2])
     }
+
+    /// With the WAL flushed beside the writer, a caller still resumes only after a flush that began after its commit,
+    /// callers arriving together share flushes, and the writer is back at FULL for every other write.
+    @Test func withAFlushEachCallerResumesAfterTheWALIsSynced() async throws {
+        let path = ScratchFolder.file("flushed").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let pool = try DatabasePool(path: path)
+        try await pool.write { try $0.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY)") }
+        let flush = WALFlush(databasePath: path)
+        let group = GroupCommit(writer: pool, flush: flush)
+        for n in 0..<5 {
+            let before = flush.flushes.load(ordering: .relaxed)
+            try await group.write { try $0.execute(sql: "INSERT INTO t (n) VALUES (?)", arguments: [n]) }
+            #expect(flush.flushes.load(ordering: .relaxed) > before, "write \(n) resumed before a flush")
+        }
+        let before = flush.flushes.load(ordering: .relaxed)
+        await withTaskGroup(of: Void.self) { tasks in
+            for n in 5..<305 {
+                tasks.addTask { try? await group.write { try $0.execute(sql: "INSERT INTO t (n) VALUES (?)", arguments: [n]) } }
+            }
+        }
+        #expect(try await pool.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM t") } == 305)
+        let shared = flush.flushes.load(ordering: .relaxed) - before
+        #expect(shared >= 1 && shared < 300, "\(shared) flushes for 300 writes")
+        #expect(try await pool.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2)
+    }
+
+    /// A flush that fails leaves the kernel's copy in doubt: its callers get the failure, although their rows were
+    /// committed, and so does every grouped write after it, even once the WAL can be synced again.
+    @Test func aFailedFlushFailsItsCallersAndEveryGroupAfterIt() async throws {
+        let path = ScratchFolder.file("unflushable").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let pool = try DatabasePool(path: path)
+        try await pool.write { try $0.execute(sql: "CREATE TABLE t (n INTEGER PRIMARY KEY)") }
+        // A flush pointed at a WAL that is not there (yet): it cannot open it, as when the disk fails.
+        let elsewhere = ScratchFolder.file("elsewhere").path
+        defer { try? FileManager.default.removeItem(atPath: elsewhere) }
+        let group = GroupCommit(writer: pool, flush: WALFlush(databasePath: elsewhere + "/db.sqlite"))
+        await #expect(throws: WALFlush.FlushFailed.self) {
+            try await group.write { try $0.execute(sql: "INSERT INTO t (n) VALUES (1)") }
+        }
+        #expect(try await pool.read { try Int.fetchAll($0, sql: "SELECT n FROM t") } == [1])
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
+        #expect(FileManager.default.createFile(atPath: elsewhere + "/db.sqlite-wal", contents: Data()))
+        await #expect(throws: WALFlush.FlushFailed.self) {
+            try await group.write { try $0.execute(sql: "INSERT INTO t (n) VALUES (2)") }
+        }
+        await #expect(throws: WALFlush.FlushFailed.self) { try await group.flushed() }
+    }
 }

@@ -48,6 +48,31 @@ import Testing
         #expect(numbers == Array(1...applied.count), "\(applied)")
     }
 
+    /// Submissions commit without syncing and the WAL is synced beside the writer: the submission returns after a
+    /// flush, a completed invitation's link is read only after one too (its page says the answers are in), an
+    /// open invitation's link costs none, and the writer is at FULL for every other write.
+    @Test func aCompletionIsReportedOnlyOnceTheWALIsFlushed() async throws {
+        let store = try SQLiteStore(path: temporaryPath())
+        let flush = try #require(store.submissions.flush)
+        let (_, invitation) = try await invited(store)
+        let nonce = Array(repeating: UInt8(3), count: 32)
+        try await store.addLink(invitationId: invitation, nonceHash: nonce, expiresAt: t0 + day, actor: "t", at: t0)
+        let flushes = { flush.flushes.load(ordering: .relaxed) }
+        let quiet = flushes()
+        let open = try #require(try await store.lookUpLink(invitationId: invitation, nonceHash: nonce))
+        #expect(!open.invitation.state.isTerminal)
+        #expect(flushes() == quiet)
+        try await store.submit(
+            invitationId: invitation,
+            responses: [SubmittedResponse(instrument: "eq5d-5l", instrumentVersion: "1.0.0", answersJSON: #"{"MO":1}"#, scores: [])],
+            respondent: "patient", language: "nb", at: t0 + hour)
+        let submitted = flushes()
+        #expect(submitted > quiet)
+        #expect(try await store.lookUpLink(invitationId: invitation, nonceHash: nonce)?.invitation.state == .completed)
+        #expect(flushes() > submitted)
+        #expect(try await store.synchronousMode() == 2)
+    }
+
     /// Deleted rows are overwritten and the WAL emptied: an erased identity is in neither file afterwards.
     @Test func erasedDataDoesNotLingerInTheFileOrTheWAL() async throws {
         let path = temporaryPath()
