@@ -82,6 +82,14 @@ enum PostgresMigrations {
                 "DROP INDEX clinician_nudges_open"
             ]
         ),
+        (
+            "2026-12-08-22-links-without-use-time",
+            [
+                // Written at every submission, read nowhere: the invitation's state makes a link one-time, and its
+                // history keeps when it was completed.
+                "ALTER TABLE invitation_links DROP COLUMN used_at"
+            ]
+        ),
     ]
 }
 

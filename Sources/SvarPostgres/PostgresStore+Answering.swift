@@ -120,8 +120,6 @@ extension PostgresStore {
             try await tx.transition(
                 invitationId: invitationId, to: .completed, cause: "the patient submitted the answers", actor: respondent, at: at)
             try await tx.execute("DELETE FROM answer_drafts WHERE invitation_id = \(invitationId)")
-            try await tx.execute(
-                "UPDATE invitation_links SET used_at = \(at.seconds) WHERE invitation_id = \(invitationId) AND used_at IS NULL")
         }
     }
 

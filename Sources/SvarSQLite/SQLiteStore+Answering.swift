@@ -132,8 +132,6 @@ extension SQLiteStore {
                 db, invitationId: invitationId, from: state, to: .completed, cause: "the patient submitted the answers", actor: respondent,
                 at: at)
             try db.cachedStatement(sql: "DELETE FROM answer_drafts WHERE invitation_id = ?").execute(arguments: [invitationId])
-            try db.cachedStatement(sql: "UPDATE invitation_links SET used_at = ? WHERE invitation_id = ? AND used_at IS NULL").execute(
-                arguments: [at.seconds, invitationId])
         }
     }
 

@@ -73,17 +73,22 @@ extension SQLiteStore {
                 at: Date(seconds: $0["at"]), from: try $0.strictIfPresent("from_state", in: "invitation_history"),
                 to: try $0.strict("to_state", in: "invitation_history"), cause: $0["cause"], actor: $0["actor"])
         }
+        let state: InvitationState = try row.strict("state", in: "invitations")
         let reminders = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT * FROM reminders WHERE invitation_id = ? ORDER BY seq"), arguments: [id]
         ).map {
-            ReminderRecord(sequence: $0["seq"], dueAt: Date(seconds: $0["due_at"]), state: try $0.strict("state", in: "reminders"))
+            let stored: ReminderRecord.State = try $0.strict("state", in: "reminders")
+            // An ended invitation's pending reminder will never go out (see `transition`).
+            return ReminderRecord(
+                sequence: $0["seq"], dueAt: Date(seconds: $0["due_at"]), state: state.isTerminal && stored == .pending ? .cancelled : stored
+            )
         }
         let instruments: String = row["instruments"]
         return InvitationRecord(
             id: row["id"], courseId: row["course_id"], patientId: row["patient_id"], milestone: row["milestone"],
             instruments: instruments.split(separator: ",").map(String.init), triggerEventId: row["trigger_event_id"],
             dueDate: try row.date("due_date", in: "invitations"),
-            state: try row.strict("state", in: "invitations"), remindersSent: row["reminders_sent"],
+            state: state, remindersSent: row["reminders_sent"],
             cancelReason: try row.strictIfPresent("cancel_reason", in: "invitations"),
             opensAt: Date(seconds: row["opens_at"]), closesAt: Date(seconds: row["closes_at"]),
             history: history, reminders: reminders
@@ -193,7 +198,9 @@ extension SQLiteStore {
     }
 
     /// Moves one invitation to `next` if the state machine allows it, writing the history row.
-    /// Ending states also cancel the pending reminders and queued notifications of that invitation.
+    /// Ending states also cancel the queued messages to the patient. Pending reminders are left as they are: an
+    /// ended invitation never takes a reminder again, so they read as cancelled (`invitation(in:id:)`) and the
+    /// reminder pass marks them so when they fall due. At a submission their update was a fifth of its pages.
     @discardableResult
     static func transition(
         _ db: Database, invitationId: String, from known: InvitationState? = nil, to next: InvitationState, cause: String, actor: String,
@@ -215,8 +222,6 @@ extension SQLiteStore {
             sql: "INSERT INTO invitation_history (invitation_id, at, from_state, to_state, cause, actor) VALUES (?, ?, ?, ?, ?, ?)"
         ).execute(arguments: [invitationId, at.seconds, current.rawValue, next.rawValue, cause, actor])
         if next.isTerminal {
-            try db.cachedStatement(sql: "UPDATE reminders SET state = 'cancelled' WHERE invitation_id = ? AND state = 'pending'").execute(
-                arguments: [invitationId])
             // Messages to the patient stop; the forward of a completed invitation's answers must not.
             try db.cachedStatement(
                 sql: """

@@ -51,6 +51,16 @@ extension SQLiteStore {
 
     public func remindDue(now: Date, limit: Int) async throws -> Int {
         try await db.write { db in
+            // Reminders of invitations that ended since they were planned are left pending (see `transition`): those
+            // now due are marked cancelled here, so they leave the due index instead of being passed over each time.
+            try db.execute(
+                sql: """
+                    UPDATE reminders SET state = 'cancelled'
+                    WHERE state = 'pending' AND due_at <= ?
+                        AND EXISTS (
+                            SELECT 1 FROM invitations i WHERE i.id = reminders.invitation_id
+                                AND i.state IN ('completed', 'expired', 'declined', 'cancelled'))
+                    """, arguments: [now.seconds])
             let rows = try Row.fetchAll(
                 db,
                 sql: """

@@ -19,7 +19,7 @@ struct PostgresStoreTests {
             try await a.appliedMigrations() == [
                 "2026-12-05-11-nudges-by-milestone", "2026-12-06-15-safety-flags", "2026-12-06-16-contact-notes",
                 "2026-12-06-17-step-views", "2026-12-06-18-nudge-watermarks", "2026-12-07-19-step-views-collation",
-                "2026-12-07-20-nudges-without-open-index",
+                "2026-12-07-20-nudges-without-open-index", "2026-12-08-22-links-without-use-time",
             ])
         try await a.createUnit(Unit(resh: "4208", name: "A"), actor: "t", at: t0)
         #expect(try await b.units().map(\.resh) == ["4208"])

@@ -86,12 +86,50 @@ import Testing
         let changes = statements.all.filter { sql in ["SELECT", "UPDATE", "DELETE"].contains { sql.uppercased().hasPrefix($0) } }
         let plans = try await store.db.read { db in try changes.map { ($0, try Self.queryPlan($0, in: db).map(\.detail)) } }
         let scans = plans.flatMap { sql, plan in plan.filter { $0.hasPrefix("SCAN") }.map { "\($0) in: \(sql)" } }
-        #expect(changes.count >= 5, "the submission's reads and changes were seen: \(changes)")
+        // The invitation's state read and changed, its queued messages cancelled, its drafts deleted.
+        #expect(changes.count >= 4, "the submission's reads and changes were seen: \(changes)")
         #expect(scans.isEmpty, "a table read whole:\n\(scans.joined(separator: "\n\n"))")
         let outbox = try await store.db.read { db in
             try String.fetchAll(
                 db, sql: "SELECT kind || ' ' || state FROM outbox WHERE invitation_id = ? ORDER BY kind", arguments: [invitation])
         }
         #expect(outbox == ["forward queued", "invitation cancelled"], "the answers go on; the invitation's message stops")
+    }
+
+    /// A submission leaves the invitation's pending reminders as they are (they read as cancelled); the reminder pass
+    /// marks those that fall due cancelled, through the due index, and sends none of them.
+    @Test func anEndedInvitationsRemindersAreCancelledWhenTheyFallDue() async throws {
+        let statements = Statements()
+        let recording = Atomic<Bool>(false)
+        let store = try SQLiteStore(statements: { if recording.load(ordering: .relaxed) { statements.record($0) } })
+        let patient = try await enrol(store)
+        let plans = [plan("baseline", trigger: "x", opens: t0, closes: t0 + 21 * day, reminders: [t0 + 7 * day, t0 + 18 * day])]
+        let (course, _) = try await startCourse(store, patient: patient, plans: plans)
+        _ = try await store.openDue(now: t0 + hour, limit: 10)
+        let invitation = try #require(try await store.course(course)?.invitations.first?.id)
+        try await store.submit(
+            invitationId: invitation,
+            responses: [SubmittedResponse(instrument: "eq5d-5l", instrumentVersion: "1.0.0", answersJSON: #"{"MO":1}"#, scores: [])],
+            respondent: "patient", language: "nb", at: t0 + 2 * hour)
+        let stored = {
+            try await store.db.read { db in
+                try String.fetchAll(db, sql: "SELECT state FROM reminders WHERE invitation_id = ? ORDER BY seq", arguments: [invitation])
+            }
+        }
+        #expect(try await stored() == ["pending", "pending"])
+        #expect(try await store.invitation(invitation)?.reminders.map(\.state) == [.cancelled, .cancelled])
+
+        recording.store(true, ordering: .relaxed)
+        #expect(try await store.remindDue(now: t0 + 8 * day, limit: 10) == 0)
+        recording.store(false, ordering: .relaxed)
+        #expect(try await stored() == ["cancelled", "pending"])
+        #expect(try await store.remindDue(now: t0 + 19 * day, limit: 10) == 0)
+        #expect(try await stored() == ["cancelled", "cancelled"])
+        #expect(try await store.outbox(patientId: patient).filter { $0.kind == .reminder }.isEmpty)
+
+        let cancel = try #require(statements.all.first { $0.uppercased().hasPrefix("UPDATE REMINDERS") })
+        let plan = try await store.db.read { db in try Self.queryPlan(cancel, in: db).map(\.detail) }
+        #expect(plan.contains { $0.contains("reminders_due") }, "\(plan)")
+        #expect(!plan.contains { $0.hasPrefix("SCAN") }, "\(plan)")
     }
 }

@@ -16,6 +16,20 @@ import Testing
         ScratchFolder.file("store").path
     }
 
+    /// A database file at the level of `upTo`, holding `rows` (inserted with foreign keys off, so each test
+    /// writes only the rows it is about), then opened by the store, which applies the migrations after it.
+    func migrated(upTo: String, rows: String) async throws -> DatabaseQueue {
+        let path = temporaryPath()
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = false
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        try SQLiteMigrations.migrator.migrate(queue, upTo: upTo)
+        try await queue.write { try $0.execute(sql: rows) }
+        try queue.close()
+        _ = try SQLiteStore(path: path)
+        return try DatabaseQueue(path: path)
+    }
+
     /// The storage contract stands apart from any engine: a second implementation needs nothing of GRDB.
     @Test func theStorageContractImportsNoDatabaseLibrary() throws {
         let contract = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -132,21 +146,13 @@ import Testing
 
     /// The nudges move into a table without a rowid, kept in key order; those raised before the move stay.
     @Test func nudgesRaisedBeforeTheMoveToAKeyOrderedTableAreKept() async throws {
-        let path = temporaryPath()
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = false  // a nudge without its course: only the nudge matters here
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        try SQLiteMigrations.migrator.migrate(queue, upTo: "2026-12-06-18-nudge-watermarks")
-        try await queue.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO clinician_nudges (course_id, milestone, due_date, created_at, resolved_at)
-                    VALUES ('c-1', 'evaluation', '2026-04-01', 5, NULL), ('c-2', 'evaluation', '2026-03-01', 6, 7)
-                    """)
-        }
-        try queue.close()
-        _ = try SQLiteStore(path: path)  // applies the rest
-        let reopened = try DatabaseQueue(path: path)
+        // A nudge without its course: only the nudge matters here.
+        let reopened = try await migrated(
+            upTo: "2026-12-06-18-nudge-watermarks",
+            rows: """
+                INSERT INTO clinician_nudges (course_id, milestone, due_date, created_at, resolved_at)
+                VALUES ('c-1', 'evaluation', '2026-04-01', 5, NULL), ('c-2', 'evaluation', '2026-03-01', 6, 7)
+                """)
         let (withoutRowID, rows, indexes) = try await reopened.read { db in
             (
                 try Bool.fetchOne(db, sql: "SELECT wr FROM pragma_table_list WHERE name = 'clinician_nudges'"),
@@ -169,24 +175,16 @@ import Testing
     /// drafts saved before the move stay, and the submission's plan still finds every row through an index
     /// (`SQLiteQueryPlanTests`).
     @Test func draftsSavedBeforeTheMoveToAKeyOrderedTableAreKept() async throws {
-        let path = temporaryPath()
-        var configuration = Configuration()
-        configuration.foreignKeysEnabled = false  // an invitation without its course and patient: only the drafts matter
-        let queue = try DatabaseQueue(path: path, configuration: configuration)
-        try SQLiteMigrations.migrator.migrate(queue, upTo: "2026-12-07-20-nudges-without-open-index")
-        try await queue.write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO invitations (id, course_id, patient_id, milestone, instruments, trigger_event_id, due_date, state,
-                        opens_at, closes_at, created_at, updated_at)
-                    VALUES ('i-1', 'c-1', 'p-1', 'baseline', 'rand36,eq5d-5l', 'e-1', '2026-04-01', 'opened', 1, 2, 1, 1);
-                    INSERT INTO answer_drafts (invitation_id, instrument, answers, language, updated_at)
-                    VALUES ('i-1', 'rand36', '{"1":3}', 'nn', 5), ('i-1', 'eq5d-5l', '{"MO":1}', 'nb', 6);
-                    """)
-        }
-        try queue.close()
-        _ = try SQLiteStore(path: path)  // applies the rest
-        let reopened = try DatabaseQueue(path: path)
+        // An invitation without its course and patient: only the drafts matter.
+        let reopened = try await migrated(
+            upTo: "2026-12-07-20-nudges-without-open-index",
+            rows: """
+                INSERT INTO invitations (id, course_id, patient_id, milestone, instruments, trigger_event_id, due_date, state,
+                    opens_at, closes_at, created_at, updated_at)
+                VALUES ('i-1', 'c-1', 'p-1', 'baseline', 'rand36,eq5d-5l', 'e-1', '2026-04-01', 'opened', 1, 2, 1, 1);
+                INSERT INTO answer_drafts (invitation_id, instrument, answers, language, updated_at)
+                VALUES ('i-1', 'rand36', '{"1":3}', 'nn', 5), ('i-1', 'eq5d-5l', '{"MO":1}', 'nb', 6);
+                """)
         let (withoutRowID, rows, byPatient, outboxIndexes) = try await reopened.read { db in
             (
                 try Bool.fetchOne(db, sql: "SELECT wr FROM pragma_table_list WHERE name = 'answer_drafts'"),
@@ -204,6 +202,26 @@ import Testing
         #expect(rows == [#"i-1 eq5d-5l {"MO":1} nb 6"#, #"i-1 rand36 {"1":3} nn 5"#])
         #expect(byPatient == ["patient_id"])
         #expect(outboxIndexes.contains("outbox_queued_messages") && !outboxIndexes.contains("outbox_invitation"))
+    }
+
+    /// The links' use time, written at every submission and read nowhere, is dropped; the links themselves are kept.
+    @Test func linksKeepTheirKeysWhenTheirUseTimeIsDropped() async throws {
+        // A link without its invitation: only the links matter.
+        let reopened = try await migrated(
+            upTo: "2026-12-07-21-fewer-pages-per-submission",
+            rows: """
+                INSERT INTO invitation_links (nonce_hash, invitation_id, expires_at, created_at, used_at)
+                VALUES (x'01', 'i-1', 10, 1, 5), (x'02', 'i-1', 20, 2, NULL);
+                """)
+        let (columns, rows) = try await reopened.read { db in
+            (
+                try db.columns(in: "invitation_links").map(\.name),
+                try String.fetchAll(
+                    db, sql: "SELECT hex(nonce_hash) || ' ' || invitation_id || ' ' || expires_at FROM invitation_links ORDER BY 1")
+            )
+        }
+        #expect(columns == ["nonce_hash", "invitation_id", "expires_at", "created_at"])
+        #expect(rows == ["01 i-1 10", "02 i-1 20"])
     }
 
     @Test func theAuditLogIsAppendOnly() async throws {
