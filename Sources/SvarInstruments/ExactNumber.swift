@@ -38,8 +38,13 @@ public enum ExactNumber {
 
     /// Plain decimal text (no exponent), e.g. `-0.1090707`, `1`, `0.329`.
     public static func text(_ value: Decimal) -> String {
-        value.description
+        texts.value(value) { value.description } ?? value.description
     }
+
+    /// `Decimal.description` took 3.8 µs a number, 5 % of a submission's CPU. Scoring produces few distinct values
+    /// (a scale's mean per sum and count of items, an index per profile and value set), so each text is made once.
+    /// Equal values have the same text (`1.50` and `1.5` both read `1.5`), so the value is the key.
+    static let texts = Memo<Decimal, String>(limit: 100_000)
 
     /// Fixed-decimal text, e.g. `0.900` for places 3.
     public static func text(_ value: Decimal, places: Int) -> String {
