@@ -142,17 +142,20 @@ extension Transaction {
                 to: try $0.strict("to_state", in: "invitation_history"), cause: try $0.decode("cause"),
                 actor: try $0.decode("actor"))
         }
+        let state: InvitationState = try row.strict("state", in: "invitations")
         let reminders = try await rows("SELECT * FROM reminders WHERE invitation_id = \(id) ORDER BY seq").map {
-            ReminderRecord(
+            let stored: ReminderRecord.State = try $0.strict("state", in: "reminders")
+            // An ended invitation's pending reminder will never go out (see `transition`).
+            return ReminderRecord(
                 sequence: try $0.decode("seq", as: Int.self), dueAt: try $0.date("due_at"),
-                state: try $0.strict("state", in: "reminders"))
+                state: state.isTerminal && stored == .pending ? .cancelled : stored)
         }
         let instruments: String = try row.decode("instruments")
         return InvitationRecord(
             id: try row.decode("id"), courseId: try row.decode("course_id"), patientId: try row.decode("patient_id"),
             milestone: try row.decode("milestone"), instruments: instruments.split(separator: ",").map(String.init),
             triggerEventId: try row.decode("trigger_event_id"), dueDate: try row.date("due_date", in: "invitations"),
-            state: try row.strict("state", in: "invitations"), remindersSent: try row.decode("reminders_sent"),
+            state: state, remindersSent: try row.decode("reminders_sent"),
             cancelReason: try row.strictIfPresent("cancel_reason", in: "invitations"),
             opensAt: try row.date("opens_at"), closesAt: try row.date("closes_at"), history: history, reminders: reminders
         )
@@ -182,8 +185,8 @@ extension Transaction {
     }
 
     /// Moves one invitation to `next` if the state machine allows it, writing the history row; the row is locked
-    /// first, so two instances cannot both move it. Ending states also cancel the pending reminders and queued
-    /// notifications of that invitation.
+    /// first, so two instances cannot both move it. Ending states also cancel the queued messages to the patient;
+    /// pending reminders are left as they are, read as cancelled and marked so when due (as on SQLite).
     @discardableResult
     func transition(
         invitationId: String, to next: InvitationState, cause: String, actor: String, at: Date,
@@ -209,7 +212,6 @@ extension Transaction {
             VALUES (\(invitationId), \(at.seconds), \(current.rawValue), \(next.rawValue), \(cause), \(actor))
             """)
         if next.isTerminal {
-            try await execute("UPDATE reminders SET state = 'cancelled' WHERE invitation_id = \(invitationId) AND state = 'pending'")
             // Messages to the patient stop; the forward of a completed invitation's answers must not.
             try await execute(
                 """

@@ -9,7 +9,7 @@ extension PostgresStore {
             guard state.canMove(to: .declined) else {
                 throw StoreError.conflict(field: "invitation", reason: "the invitation is \(state.rawValue) and cannot be declined")
             }
-            // The transition ends the invitation: its pending reminders and queued messages are cancelled with it.
+            // The transition ends the invitation: its queued messages are cancelled, and its reminders never go out.
             _ = try await tx.transition(
                 invitationId: invitationId, to: .declined, cause: "the patient declined this questionnaire", actor: actor, at: at)
             try await tx.audit(

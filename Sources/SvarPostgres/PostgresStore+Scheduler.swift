@@ -65,6 +65,14 @@ extension PostgresStore {
     /// sent, each with its own history row (the second from `reminded`), as a row at a time would.
     public func remindDue(now: Date, limit: Int) async throws -> Int {
         try await transaction { tx in
+            // Reminders of invitations that ended since they were planned are left pending (see `transition`): those
+            // now due are marked cancelled here, so they leave the due index instead of being passed over each time.
+            try await tx.execute(
+                """
+                UPDATE reminders r SET state = 'cancelled' FROM invitations i
+                WHERE r.state = 'pending' AND r.due_at <= \(now.seconds) AND i.id = r.invitation_id
+                    AND i.state IN ('completed', 'expired', 'declined', 'cancelled')
+                """)
             let rows = try await tx.rows(WorkerQuery.reminding(now: now, limit: limit))
             guard !rows.isEmpty else { return 0 }
             let ids = try rows.map { try $0.decode("invitation_id", as: String.self) }

@@ -200,7 +200,8 @@ extension SQLiteStore {
     /// Moves one invitation to `next` if the state machine allows it, writing the history row.
     /// Ending states also cancel the queued messages to the patient. Pending reminders are left as they are: an
     /// ended invitation never takes a reminder again, so they read as cancelled (`invitation(in:id:)`) and the
-    /// reminder pass marks them so when they fall due. At a submission their update was a fifth of its pages.
+    /// reminder pass marks them so when they fall due (both engines). At a submission their update was a fifth of
+    /// its pages.
     @discardableResult
     static func transition(
         _ db: Database, invitationId: String, from known: InvitationState? = nil, to next: InvitationState, cause: String, actor: String,

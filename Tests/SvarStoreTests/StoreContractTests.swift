@@ -427,6 +427,12 @@ let day: TimeInterval = 86_400
         #expect(try await drafts()?.isEmpty == true)
         #expect(try await store.responses(invitationId: invitation.id).count == 1)
         #expect(try await store.outbox(patientId: patient).filter { $0.kind == .forward }.count == 1)
+        // The reminders were left pending, and the reminder pass marks them cancelled once both are due: removing
+        // whatever is still stored as pending then removes neither.
+        #expect(try await store.remindDue(now: t0 + 19 * day, limit: 10) == 0)
+        try await store.execute(rawSQL: "DELETE FROM reminders WHERE state = 'pending'")
+        #expect(try await store.invitation(invitation.id)?.reminders.map(\.state) == [.cancelled, .cancelled])
+        #expect(try await store.outbox(patientId: patient).filter { $0.kind == .reminder }.isEmpty)
     }
 
     /// The SQLite store writes a submission's responses, scores and flags a statement per table: each response keeps
