@@ -140,7 +140,7 @@ def main() -> int:
     p.add_argument("--clients", type=int, default=32)
     p.add_argument("--prep-threads", type=int, default=8)
     p.add_argument("--calibration", type=int, default=600)
-    p.add_argument("--max-invitations", type=int, default=100000)
+    p.add_argument("--max-invitations", type=int, default=140000)
     p.add_argument("--database-url", help="default: an SQLite file in --work")
     args = p.parse_args()
     args.bin = str(Path(args.bin).resolve())

@@ -269,7 +269,9 @@ def wrk(args, ports: list[int], seconds: float, mode: str, tokens: Path | None =
     threads = max(1, args.threads // len(ports))
     procs = []
     for index, port in enumerate(ports):
-        command = ["wrk", f"-t{threads}", f"-c{args.connections // len(ports)}", f"-d{seconds:g}s", "--latency", "--timeout",
+        if seconds != int(seconds):
+            raise ValueError(f"wrk runs whole seconds, not {seconds}")
+        command = ["wrk", f"-t{threads}", f"-c{args.connections // len(ports)}", f"-d{int(seconds)}s", "--latency", "--timeout",
                    "10s", "-s", str(LUA.relative_to(REPO)), f"http://{HOST}:{port}", "--", mode]
         if tokens is not None:
             # Each wrk takes its own share of the tokens (a token submits once).
@@ -384,7 +386,8 @@ def measure(args, env: dict, label: str, database_url: str, instances: int, numb
         needed = int(rate * submit_seconds * 1.5 * max(1, instances * 0.75)) + 200
         count = max(needed, args.page_tokens)
         if count > args.max_invitations:
-            submit_seconds = max(2.0, round((args.max_invitations - 200) / (rate * 1.5 * instances), 1))
+            # Whole seconds: wrk reads "9.1s" as no duration at all and prints its usage.
+            submit_seconds = max(2, int((args.max_invitations - 200) / (rate * 1.5 * instances)))
             count = args.max_invitations
             print(f"note: submit run shortened to {submit_seconds:g} s (--max-invitations {args.max_invitations})")
         print(f"[{label}] prepared {prepared} invitations at {prepared / seconds_spent:.0f}/s; calibration: {rate:.0f} "
