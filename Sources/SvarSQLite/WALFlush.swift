@@ -29,7 +29,13 @@ final class WALFlush: Sendable {
         var scheduled = false
         var failure: FlushFailed?
         /// The WAL file whose directory entry was last synced (a new file needs its entry on disk too).
-        var syncedFile: (device: UInt64, inode: UInt64)?
+        var syncedFile: FileIdentity?
+    }
+
+    /// Which file a path named at the time of a flush: SQLite may delete the WAL and create another.
+    private struct FileIdentity: Equatable {
+        let device: UInt64
+        let inode: UInt64
     }
 
     struct FlushFailed: Error, CustomStringConvertible {
@@ -48,9 +54,8 @@ final class WALFlush: Sendable {
     /// - Parameter databasePath: the database file; its WAL is the file beside it with `-wal` appended.
     init(databasePath: String) {
         walPath = databasePath + "-wal"
-        directoryPath =
-            (databasePath as NSString).deletingLastPathComponent.isEmpty
-            ? "." : (databasePath as NSString).deletingLastPathComponent
+        let directory = (databasePath as NSString).deletingLastPathComponent
+        directoryPath = directory.isEmpty ? "." : directory
     }
 
     /// Calls `done` once everything committed to the WAL before this call is on disk (or the flush failed).
@@ -95,15 +100,15 @@ final class WALFlush: Sendable {
         for done in waiting { done(outcome) }
     }
 
-    private func sync(knownFile: (device: UInt64, inode: UInt64)?) -> Result<(device: UInt64, inode: UInt64), FlushFailed> {
+    private func sync(knownFile: FileIdentity?) -> Result<FileIdentity, FlushFailed> {
         let descriptor = open(walPath, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return .failure(FlushFailed(operation: "opening", code: errno)) }
         defer { close(descriptor) }
         var status = stat()
         guard fstat(descriptor, &status) == 0 else { return .failure(FlushFailed(operation: "reading the status", code: errno)) }
         guard fdatasync(descriptor) == 0 else { return .failure(FlushFailed(operation: "fdatasync", code: errno)) }
-        let file = (device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
-        if knownFile?.device != file.device || knownFile?.inode != file.inode {
+        let file = FileIdentity(device: UInt64(status.st_dev), inode: UInt64(status.st_ino))
+        if knownFile != file {
             // A WAL file SQLite created since the last flush: its name must survive a power cut as well.
             let directory = open(directoryPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
             guard directory >= 0 else { return .failure(FlushFailed(operation: "opening the folder", code: errno)) }

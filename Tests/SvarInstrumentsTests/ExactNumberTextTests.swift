@@ -1,7 +1,6 @@
 import Foundation
+import SvarInstruments
 import Testing
-
-@testable import SvarInstruments
 
 /// Scores are stored and forwarded as exact decimal text: the kept texts must be the ones Foundation makes.
 @Suite struct ExactNumberTextTests {
